@@ -1,0 +1,30 @@
+// Builds every bundle: extension host, worker, CLI (Node, CommonJS) and the webview (browser, IIFE).
+// Native modules and 'vscode' stay external; they are resolved from node_modules at run time.
+import * as esbuild from 'esbuild';
+
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning' };
+
+await Promise.all([
+  esbuild.build({
+    ...common,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    entryPoints: {
+      extension: 'src/extension.ts',
+      worker: 'src/inference/worker.ts',
+      cli: 'src/cli.ts',
+    },
+    outdir: 'dist',
+    external: ['vscode', 'onnxruntime-node', 'sharp'],
+  }),
+  esbuild.build({
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+  }),
+]);
