@@ -1,0 +1,41 @@
+// The CNN Lens command line: the same core as the extension, no 'vscode'.
+import { UsageError } from './cli/args';
+import { runClassify } from './cli/classify';
+import type { Io } from './cli/io';
+
+const USAGE = `usage: node dist/cli.js <command> [options]
+
+  classify [--top K] [--json] [--provider auto|cpu|webgpu|cuda|dml|coreml] [--batch N] [--threads N]
+           [--max-pixels N] [--model file.onnx [--preprocessing caffe|torchvision]] <image|folder…>
+      Top-K ImageNet classes per image (folders: recursive, image files only).
+      Exit code 1 when any file failed; its entry says why.
+`;
+
+async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'classify':
+        return await runClassify(rest, io, __dirname);
+      case undefined:
+      case '--help':
+      case 'help':
+        io.stdout(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`cnn-lens: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.stderr(`cnn-lens: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+const io: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
+void main(process.argv.slice(2), io).then((code) => {
+  process.exitCode = code;
+});

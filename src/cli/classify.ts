@@ -1,0 +1,77 @@
+// `cli classify [--top K] [--json] [--provider P] … <image|folder…>`
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { classifyAll, type Outcome } from '../inference/classifyAll';
+import { InferenceClient } from '../inference/client';
+import { PROVIDER_SETTINGS, type ProviderSetting } from '../inference/providers';
+import { expandImagePaths } from '../model/imageFiles';
+import { resolveDescriptor } from '../model/loadModel';
+import { intFlag, parseArgs, UsageError } from './args';
+import type { Io } from './io';
+
+/** Runs `classify`; exit code 1 when any file failed. */
+export async function runClassify(argv: string[], io: Io, bundleDir: string): Promise<number> {
+  const args = parseArgs(argv, ['top', 'provider', 'batch', 'threads', 'max-pixels', 'model', 'preprocessing'], ['json']);
+  if (args.positionals.length === 0) throw new UsageError('classify needs at least one image or folder');
+  const provider = (args.flags.get('provider') ?? 'auto') as ProviderSetting;
+  if (!PROVIDER_SETTINGS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
+  const preset = args.flags.get('preprocessing') ?? 'caffe';
+  if (preset !== 'caffe' && preset !== 'torchvision') throw new UsageError('--preprocessing must be caffe or torchvision');
+  const topK = intFlag(args, 'top', 5, 1, 1000);
+  const batchSize = intFlag(args, 'batch', 8, 1, 64);
+  const model = args.flags.get('model');
+  const descriptor = await resolveDescriptor(bundleDir, typeof model === 'string' ? model : '', preset);
+  const client = new InferenceClient(
+    path.join(bundleDir, 'worker.js'),
+    {
+      descriptor,
+      provider,
+      threads: intFlag(args, 'threads', 0, 0, 256),
+      batchSize,
+      maxPixels: intFlag(args, 'max-pixels', 100_000_000, 1, Number.MAX_SAFE_INTEGER),
+    },
+    (m) => io.stderr(`cnn-lens: ${m}\n`),
+  );
+  try {
+    const files = await expandImagePaths(args.positionals);
+    const outcomes = await classifyAll(
+      client,
+      files.map((f) => ({ name: f, read: () => fs.readFile(f) })),
+      { topK, inFlight: batchSize * 2 },
+    );
+    io.stdout(args.flags.has('json') ? JSON.stringify(outcomes.map(toJson), null, 2) + '\n' : table(outcomes));
+    return outcomes.some((o) => o.error !== undefined) ? 1 : 0;
+  } finally {
+    await client.dispose();
+  }
+}
+
+/** The documented JSON shape: `{file, top, provider, ms}` or `{file, error}`. */
+function toJson(o: Outcome): object {
+  if (o.error !== undefined) return { file: o.name, error: o.error };
+  const r = o.result;
+  return {
+    file: o.name,
+    top: r.top.map((p) => ({ index: p.index, label: p.label, probability: round(p.probability, 4) })),
+    provider: r.provider,
+    ms: { decode: round(r.ms.decode, 1), run: round(r.ms.run, 1), total: round(r.ms.total, 1) },
+  };
+}
+
+function table(outcomes: Outcome[]): string {
+  const lines: string[] = [];
+  for (const o of outcomes) {
+    if (o.error !== undefined) {
+      lines.push(`${o.name}: error: ${o.error}`);
+      continue;
+    }
+    lines.push(`${o.name}  (${o.result.provider}, ${o.result.ms.total.toFixed(0)} ms)`);
+    for (const p of o.result.top) lines.push(`  ${(p.probability * 100).toFixed(1).padStart(5)}%  ${p.label} [${p.index}]`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,134 @@
+// The main-thread side of inference: starts the worker on first use, queues requests, survives its death.
+import { Worker } from 'node:worker_threads';
+import type { Classification, RuntimeInfo, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
+
+/** Why a request failed: the image itself, the model/runtime, or the worker going away. */
+export class InferenceError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'image' | 'model' | 'internal' | 'cancelled',
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve: (v: never) => void;
+  reject: (e: Error) => void;
+  worker: Worker;
+}
+
+/** Distributes an omitted union member's field over each member, for typed request building. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A client for one inference worker. Safe to call before the worker exists and after it dies. */
+export class InferenceClient {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly workerPath: string,
+    private config: WorkerConfig,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {}
+
+  /** Classifies one image given its bytes; `name` only appears in logs. The buffer is transferred. */
+  classify(name: string, bytes: Uint8Array, topK = 5, signal?: AbortSignal): Promise<Classification> {
+    return this.request({ type: 'classify', name, bytes, topK }, signal, [bytes.buffer as ArrayBuffer]);
+  }
+
+  /** Loads the model if needed and reports what runs it. */
+  runtimeInfo(): Promise<RuntimeInfo> {
+    return this.request({ type: 'runtimeInfo' });
+  }
+
+  /** New settings take effect with a fresh worker; requests in flight finish on the old one. */
+  reconfigure(config: WorkerConfig): void {
+    this.config = config;
+    const old = this.worker;
+    this.worker = undefined;
+    if (old) this.retireWhenIdle(old);
+  }
+
+  /** Whether a worker is running (for tests and runtime info). */
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** Stops the worker; requests still waiting fail. */
+  async dispose(): Promise<void> {
+    const workers = new Set([...this.pending.values()].map((p) => p.worker));
+    if (this.worker) workers.add(this.worker);
+    this.worker = undefined;
+    for (const w of workers) this.failAll(w, 'inference stopped');
+    await Promise.all([...workers].map((w) => w.terminate()));
+  }
+
+  private request<R>(
+    req: DistributiveOmit<WorkerRequest, 'id'>,
+    signal?: AbortSignal,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<R> {
+    if (signal?.aborted) return Promise.reject(new InferenceError('cancelled', 'cancelled'));
+    const id = this.nextId++;
+    const worker = this.ensureWorker();
+    return new Promise<R>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, worker });
+      signal?.addEventListener('abort', () => this.settle(id, undefined, new InferenceError('cancelled', 'cancelled')), {
+        once: true,
+      });
+      worker.postMessage({ ...req, id } as WorkerRequest, transfer);
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.workerPath, { workerData: this.config });
+    w.on('message', (m: WorkerResponse) => this.onMessage(m));
+    w.on('error', (err) => this.log(`inference worker error: ${err.message}`));
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = undefined;
+      this.failAll(w, `the inference worker stopped unexpectedly (exit code ${code}); the next request starts a new one`);
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private onMessage(m: WorkerResponse): void {
+    switch (m.type) {
+      case 'log':
+        this.log(m.message);
+        return;
+      case 'classified':
+        this.settle(m.id, m.result);
+        return;
+      case 'runtimeInfo':
+        this.settle(m.id, m.info);
+        return;
+      case 'failed':
+        this.settle(m.id, undefined, new InferenceError(m.message, m.kind));
+        return;
+    }
+  }
+
+  private settle(id: number, value: unknown, error?: Error): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (error) p.reject(error);
+    else p.resolve(value as never);
+    if (p.worker !== this.worker) this.retireWhenIdle(p.worker);
+  }
+
+  /** Terminates a replaced worker once nothing is waiting on it. */
+  private retireWhenIdle(w: Worker): void {
+    if (![...this.pending.values()].some((p) => p.worker === w)) void w.terminate();
+  }
+
+  private failAll(w: Worker, message: string): void {
+    for (const [id, p] of [...this.pending]) {
+      if (p.worker === w) this.settle(id, undefined, new InferenceError(message, 'internal'));
+    }
+  }
+}

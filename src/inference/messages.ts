@@ -1,0 +1,65 @@
+// Typed messages between the inference client (extension host / CLI main thread) and its worker.
+import type { ModelDescriptor } from '../model/descriptor';
+import type { Prediction } from './postprocess';
+import type { ProviderSetting } from './providers';
+
+/** Settings the worker needs; sent once when it starts. */
+export interface WorkerConfig {
+  descriptor: ModelDescriptor;
+  provider: ProviderSetting;
+  /** Intra-op threads; 0 lets onnxruntime choose (one per physical core). */
+  threads: number;
+  /** Most images run together in one `session.run`. */
+  batchSize: number;
+  /** Images with more pixels than this are refused before they are decoded. */
+  maxPixels: number;
+}
+
+/** Milliseconds spent on one image. */
+export interface Timings {
+  /** Decode + resize + normalise. */
+  decode: number;
+  /** The `session.run` that included this image (shared by its batch). */
+  run: number;
+  /** From the worker receiving the request to the result being sent. */
+  total: number;
+}
+
+/** A successful classification of one image. */
+export interface Classification {
+  top: Prediction[];
+  /** The execution provider that actually ran. */
+  provider: string;
+  ms: Timings;
+  /** How many images shared the run. */
+  batch: number;
+  /** Size of the image as displayed (after EXIF orientation). */
+  width: number;
+  height: number;
+}
+
+/** Runtime facts for "Show Runtime Info" and the benchmark. */
+export interface RuntimeInfo {
+  onnxruntime: string;
+  /** Backends compiled into this onnxruntime-node build. */
+  available: { name: string; bundled: boolean }[];
+  /** Providers tried in order and what became of each. */
+  attempts: { provider: string; ok: boolean; reason?: string }[];
+  provider: string;
+  threads: number;
+  /** Session creation and warm-up time. */
+  ms: { create: number; warmup: number };
+  model: string;
+}
+
+/** Host → worker. */
+export type WorkerRequest =
+  | { type: 'classify'; id: number; name: string; bytes: Uint8Array; topK: number }
+  | { type: 'runtimeInfo'; id: number };
+
+/** Worker → host. */
+export type WorkerResponse =
+  | { type: 'classified'; id: number; result: Classification }
+  | { type: 'runtimeInfo'; id: number; info: RuntimeInfo }
+  | { type: 'failed'; id: number; message: string; kind: 'image' | 'model' | 'internal' }
+  | { type: 'log'; message: string };

@@ -1,0 +1,105 @@
+// Image file bytes → the model's input tensor, following the model descriptor's preprocessing.
+// Runs in the inference worker; sharp does its decoding on libuv's thread pool.
+import type { Preprocessing } from '../model/descriptor';
+
+type Sharp = typeof import('sharp');
+let sharpModule: Sharp | undefined;
+
+/** sharp, loaded on first use so that nothing native loads before it is needed. */
+function loadSharp(): Sharp {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sharpModule ??= require('sharp') as Sharp;
+  return sharpModule;
+}
+
+/** A preprocessed image: one NCHW float32 tensor of shape [3, crop, crop] and what it came from. */
+export interface Prepared {
+  tensor: Float32Array;
+  /** Size of the image as displayed (after EXIF orientation), in pixels. */
+  width: number;
+  height: number;
+  format: string;
+}
+
+/** An error with a message fit to show the user as is (the caller adds the file name). */
+export class ImageError extends Error {}
+
+/** Decodes `bytes` and returns the model input for it; throws ImageError with a specific reason. */
+export async function prepareImage(bytes: Uint8Array, p: Preprocessing, maxPixels: number): Promise<Prepared> {
+  if (bytes.length === 0) throw new ImageError('the file is empty (0 bytes)');
+  const sharp = loadSharp();
+  const meta = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch((err: Error) => {
+      throw new ImageError(describeDecodeError(err));
+    });
+  if (!meta.width || !meta.height || !meta.format) throw new ImageError('the image has no readable size');
+  if (meta.format === 'svg') throw new ImageError('SVG images are not supported (vector graphics, not pixels)');
+  // Animated images report the whole strip's height; only the first frame is decoded.
+  const frameHeight = meta.pageHeight ?? meta.height;
+  const pixels = meta.width * frameHeight;
+  if (pixels > maxPixels) {
+    throw new ImageError(
+      `the image is ${meta.width}×${frameHeight} pixels (${formatMp(pixels)}), over the limit of ` +
+        `${formatMp(maxPixels)} (setting cnnLens.maxPixels)`,
+    );
+  }
+  const swap = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 turn the image by 90°
+  const width = swap ? frameHeight : meta.width;
+  const height = swap ? meta.width : frameHeight;
+  const scale = p.resize / Math.min(width, height);
+  const rw = Math.max(p.crop, Math.round(width * scale));
+  const rh = Math.max(p.crop, Math.round(height * scale));
+  let raw: Buffer;
+  try {
+    raw = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .resize(rw, rh, { kernel: 'linear', fit: 'fill' })
+      .extract({ left: (rw - p.crop) >> 1, top: (rh - p.crop) >> 1, width: p.crop, height: p.crop })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer();
+  } catch (err) {
+    throw new ImageError(describeDecodeError(err as Error));
+  }
+  const expected = p.crop * p.crop * 3;
+  if (raw.length !== expected) {
+    throw new ImageError(`decoder returned ${raw.length} bytes, expected ${expected} for a ${p.crop}² RGB crop`);
+  }
+  return { tensor: toTensor(raw, p), width, height, format: meta.format };
+}
+
+/** Interleaved RGB bytes → planar float32 with the descriptor's channel order and normalisation. */
+export function toTensor(rgb: Uint8Array, p: Preprocessing): Float32Array {
+  const plane = rgb.length / 3;
+  const out = new Float32Array(rgb.length);
+  for (let c = 0; c < 3; c++) {
+    const src = p.channelOrder === 'RGB' ? c : 2 - c;
+    const mul = p.scale / p.std[c];
+    const add = -p.mean[c] / p.std[c];
+    const base = c * plane;
+    for (let i = 0; i < plane; i++) out[base + i] = rgb[i * 3 + src] * mul + add;
+  }
+  return out;
+}
+
+function formatMp(pixels: number): string {
+  return `${(pixels / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1 })} MP`;
+}
+
+/** Turns libvips' wording into a reason a user can act on. */
+function describeDecodeError(err: Error): string {
+  const m = err.message;
+  if (/unsupported image format/i.test(m)) return 'not a supported image (unrecognised file format)';
+  if (/pixel limit/i.test(m)) return 'the image is larger than the pixel limit (setting cnnLens.maxPixels)';
+  if (/premature end|truncated|unexpected end|end of (file|stream)|Read error/i.test(m)) {
+    return `the image data is truncated or corrupt (${firstLine(m)})`;
+  }
+  return `the image could not be decoded (${firstLine(m)})`;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}

@@ -1,0 +1,178 @@
+// One onnxruntime InferenceSession: provider fallback, model checks and warm-up. Worker-side only.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { sha256File, type ModelDescriptor } from '../model/descriptor';
+import type { RuntimeInfo, WorkerConfig } from './messages';
+import { providerCandidates } from './providers';
+
+type OrtModule = typeof Ort;
+
+/** A failure to load or check the model: shown to the user with what to do about it. */
+export class ModelError extends Error {}
+
+/** A created session with what the classifier needs to feed it. */
+export interface LoadedSession {
+  ort: OrtModule;
+  session: Ort.InferenceSession;
+  input: string;
+  output: string;
+  classes: number;
+  info: RuntimeInfo;
+}
+
+/** Creates the session, trying the providers for the setting in order; logs each fallback once. */
+export async function createSession(cfg: WorkerConfig, log: (m: string) => void): Promise<LoadedSession> {
+  const d = cfg.descriptor;
+  // The checksum streams on the thread pool while the session is created; both must succeed.
+  const check = checkModelFile(d);
+  check.catch(() => undefined);
+  await fs.promises.access(d.modelPath).catch(() => check);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as OrtModule;
+  const attempts: RuntimeInfo['attempts'] = [];
+  const candidates = providerCandidates(cfg.provider, {
+    platform: process.platform,
+    arch: process.arch,
+    cudaInstalled: cudaInstalled(),
+  });
+  const t0 = performance.now();
+  for (const provider of candidates) {
+    const missing = missingPrerequisite(provider);
+    if (missing) {
+      attempts.push({ provider, ok: false, reason: missing });
+      log(`execution provider ${provider} skipped: ${missing}`);
+      continue;
+    }
+    try {
+      const session = await ort.InferenceSession.create(d.modelPath, {
+        executionProviders: [provider],
+        ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      });
+      const create = performance.now() - t0;
+      attempts.push({ provider, ok: true });
+      await check.catch(async (err) => {
+        await session.release();
+        throw err;
+      });
+      const { input, output, classes } = checkSignature(session, d);
+      const t1 = performance.now();
+      if (provider !== 'cpu') await warmUp(ort, session, input, d.preprocessing.crop);
+      const info: RuntimeInfo = {
+        onnxruntime: ort.env.versions.node ?? 'unknown',
+        available: listBackends(ort),
+        attempts,
+        provider,
+        threads: cfg.threads > 0 ? cfg.threads : os.availableParallelism(),
+        ms: { create, warmup: performance.now() - t1 },
+        model: d.modelPath,
+      };
+      return { ort, session, input, output, classes, info };
+    } catch (err) {
+      if (err instanceof ModelError) throw err;
+      const reason = shortReason((err as Error).message);
+      attempts.push({ provider, ok: false, reason });
+      if (provider === 'cpu') throw new ModelError(`cannot load model ${d.modelPath}: ${reason}`);
+      log(`execution provider ${provider} unavailable (${reason}); trying the next one`);
+    }
+  }
+  throw new ModelError('no execution provider could be created'); // unreachable: cpu ends the list
+}
+
+/** Missing or altered model files get a message that says how to fix them, not an onnxruntime dump. */
+async function checkModelFile(d: ModelDescriptor): Promise<void> {
+  const stat = await fs.promises.stat(d.modelPath).catch(() => undefined);
+  if (!stat?.isFile()) {
+    throw new ModelError(
+      `model file ${d.modelPath} is missing: run "npm run build" in the extension folder, or fix cnnLens.modelPath`,
+    );
+  }
+  if (d.sha256 && (await sha256File(d.modelPath)) !== d.sha256) {
+    throw new ModelError(
+      `model file ${d.modelPath} does not match the sha256 recorded when it was built ` +
+        '(truncated or replaced): run "npm run build" to rebuild it',
+    );
+  }
+}
+
+/** The model must take one NCHW image tensor of the descriptor's crop size and give class scores. */
+function checkSignature(s: Ort.InferenceSession, d: ModelDescriptor): { input: string; output: string; classes: number } {
+  const input = d.input ?? s.inputNames[0];
+  const output = d.output ?? s.outputNames[0];
+  if (!s.inputNames.includes(input)) throw new ModelError(`model has no input "${input}" (has ${s.inputNames.join(', ')})`);
+  if (!s.outputNames.includes(output)) {
+    throw new ModelError(`model has no output "${output}" (has ${s.outputNames.join(', ')})`);
+  }
+  const inMeta = s.inputMetadata[s.inputNames.indexOf(input)];
+  const outMeta = s.outputMetadata[s.outputNames.indexOf(output)];
+  const want = [3, d.preprocessing.crop, d.preprocessing.crop];
+  if (inMeta.isTensor) {
+    const dims = inMeta.shape.slice(1);
+    const fits = inMeta.shape.length === 4 && dims.every((v, i) => typeof v !== 'number' || v === want[i]);
+    if (!fits) {
+      throw new ModelError(
+        `model input "${input}" has shape [${inMeta.shape.join(', ')}]; expected [N, ${want.join(', ')}]`,
+      );
+    }
+  }
+  let classes = d.labels.length;
+  if (outMeta.isTensor) {
+    const last = outMeta.shape[outMeta.shape.length - 1];
+    if (outMeta.shape.length !== 2) {
+      throw new ModelError(`model output "${output}" has shape [${outMeta.shape.join(', ')}]; expected [N, classes]`);
+    }
+    if (typeof last === 'number') classes = last;
+  }
+  return { input, output, classes };
+}
+
+/** One throw-away run so that a GPU provider compiles its kernels before the first real image. */
+async function warmUp(ort: OrtModule, s: Ort.InferenceSession, input: string, crop: number): Promise<void> {
+  const t = new ort.Tensor('float32', new Float32Array(3 * crop * crop), [1, 3, crop, crop]);
+  await s.run({ [input]: t });
+}
+
+function listBackends(ort: OrtModule): { name: string; bundled: boolean }[] {
+  const list = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] })
+    .listSupportedBackends;
+  return list ? list() : [{ name: 'cpu', bundled: true }];
+}
+
+/** onnxruntime's messages start with a source location; keep the sentence that explains. */
+function shortReason(message: string): string {
+  const line = message.split('\n')[0];
+  const m = /(?:was false\.|\]) (.+)$/.exec(line);
+  return m ? m[1] : line;
+}
+
+/** WebGPU on Linux runs on Vulkan; without its loader Dawn only prints a warning and fails. */
+function missingPrerequisite(provider: string): string | undefined {
+  if (provider !== 'webgpu' || process.platform !== 'linux') return undefined;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')))
+    ? undefined
+    : 'no Vulkan loader (libvulkan.so.1) found';
+}
+
+/** Whether onnxruntime-node's install script fetched the CUDA provider library next to its binding. */
+function cudaInstalled(): boolean {
+  try {
+    const dir = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    const bin = path.join(dir, 'bin', 'napi-v6', process.platform, process.arch);
+    return fs.readdirSync(bin).some((f) => f.includes('providers_cuda'));
+  } catch {
+    return false;
+  }
+}

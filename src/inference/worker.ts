@@ -1,0 +1,108 @@
+// The inference worker thread: owns the one InferenceSession, decodes images, batches runs.
+// onnxruntime's create() and run() block the calling thread, which is why they live here.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Classification, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
+import { softmax, topK } from './postprocess';
+import { ImageError, prepareImage } from './preprocess';
+import { createSession, ModelError, type LoadedSession } from './session';
+
+/** A decoded image waiting for a run. */
+interface Ready {
+  id: number;
+  topK: number;
+  tensor: Float32Array;
+  width: number;
+  height: number;
+  started: number;
+  decodeMs: number;
+}
+
+const port = parentPort!;
+const cfg = workerData as WorkerConfig;
+const ready: Ready[] = [];
+let session: Promise<LoadedSession> | undefined;
+let running = false;
+
+const send = (m: WorkerResponse): void => port.postMessage(m);
+const log = (message: string): void => send({ type: 'log', message });
+
+/** The session, created on first use; a failed creation is retried by the next request. */
+function getSession(): Promise<LoadedSession> {
+  session ??= createSession(cfg, log).catch((err) => {
+    session = undefined;
+    throw err;
+  });
+  return session;
+}
+
+port.on('message', (req: WorkerRequest) => {
+  switch (req.type) {
+    case 'classify':
+      void accept(req);
+      return;
+    case 'runtimeInfo':
+      getSession().then(
+        (s) => send({ type: 'runtimeInfo', id: req.id, info: s.info }),
+        (err: Error) => fail(req.id, err),
+      );
+      return;
+  }
+});
+
+/** Decodes one request (on sharp's threads) and queues it for the next run. */
+async function accept(req: Extract<WorkerRequest, { type: 'classify' }>): Promise<void> {
+  const started = performance.now();
+  // Start loading the model while the image decodes.
+  getSession().catch(() => undefined);
+  try {
+    const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels);
+    ready.push({ id: req.id, topK: req.topK, ...p, started, decodeMs: performance.now() - started });
+    void pump();
+  } catch (err) {
+    fail(req.id, err as Error);
+  }
+}
+
+/** Runs queued images in batches of up to `batchSize`, one run at a time. */
+async function pump(): Promise<void> {
+  if (running || ready.length === 0) return;
+  running = true;
+  let batch: Ready[] = [];
+  try {
+    const s = await getSession();
+    batch = ready.splice(0, Math.max(1, cfg.batchSize));
+    const { crop } = cfg.descriptor.preprocessing;
+    const size = 3 * crop * crop;
+    const data = new Float32Array(size * batch.length);
+    batch.forEach((r, i) => data.set(r.tensor, i * size));
+    const t = performance.now();
+    const out = await s.session.run({ [s.input]: new s.ort.Tensor('float32', data, [batch.length, 3, crop, crop]) });
+    const runMs = performance.now() - t;
+    const scores = out[s.output].data as Float32Array;
+    const classes = scores.length / batch.length;
+    batch.forEach((r, i) => {
+      const row = scores.subarray(i * classes, (i + 1) * classes);
+      const probs = cfg.descriptor.outputKind === 'logits' ? softmax(row) : row;
+      const result: Classification = {
+        top: topK(probs, r.topK, cfg.descriptor.labels),
+        provider: s.info.provider,
+        ms: { decode: r.decodeMs, run: runMs, total: performance.now() - r.started },
+        batch: batch.length,
+        width: r.width,
+        height: r.height,
+      };
+      send({ type: 'classified', id: r.id, result });
+    });
+  } catch (err) {
+    // A model failure fails everything waiting; the next request retries the session.
+    for (const r of [...batch, ...ready.splice(0)]) fail(r.id, err as Error);
+  } finally {
+    running = false;
+  }
+  setImmediate(() => void pump());
+}
+
+function fail(id: number, err: Error): void {
+  const kind = err instanceof ImageError ? 'image' : err instanceof ModelError ? 'model' : 'internal';
+  send({ type: 'failed', id, message: err.message, kind });
+}
