@@ -25,10 +25,7 @@ export interface LoadedSession {
 /** Creates the session, trying the providers for the setting in order; logs each fallback once. */
 export async function createSession(cfg: WorkerConfig, log: (m: string) => void): Promise<LoadedSession> {
   const d = cfg.descriptor;
-  // The checksum streams on the thread pool while the session is created; both must succeed.
-  const check = checkModelFile(d);
-  check.catch(() => undefined);
-  await fs.promises.access(d.modelPath).catch(() => check);
+  await checkModelFile(d);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as OrtModule;
   const attempts: RuntimeInfo['attempts'] = [];
@@ -56,10 +53,6 @@ export async function createSession(cfg: WorkerConfig, log: (m: string) => void)
       });
       const create = performance.now() - t0;
       attempts.push({ provider, ok: true });
-      await check.catch(async (err) => {
-        await session.release();
-        throw err;
-      });
       const { input, output, classes } = checkSignature(session, d);
       const t1 = performance.now();
       if (provider !== 'cpu') await warmUp(ort, session, input, d.preprocessing.crop);
