@@ -14,6 +14,8 @@ export type Outcome = { name: string; result: Classification; error?: undefined 
 /** Options for {@link classifyAll}. */
 export interface ClassifyAllOptions {
   topK: number;
+  /** Also return the crop the model saw, as a JPEG. */
+  preview?: boolean;
   /** Files read and queued at once; enough to keep the worker's next batch decoding. */
   inFlight: number;
   signal?: AbortSignal;
@@ -35,7 +37,7 @@ export async function classifyAll(
       let outcome: Outcome;
       try {
         const bytes = await read();
-        outcome = { name, result: await client.classify(name, bytes, opts.topK, opts.signal) };
+        outcome = { name, result: await client.classify(name, bytes, opts) };
       } catch (err) {
         if (opts.signal?.aborted) return;
         outcome = { name, error: describeReadError(err as NodeJS.ErrnoException) };

@@ -34,8 +34,15 @@ export class InferenceClient {
   ) {}
 
   /** Classifies one image given its bytes; `name` only appears in logs. The buffer is transferred. */
-  classify(name: string, bytes: Uint8Array, topK = 5, signal?: AbortSignal): Promise<Classification> {
-    return this.request({ type: 'classify', name, bytes, topK }, signal, [bytes.buffer as ArrayBuffer]);
+  classify(
+    name: string,
+    bytes: Uint8Array,
+    opts: { topK: number; preview?: boolean; signal?: AbortSignal },
+  ): Promise<Classification> {
+    // Transfer only a buffer the bytes own whole; a view into a shared pool is copied first.
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    const req = { type: 'classify', name, bytes: owned, topK: opts.topK, preview: opts.preview ?? false } as const;
+    return this.request(req, opts.signal, [owned.buffer as ArrayBuffer]);
   }
 
   /** Loads the model if needed and reports what runs it. */

@@ -36,6 +36,8 @@ export interface Classification {
   /** Size of the image as displayed (after EXIF orientation). */
   width: number;
   height: number;
+  /** The center crop the model saw, as a JPEG, when asked for. */
+  preview?: Uint8Array;
 }
 
 /** Runtime facts for "Show Runtime Info" and the benchmark. */
@@ -54,7 +56,7 @@ export interface RuntimeInfo {
 
 /** Host → worker. */
 export type WorkerRequest =
-  | { type: 'classify'; id: number; name: string; bytes: Uint8Array; topK: number }
+  | { type: 'classify'; id: number; name: string; bytes: Uint8Array; topK: number; preview: boolean }
   | { type: 'runtimeInfo'; id: number };
 
 /** Worker → host. */

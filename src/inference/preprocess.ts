@@ -15,6 +15,8 @@ function loadSharp(): Sharp {
 /** A preprocessed image: one NCHW float32 tensor of shape [3, crop, crop] and what it came from. */
 export interface Prepared {
   tensor: Float32Array;
+  /** The crop as a JPEG, when asked for (for display). */
+  preview?: Uint8Array;
   /** Size of the image as displayed (after EXIF orientation), in pixels. */
   width: number;
   height: number;
@@ -25,7 +27,12 @@ export interface Prepared {
 export class ImageError extends Error {}
 
 /** Decodes `bytes` and returns the model input for it; throws ImageError with a specific reason. */
-export async function prepareImage(bytes: Uint8Array, p: Preprocessing, maxPixels: number): Promise<Prepared> {
+export async function prepareImage(
+  bytes: Uint8Array,
+  p: Preprocessing,
+  maxPixels: number,
+  preview = false,
+): Promise<Prepared> {
   if (bytes.length === 0) throw new ImageError('the file is empty (0 bytes)');
   const sharp = loadSharp();
   const meta = await sharp(bytes, { limitInputPixels: false })
@@ -68,7 +75,10 @@ export async function prepareImage(bytes: Uint8Array, p: Preprocessing, maxPixel
   if (raw.length !== expected) {
     throw new ImageError(`decoder returned ${raw.length} bytes, expected ${expected} for a ${p.crop}² RGB crop`);
   }
-  return { tensor: toTensor(raw, p), width, height, format: meta.format };
+  const jpeg = preview
+    ? await sharp(raw, { raw: { width: p.crop, height: p.crop, channels: 3 } }).jpeg({ quality: 85 }).toBuffer()
+    : undefined;
+  return { tensor: toTensor(raw, p), preview: jpeg, width, height, format: meta.format };
 }
 
 /** Interleaved RGB bytes → planar float32 with the descriptor's channel order and normalisation. */

@@ -11,6 +11,7 @@ interface Ready {
   id: number;
   topK: number;
   tensor: Float32Array;
+  preview?: Uint8Array;
   width: number;
   height: number;
   started: number;
@@ -55,7 +56,7 @@ async function accept(req: Extract<WorkerRequest, { type: 'classify' }>): Promis
   // Start loading the model while the image decodes.
   getSession().catch(() => undefined);
   try {
-    const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels);
+    const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, req.preview);
     ready.push({ id: req.id, topK: req.topK, ...p, started, decodeMs: performance.now() - started });
     void pump();
   } catch (err) {
@@ -90,6 +91,7 @@ async function pump(): Promise<void> {
         batch: batch.length,
         width: r.width,
         height: r.height,
+        preview: r.preview,
       };
       send({ type: 'classified', id: r.id, result });
     });

@@ -132,7 +132,9 @@ class Converter {
     for (const layer of topologicalOrder(this.layers)) {
       const inbound = inboundLayers(layer);
       if (layer.class_name === 'InputLayer') {
-        if (layer.name !== this.inputLayer) throw new Error(`layer ${layer.name}: only one input is supported`);
+        if (layer.name !== this.inputLayer) {
+          throw new Error(`layer ${layer.name}: only one input is supported`);
+        }
         inputs.push(this.input(layer));
         continue;
       }
@@ -141,7 +143,9 @@ class Converter {
       this.layer(layer, x, out);
       this.tensorOf.set(layer.name, out);
     }
-    if (!this.tensorOf.has(this.inputLayer)) throw new Error(`model.json: input layer ${this.inputLayer} not found`);
+    if (!this.tensorOf.has(this.inputLayer)) {
+      throw new Error(`model.json: input layer ${this.inputLayer} not found`);
+    }
     if (!this.tensorOf.has(this.outputLayer)) {
       throw new Error(`model.json: output layer ${this.outputLayer} not found`);
     }
@@ -161,10 +165,14 @@ class Converter {
   private input(layer: KerasLayer): onnx.IValueInfoProto {
     const shape = numbers(layer, 'batch_input_shape', { nullable: true });
     if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
-      throw new Error(`layer ${layer.name}: expected batch_input_shape [null,H,W,C], got ${JSON.stringify(shape)}`);
+      throw new Error(
+        `layer ${layer.name}: expected batch_input_shape [null,H,W,C], got ${JSON.stringify(shape)}`,
+      );
     }
     const dtype = layer.config.dtype ?? 'float32';
-    if (dtype !== 'float32') throw new Error(`layer ${layer.name}: input dtype ${String(dtype)} is not supported`);
+    if (dtype !== 'float32') {
+      throw new Error(`layer ${layer.name}: input dtype ${String(dtype)} is not supported`);
+    }
     const [, h, w, c] = shape as number[];
     const name = this.names.inputName;
     this.claim(name);
@@ -213,7 +221,9 @@ class Converter {
     const strides = pairOf(layer, 'strides');
     const dilations = pairOf(layer, 'dilation_rate', [1, 1]);
     const groups = layer.config.groups ?? 1;
-    if (groups !== 1) throw new Error(`layer ${layer.name}: grouped convolution (groups=${String(groups)}) is not supported`);
+    if (groups !== 1) {
+      throw new Error(`layer ${layer.name}: grouped convolution (groups=${String(groups)}) is not supported`);
+    }
     const geometry = windowGeometry(layer, [h, w], kernel, strides, dilations);
     const inputs = [x, this.weight(layer, 'kernel', [kernel[0], kernel[1], c, filters], hwioToOihw)];
     if (layer.config.use_bias !== false) inputs.push(this.weight(layer, 'bias', [filters]));
@@ -244,7 +254,10 @@ class Converter {
     const epsilon = layer.config.epsilon;
     if (typeof epsilon !== 'number') throw new Error(`layer ${layer.name}: epsilon is missing`);
     const c = shape[0];
-    const inputs = [x, ...['gamma', 'beta', 'moving_mean', 'moving_variance'].map((k) => this.weight(layer, k, [c]))];
+    const inputs = [
+      x,
+      ...['gamma', 'beta', 'moving_mean', 'moving_variance'].map((k) => this.weight(layer, k, [c])),
+    ];
     this.node('BatchNormalization', layer.name, inputs, out, [floatAttr('epsilon', epsilon)]);
     this.define(out, shape);
   }
@@ -305,7 +318,9 @@ class Converter {
 
   private dense(layer: KerasLayer, x: string, out: string): void {
     const shape = this.shape(x);
-    if (shape.length !== 1) throw new Error(`layer ${layer.name}: Dense on a ${shape.length + 1}-D input is not supported`);
+    if (shape.length !== 1) {
+      throw new Error(`layer ${layer.name}: Dense on a ${shape.length + 1}-D input is not supported`);
+    }
     const units = integer(layer, 'units');
     // Keras stores [in, units]; Gemm with transB=1 takes the ONNX-conventional [units, in].
     const inputs = [x, this.weight(layer, 'kernel', [shape[0], units], transpose2d)];
@@ -341,7 +356,9 @@ class Converter {
   ): string {
     const name = `${layer.name}/${key}`;
     const tensor = this.weights.get(name);
-    if (!tensor) throw new Error(`layer ${layer.name} needs ${key} ${name} but the manifest has no such tensor`);
+    if (!tensor) {
+      throw new Error(`layer ${layer.name} needs ${key} ${name} but the manifest has no such tensor`);
+    }
     if (formatShape(tensor.shape) !== formatShape(expected)) {
       throw new Error(
         `layer ${layer.name} expects ${key} ${formatShape(expected)} but manifest has ${formatShape(tensor.shape)}`,
@@ -369,11 +386,18 @@ class Converter {
     const unused = [...this.weights.keys()].filter((n) => !this.usedWeights.has(n));
     if (unused.length > 0) {
       const list = unused.slice(0, 5).join(', ') + (unused.length > 5 ? ', …' : '');
-      throw new Error(`weights: ${unused.length} tensors in the manifest are not used by any layer: ${list}`);
+      const what = unused.length === 1 ? '1 tensor' : `${unused.length} tensors`;
+      throw new Error(`weights: ${what} in the manifest not used by any layer: ${list}`);
     }
   }
 
-  private node(op: string, name: string, inputs: string[], output: string, attribute: onnx.IAttributeProto[] = []): void {
+  private node(
+    op: string,
+    name: string,
+    inputs: string[],
+    output: string,
+    attribute: onnx.IAttributeProto[] = [],
+  ): void {
     this.nodes.push({ opType: op, name, input: inputs, output: [output], attribute });
     this.ops[op] = (this.ops[op] ?? 0) + 1;
   }
@@ -416,7 +440,9 @@ class Converter {
 
   private spatial(layer: KerasLayer, x: string): [number, number, number] {
     const s = this.shape(x);
-    if (s.length !== 3) throw new Error(`layer ${layer.name}: expects an image tensor, got shape [N,${s.join(',')}]`);
+    if (s.length !== 3) {
+      throw new Error(`layer ${layer.name}: expects an image tensor, got shape [N,${s.join(',')}]`);
+    }
     return [s[0], s[1], s[2]];
   }
 }
@@ -448,7 +474,9 @@ function inboundLayers(layer: KerasLayer): string[] {
   const nodes = layer.inbound_nodes;
   if (!Array.isArray(nodes)) throw new Error(`layer ${layer.name}: inbound_nodes is not a list`);
   if (nodes.length === 0) return [];
-  if (nodes.length > 1) throw new Error(`layer ${layer.name}: shared layers (called ${nodes.length} times) are not supported`);
+  if (nodes.length > 1) {
+    throw new Error(`layer ${layer.name}: shared layers (called ${nodes.length} times) are not supported`);
+  }
   const refs = nodes[0];
   if (!Array.isArray(refs)) throw new Error(`layer ${layer.name}: inbound node is not a list`);
   return refs.map((ref: unknown) => {
@@ -457,14 +485,21 @@ function inboundLayers(layer: KerasLayer): string[] {
     }
     // Every layer is called once and has one output, so only node 0 / tensor 0 can exist.
     if (ref[1] !== 0 || ref[2] !== 0) {
-      throw new Error(`layer ${layer.name}: input ${ref[0]}[${String(ref[1])}][${String(ref[2])}] is not supported`);
+      throw new Error(
+        `layer ${layer.name}: input ${ref[0]}[${String(ref[1])}][${String(ref[2])}] is not supported`,
+      );
     }
     return ref[0];
   });
 }
 
 function singleEndpoint(list: unknown[], what: string): string {
-  if (!Array.isArray(list) || list.length !== 1 || !Array.isArray(list[0]) || typeof list[0][0] !== 'string') {
+  if (
+    !Array.isArray(list) ||
+    list.length !== 1 ||
+    !Array.isArray(list[0]) ||
+    typeof list[0][0] !== 'string'
+  ) {
     throw new Error(`model.json: exactly one entry expected in ${what}, got ${JSON.stringify(list)}`);
   }
   return list[0][0];
@@ -477,7 +512,9 @@ function one(layer: KerasLayer, x: string[]): string {
 
 function channelsLast(layer: KerasLayer): void {
   const format = layer.config.data_format ?? 'channels_last';
-  if (format !== 'channels_last') throw new Error(`layer ${layer.name}: data_format ${String(format)} is not supported`);
+  if (format !== 'channels_last') {
+    throw new Error(`layer ${layer.name}: data_format ${String(format)} is not supported`);
+  }
 }
 
 function integer(layer: KerasLayer, key: string): number {
@@ -502,7 +539,9 @@ function pairOf(layer: KerasLayer, key: string, fallback?: [number, number]): [n
   if ((v === undefined || v === null) && fallback) return fallback;
   if (typeof v === 'number') return checkPositive(layer, key, [v, v]);
   const list = numbers(layer, key, { nullable: false });
-  if (list.length !== 2) throw new Error(`layer ${layer.name}: ${key} must have two values, got ${JSON.stringify(v)}`);
+  if (list.length !== 2) {
+    throw new Error(`layer ${layer.name}: ${key} must have two values, got ${JSON.stringify(v)}`);
+  }
   return checkPositive(layer, key, [list[0] as number, list[1] as number]);
 }
 
@@ -517,18 +556,16 @@ function checkPositive(layer: KerasLayer, key: string, p: [number, number]): [nu
 function paddingOf(layer: KerasLayer): [[number, number], [number, number]] {
   const p = layer.config.padding;
   const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
-  if (ok(p)) return [[p, p], [p, p]];
-  if (Array.isArray(p) && p.length === 2) {
-    const [a, b] = p as unknown[];
-    if (ok(a) && ok(b)) return [[a, a], [b, b]];
-    if (Array.isArray(a) && Array.isArray(b) && a.length === 2 && b.length === 2 && [...a, ...b].every(ok)) {
-      return [
-        [a[0], a[1]],
-        [b[0], b[1]],
-      ];
-    }
-  }
-  throw new Error(`layer ${layer.name}: unsupported padding ${JSON.stringify(p)}`);
+  const pair = (v: unknown): [number, number] | undefined => {
+    if (ok(v)) return [v, v];
+    if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
+    return undefined;
+  };
+  // An int pads all sides; [h, w] pads each axis symmetrically; [[top, bottom], [left, right]] as is.
+  const rows = ok(p) ? pair(p) : Array.isArray(p) && p.length === 2 ? pair(p[0]) : undefined;
+  const cols = ok(p) ? pair(p) : Array.isArray(p) && p.length === 2 ? pair(p[1]) : undefined;
+  if (!rows || !cols) throw new Error(`layer ${layer.name}: unsupported padding ${JSON.stringify(p)}`);
+  return [rows, cols];
 }
 
 /** Output size and explicit ONNX pads [top, left, bottom, right] for a Keras "valid"/"same" window. */
@@ -559,7 +596,9 @@ function windowGeometry(
     }
     throw new Error(`layer ${layer.name}: padding ${JSON.stringify(padding)} is not supported`);
   });
-  if (out.some((o) => o < 1)) throw new Error(`layer ${layer.name}: window larger than its ${size.join('×')} input`);
+  if (out.some((o) => o < 1)) {
+    throw new Error(`layer ${layer.name}: window larger than its ${size.join('×')} input`);
+  }
   return { out: [out[0], out[1]], pads: [...begin, ...end] };
 }
 
@@ -580,7 +619,8 @@ function transpose2d(t: WeightTensor): { shape: number[]; bytes: Uint8Array } {
  * bytes intact whatever the host's byte order, and the copy also makes the words aligned.
  */
 function permute32(bytes: Uint8Array, s: number, i: number, o: number): Uint8Array {
-  const src = new Uint32Array(bytes.slice().buffer);
+  // new Uint8Array(…) copies; Buffer#slice would not (it returns a view of the whole shard buffer).
+  const src = new Uint32Array(new Uint8Array(bytes).buffer);
   const dst = new Uint32Array(src.length);
   for (let si = 0; si < s; si++) {
     for (let ii = 0; ii < i; ii++) {

@@ -39,7 +39,10 @@ export function formatShape(shape: readonly number[]): string {
  * Splits the shards of every weights group into named tensors. Fails unless the manifest accounts
  * for every byte of the shards, exactly, and every entry is a well-formed float32 tensor.
  */
-export function splitWeights(groups: readonly WeightsGroup[], shards: readonly Uint8Array[][]): Map<string, WeightTensor> {
+export function splitWeights(
+  groups: readonly WeightsGroup[],
+  shards: readonly Uint8Array[][],
+): Map<string, WeightTensor> {
   if (shards.length !== groups.length) {
     throw new Error(`weights: manifest has ${groups.length} groups but ${shards.length} were read`);
   }

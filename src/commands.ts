@@ -1,0 +1,37 @@
+// The command table: every command CNN Lens contributes, registered in one loop.
+import * as vscode from 'vscode';
+import type { Lens } from './lens';
+import { log, showError } from './log';
+import { resolveImageTargets } from './targets';
+
+type Handler = (lens: Lens, ...args: unknown[]) => Promise<void> | void;
+
+const COMMANDS: Record<string, Handler> = {
+  'cnnLens.classify': async (lens, uri, uris) => {
+    const targets = await resolveImageTargets(uri, uris);
+    if (targets) await lens.classify(targets);
+  },
+  'cnnLens.openArchitecture': (lens) => lens.panel.show(),
+  'cnnLens.showRuntimeInfo': async (lens) => {
+    const text = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'CNN Lens: loading the model…' },
+      () => lens.runtimeInfo(),
+    );
+    log.info(`runtime info:\n${text}`);
+    log.show(true);
+  },
+  'cnnLens.showLog': () => log.show(),
+};
+
+/** Registers every command; a handler's error is shown to the user once, with the log one click away. */
+export function registerCommands(lens: Lens): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        await handler(lens, ...args);
+      } catch (err) {
+        await showError(`CNN Lens: ${(err as Error).message}`);
+      }
+    }),
+  );
+}

@@ -1,0 +1,48 @@
+// The one typed reader of CNN Lens settings. Every key here is declared in package.json with the same
+// default; an in-host test checks that both agree.
+import * as vscode from 'vscode';
+import { PROVIDER_SETTINGS, type ProviderSetting } from './inference/providers';
+
+/** CNN Lens settings, keyed as in package.json without the `cnnLens.` prefix. */
+export interface Settings {
+  executionProvider: ProviderSetting;
+  threads: number;
+  batchSize: number;
+  topK: number;
+  maxPixels: number;
+  modelPath: string;
+  modelPreprocessing: 'caffe' | 'torchvision';
+}
+
+/** Defaults, identical to package.json's. */
+export const DEFAULTS: Settings = {
+  executionProvider: 'auto',
+  threads: 0,
+  batchSize: 8,
+  topK: 5,
+  maxPixels: 100_000_000,
+  modelPath: '',
+  modelPreprocessing: 'torchvision',
+};
+
+/** Reads the settings, replacing out-of-range values with defaults. */
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration('cnnLens');
+  const int = (key: keyof Settings, min: number, max: number): number => {
+    const v = c.get<number>(key, DEFAULTS[key] as number);
+    return Number.isInteger(v) && v >= min && v <= max ? v : (DEFAULTS[key] as number);
+  };
+  const provider = c.get<string>('executionProvider', DEFAULTS.executionProvider);
+  const preprocessing = c.get<string>('modelPreprocessing', DEFAULTS.modelPreprocessing);
+  return {
+    executionProvider: PROVIDER_SETTINGS.includes(provider as ProviderSetting)
+      ? (provider as ProviderSetting)
+      : DEFAULTS.executionProvider,
+    threads: int('threads', 0, 256),
+    batchSize: int('batchSize', 1, 64),
+    topK: int('topK', 1, 20),
+    maxPixels: int('maxPixels', 1, Number.MAX_SAFE_INTEGER),
+    modelPath: c.get<string>('modelPath', DEFAULTS.modelPath).trim(),
+    modelPreprocessing: preprocessing === 'caffe' ? 'caffe' : 'torchvision',
+  };
+}

@@ -1,0 +1,20 @@
+// Activation wiring only: nothing heavy (no onnxruntime, no sharp, no model) loads here.
+import type * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { readSettings, type Settings } from './config';
+import { Lens } from './lens';
+
+/** What activate() returns: a small surface for the in-host tests. */
+export interface LensApi {
+  readSettings(): Settings;
+  inferenceStarted(): boolean;
+}
+
+/** Creates the Lens context object and registers the commands. */
+export function activate(context: vscode.ExtensionContext): LensApi {
+  const lens = new Lens(context);
+  context.subscriptions.push(lens, ...registerCommands(lens));
+  return { readSettings, inferenceStarted: () => lens.inferenceStarted };
+}
+
+export function deactivate(): void {}

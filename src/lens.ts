@@ -1,0 +1,194 @@
+// The extension's one context object: owns the inference client, the panel and the status bar.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readSettings, type Settings } from './config';
+import { classifyAll, type Outcome } from './inference/classifyAll';
+import { InferenceClient } from './inference/client';
+import type { WorkerConfig } from './inference/messages';
+import { resolveDescriptor } from './model/loadModel';
+import { log, showError } from './log';
+import { LensPanel } from './panel/panel';
+import type { ImageFailure, ImageResult } from './shared/protocol';
+
+/** CNN Lens, as one object with a lifetime: created at activation, nothing heavy until first use. */
+export class Lens implements vscode.Disposable {
+  readonly panel: LensPanel;
+  private client: InferenceClient | undefined;
+  private modelLoaded = false;
+  private readonly status: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.panel = new LensPanel(context.extensionUri, (command) => {
+      void vscode.commands.executeCommand(`cnnLens.${command}`);
+    });
+    this.status = vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100);
+    this.status.name = 'CNN Lens runtime';
+    this.status.command = 'cnnLens.showRuntimeInfo';
+    this.disposables.push(
+      this.panel,
+      this.status,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('cnnLens')) void this.applySettings();
+      }),
+    );
+  }
+
+  /** Classifies images and shows them in the panel; failures are listed, the others still finish. */
+  async classify(uris: vscode.Uri[]): Promise<void> {
+    const settings = readSettings();
+    const client = await this.getClient(settings);
+    const names = uris.map((u) => vscode.workspace.asRelativePath(u, false));
+    const cold = !this.modelLoaded;
+    const many = uris.length > 1;
+    this.panel.show(true);
+    this.panel.update({ results: [], current: 0, busy: cold ? 'Loading ResNet50…' : `Classifying ${names[0]}…` });
+    const outcomes = await vscode.window.withProgress(
+      {
+        location: cold || many ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
+        title: many ? `CNN Lens: classifying ${uris.length} images` : `CNN Lens: classifying ${names[0]}`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        if (cold) progress.report({ message: 'loading the model…' });
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        let done = 0;
+        const results: (ImageResult | ImageFailure)[] = [];
+        const found = await classifyAll(
+          client,
+          uris.map((uri, i) => ({ name: names[i], read: () => readUri(uri) })),
+          {
+            topK: settings.topK,
+            preview: true,
+            inFlight: settings.batchSize * 2,
+            signal: abort.signal,
+            onOutcome: (o) => {
+              this.modelLoaded ||= o.error === undefined;
+              done++;
+              progress.report({ increment: 100 / uris.length, message: `${done} of ${uris.length}` });
+              results.push(toView(o));
+              if (many) this.panel.update({ results: [...results], busy: `Classified ${done} of ${uris.length}…` });
+            },
+          },
+        );
+        return { found, cancelled: token.isCancellationRequested };
+      },
+    );
+    this.report(outcomes.found, uris.length, outcomes.cancelled);
+  }
+
+  /** Runtime facts for the "Show Runtime Info" command (loads the model if needed). */
+  async runtimeInfo(): Promise<string> {
+    const client = await this.getClient(readSettings());
+    const info = await client.runtimeInfo();
+    this.modelLoaded = true;
+    this.showProvider(info.provider);
+    const tried = info.attempts.map((a) => `  ${a.provider}: ${a.ok ? 'ok' : `unavailable — ${a.reason}`}`);
+    return [
+      `onnxruntime-node ${info.onnxruntime}`,
+      `backends compiled in: ${info.available.map((b) => `${b.name}${b.bundled ? '' : ' (needs install)'}`).join(', ')}`,
+      `execution provider: ${info.provider}`,
+      'providers tried:',
+      ...tried,
+      `threads: ${info.threads}`,
+      `session created in ${info.ms.create.toFixed(0)} ms, warm-up ${info.ms.warmup.toFixed(0)} ms`,
+      `model: ${info.model}`,
+    ].join('\n');
+  }
+
+  /** Test hook: whether the inference worker has been started. */
+  get inferenceStarted(): boolean {
+    return this.client?.started ?? false;
+  }
+
+  dispose(): void {
+    void this.client?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private report(outcomes: Outcome[], requested: number, cancelled: boolean): void {
+    const views = outcomes.map(toView);
+    const first = views.findIndex((v) => !('error' in v));
+    this.panel.update({ results: views, current: Math.max(0, first), busy: undefined });
+    const ok = outcomes.filter((o) => o.error === undefined);
+    const failed = outcomes.filter((o) => o.error !== undefined);
+    for (const f of failed) log.error(`cannot classify ${f.name}: ${f.error}`);
+    if (ok[0]?.result) {
+      const top = ok[0].result.top[0];
+      this.showProvider(ok[0].result.provider);
+      const summary = `${path.basename(ok[0].name)}: ${top.label} (${(top.probability * 100).toFixed(1)}%)`;
+      vscode.window.setStatusBarMessage(`$(check) CNN Lens: ${summary}`, 15_000);
+      log.info(`classified ${ok.map((o) => o.name).join(', ')}`);
+    }
+    if (cancelled) {
+      void vscode.window.showInformationMessage(
+        `CNN Lens: cancelled; ${outcomes.length} of ${requested} images were classified and are shown.`,
+      );
+    }
+    if (failed.length === 1) void showError(`CNN Lens: cannot classify ${failed[0].name}: ${failed[0].error}`);
+    else if (failed.length > 1) void showError(`CNN Lens: ${failed.length} of ${requested} images could not be classified.`);
+  }
+
+  private async getClient(settings: Settings): Promise<InferenceClient> {
+    const config = await this.workerConfig(settings);
+    if (!this.client) {
+      const workerPath = path.join(this.context.extensionPath, 'dist', 'worker.js');
+      this.client = new InferenceClient(workerPath, config, (m) => log.info(m));
+    }
+    return this.client;
+  }
+
+  private async workerConfig(s: Settings): Promise<WorkerConfig> {
+    const descriptor = await resolveDescriptor(
+      path.join(this.context.extensionPath, 'dist'),
+      s.modelPath,
+      s.modelPreprocessing,
+    );
+    return {
+      descriptor,
+      provider: s.executionProvider,
+      threads: s.threads,
+      batchSize: s.batchSize,
+      maxPixels: s.maxPixels,
+    };
+  }
+
+  private async applySettings(): Promise<void> {
+    if (!this.client) return;
+    try {
+      this.client.reconfigure(await this.workerConfig(readSettings()));
+      this.modelLoaded = false;
+      this.status.hide();
+      log.info('settings changed: the model will be reloaded on next use');
+    } catch (err) {
+      void showError(`CNN Lens: ${(err as Error).message}`);
+    }
+  }
+
+  private showProvider(provider: string): void {
+    this.status.text = `$(circuit-board) ResNet50: ${provider}`;
+    this.status.tooltip = `CNN Lens runs ResNet50 on ${provider}. Click for runtime info.`;
+    this.status.show();
+  }
+}
+
+/** Local files through Node (its errors name the cause); other schemes through VS Code's file system. */
+async function readUri(uri: vscode.Uri): Promise<Uint8Array> {
+  return uri.scheme === 'file' ? fs.readFile(uri.fsPath) : vscode.workspace.fs.readFile(uri);
+}
+
+function toView(o: Outcome): ImageResult | ImageFailure {
+  if (o.error !== undefined) return { file: o.name, error: o.error };
+  const r = o.result;
+  return {
+    file: o.name,
+    top: r.top,
+    provider: r.provider,
+    ms: r.ms,
+    width: r.width,
+    height: r.height,
+    preview: r.preview ? `data:image/jpeg;base64,${Buffer.from(r.preview).toString('base64')}` : undefined,
+  };
+}

@@ -1,0 +1,70 @@
+// Messages between the extension host and the CNN Lens webview. The only src/ code the webview imports:
+// no 'vscode', no Node.
+
+/** One ranked class. */
+export interface PredictionView {
+  index: number;
+  label: string;
+  probability: number;
+}
+
+/** A classified image as the panel shows it. */
+export interface ImageResult {
+  /** Workspace-relative path (or file name) for display; also the key for selection. */
+  file: string;
+  top: PredictionView[];
+  provider: string;
+  ms: { decode: number; run: number; total: number };
+  width: number;
+  height: number;
+  /** The 224×224 crop the model saw, as a data: URL. */
+  preview?: string;
+}
+
+/** An image that could not be classified. */
+export interface ImageFailure {
+  file: string;
+  error: string;
+}
+
+/** Everything the panel shows; the host owns it and pushes it whole (it is small). */
+export interface PanelState {
+  /** Results of the last classification, in request order. */
+  results: (ImageResult | ImageFailure)[];
+  /** Index into `results` of the image shown in detail. */
+  current: number;
+  /** Work in progress, e.g. "Loading ResNet50…". */
+  busy?: string;
+}
+
+/** Host → webview. */
+export type HostMessage = { type: 'state'; state: PanelState };
+
+/** Webview → host. */
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'select'; index: number }
+  | { type: 'command'; command: 'openArchitecture' | 'showLog' | 'showRuntimeInfo' };
+
+/** Whether a result entry is a failure. */
+export function isFailure(r: ImageResult | ImageFailure): r is ImageFailure {
+  return 'error' in r;
+}
+
+const COMMANDS = ['openArchitecture', 'showLog', 'showRuntimeInfo'];
+
+/** Runtime check of a message from the webview: anything else is ignored by the host. */
+export function isWebviewMessage(m: unknown): m is WebviewMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  switch (o.type) {
+    case 'ready':
+      return Object.keys(o).length === 1;
+    case 'select':
+      return Number.isInteger(o.index) && (o.index as number) >= 0;
+    case 'command':
+      return typeof o.command === 'string' && COMMANDS.includes(o.command);
+    default:
+      return false;
+  }
+}
