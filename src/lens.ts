@@ -43,7 +43,11 @@ export class Lens implements vscode.Disposable {
     const cold = !this.modelLoaded;
     const many = uris.length > 1;
     this.panel.show(true);
-    this.panel.update({ results: [], current: 0, busy: cold ? 'Loading ResNet50…' : `Classifying ${names[0]}…` });
+    this.panel.update({
+      results: [],
+      current: 0,
+      busy: cold ? 'Loading ResNet50…' : `Classifying ${names[0]}…`,
+    });
     const outcomes = await vscode.window.withProgress(
       {
         location: cold || many ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
@@ -69,7 +73,8 @@ export class Lens implements vscode.Disposable {
               done++;
               progress.report({ increment: 100 / uris.length, message: `${done} of ${uris.length}` });
               results.push(toView(o));
-              if (many) this.panel.update({ results: [...results], busy: `Classified ${done} of ${uris.length}…` });
+              if (many)
+                this.panel.update({ results: [...results], busy: `Classified ${done} of ${uris.length}…` });
             },
           },
         );
@@ -127,8 +132,10 @@ export class Lens implements vscode.Disposable {
         `CNN Lens: cancelled; ${outcomes.length} of ${requested} images were classified and are shown.`,
       );
     }
-    if (failed.length === 1) void showError(`CNN Lens: cannot classify ${failed[0].name}: ${failed[0].error}`);
-    else if (failed.length > 1) void showError(`CNN Lens: ${failed.length} of ${requested} images could not be classified.`);
+    if (failed.length === 1)
+      void showError(`CNN Lens: cannot classify ${failed[0].name}: ${failed[0].error}`);
+    else if (failed.length > 1)
+      void showError(`CNN Lens: ${failed.length} of ${requested} images could not be classified.`);
   }
 
   private async getClient(settings: Settings): Promise<InferenceClient> {

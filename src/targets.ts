@@ -7,7 +7,8 @@ import { isImagePath } from './model/imageFiles';
  * editor tab when it shows an image, else the user picks one of the workspace's images.
  */
 export async function resolveImageTargets(uri?: unknown, uris?: unknown): Promise<vscode.Uri[] | undefined> {
-  const selected = Array.isArray(uris) && uris.every((u) => u instanceof vscode.Uri) ? (uris as vscode.Uri[]) : [];
+  const selected =
+    Array.isArray(uris) && uris.every((u) => u instanceof vscode.Uri) ? (uris as vscode.Uri[]) : [];
   if (selected.length > 0) return selected;
   if (uri instanceof vscode.Uri) return [uri];
   const active = activeTabUri();
@@ -26,7 +27,9 @@ async function pickWorkspaceImage(): Promise<vscode.Uri[] | undefined> {
     isImagePath(u.path),
   );
   if (files.length === 0) {
-    void vscode.window.showInformationMessage('CNN Lens: no image files (png, jpg, webp, …) in this workspace.');
+    void vscode.window.showInformationMessage(
+      'CNN Lens: no image files (png, jpg, webp, …) in this workspace.',
+    );
     return undefined;
   }
   const items = files

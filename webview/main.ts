@@ -19,7 +19,11 @@ const vscode = acquireVsCodeApi();
 const app = document.getElementById('app')!;
 
 /** Builds an element with attributes and children; text is always set as text, never as HTML. */
-function h(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string | undefined)[]): HTMLElement {
+function h(
+  tag: string,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string | undefined)[]
+): HTMLElement {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   for (const c of children) if (c !== undefined) el.append(c);
@@ -46,7 +50,10 @@ function render(state: PanelState): void {
   app.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
 }
 
-function button(label: string, command: Extract<WebviewMessage, { type: 'command' }>['command']): HTMLElement {
+function button(
+  label: string,
+  command: Extract<WebviewMessage, { type: 'command' }>['command'],
+): HTMLElement {
   const b = h('button', { type: 'button' }, label);
   b.addEventListener('click', () => vscode.postMessage({ type: 'command', command }));
   return b;
@@ -92,7 +99,9 @@ function resultView(r: ImageResult): HTMLElement {
     h(
       'div',
       { class: 'result-body' },
-      r.preview ? h('img', { src: r.preview, alt: `${r.file}, center crop seen by the model`, width: '224' }) : undefined,
+      r.preview
+        ? h('img', { src: r.preview, alt: `${r.file}, center crop seen by the model`, width: '224' })
+        : undefined,
       list,
     ),
     h(

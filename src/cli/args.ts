@@ -7,7 +7,11 @@ export interface Args {
 }
 
 /** Parses `argv`; `valued` names the flags that take a value (`--top 5` or `--top=5`). */
-export function parseArgs(argv: readonly string[], valued: readonly string[], boolean: readonly string[]): Args {
+export function parseArgs(
+  argv: readonly string[],
+  valued: readonly string[],
+  boolean: readonly string[],
+): Args {
   const flags = new Map<string, string | true>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -40,7 +44,8 @@ export function intFlag(args: Args, name: string, fallback: number, min: number,
   const v = args.flags.get(name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number ${min}…${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number ${min}…${max}`);
   return n;
 }
 

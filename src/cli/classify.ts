@@ -11,12 +11,18 @@ import type { Io } from './io';
 
 /** Runs `classify`; exit code 1 when any file failed. */
 export async function runClassify(argv: string[], io: Io, bundleDir: string): Promise<number> {
-  const args = parseArgs(argv, ['top', 'provider', 'batch', 'threads', 'max-pixels', 'model', 'preprocessing'], ['json']);
+  const args = parseArgs(
+    argv,
+    ['top', 'provider', 'batch', 'threads', 'max-pixels', 'model', 'preprocessing'],
+    ['json'],
+  );
   if (args.positionals.length === 0) throw new UsageError('classify needs at least one image or folder');
   const provider = (args.flags.get('provider') ?? 'auto') as ProviderSetting;
-  if (!PROVIDER_SETTINGS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
+  if (!PROVIDER_SETTINGS.includes(provider))
+    throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
   const preset = args.flags.get('preprocessing') ?? 'caffe';
-  if (preset !== 'caffe' && preset !== 'torchvision') throw new UsageError('--preprocessing must be caffe or torchvision');
+  if (preset !== 'caffe' && preset !== 'torchvision')
+    throw new UsageError('--preprocessing must be caffe or torchvision');
   const topK = intFlag(args, 'top', 5, 1, 1000);
   const batchSize = intFlag(args, 'batch', 8, 1, 64);
   const model = args.flags.get('model');
@@ -39,7 +45,9 @@ export async function runClassify(argv: string[], io: Io, bundleDir: string): Pr
       files.map((f) => ({ name: f, read: () => fs.readFile(f) })),
       { topK, inFlight: batchSize * 2 },
     );
-    io.stdout(args.flags.has('json') ? JSON.stringify(outcomes.map(toJson), null, 2) + '\n' : table(outcomes));
+    io.stdout(
+      args.flags.has('json') ? JSON.stringify(outcomes.map(toJson), null, 2) + '\n' : table(outcomes),
+    );
     return outcomes.some((o) => o.error !== undefined) ? 1 : 0;
   } finally {
     await client.dispose();
@@ -66,7 +74,8 @@ function table(outcomes: Outcome[]): string {
       continue;
     }
     lines.push(`${o.name}  (${o.result.provider}, ${o.result.ms.total.toFixed(0)} ms)`);
-    for (const p of o.result.top) lines.push(`  ${(p.probability * 100).toFixed(1).padStart(5)}%  ${p.label} [${p.index}]`);
+    for (const p of o.result.top)
+      lines.push(`  ${(p.probability * 100).toFixed(1).padStart(5)}%  ${p.label} [${p.index}]`);
   }
   return lines.join('\n') + '\n';
 }

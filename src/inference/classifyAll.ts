@@ -9,7 +9,9 @@ export interface ImageSource {
 }
 
 /** The outcome for one input: a classification, or the reason it failed. */
-export type Outcome = { name: string; result: Classification; error?: undefined } | { name: string; error: string };
+export type Outcome =
+  | { name: string; result: Classification; error?: undefined }
+  | { name: string; result?: undefined; error: string };
 
 /** Options for {@link classifyAll}. */
 export interface ClassifyAllOptions {

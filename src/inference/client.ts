@@ -40,8 +40,15 @@ export class InferenceClient {
     opts: { topK: number; preview?: boolean; signal?: AbortSignal },
   ): Promise<Classification> {
     // Transfer only a buffer the bytes own whole; a view into a shared pool is copied first.
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    const req = { type: 'classify', name, bytes: owned, topK: opts.topK, preview: opts.preview ?? false } as const;
+    const owned =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    const req = {
+      type: 'classify',
+      name,
+      bytes: owned,
+      topK: opts.topK,
+      preview: opts.preview ?? false,
+    } as const;
     return this.request(req, opts.signal, [owned.buffer as ArrayBuffer]);
   }
 
@@ -82,9 +89,13 @@ export class InferenceClient {
     const worker = this.ensureWorker();
     return new Promise<R>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: never) => void, reject, worker });
-      signal?.addEventListener('abort', () => this.settle(id, undefined, new InferenceError('cancelled', 'cancelled')), {
-        once: true,
-      });
+      signal?.addEventListener(
+        'abort',
+        () => this.settle(id, undefined, new InferenceError('cancelled', 'cancelled')),
+        {
+          once: true,
+        },
+      );
       worker.postMessage({ ...req, id } as WorkerRequest, transfer);
     });
   }
@@ -96,7 +107,10 @@ export class InferenceClient {
     w.on('error', (err) => this.log(`inference worker error: ${err.message}`));
     w.on('exit', (code) => {
       if (this.worker === w) this.worker = undefined;
-      this.failAll(w, `the inference worker stopped unexpectedly (exit code ${code}); the next request starts a new one`);
+      this.failAll(
+        w,
+        `the inference worker stopped unexpectedly (exit code ${code}); the next request starts a new one`,
+      );
     });
     this.worker = w;
     return w;

@@ -41,7 +41,8 @@ export async function prepareImage(
       throw new ImageError(describeDecodeError(err));
     });
   if (!meta.width || !meta.height || !meta.format) throw new ImageError('the image has no readable size');
-  if (meta.format === 'svg') throw new ImageError('SVG images are not supported (vector graphics, not pixels)');
+  if (meta.format === 'svg')
+    throw new ImageError('SVG images are not supported (vector graphics, not pixels)');
   // Animated images report the whole strip's height; only the first frame is decoded.
   const frameHeight = meta.pageHeight ?? meta.height;
   const pixels = meta.width * frameHeight;
@@ -73,10 +74,14 @@ export async function prepareImage(
   }
   const expected = p.crop * p.crop * 3;
   if (raw.length !== expected) {
-    throw new ImageError(`decoder returned ${raw.length} bytes, expected ${expected} for a ${p.crop}² RGB crop`);
+    throw new ImageError(
+      `decoder returned ${raw.length} bytes, expected ${expected} for a ${p.crop}² RGB crop`,
+    );
   }
   const jpeg = preview
-    ? await sharp(raw, { raw: { width: p.crop, height: p.crop, channels: 3 } }).jpeg({ quality: 85 }).toBuffer()
+    ? await sharp(raw, { raw: { width: p.crop, height: p.crop, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toBuffer()
     : undefined;
   return { tensor: toTensor(raw, p), preview: jpeg, width, height, format: meta.format };
 }

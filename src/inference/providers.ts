@@ -3,7 +3,14 @@
 /** The execution provider setting (cnnLens.executionProvider / the CLI's --provider). */
 export type ProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
-export const PROVIDER_SETTINGS: readonly ProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+export const PROVIDER_SETTINGS: readonly ProviderSetting[] = [
+  'auto',
+  'cpu',
+  'cuda',
+  'dml',
+  'coreml',
+  'webgpu',
+];
 
 /** What the platform offers, as far as we can tell without loading anything. */
 export interface PlatformInfo {
@@ -18,7 +25,10 @@ export interface PlatformInfo {
  * onnxruntime-node ships it (Windows, macOS, Linux x64), then DirectML / CoreML, CUDA only when its
  * libraries are present. An explicit choice is tried alone before falling back to CPU.
  */
-export function providerCandidates(setting: ProviderSetting, p: PlatformInfo): Exclude<ProviderSetting, 'auto'>[] {
+export function providerCandidates(
+  setting: ProviderSetting,
+  p: PlatformInfo,
+): Exclude<ProviderSetting, 'auto'>[] {
   if (setting === 'cpu') return ['cpu'];
   if (setting !== 'auto') return [setting, 'cpu'];
   const list: Exclude<ProviderSetting, 'auto'>[] = [];

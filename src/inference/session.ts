@@ -94,10 +94,14 @@ async function checkModelFile(d: ModelDescriptor): Promise<void> {
 }
 
 /** The model must take one NCHW image tensor of the descriptor's crop size and give class scores. */
-function checkSignature(s: Ort.InferenceSession, d: ModelDescriptor): { input: string; output: string; classes: number } {
+function checkSignature(
+  s: Ort.InferenceSession,
+  d: ModelDescriptor,
+): { input: string; output: string; classes: number } {
   const input = d.input ?? s.inputNames[0];
   const output = d.output ?? s.outputNames[0];
-  if (!s.inputNames.includes(input)) throw new ModelError(`model has no input "${input}" (has ${s.inputNames.join(', ')})`);
+  if (!s.inputNames.includes(input))
+    throw new ModelError(`model has no input "${input}" (has ${s.inputNames.join(', ')})`);
   if (!s.outputNames.includes(output)) {
     throw new ModelError(`model has no output "${output}" (has ${s.outputNames.join(', ')})`);
   }
@@ -117,7 +121,9 @@ function checkSignature(s: Ort.InferenceSession, d: ModelDescriptor): { input: s
   if (outMeta.isTensor) {
     const last = outMeta.shape[outMeta.shape.length - 1];
     if (outMeta.shape.length !== 2) {
-      throw new ModelError(`model output "${output}" has shape [${outMeta.shape.join(', ')}]; expected [N, classes]`);
+      throw new ModelError(
+        `model output "${output}" has shape [${outMeta.shape.join(', ')}]; expected [N, classes]`,
+      );
     }
     if (typeof last === 'number') classes = last;
   }

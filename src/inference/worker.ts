@@ -23,6 +23,7 @@ const cfg = workerData as WorkerConfig;
 const ready: Ready[] = [];
 let session: Promise<LoadedSession> | undefined;
 let running = false;
+let scheduled = false;
 
 const send = (m: WorkerResponse): void => port.postMessage(m);
 const log = (message: string): void => send({ type: 'log', message });
@@ -58,10 +59,20 @@ async function accept(req: Extract<WorkerRequest, { type: 'classify' }>): Promis
   try {
     const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, req.preview);
     ready.push({ id: req.id, topK: req.topK, ...p, started, decodeMs: performance.now() - started });
-    void pump();
+    schedulePump();
   } catch (err) {
     fail(req.id, err as Error);
   }
+}
+
+/** Pumps after the current event-loop turn, so that every decode finished by then joins the batch. */
+function schedulePump(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    void pump();
+  });
 }
 
 /** Runs queued images in batches of up to `batchSize`, one run at a time. */
@@ -77,7 +88,9 @@ async function pump(): Promise<void> {
     const data = new Float32Array(size * batch.length);
     batch.forEach((r, i) => data.set(r.tensor, i * size));
     const t = performance.now();
-    const out = await s.session.run({ [s.input]: new s.ort.Tensor('float32', data, [batch.length, 3, crop, crop]) });
+    const out = await s.session.run({
+      [s.input]: new s.ort.Tensor('float32', data, [batch.length, 3, crop, crop]),
+    });
     const runMs = performance.now() - t;
     const scores = out[s.output].data as Float32Array;
     const classes = scores.length / batch.length;
@@ -101,7 +114,7 @@ async function pump(): Promise<void> {
   } finally {
     running = false;
   }
-  setImmediate(() => void pump());
+  schedulePump();
 }
 
 function fail(id: number, err: Error): void {

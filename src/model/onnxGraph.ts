@@ -2,7 +2,7 @@
 // Weight payloads are skipped, not decoded: a 100 MB model parses in milliseconds and nothing keeps
 // the file's bytes alive afterwards. Field numbers follow onnx/onnx.proto (stable since IR v3).
 import { promises as fs } from 'node:fs';
-import { ProtoReader, WireType } from './protobuf.js';
+import { ProtoReader, WireType } from './protobuf';
 
 /** A tensor dimension: a number, or a symbolic name such as "N" (dim_param). */
 export type Dim = number | string;
@@ -135,7 +135,14 @@ function readGraph(r: ProtoReader): OnnxGraph {
 }
 
 function readNode(r: ProtoReader): OnnxNode {
-  const node: OnnxNode = { name: '', op: '', domain: '', inputs: [], outputs: [], attrs: Object.create(null) };
+  const node: OnnxNode = {
+    name: '',
+    op: '',
+    domain: '',
+    inputs: [],
+    outputs: [],
+    attrs: Object.create(null),
+  };
   while (r.more()) {
     const [field, wire] = r.key();
     if (wire !== WireType.LengthDelimited) {

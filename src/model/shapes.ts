@@ -7,7 +7,7 @@
 // - params are the elements of the initializers a node consumes as weights; each initializer counts
 //   once (at its first consumer), and "configuration" inputs (Pad's pads, Reshape's shape, …) never
 //   count, so the total equals the sum of all weight initializers.
-import type { Dim, OnnxGraph, OnnxNode } from './onnxGraph.js';
+import type { Dim, OnnxGraph, OnnxNode } from './onnxGraph';
 
 /** A tensor shape; null when it could not be inferred. */
 export type Shape = Dim[] | null;
@@ -140,7 +140,8 @@ function inferNode(node: OnnxNode, shapes: Map<string, Shape>, constInts: Map<st
   }
   const x = inShapes[0];
   if (!x) {
-    info.error = node.inputs.length === 0 ? 'node has no inputs' : `shape of input '${node.inputs[0]}' unknown`;
+    info.error =
+      node.inputs.length === 0 ? 'node has no inputs' : `shape of input '${node.inputs[0]}' unknown`;
     info.blocked = node.inputs.length > 0;
     return info;
   }
@@ -194,7 +195,8 @@ function inferPad(info: NodeInfo, x: Dim[], constInts: Map<string, number[]>): v
   if (!given) throw new Error('Pad amounts are not a constant');
   const axesInput = node.inputs[3] ? constInts.get(node.inputs[3]) : undefined;
   const axes = (axesInput ?? x.map((_, i) => i)).map((a) => (a < 0 ? a + x.length : a));
-  if (given.length !== 2 * axes.length) throw new Error(`Pad has ${given.length} pads for ${axes.length} axes`);
+  if (given.length !== 2 * axes.length)
+    throw new Error(`Pad has ${given.length} pads for ${axes.length} axes`);
   const pads = new Array<number>(2 * x.length).fill(0);
   axes.forEach((a, i) => {
     pads[a] = given[i]!;
@@ -247,7 +249,8 @@ export function windowOutput(
 
 function resolveWindow(node: OnnxNode, x: Dim[], kernel: number[]): Window {
   const rank = x.length - 2;
-  if (rank < 1 || kernel.length !== rank) throw new Error(`kernel rank ${kernel.length} for input rank ${x.length}`);
+  if (rank < 1 || kernel.length !== rank)
+    throw new Error(`kernel rank ${kernel.length} for input rank ${x.length}`);
   const strides = intsAttr(node, 'strides') ?? kernel.map(() => 1);
   const dilations = intsAttr(node, 'dilations') ?? kernel.map(() => 1);
   const autoPad = strAttr(node, 'auto_pad', 'NOTSET');

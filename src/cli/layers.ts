@@ -1,0 +1,43 @@
+// `cli layers [--json|--markdown] [--model path]`: the layer table of a model, as the Architecture panel shows it.
+import { readOnnxFile } from '../model/onnxGraph';
+import { buildLayerTable } from '../model/resnet';
+import { renderMarkdown, renderText } from '../model/tableText';
+import { parseArgs, UsageError } from './args';
+import type { Io } from './io';
+
+const USAGE = 'usage: layers [--json|--markdown] [--model file.onnx]\n';
+
+/** Runs `layers`: 0 on success, 1 when the model cannot be read, 2 on wrong usage. */
+export async function runLayers(argv: string[], io: Io, defaultModelPath: string): Promise<number> {
+  let json: boolean;
+  let markdown: boolean;
+  let model: string;
+  try {
+    const args = parseArgs(argv, ['model'], ['json', 'markdown', 'help']);
+    if (args.flags.has('help')) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]!}"`);
+    json = args.flags.has('json');
+    markdown = args.flags.has('markdown');
+    if (json && markdown) throw new UsageError('--json and --markdown exclude each other');
+    const m = args.flags.get('model');
+    model = typeof m === 'string' ? m : defaultModelPath;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr(`cnn-lens layers: ${err.message}\n${USAGE}`);
+    return 2;
+  }
+  let table;
+  try {
+    table = buildLayerTable(await readOnnxFile(model));
+  } catch (err) {
+    const hint = model === defaultModelPath ? ' (run "npm run build" to create the default model)' : '';
+    io.stderr(`cnn-lens layers: ${(err as Error).message}${hint}\n`);
+    return 1;
+  }
+  if (json) io.stdout(JSON.stringify(table, null, 2) + '\n');
+  else io.stdout(markdown ? renderMarkdown(table) : renderText(table));
+  return 0;
+}

@@ -1,0 +1,139 @@
+// Renders a LayerTable as an aligned text table or as Markdown with stage subtotals.
+import type { LayerRow, LayerTable, TableShape } from '../shared/layerTable';
+
+const HEADERS = [
+  '#',
+  'stage',
+  'block',
+  'layer',
+  'kernel',
+  'stride',
+  'pads',
+  'input',
+  'output',
+  'params',
+  'MACs',
+];
+
+/** Aligned plain-text table, then stage summaries and totals. */
+export function renderText(table: LayerTable): string {
+  const lines = [headline(table), ''];
+  lines.push(...align([HEADERS, ...cells(table.rows)], [0, 9, 10]));
+  if (table.stages.length > 0) {
+    lines.push('');
+    const stageHeader = ['stage', 'layers', 'blocks', 'output', 'params', 'MACs', 'layout'];
+    const stageRows = table.stages.map((s) => [
+      s.stage,
+      String(s.counted),
+      s.blocks > 0 ? `${s.blocks} ${s.block_kind ?? ''}`.trim() : '',
+      `${s.out_size ? s.out_size.join('×') : '?'}, ${String(s.width ?? '?')}`,
+      int(s.params),
+      int(s.macs),
+      s.layout,
+    ]);
+    lines.push(...align([stageHeader, ...stageRows], [1, 4, 5]));
+  }
+  lines.push('', totalsLine(table));
+  for (const w of table.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Markdown table with a subtotal row after each stage and a totals row. */
+export function renderMarkdown(table: LayerTable): string {
+  const lines = [`**${headline(table)}**`, ''];
+  lines.push(mdRow(HEADERS), mdRow(HEADERS.map((_, i) => (i === 0 || i >= 9 ? '---:' : '---'))));
+  const body = cells(table.rows);
+  table.rows.forEach((row, i) => {
+    lines.push(mdRow(body[i]!));
+    const next = table.rows[i + 1];
+    const stage = table.stages.find((s) => s.stage === row.stage);
+    if (stage && next?.stage !== row.stage) {
+      const size = `${stage.out_size ? stage.out_size.join('×') : '?'}, ${String(stage.width ?? '?')}`;
+      const label = `**${stage.stage} subtotal** (${stage.counted} layers, out ${size})`;
+      lines.push(
+        mdRow(['', '', '', label, '', '', '', '', '', `**${int(stage.params)}**`, `**${int(stage.macs)}**`]),
+      );
+    }
+  });
+  const t = table.totals;
+  lines.push(
+    mdRow([
+      '',
+      '',
+      '',
+      `**total** (${t.counted} layers)`,
+      '',
+      '',
+      '',
+      '',
+      '',
+      `**${int(t.params)}**`,
+      `**${int(t.macs)}**`,
+    ]),
+  );
+  lines.push('', totalsLine(table));
+  for (const w of table.warnings) lines.push('', `> warning: ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+/** "3×224×224" style rendering of a shape; "?" when unknown. */
+export function shapeText(shape: TableShape): string {
+  return shape ? shape.join('×') : '?';
+}
+
+function headline(table: LayerTable): string {
+  const input = table.model.input ? `, input ${shapeText(table.model.input.shape)}` : '';
+  if (!table.resnet)
+    return `Not read as a ResNet (${table.reason ?? 'unknown reason'}); one row per ONNX node${input}`;
+  const perStage = table.stages.map((s) => `${s.stage} ${s.counted}`).join(' + ');
+  return `ResNet, ${table.totals.counted} weighted layers (${perStage}), ${table.totals.projections} projection shortcuts${input}`;
+}
+
+function totalsLine(table: LayerTable): string {
+  const t = table.totals;
+  return `total: ${int(t.params)} params, ${int(t.macs)} multiply-adds per image (${giga(t.macs)}), ${t.counted} counted layers, ${t.rows} rows`;
+}
+
+// Counted rows are numbered so the depth (e.g. 50) can be read off the table.
+function cells(rows: LayerRow[]): string[][] {
+  let n = 0;
+  return rows.map((r) => [
+    r.counted ? String(++n) : '',
+    r.stage ?? '',
+    r.block ?? '',
+    r.name + (r.activation ? ` + ${r.activation}` : ''),
+    r.kernel ? r.kernel.join('×') : '',
+    r.stride ? r.stride.join('×') : '',
+    r.pads ? r.pads.join(',') : '',
+    shapeText(r.in_shape),
+    shapeText(r.out_shape),
+    int(r.params),
+    int(r.macs),
+  ]);
+}
+
+// Pads every column to its widest cell; `right` lists right-aligned (numeric) columns.
+function align(table: string[][], right: number[]): string[] {
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => [...(row[c] ?? '')].length)));
+  return table.map((row) =>
+    row
+      .map((cell, c) => {
+        const pad = ' '.repeat(widths[c]! - [...cell].length);
+        return right.includes(c) ? pad + cell : cell + pad;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function mdRow(cellsOfRow: string[]): string {
+  return `| ${cellsOfRow.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+}
+
+function int(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function giga(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${n}`;
+}

@@ -1,0 +1,92 @@
+// The CLI as a user runs it: a real process, real model, JSON on stdout, exit codes.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI, IMAGES } from './helpers/paths';
+
+const run = promisify(execFile);
+
+interface Entry {
+  file: string;
+  top?: { index: number; label: string; probability: number }[];
+  provider?: string;
+  ms?: { decode: number; run: number; total: number };
+  error?: string;
+}
+
+/** Runs the CLI; resolves with exit code, stdout and stderr whatever the exit code. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('classify --json prints one JSON array; a bad file gets an error entry and exit code 1', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cnnlens-cli-'));
+  const bad = path.join(dir, 'notes.png');
+  writeFileSync(bad, 'not an image');
+  const chelsea = path.join(IMAGES, 'chelsea.png');
+  const { code, stdout } = await cli('classify', '--json', chelsea, bad);
+  assert.equal(code, 1);
+  const out = JSON.parse(stdout) as Entry[];
+  assert.equal(out.length, 2);
+  assert.equal(out[0].file, chelsea);
+  assert.deepEqual(Object.keys(out[0]), ['file', 'top', 'provider', 'ms']);
+  assert.equal(out[0].top?.length, 5);
+  assert.deepEqual(out[0].top?.[0].index, 285);
+  assert.equal(out[0].top?.[0].label, 'Egyptian cat');
+  assert.equal(out[0].provider, 'cpu');
+  assert.ok((out[0].ms?.total ?? 0) > 0);
+  assert.deepEqual(out[1], { file: bad, error: 'not a supported image (unrecognised file format)' });
+});
+
+test('classify walks folders recursively for image files only, with --top', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cnnlens-cli-'));
+  mkdirSync(path.join(dir, 'sub'));
+  copyFileSync(path.join(IMAGES, 'coffee.png'), path.join(dir, 'sub', 'COFFEE.PNG'));
+  copyFileSync(path.join(IMAGES, 'orange.jpg'), path.join(dir, 'orange.jpg'));
+  writeFileSync(path.join(dir, 'readme.txt'), 'skip me');
+  const { code, stdout } = await cli('classify', '--json', '--top', '2', dir);
+  assert.equal(code, 0);
+  const out = JSON.parse(stdout) as Entry[];
+  assert.deepEqual(
+    out.map((e) => [path.relative(dir, e.file), e.top?.[0].label, e.top?.length]),
+    [
+      ['orange.jpg', 'orange', 2],
+      [path.join('sub', 'COFFEE.PNG'), 'espresso', 2],
+    ],
+  );
+});
+
+test('a provider that cannot start falls back to CPU with one log line', async () => {
+  const { code, stdout, stderr } = await cli(
+    'classify',
+    '--json',
+    '--provider',
+    'webgpu',
+    path.join(IMAGES, 'orange.jpg'),
+  );
+  assert.equal(code, 0);
+  const [entry] = JSON.parse(stdout) as Entry[];
+  assert.equal(entry.top?.[0].label, 'orange');
+  // On a machine with a working WebGPU adapter the provider is webgpu and nothing is logged.
+  if (entry.provider === 'cpu') assert.equal(stderr.match(/execution provider webgpu/g)?.length, 1, stderr);
+  else assert.equal(entry.provider, 'webgpu');
+});
+
+test('the readable table and usage errors', async () => {
+  const { code, stdout } = await cli('classify', path.join(IMAGES, 'coffee.png'));
+  assert.equal(code, 0);
+  assert.match(stdout, /coffee\.png {2}\(cpu, \d+ ms\)\n +\d+\.\d% {2}espresso \[967\]/);
+  const usage = await cli('classify', '--top', 'many', 'x.png');
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--top must be a whole number 1…1000/);
+});
