@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { readdirSync } from 'node:fs';
 
 const unitOnly = process.argv.includes('--unit');
+const started = Date.now();
 let passed = 0;
 let failed = 0;
 
@@ -25,8 +26,8 @@ function step(name, cmd, args) {
   return ok;
 }
 
-step('typecheck', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json', '--noEmit']) &&
-  step('typecheck webview', 'npx', ['--no-install', 'tsc', '-p', 'webview/tsconfig.json', '--noEmit']);
+step('typecheck', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json', '--noEmit']);
+step('typecheck webview', 'npx', ['--no-install', 'tsc', '-p', 'webview/tsconfig.json', '--noEmit']);
 step('lint', 'npx', ['--no-install', 'eslint', '.']);
 step('format', 'npx', ['--no-install', 'prettier', '--check', '.']);
 const built = step('build', 'npm', ['run', '-s', 'build']);
@@ -74,5 +75,6 @@ if (built) {
   }
 }
 
-console.log(`\n${passed} passed, ${failed} failed`);
+console.log(`\ntests took ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;
