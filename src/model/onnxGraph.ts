@@ -141,7 +141,7 @@ function readNode(r: ProtoReader): OnnxNode {
     domain: '',
     inputs: [],
     outputs: [],
-    attrs: Object.create(null),
+    attrs: {},
   };
   while (r.more()) {
     const [field, wire] = r.key();
@@ -156,7 +156,8 @@ function readNode(r: ProtoReader): OnnxNode {
     else if (field === 7) node.domain = r.string();
     else if (field === 5) {
       const [name, value] = readAttribute(r.message());
-      node.attrs[name] = value;
+      // A crafted name must not reach the object's prototype.
+      if (name !== '__proto__') node.attrs[name] = value;
     } else r.skip(wire);
   }
   return node;

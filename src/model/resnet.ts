@@ -156,7 +156,7 @@ function findBlocks(graph: OnnxGraph, index: GraphIndex): FoundBlock[] {
     const data = index.dataInputs(node);
     if (node.op !== 'Add' || data.length !== 2) return;
     const [a, b] = data.map((t) => walkBranch(t, index, graph));
-    if (a!.fork !== b!.fork) {
+    if (a!.fork === null || a!.fork !== b!.fork) {
       throw new NotResNet(`the two inputs of Add ${node.name || id} do not branch from one tensor`);
     }
     const [main, shortcut] = branchWeight(a!.ids, graph) >= branchWeight(b!.ids, graph) ? [a!, b!] : [b!, a!];
@@ -180,14 +180,19 @@ function findBlocks(graph: OnnxGraph, index: GraphIndex): FoundBlock[] {
 }
 
 // Walks back from a tensor through single-input nodes to the first tensor with several consumers.
-function walkBranch(tensor: string, index: GraphIndex, graph: OnnxGraph): { fork: string; ids: number[] } {
+// A null fork means the walk met a node joining several activations before any fork.
+function walkBranch(
+  tensor: string,
+  index: GraphIndex,
+  graph: OnnxGraph,
+): { fork: string | null; ids: number[] } {
   const ids: number[] = [];
   let t = tensor;
   for (;;) {
     const p = index.producerOf(t);
     if (index.consumersOf(t).length >= 2 || p === undefined) return { fork: t, ids: ids.reverse() };
     const data = index.dataInputs(graph.nodes[p]!);
-    if (data.length !== 1) return { fork: `${t} (joins ${data.length} inputs)`, ids };
+    if (data.length !== 1) return { fork: null, ids };
     ids.push(p);
     t = data[0]!;
   }

@@ -49,7 +49,7 @@ export function renderMarkdown(table: LayerTable): string {
     const stage = table.stages.find((s) => s.stage === row.stage);
     if (stage && next?.stage !== row.stage) {
       const size = `${stage.out_size ? stage.out_size.join('×') : '?'}, ${String(stage.width ?? '?')}`;
-      const label = `**${stage.stage} subtotal** (${stage.counted} layers, out ${size})`;
+      const label = `**${stage.stage} subtotal** (${plural(stage.counted, 'layer')}, out ${size})`;
       lines.push(
         mdRow(['', '', '', label, '', '', '', '', '', `**${int(stage.params)}**`, `**${int(stage.macs)}**`]),
       );
@@ -61,7 +61,7 @@ export function renderMarkdown(table: LayerTable): string {
       '',
       '',
       '',
-      `**total** (${t.counted} layers)`,
+      `**total** (${plural(t.counted, 'layer')})`,
       '',
       '',
       '',
@@ -136,4 +136,8 @@ function int(n: number): string {
 
 function giga(n: number): string {
   return n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${n}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -266,3 +266,6 @@ function float(name: string, f: number): onnx.IAttributeProto {
 function str(name: string, s: string): onnx.IAttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(s) };
 }
+
+/** Attribute constructors, for tests that add nodes by hand. */
+export const attr = { ints, int, float, str };
