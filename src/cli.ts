@@ -1,7 +1,9 @@
 // The CNN Lens command line: the same core as the extension, no 'vscode'.
+import * as path from 'node:path';
 import { UsageError } from './cli/args';
 import { runClassify } from './cli/classify';
 import type { Io } from './cli/io';
+import { runLayers } from './cli/layers';
 
 const USAGE = `usage: node dist/cli.js <command> [options]
 
@@ -9,6 +11,9 @@ const USAGE = `usage: node dist/cli.js <command> [options]
            [--max-pixels N] [--model file.onnx [--preprocessing caffe|torchvision]] <image|folder…>
       Top-K ImageNet classes per image (folders: recursive, image files only).
       Exit code 1 when any file failed; its entry says why.
+
+  layers [--json|--markdown] [--model file.onnx]
+      The layer table (stages, blocks, kernels, strides, shapes, parameters, multiply-adds).
 `;
 
 async function main(argv: string[], io: Io): Promise<number> {
@@ -17,6 +22,8 @@ async function main(argv: string[], io: Io): Promise<number> {
     switch (command) {
       case 'classify':
         return await runClassify(rest, io, __dirname);
+      case 'layers':
+        return await runLayers(rest, io, path.join(__dirname, '..', 'models', 'resnet50.onnx'));
       case undefined:
       case '--help':
       case 'help':
