@@ -1,5 +1,6 @@
 // The main-thread side of inference: starts the worker on first use, queues requests, survives its death.
 import { Worker } from 'node:worker_threads';
+import type { LayerTable } from '../shared/layerTable';
 import type { Classification, RuntimeInfo, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
 
 /** Why a request failed: the image itself, the model/runtime, or the worker going away. */
@@ -55,6 +56,11 @@ export class InferenceClient {
   /** Loads the model if needed and reports what runs it. */
   runtimeInfo(): Promise<RuntimeInfo> {
     return this.request({ type: 'runtimeInfo' });
+  }
+
+  /** The layer table of the model the worker runs (parsed in the worker). */
+  layers(): Promise<LayerTable> {
+    return this.request({ type: 'layers' });
   }
 
   /** New settings take effect with a fresh worker; requests in flight finish on the old one. */
@@ -126,6 +132,9 @@ export class InferenceClient {
         return;
       case 'runtimeInfo':
         this.settle(m.id, m.info);
+        return;
+      case 'layers':
+        this.settle(m.id, m.table);
         return;
       case 'failed':
         this.settle(m.id, undefined, new InferenceError(m.message, m.kind));

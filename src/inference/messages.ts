@@ -1,5 +1,6 @@
 // Typed messages between the inference client (extension host / CLI main thread) and its worker.
 import type { ModelDescriptor } from '../model/descriptor';
+import type { LayerTable } from '../shared/layerTable';
 import type { Prediction } from './postprocess';
 import type { ProviderSetting } from './providers';
 
@@ -57,11 +58,13 @@ export interface RuntimeInfo {
 /** Host → worker. */
 export type WorkerRequest =
   | { type: 'classify'; id: number; name: string; bytes: Uint8Array; topK: number; preview: boolean }
-  | { type: 'runtimeInfo'; id: number };
+  | { type: 'runtimeInfo'; id: number }
+  | { type: 'layers'; id: number };
 
 /** Worker → host. */
 export type WorkerResponse =
   | { type: 'classified'; id: number; result: Classification }
   | { type: 'runtimeInfo'; id: number; info: RuntimeInfo }
+  | { type: 'layers'; id: number; table: LayerTable }
   | { type: 'failed'; id: number; message: string; kind: 'image' | 'model' | 'internal' }
   | { type: 'log'; message: string };
