@@ -11,7 +11,7 @@ const COMMANDS: Record<string, Handler> = {
     const targets = await resolveImageTargets(uri, uris);
     if (targets) await lens.classify(targets);
   },
-  'cnnLens.openArchitecture': (lens) => lens.panel.show(),
+  'cnnLens.openArchitecture': (lens) => lens.panel.showArchitecture(),
   'cnnLens.showRuntimeInfo': async (lens) => {
     const text = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'CNN Lens: loading the model…' },

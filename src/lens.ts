@@ -9,20 +9,29 @@ import type { WorkerConfig } from './inference/messages';
 import { resolveDescriptor } from './model/loadModel';
 import { log, showError } from './log';
 import { LensPanel } from './panel/panel';
-import type { ImageFailure, ImageResult } from './shared/protocol';
+import type { ArchitectureView, ImageFailure, ImageResult } from './shared/protocol';
+
+/** The inference client and the configuration it was made with. */
+interface Runtime {
+  client: InferenceClient;
+  config: WorkerConfig;
+}
 
 /** CNN Lens, as one object with a lifetime: created at activation, nothing heavy until first use. */
 export class Lens implements vscode.Disposable {
   readonly panel: LensPanel;
-  private client: InferenceClient | undefined;
+  private runtime: Promise<Runtime> | undefined;
+  private started: Runtime | undefined;
   private modelLoaded = false;
   private readonly status: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    this.panel = new LensPanel(context.extensionUri, (command) => {
-      void vscode.commands.executeCommand(`cnnLens.${command}`);
-    });
+    this.panel = new LensPanel(
+      context.extensionUri,
+      (command) => void vscode.commands.executeCommand(`cnnLens.${command}`),
+      () => this.architecture(),
+    );
     this.status = vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100);
     this.status.name = 'CNN Lens runtime';
     this.status.command = 'cnnLens.showRuntimeInfo';
@@ -38,7 +47,7 @@ export class Lens implements vscode.Disposable {
   /** Classifies images and shows them in the panel; failures are listed, the others still finish. */
   async classify(uris: vscode.Uri[]): Promise<void> {
     const settings = readSettings();
-    const client = await this.getClient(settings);
+    const { client } = await this.getRuntime();
     const names = uris.map((u) => vscode.workspace.asRelativePath(u, false));
     const cold = !this.modelLoaded;
     const many = uris.length > 1;
@@ -86,7 +95,7 @@ export class Lens implements vscode.Disposable {
 
   /** Runtime facts for the "Show Runtime Info" command (loads the model if needed). */
   async runtimeInfo(): Promise<string> {
-    const client = await this.getClient(readSettings());
+    const { client } = await this.getRuntime();
     const info = await client.runtimeInfo();
     this.modelLoaded = true;
     this.showProvider(info.provider);
@@ -103,13 +112,19 @@ export class Lens implements vscode.Disposable {
     ].join('\n');
   }
 
+  /** The layer table of the configured model, for the panel. */
+  private async architecture(): Promise<ArchitectureView> {
+    const { client, config } = await this.getRuntime();
+    return { model: config.descriptor.name, table: await client.layers() };
+  }
+
   /** Test hook: whether the inference worker has been started. */
   get inferenceStarted(): boolean {
-    return this.client?.started ?? false;
+    return this.started?.client.started ?? false;
   }
 
   dispose(): void {
-    void this.client?.dispose();
+    void this.started?.client.dispose();
     for (const d of this.disposables) d.dispose();
   }
 
@@ -138,13 +153,20 @@ export class Lens implements vscode.Disposable {
       void showError(`CNN Lens: ${failed.length} of ${requested} images could not be classified.`);
   }
 
-  private async getClient(settings: Settings): Promise<InferenceClient> {
-    const config = await this.workerConfig(settings);
-    if (!this.client) {
-      const workerPath = path.join(this.context.extensionPath, 'dist', 'worker.js');
-      this.client = new InferenceClient(workerPath, config, (m) => log.info(m));
-    }
-    return this.client;
+  /** The client and its configuration, made on first use; a failed attempt is retried next time. */
+  private getRuntime(): Promise<Runtime> {
+    this.runtime ??= this.workerConfig(readSettings()).then(
+      (config) => {
+        const workerPath = path.join(this.context.extensionPath, 'dist', 'worker.js');
+        this.started = { client: new InferenceClient(workerPath, config, (m) => log.info(m)), config };
+        return this.started;
+      },
+      (err: Error) => {
+        this.runtime = undefined;
+        throw err;
+      },
+    );
+    return this.runtime;
   }
 
   private async workerConfig(s: Settings): Promise<WorkerConfig> {
@@ -163,11 +185,16 @@ export class Lens implements vscode.Disposable {
   }
 
   private async applySettings(): Promise<void> {
-    if (!this.client) return;
+    const started = this.started;
+    if (!started) return;
     try {
-      this.client.reconfigure(await this.workerConfig(readSettings()));
+      const config = await this.workerConfig(readSettings());
+      started.client.reconfigure(config);
+      this.started = { client: started.client, config };
+      this.runtime = Promise.resolve(this.started);
       this.modelLoaded = false;
       this.status.hide();
+      this.panel.invalidateArchitecture();
       log.info('settings changed: the model will be reloaded on next use');
     } catch (err) {
       void showError(`CNN Lens: ${(err as Error).message}`);

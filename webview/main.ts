@@ -1,53 +1,29 @@
-// The CNN Lens panel UI. State comes from the host; the webview only renders it and reports clicks.
-import {
-  isFailure,
-  type HostMessage,
-  type ImageFailure,
-  type ImageResult,
-  type PanelState,
-  type WebviewMessage,
-} from '../src/shared/protocol';
+// The CNN Lens panel UI. State comes from the host; the webview renders it and reports user actions.
+import type { HostMessage, PanelState, WebviewMessage } from '../src/shared/protocol';
+import { architectureSection, focusArchitecture } from './architectureView';
+import { h } from './dom';
+import { resultList, resultSection } from './resultView';
+import { vscode, type Persisted } from './vscodeApi';
 
-interface VsCodeApi {
-  postMessage(m: WebviewMessage): void;
-  getState(): PanelState | undefined;
-  setState(s: PanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+const top = document.getElementById('top')!;
+const archHost = document.getElementById('arch')!;
+let persisted: Persisted = vscode.getState() ?? {};
 
-const vscode = acquireVsCodeApi();
-const app = document.getElementById('app')!;
-
-/** Builds an element with attributes and children; text is always set as text, never as HTML. */
-function h(
-  tag: string,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string | undefined)[]
-): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) el.append(c);
-  return el;
-}
-
-const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
-
-function render(state: PanelState): void {
-  const current = state.results[state.current];
+function renderTop(state: PanelState): void {
   const parts = [
     h(
       'header',
       { class: 'toolbar' },
-      h('h1', {}, 'CNN Lens · ResNet50'),
+      h('h1', {}, 'CNN Lens'),
       button('Architecture', 'openArchitecture'),
       button('Runtime info', 'showRuntimeInfo'),
       button('Log', 'showLog'),
     ),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
-    current ? (isFailure(current) ? failureView(current) : resultView(current)) : emptyView(state),
-    state.results.length > 1 ? listView(state) : undefined,
+    resultSection(state),
+    resultList(state),
   ];
-  app.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
+  top.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
 }
 
 function button(
@@ -59,77 +35,9 @@ function button(
   return b;
 }
 
-function emptyView(state: PanelState): HTMLElement | undefined {
-  if (state.busy) return undefined;
-  return h(
-    'p',
-    { class: 'hint' },
-    'Right-click an image in the Explorer and choose “Classify with ResNet50”, or run it from the Command Palette.',
-  );
-}
-
-function failureView(f: ImageFailure): HTMLElement {
-  return h(
-    'section',
-    { id: 'error', class: 'error', role: 'alert' },
-    h('h2', {}, `Cannot classify ${f.file}`),
-    h('p', {}, f.error),
-  );
-}
-
-function resultView(r: ImageResult): HTMLElement {
-  const list = h('ol', { id: 'top5', 'aria-label': 'Top classes' });
-  for (const p of r.top) {
-    const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
-    bar.style.setProperty('--p', String(p.probability));
-    list.append(
-      h(
-        'li',
-        { title: `ImageNet class ${p.index}` },
-        h('span', { class: 'label' }, p.label),
-        h('span', { class: 'prob' }, percent(p.probability)),
-        bar,
-      ),
-    );
-  }
-  return h(
-    'section',
-    { id: 'result' },
-    h('h2', { class: 'result-file' }, r.file),
-    h(
-      'div',
-      { class: 'result-body' },
-      r.preview
-        ? h('img', { src: r.preview, alt: `${r.file}, center crop seen by the model`, width: '224' })
-        : undefined,
-      list,
-    ),
-    h(
-      'p',
-      { id: 'runinfo', class: 'muted' },
-      `${r.provider} · ${Math.round(r.ms.total)} ms (decode ${Math.round(r.ms.decode)} ms, run ${Math.round(r.ms.run)} ms) · ${r.width}×${r.height}`,
-    ),
-  );
-}
-
-function listView(state: PanelState): HTMLElement {
-  const rows = state.results.map((r, i) => {
-    const row = h(
-      'li',
-      { tabindex: '0', role: 'option', 'aria-selected': String(i === state.current) },
-      h('span', { class: 'file' }, r.file),
-      isFailure(r)
-        ? h('span', { class: 'error-text' }, r.error)
-        : h('span', {}, `${r.top[0].label} ${percent(r.top[0].probability)}`),
-    );
-    const select = (): void => vscode.postMessage({ type: 'select', index: i });
-    row.addEventListener('click', select);
-    row.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') select();
-    });
-    return row;
-  });
-  return h('section', {}, h('h2', {}, 'All images'), h('ul', { class: 'results', role: 'listbox' }, ...rows));
+function save(patch: Persisted): void {
+  persisted = { ...persisted, ...patch };
+  vscode.setState(persisted);
 }
 
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
@@ -137,15 +45,27 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   switch (m.type) {
     case 'state': {
       // After a window reload the host starts empty; keep what the panel showed before.
-      const restored = vscode.getState();
-      const state = m.state.results.length === 0 && !m.state.busy && restored ? restored : m.state;
-      vscode.setState(state);
-      render(state);
+      const keep = m.state.results.length === 0 && !m.state.busy && persisted.state;
+      const state = keep ? persisted.state! : m.state;
+      save({ state });
+      renderTop(state);
       return;
     }
+    case 'architecture':
+      save({ architecture: m.architecture });
+      archHost.replaceChildren(architectureSection(m.architecture));
+      return;
+    case 'architectureError':
+      archHost.replaceChildren(
+        h('p', { class: 'error', role: 'alert' }, `Cannot show the architecture: ${m.message}`),
+      );
+      return;
+    case 'focusArchitecture':
+      focusArchitecture();
+      return;
   }
 });
 
-const saved = vscode.getState();
-render(saved ?? { results: [], current: 0 });
+renderTop(persisted.state ?? { results: [], current: 0 });
+if (persisted.architecture) archHost.replaceChildren(architectureSection(persisted.architecture));
 vscode.postMessage({ type: 'ready' });

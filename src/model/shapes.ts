@@ -8,6 +8,7 @@
 //   once (at its first consumer), and "configuration" inputs (Pad's pads, Reshape's shape, …) never
 //   count, so the total equals the sum of all weight initializers.
 import type { Dim, OnnxGraph, OnnxNode } from './onnxGraph';
+import { shapeText } from '../shared/format';
 
 /** A tensor shape; null when it could not be inferred. */
 export type Shape = Dim[] | null;
@@ -294,7 +295,7 @@ export function broadcast(shapes: Shape[]): Shape {
     for (const s of all) {
       const d = s[s.length - rank + i] ?? 1;
       if (d === 1 || d === dim) continue;
-      if (dim !== 1) throw new Error(`cannot broadcast ${all.map(formatShape).join(' with ')}`);
+      if (dim !== 1) throw new Error(`cannot broadcast ${all.map(shapeText).join(' with ')}`);
       dim = d;
     }
     out.push(dim);
@@ -339,11 +340,6 @@ function addDim(d: Dim, n: number): Dim {
 export function perImage(shape: Dim[]): number {
   const rest = shape.slice(1);
   return rest.every((d) => typeof d === 'number') ? product(rest as number[]) : 0;
-}
-
-/** Renders a shape as "N×C×H×W" (or "?" when unknown). */
-export function formatShape(shape: Shape): string {
-  return shape ? shape.join('×') : '?';
 }
 
 function product(xs: number[]): number {

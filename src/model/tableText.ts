@@ -1,5 +1,6 @@
 // Renders a LayerTable as an aligned text table or as Markdown with stage subtotals.
-import type { LayerRow, LayerTable, TableShape } from '../shared/layerTable';
+import { compact, int, shapeText } from '../shared/format';
+import type { LayerRow, LayerTable } from '../shared/layerTable';
 
 const HEADERS = [
   '#',
@@ -76,11 +77,6 @@ export function renderMarkdown(table: LayerTable): string {
   return lines.join('\n') + '\n';
 }
 
-/** "3×224×224" style rendering of a shape; "?" when unknown. */
-export function shapeText(shape: TableShape): string {
-  return shape ? shape.join('×') : '?';
-}
-
 function headline(table: LayerTable): string {
   const input = table.model.input ? `, input ${shapeText(table.model.input.shape)}` : '';
   if (!table.resnet)
@@ -91,7 +87,7 @@ function headline(table: LayerTable): string {
 
 function totalsLine(table: LayerTable): string {
   const t = table.totals;
-  return `total: ${int(t.params)} params, ${int(t.macs)} multiply-adds per image (${giga(t.macs)}), ${t.counted} counted layers, ${t.rows} rows`;
+  return `total: ${int(t.params)} params, ${int(t.macs)} multiply-adds per image (${compact(t.macs)}), ${t.counted} counted layers, ${t.rows} rows`;
 }
 
 // Counted rows are numbered so the depth (e.g. 50) can be read off the table.
@@ -130,13 +126,6 @@ function mdRow(cellsOfRow: string[]): string {
   return `| ${cellsOfRow.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 }
 
-function int(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-function giga(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${n}`;
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

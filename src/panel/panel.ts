@@ -1,7 +1,13 @@
 // The CNN Lens webview panel: one instance, revealed when open, revived after a reload.
 import * as vscode from 'vscode';
 import { log } from '../log';
-import { isWebviewMessage, type HostMessage, type PanelState, type WebviewMessage } from '../shared/protocol';
+import {
+  isWebviewMessage,
+  type ArchitectureView,
+  type HostMessage,
+  type PanelState,
+  type WebviewMessage,
+} from '../shared/protocol';
 import { panelHtml } from './html';
 
 export const VIEW_TYPE = 'cnnLens.panel';
@@ -10,11 +16,15 @@ export const VIEW_TYPE = 'cnnLens.panel';
 export class LensPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private state: PanelState = { results: [], current: 0 };
+  private architecture: Promise<ArchitectureView> | undefined;
+  private ready = false;
+  private focusPending = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly onCommand: (command: Extract<WebviewMessage, { type: 'command' }>['command']) => void,
+    private readonly loadArchitecture: () => Promise<ArchitectureView>,
   ) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
@@ -36,6 +46,19 @@ export class LensPanel implements vscode.Disposable {
       { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: this.resourceRoots() },
     );
     this.attach(panel);
+  }
+
+  /** Opens the panel and moves keyboard focus into the layer table. */
+  showArchitecture(): void {
+    this.show(false);
+    if (this.ready) this.post({ type: 'focusArchitecture' });
+    else this.focusPending = true;
+  }
+
+  /** The model changed: the layer table is loaded again and sent to an open panel. */
+  invalidateArchitecture(): void {
+    this.architecture = undefined;
+    if (this.ready) void this.sendArchitecture();
   }
 
   /** Replaces part of the state and pushes it to the webview. */
@@ -60,7 +83,9 @@ export class LensPanel implements vscode.Disposable {
     panel.webview.html = panelHtml(panel.webview, this.extensionUri);
     panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m));
     panel.onDidDispose(() => {
-      if (this.panel === panel) this.panel = undefined;
+      if (this.panel !== panel) return;
+      this.panel = undefined;
+      this.ready = false;
     });
   }
 
@@ -71,7 +96,9 @@ export class LensPanel implements vscode.Disposable {
     }
     switch (m.type) {
       case 'ready':
+        this.ready = true;
         this.update({});
+        void this.sendArchitecture();
         return;
       case 'select':
         if (m.index < this.state.results.length) this.update({ current: m.index });
@@ -79,6 +106,21 @@ export class LensPanel implements vscode.Disposable {
       case 'command':
         this.onCommand(m.command);
         return;
+    }
+  }
+
+  private async sendArchitecture(): Promise<void> {
+    this.architecture ??= this.loadArchitecture();
+    try {
+      this.post({ type: 'architecture', architecture: await this.architecture });
+    } catch (err) {
+      this.architecture = undefined;
+      log.error(`layer table: ${(err as Error).message}`);
+      this.post({ type: 'architectureError', message: (err as Error).message });
+    }
+    if (this.focusPending) {
+      this.focusPending = false;
+      this.post({ type: 'focusArchitecture' });
     }
   }
 

@@ -1,5 +1,6 @@
-// Messages between the extension host and the CNN Lens webview. The only src/ code the webview imports:
-// no 'vscode', no Node.
+// Messages between the extension host and the CNN Lens webview. src/shared/ is the only src/ code the
+// webview imports: no 'vscode', no Node.
+import type { LayerTable } from './layerTable';
 
 /** One ranked class. */
 export interface PredictionView {
@@ -37,8 +38,19 @@ export interface PanelState {
   busy?: string;
 }
 
+/** The architecture section: the layer table of the model the worker runs. */
+export interface ArchitectureView {
+  /** Model name for the header, e.g. "ResNet50 v1 (Keras, ImageNet)". */
+  model: string;
+  table: LayerTable;
+}
+
 /** Host → webview. */
-export type HostMessage = { type: 'state'; state: PanelState };
+export type HostMessage =
+  | { type: 'state'; state: PanelState }
+  | { type: 'architecture'; architecture: ArchitectureView }
+  | { type: 'architectureError'; message: string }
+  | { type: 'focusArchitecture' };
 
 /** Webview → host. */
 export type WebviewMessage =

@@ -1,0 +1,25 @@
+// Number and shape formatting shared by the CLI tables and the webview.
+import type { TableShape } from './layerTable';
+
+/** "N×3×224×224" style rendering of a shape; "?" when unknown. */
+export function shapeText(shape: TableShape): string {
+  return shape ? shape.join('×') : '?';
+}
+
+/** 25,636,712 */
+export function int(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** 3.86 G, 118.01 M, 512 */
+export function compact(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}
+
+/** 75.4% */
+export function percent(p: number, digits = 1): string {
+  return `${(p * 100).toFixed(digits)}%`;
+}

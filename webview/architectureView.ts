@@ -1,0 +1,321 @@
+// The architecture section: the layer table as a keyboard-navigable treegrid with a detail card.
+import { compact, int, percent, shapeText } from '../src/shared/format';
+import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
+import type { ArchitectureView } from '../src/shared/protocol';
+import { h } from './dom';
+
+const COLUMNS = ['Layer', 'Kernel', 'Stride', 'Channels', 'Output', 'Params', 'Mult-adds'];
+
+/** Renders the section; returns it and the time the render took (for the benchmark note). */
+export function architectureSection(view: ArchitectureView): HTMLElement {
+  const t0 = performance.now();
+  const { table } = view;
+  const card = h(
+    'aside',
+    { id: 'layer-card', class: 'card', 'aria-live': 'polite' },
+    h('p', { class: 'muted' }, 'Hover or focus a layer to see its shapes.'),
+  );
+  const grid = h('table', {
+    id: 'layers',
+    role: 'treegrid',
+    'aria-label': `${view.model} layers`,
+    'aria-describedby': 'layer-card',
+  });
+  grid.append(
+    h(
+      'thead',
+      {},
+      h('tr', { role: 'row' }, ...COLUMNS.map((c) => h('th', { role: 'columnheader', scope: 'col' }, c))),
+    ),
+  );
+  const body = h('tbody');
+  grid.append(body);
+  for (const tr of table.resnet ? resnetRows(table) : plainRows(table)) body.append(tr);
+  wireInteraction(body, table, card);
+  const section = h(
+    'section',
+    { id: 'architecture', 'aria-labelledby': 'architecture-title' },
+    h('h2', { id: 'architecture-title' }, `Architecture · ${view.model}`),
+    summary(table),
+    h('div', { class: 'arch-body' }, h('div', { class: 'table-wrap' }, grid), card),
+  );
+  section.dataset.renderMs = (performance.now() - t0).toFixed(1);
+  return section;
+}
+
+function summary(table: LayerTable): HTMLElement {
+  const t = table.totals;
+  if (!table.resnet) {
+    return h(
+      'div',
+      { class: 'notice', role: 'note' },
+      `Not read as a ResNet (${table.reason ?? 'unknown reason'}): one row per ONNX node. `,
+      `${int(t.params)} parameters, ${compact(t.macs)} multiply-adds per image.`,
+    );
+  }
+  const counted = table.stages.filter((s) => s.counted > 0);
+  return h(
+    'div',
+    { class: 'summary' },
+    h(
+      'p',
+      { id: 'depth', class: 'equation' },
+      `${counted.map((s) => s.counted).join(' + ')} = ${t.counted} weighted layers`,
+      h('span', { class: 'muted' }, ` (${counted.map((s) => s.stage).join(', ')})`),
+    ),
+    h(
+      'p',
+      { id: 'totals' },
+      `${int(t.params)} parameters · ${int(t.macs)} multiply-adds per image (${compact(t.macs)}) · `,
+      `${t.projections} projection shortcuts, not counted in the ${t.counted}`,
+    ),
+  );
+}
+
+/** Stage rows (level 1), block rows (level 2) and layer rows under them. */
+function resnetRows(table: LayerTable): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  let lastStage: string | null = null;
+  let lastBlock: string | null = null;
+  let n = 0;
+  table.rows.forEach((row, i) => {
+    if (row.stage !== lastStage) {
+      lastStage = row.stage;
+      lastBlock = null;
+      const stage = table.stages.find((s) => s.stage === row.stage);
+      if (stage) out.push(stageRow(stage));
+    }
+    if (row.block && row.block !== lastBlock) {
+      lastBlock = row.block;
+      const block = table.blocks.find((b) => b.block === row.block);
+      if (block) out.push(blockRow(block));
+    }
+    if (row.counted) n++;
+    out.push(layerRow(row, i, row.block ? 3 : 2, row.counted ? n : undefined));
+  });
+  return out;
+}
+
+function plainRows(table: LayerTable): HTMLElement[] {
+  return table.rows.map((row, i) => layerRow(row, i, 1, undefined));
+}
+
+function stageRow(s: StageSummary): HTMLElement {
+  const size = s.out_size ? s.out_size.join('×') : '?';
+  const blocks = s.blocks > 0 ? ` · ${s.blocks} ${s.block_kind ?? ''} blocks` : '';
+  const tr = h(
+    'tr',
+    {
+      role: 'row',
+      class: 'stage',
+      'aria-level': '1',
+      'aria-expanded': 'true',
+      'data-stage': s.stage,
+      tabindex: '-1',
+    },
+    h(
+      'td',
+      { role: 'gridcell', colspan: '5' },
+      h('span', { class: 'twisty', 'aria-hidden': 'true' }),
+      h('strong', {}, s.stage),
+      ` · output ${size}, ${String(s.width ?? '?')} ch · `,
+      h('span', { class: 'stage-count' }, `${s.counted} ${s.counted === 1 ? 'layer' : 'layers'}`),
+      blocks,
+      h('span', { class: 'muted layout' }, ` · ${s.layout}`),
+    ),
+    h('td', { role: 'gridcell', class: 'num' }, int(s.params)),
+    h('td', { role: 'gridcell', class: 'num' }, compact(s.macs)),
+  );
+  return tr;
+}
+
+function blockRow(b: BlockSummary): HTMLElement {
+  return h(
+    'tr',
+    { role: 'row', class: 'block', 'aria-level': '2', 'data-block': b.block, tabindex: '-1' },
+    h(
+      'td',
+      { role: 'gridcell', colspan: '5' },
+      h('strong', {}, b.block),
+      ` · ${b.kind} · `,
+      h(
+        'span',
+        { class: b.shortcut === 'projection' ? 'badge projection' : 'badge' },
+        `${b.shortcut} shortcut`,
+      ),
+      h('code', { class: 'residual' }, b.residual),
+    ),
+    h('td', { role: 'gridcell', class: 'num' }, int(b.params)),
+    h('td', { role: 'gridcell', class: 'num' }, compact(b.macs)),
+  );
+}
+
+function layerRow(row: LayerRow, index: number, level: number, counted: number | undefined): HTMLElement {
+  const inC = row.in_shape?.[1];
+  const outC = row.out_shape?.[1];
+  const spatial =
+    row.out_shape && row.out_shape.length === 4
+      ? row.out_shape.slice(2).join('×')
+      : shapeText(row.out_shape?.slice(1) ?? null);
+  const strideText = row.stride ? row.stride.join('×') : '';
+  return h(
+    'tr',
+    {
+      role: 'row',
+      class: `layer role-${row.role}${row.counted ? '' : ' uncounted'}`,
+      'aria-level': String(level),
+      'data-row': String(index),
+      'data-name': row.name,
+      tabindex: '-1',
+    },
+    h(
+      'td',
+      { role: 'gridcell', class: 'name' },
+      h('span', { class: 'ordinal' }, counted ? String(counted) : ''),
+      row.name,
+      row.role === 'projection'
+        ? h('span', { class: 'badge projection' }, 'projection · not counted')
+        : undefined,
+    ),
+    h('td', { role: 'gridcell' }, row.kernel ? row.kernel.join('×') : ''),
+    h(
+      'td',
+      { role: 'gridcell' },
+      row.downsample
+        ? h('span', { class: 'badge downsample', title: 'downsamples: stride 2' }, `↓ ${strideText}`)
+        : strideText,
+    ),
+    h('td', { role: 'gridcell' }, inC !== undefined && outC !== undefined ? `${inC} → ${outC}` : ''),
+    h('td', { role: 'gridcell' }, spatial),
+    h('td', { role: 'gridcell', class: 'num' }, int(row.params)),
+    h('td', { role: 'gridcell', class: 'num' }, compact(row.macs)),
+  );
+}
+
+/** The detail card for one row. */
+function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
+  const dl = h('dl');
+  const add = (k: string, v: string): void => {
+    dl.append(h('dt', {}, k), h('dd', {}, v));
+  };
+  add('input', shapeText(row.in_shape));
+  add('output', shapeText(row.out_shape));
+  if (row.kernel) add('kernel', row.kernel.join('×'));
+  if (row.stride) add('stride', row.stride.join('×') + (row.downsample ? ' (downsamples)' : ''));
+  if (row.pads) add('padding', `${row.pads.join(', ')} (top, left, bottom, right)`);
+  if (row.dilations) add('dilation', row.dilations.join('×'));
+  if (row.group !== null) add('groups', String(row.group));
+  const weights = row.params - row.folded_params;
+  add(
+    'parameters',
+    `${int(row.params)}` +
+      (row.folded_params
+        ? ` (${int(weights)} weights + bias, ${int(row.folded_params)} BatchNorm folded)`
+        : ''),
+  );
+  add(
+    'multiply-adds',
+    `${int(row.macs)} (${percent(table.totals.macs ? row.macs / table.totals.macs : 0, 2)} of the model)`,
+  );
+  add('activation', row.activation ?? 'none');
+  add('counted in depth', row.counted ? 'yes' : 'no');
+  add('ONNX nodes', row.onnx_nodes.map((n, i) => `${n} (${row.onnx_ops[i]})`).join(', '));
+  return [
+    h('h3', {}, row.name),
+    h('p', { class: 'muted' }, [row.stage, row.block, row.op].filter(Boolean).join(' · ')),
+    dl,
+  ];
+}
+
+/** Roving focus, arrow keys, collapse/expand, hover and focus → card. */
+function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement): void {
+  const visibleRows = (): HTMLElement[] =>
+    [...body.querySelectorAll<HTMLElement>('tr')].filter((r) => !r.hidden);
+  const show = (tr: HTMLElement): void => {
+    const i = tr.dataset.row;
+    if (i === undefined) return;
+    card.replaceChildren(...cardFor(table.rows[Number(i)], table));
+  };
+  const focusRow = (tr: HTMLElement | undefined): void => {
+    if (!tr) return;
+    for (const r of body.querySelectorAll<HTMLElement>('tr[tabindex="0"]')) r.tabIndex = -1;
+    tr.tabIndex = 0;
+    tr.focus();
+  };
+  const setExpanded = (stage: HTMLElement, expanded: boolean): void => {
+    stage.setAttribute('aria-expanded', String(expanded));
+    let next = stage.nextElementSibling as HTMLElement | null;
+    while (next && !next.classList.contains('stage')) {
+      next.hidden = !expanded;
+      next = next.nextElementSibling as HTMLElement | null;
+    }
+  };
+  const first = body.querySelector<HTMLElement>('tr');
+  if (first) first.tabIndex = 0;
+  body.addEventListener('mouseover', (e) => {
+    const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
+    if (tr) show(tr);
+  });
+  body.addEventListener('focusin', (e) => show(e.target as HTMLElement));
+  body.addEventListener('click', (e) => {
+    const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
+    if (!tr) return;
+    if (tr.classList.contains('stage')) setExpanded(tr, tr.getAttribute('aria-expanded') !== 'true');
+    focusRow(tr);
+  });
+  body.addEventListener('keydown', (e) => {
+    const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
+    if (!tr) return;
+    const rows = visibleRows();
+    const i = rows.indexOf(tr);
+    const stage = tr.classList.contains('stage') ? tr : findStage(tr);
+    switch (e.key) {
+      case 'ArrowDown':
+        focusRow(rows[i + 1]);
+        break;
+      case 'ArrowUp':
+        focusRow(rows[i - 1]);
+        break;
+      case 'Home':
+        focusRow(rows[0]);
+        break;
+      case 'End':
+        focusRow(rows[rows.length - 1]);
+        break;
+      case 'PageDown':
+        focusRow(rows[Math.min(rows.length - 1, i + 10)]);
+        break;
+      case 'PageUp':
+        focusRow(rows[Math.max(0, i - 10)]);
+        break;
+      case 'ArrowRight':
+        if (tr === stage && tr.getAttribute('aria-expanded') === 'false') setExpanded(tr, true);
+        else focusRow(rows[i + 1]);
+        break;
+      case 'ArrowLeft':
+        if (tr === stage && tr.getAttribute('aria-expanded') === 'true') setExpanded(tr, false);
+        else if (stage) focusRow(stage);
+        break;
+      case 'Enter':
+      case ' ':
+        if (tr === stage) setExpanded(tr, tr.getAttribute('aria-expanded') !== 'true');
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  });
+}
+
+function findStage(tr: HTMLElement): HTMLElement | undefined {
+  let prev = tr.previousElementSibling as HTMLElement | null;
+  while (prev && !prev.classList.contains('stage')) prev = prev.previousElementSibling as HTMLElement | null;
+  return prev ?? undefined;
+}
+
+/** Moves keyboard focus into the table (after "Open Architecture"). */
+export function focusArchitecture(): void {
+  const section = document.getElementById('architecture');
+  section?.scrollIntoView({ block: 'start' });
+  section?.querySelector<HTMLElement>('tbody tr[tabindex="0"]')?.focus();
+}

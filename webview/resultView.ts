@@ -1,0 +1,95 @@
+// The classification section: the current image's top classes, failures, and the list of all images.
+import { percent } from '../src/shared/format';
+import { isFailure, type ImageFailure, type ImageResult, type PanelState } from '../src/shared/protocol';
+import { h } from './dom';
+import { vscode } from './vscodeApi';
+
+/** The section for the current image, or a hint when there is none. */
+export function resultSection(state: PanelState): HTMLElement | undefined {
+  const current = state.results[state.current];
+  if (!current) {
+    if (state.busy) return undefined;
+    return h(
+      'p',
+      { class: 'hint' },
+      'Right-click an image in the Explorer and choose “Classify with ResNet50”, or run it from the Command Palette.',
+    );
+  }
+  return isFailure(current) ? failureView(current) : resultView(current);
+}
+
+function failureView(f: ImageFailure): HTMLElement {
+  return h(
+    'section',
+    { id: 'error', class: 'error', role: 'alert' },
+    h('h2', {}, `Cannot classify ${f.file}`),
+    h('p', {}, f.error),
+  );
+}
+
+function resultView(r: ImageResult): HTMLElement {
+  const list = h('ol', { id: 'top5', 'aria-label': 'Top classes' });
+  for (const p of r.top) {
+    const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
+    bar.style.setProperty('--p', String(p.probability));
+    list.append(
+      h(
+        'li',
+        { title: `ImageNet class ${p.index}` },
+        h('span', { class: 'label' }, p.label),
+        h('span', { class: 'prob' }, percent(p.probability)),
+        bar,
+      ),
+    );
+  }
+  return h(
+    'section',
+    { id: 'result' },
+    h('h2', { class: 'result-file' }, r.file),
+    h(
+      'div',
+      { class: 'result-body' },
+      r.preview
+        ? h('img', {
+            src: r.preview,
+            alt: `${r.file}, center crop seen by the model`,
+            width: '224',
+            height: '224',
+          })
+        : undefined,
+      list,
+    ),
+    h(
+      'p',
+      { id: 'runinfo', class: 'muted' },
+      `${r.provider} · ${Math.round(r.ms.total)} ms (decode ${Math.round(r.ms.decode)} ms, run ${Math.round(r.ms.run)} ms) · ${r.width}×${r.height}`,
+    ),
+  );
+}
+
+/** All images of the last run, each selectable with click, Enter or Space. */
+export function resultList(state: PanelState): HTMLElement | undefined {
+  if (state.results.length < 2) return undefined;
+  const rows = state.results.map((r, i) => {
+    const row = h(
+      'li',
+      { tabindex: '0', role: 'option', 'aria-selected': String(i === state.current) },
+      h('span', { class: 'file' }, r.file),
+      isFailure(r)
+        ? h('span', { class: 'error-text' }, r.error)
+        : h('span', {}, `${r.top[0].label} ${percent(r.top[0].probability)}`),
+    );
+    const select = (): void => vscode.postMessage({ type: 'select', index: i });
+    row.addEventListener('click', select);
+    row.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') select();
+    });
+    return row;
+  });
+  return h(
+    'section',
+    { id: 'results' },
+    h('h2', {}, 'All images'),
+    h('ul', { class: 'results', role: 'listbox', 'aria-label': 'Classified images' }, ...rows),
+  );
+}
