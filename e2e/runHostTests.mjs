@@ -12,6 +12,8 @@ import { e2eDir, extensionPath, freePort, prepareRun, startCodeServer } from './
 const outDir = path.join(e2eDir, '.run/host-out');
 const resultFile = path.join(e2eDir, '.run/host-result.json');
 const timeoutMs = 180_000;
+// Workbench chatter that the console forwarding also carries; mocha's report is what matters.
+const noise = /Ignoring fetching additional builtin extensions|Creating a socket|connection token/;
 
 function print(line) {
   process.stdout.write(line.endsWith('\n') ? line : line + '\n');
@@ -71,7 +73,7 @@ async function main() {
       const text = Array.isArray(args) ? format(...args) : String(args);
       for (const line of text.split('\n')) {
         logLines.push(line);
-        print(`  [ext host] ${line}`);
+        if (!noise.test(line)) print(`  [ext host] ${line}`);
       }
     });
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;

@@ -52,6 +52,14 @@ seed_ripgrep() {
 }
 
 # --- 3. npm ci with a stamp -----------------------------------------------------------------------------
+# Run under `npm test`, this script inherits npm's npm_config_* variables, e.g. the root .npmrc's
+# ignore-scripts=true or `call`, which breaks node-pty's nested npx. Each install starts from a clean npm
+# environment with only the settings below.
+npm_scrub=()
+for name in $(compgen -e); do
+  if [[ "$name" == npm_* ]]; then npm_scrub+=(-u "$name"); fi
+done
+
 # The stamp (inside node_modules, so removing node_modules removes it) holds the hash of the lockfile and of
 # the Node version the native modules were built for.
 npm_ci_if_needed() {
@@ -65,21 +73,20 @@ npm_ci_if_needed() {
   fi
   log "$(basename "$dir"): npm ci"
   local t0=$SECONDS
-  (cd "$dir" && env "$@" npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$dir" && env "${npm_scrub[@]}" npm_config_ignore_scripts=false "$@" npm ci --no-audit --no-fund --loglevel=error)
   echo "$want" >"$stamp"
   log "$(basename "$dir"): npm ci took $((SECONDS - t0)) s"
 }
 
-npm_ci_if_needed "$here" npm_config_ignore_scripts=false
+npm_ci_if_needed "$here"
 
-nodedir_env=()
-# node-gyp would download Node's headers; Debian's nodejs ships them under /usr/include/node.
-[[ -z "${npm_config_nodedir:-}" && -f /usr/include/node/node.h ]] && nodedir_env=(npm_config_nodedir=/usr)
 seed_ripgrep
 # unsafe_perm: code-server's postinstall refuses to run as root without it. yes: node-pty's postinstall
-# runs `npx node-gyp`, which ~/.npmrc's `yes=false` would cancel.
-npm_ci_if_needed "$here/code-server" npm_config_ignore_scripts=false npm_config_unsafe_perm=true \
-  npm_config_yes=true "${nodedir_env[@]}"
+# runs `npx node-gyp`, which ~/.npmrc's `yes=false` would cancel. nodedir: node-gyp would download Node's
+# headers; Debian's nodejs ships them under /usr/include/node.
+cs_env=(npm_config_unsafe_perm=true npm_config_yes=true)
+if [[ -f /usr/include/node/node.h ]]; then cs_env+=(npm_config_nodedir=/usr); fi
+npm_ci_if_needed "$here/code-server" "${cs_env[@]}"
 
 "$here/code-server/node_modules/.bin/code-server" --version >/dev/null
 log 'ready'
