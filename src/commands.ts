@@ -2,13 +2,17 @@
 import * as vscode from 'vscode';
 import type { Lens } from './lens';
 import { log, showError } from './log';
-import { resolveImageTargets } from './targets';
+import { resolveFolderTargets, resolveImageTargets } from './targets';
 
 type Handler = (lens: Lens, ...args: unknown[]) => Promise<void> | void;
 
 const COMMANDS: Record<string, Handler> = {
   'cnnLens.classify': async (lens, uri, uris) => {
     const targets = await resolveImageTargets(uri, uris);
+    if (targets) await lens.classify(targets);
+  },
+  'cnnLens.classifyFolder': async (lens, uri, uris) => {
+    const targets = await resolveFolderTargets(uri, uris);
     if (targets) await lens.classify(targets);
   },
   'cnnLens.openArchitecture': (lens) => lens.panel.showArchitecture(),

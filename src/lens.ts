@@ -9,7 +9,8 @@ import type { WorkerConfig } from './inference/messages';
 import { resolveDescriptor } from './model/loadModel';
 import { log, showError } from './log';
 import { LensPanel } from './panel/panel';
-import type { ArchitectureView, ImageFailure, ImageResult } from './shared/protocol';
+import { exportResults } from './panel/exportResults';
+import type { ArchitectureView, ImageEntry } from './shared/protocol';
 
 /** The inference client and the configuration it was made with. */
 interface Runtime {
@@ -31,6 +32,7 @@ export class Lens implements vscode.Disposable {
       context.extensionUri,
       (command) => void vscode.commands.executeCommand(`cnnLens.${command}`),
       () => this.architecture(),
+      (format, entries) => void exportResults(format, entries),
     );
     this.status = vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100);
     this.status.name = 'CNN Lens runtime';
@@ -52,12 +54,11 @@ export class Lens implements vscode.Disposable {
     const cold = !this.modelLoaded;
     const many = uris.length > 1;
     this.panel.show(true);
-    this.panel.update({
-      results: [],
-      current: 0,
-      busy: cold ? 'Loading ResNet50…' : `Classifying ${names[0]}…`,
-    });
-    const outcomes = await vscode.window.withProgress(
+    this.panel.beginRun(
+      uris.length,
+      cold ? 'Loading ResNet50…' : `Classifying ${many ? `${uris.length} images` : names[0]}…`,
+    );
+    const { outcomes, cancelled } = await vscode.window.withProgress(
       {
         location: cold || many ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
         title: many ? `CNN Lens: classifying ${uris.length} images` : `CNN Lens: classifying ${names[0]}`,
@@ -68,7 +69,7 @@ export class Lens implements vscode.Disposable {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         let done = 0;
-        const results: (ImageResult | ImageFailure)[] = [];
+        let shown = false;
         const found = await classifyAll(
           client,
           uris.map((uri, i) => ({ name: names[i], read: () => readUri(uri) })),
@@ -81,16 +82,22 @@ export class Lens implements vscode.Disposable {
               this.modelLoaded ||= o.error === undefined;
               done++;
               progress.report({ increment: 100 / uris.length, message: `${done} of ${uris.length}` });
-              results.push(toView(o));
-              if (many)
-                this.panel.update({ results: [...results], busy: `Classified ${done} of ${uris.length}…` });
+              this.panel.addResults([toView(o)]);
+              if (!shown && o.error === undefined) {
+                // The first success becomes the current image; a failure only if nothing succeeds.
+                shown = true;
+                this.panel.setCurrent(done - 1);
+              }
+              if (many) this.panel.setBusy(`Classified ${done} of ${uris.length}…`);
             },
           },
         );
-        return { found, cancelled: token.isCancellationRequested };
+        return { outcomes: found, cancelled: token.isCancellationRequested };
       },
     );
-    this.report(outcomes.found, uris.length, outcomes.cancelled);
+    if (!outcomes.some((o) => o.error === undefined)) this.panel.setCurrent(0);
+    this.panel.setBusy(undefined);
+    this.report(outcomes, uris.length, cancelled);
   }
 
   /** Runtime facts for the "Show Runtime Info" command (loads the model if needed). */
@@ -129,9 +136,6 @@ export class Lens implements vscode.Disposable {
   }
 
   private report(outcomes: Outcome[], requested: number, cancelled: boolean): void {
-    const views = outcomes.map(toView);
-    const first = views.findIndex((v) => !('error' in v));
-    this.panel.update({ results: views, current: Math.max(0, first), busy: undefined });
     const ok = outcomes.filter((o) => o.error === undefined);
     const failed = outcomes.filter((o) => o.error !== undefined);
     for (const f of failed) log.error(`cannot classify ${f.name}: ${f.error}`);
@@ -213,7 +217,7 @@ async function readUri(uri: vscode.Uri): Promise<Uint8Array> {
   return uri.scheme === 'file' ? fs.readFile(uri.fsPath) : vscode.workspace.fs.readFile(uri);
 }
 
-function toView(o: Outcome): ImageResult | ImageFailure {
+function toView(o: Outcome): ImageEntry {
   if (o.error !== undefined) return { file: o.name, error: o.error };
   const r = o.result;
   return {

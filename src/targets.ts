@@ -42,3 +42,46 @@ async function pickWorkspaceImage(): Promise<vscode.Uri[] | undefined> {
   });
   return pick ? [pick.uri] : undefined;
 }
+
+/**
+ * Images under the Explorer's selected folders (recursive) plus selected image files; from the
+ * palette, the user picks a folder.
+ */
+export async function resolveFolderTargets(uri?: unknown, uris?: unknown): Promise<vscode.Uri[] | undefined> {
+  let selected =
+    Array.isArray(uris) && uris.every((u) => u instanceof vscode.Uri) ? (uris as vscode.Uri[]) : [];
+  if (selected.length === 0 && uri instanceof vscode.Uri) selected = [uri];
+  if (selected.length === 0) {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: true,
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      openLabel: 'Classify Images',
+      title: 'Classify Images in Folder',
+    });
+    if (!picked) return undefined;
+    selected = picked;
+  }
+  const found: vscode.Uri[] = [];
+  for (const u of selected) {
+    const stat = await vscode.workspace.fs.stat(u);
+    if (stat.type & vscode.FileType.Directory) {
+      const files = await vscode.workspace.findFiles(
+        new vscode.RelativePattern(u, '**/*'),
+        '**/node_modules/**',
+      );
+      found.push(...files.filter((f) => isImagePath(f.path)).sort((a, b) => a.path.localeCompare(b.path)));
+    } else if (isImagePath(u.path)) {
+      found.push(u);
+    }
+  }
+  const unique = [...new Map(found.map((u) => [u.toString(), u])).values()];
+  if (unique.length === 0) {
+    void vscode.window.showInformationMessage(
+      'CNN Lens: no image files (png, jpg, webp, …) in the selection.',
+    );
+    return undefined;
+  }
+  return unique;
+}

@@ -2,14 +2,16 @@
 import type { HostMessage, PanelState, WebviewMessage } from '../src/shared/protocol';
 import { architectureSection, focusArchitecture } from './architectureView';
 import { h } from './dom';
-import { resultList, resultSection } from './resultView';
+import { resultsTable } from './resultsTable';
+import { resultSection } from './resultView';
 import { vscode, type Persisted } from './vscodeApi';
 
 const top = document.getElementById('top')!;
 const archHost = document.getElementById('arch')!;
 let persisted: Persisted = vscode.getState() ?? {};
+let state: PanelState = persisted.state ?? { results: [], total: 0, current: 0 };
 
-function renderTop(state: PanelState): void {
+function renderTop(): void {
   const parts = [
     h(
       'header',
@@ -21,7 +23,7 @@ function renderTop(state: PanelState): void {
     ),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
     resultSection(state),
-    resultList(state),
+    resultsTable(state, renderTop),
   ];
   top.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
 }
@@ -35,6 +37,19 @@ function button(
   return b;
 }
 
+let frame = 0;
+
+/** Results may arrive many per frame: render and persist once per animation frame. */
+function setState(next: PanelState): void {
+  state = next;
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    save({ state });
+    renderTop();
+  });
+}
+
 function save(patch: Persisted): void {
   persisted = { ...persisted, ...patch };
   vscode.setState(persisted);
@@ -43,14 +58,21 @@ function save(patch: Persisted): void {
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   const m = e.data;
   switch (m.type) {
-    case 'state': {
-      // After a window reload the host starts empty; keep what the panel showed before.
-      const keep = m.state.results.length === 0 && !m.state.busy && persisted.state;
-      const state = keep ? persisted.state! : m.state;
-      save({ state });
-      renderTop(state);
+    case 'run':
+      setState({ results: [], total: m.total, current: 0, busy: m.busy });
+      return;
+    case 'results': {
+      const results = [...state.results];
+      m.items.forEach((item, i) => (results[m.start + i] = item));
+      setState({ ...state, results });
       return;
     }
+    case 'status':
+      setState({ ...state, busy: m.busy });
+      return;
+    case 'current':
+      setState({ ...state, current: m.index });
+      return;
     case 'architecture':
       save({ architecture: m.architecture });
       archHost.replaceChildren(architectureSection(m.architecture));
@@ -66,6 +88,6 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   }
 });
 
-renderTop(persisted.state ?? { results: [], current: 0 });
+renderTop();
 if (persisted.architecture) archHost.replaceChildren(architectureSection(persisted.architecture));
 vscode.postMessage({ type: 'ready' });

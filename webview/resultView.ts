@@ -2,7 +2,6 @@
 import { percent } from '../src/shared/format';
 import { isFailure, type ImageFailure, type ImageResult, type PanelState } from '../src/shared/protocol';
 import { h } from './dom';
-import { vscode } from './vscodeApi';
 
 /** The section for the current image, or a hint when there is none. */
 export function resultSection(state: PanelState): HTMLElement | undefined {
@@ -64,32 +63,5 @@ function resultView(r: ImageResult): HTMLElement {
       { id: 'runinfo', class: 'muted' },
       `${r.provider} · ${Math.round(r.ms.total)} ms (decode ${Math.round(r.ms.decode)} ms, run ${Math.round(r.ms.run)} ms) · ${r.width}×${r.height}`,
     ),
-  );
-}
-
-/** All images of the last run, each selectable with click, Enter or Space. */
-export function resultList(state: PanelState): HTMLElement | undefined {
-  if (state.results.length < 2) return undefined;
-  const rows = state.results.map((r, i) => {
-    const row = h(
-      'li',
-      { tabindex: '0', role: 'option', 'aria-selected': String(i === state.current) },
-      h('span', { class: 'file' }, r.file),
-      isFailure(r)
-        ? h('span', { class: 'error-text' }, r.error)
-        : h('span', {}, `${r.top[0].label} ${percent(r.top[0].probability)}`),
-    );
-    const select = (): void => vscode.postMessage({ type: 'select', index: i });
-    row.addEventListener('click', select);
-    row.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') select();
-    });
-    return row;
-  });
-  return h(
-    'section',
-    { id: 'results' },
-    h('h2', {}, 'All images'),
-    h('ul', { class: 'results', role: 'listbox', 'aria-label': 'Classified images' }, ...rows),
   );
 }

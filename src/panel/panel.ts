@@ -5,6 +5,7 @@ import {
   isWebviewMessage,
   type ArchitectureView,
   type HostMessage,
+  type ImageEntry,
   type PanelState,
   type WebviewMessage,
 } from '../shared/protocol';
@@ -15,7 +16,7 @@ export const VIEW_TYPE = 'cnnLens.panel';
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
 export class LensPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private state: PanelState = { results: [], current: 0 };
+  private state: PanelState = { results: [], total: 0, current: 0 };
   private architecture: Promise<ArchitectureView> | undefined;
   private ready = false;
   private focusPending = false;
@@ -25,6 +26,7 @@ export class LensPanel implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly onCommand: (command: Extract<WebviewMessage, { type: 'command' }>['command']) => void,
     private readonly loadArchitecture: () => Promise<ArchitectureView>,
+    private readonly onExport: (format: 'csv' | 'json', entries: readonly ImageEntry[]) => void,
   ) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
@@ -61,14 +63,32 @@ export class LensPanel implements vscode.Disposable {
     if (this.ready) void this.sendArchitecture();
   }
 
-  /** Replaces part of the state and pushes it to the webview. */
-  update(patch: Partial<PanelState>): void {
-    this.state = { ...this.state, ...patch };
-    if (this.panel) {
-      const current = this.state.results[this.state.current];
-      this.panel.title = current ? `CNN Lens: ${current.file.split('/').pop()}` : 'CNN Lens';
-    }
-    this.post({ type: 'state', state: this.state });
+  /** Starts a new run of `total` images: the panel's results are cleared. */
+  beginRun(total: number, busy: string): void {
+    this.state = { results: [], total, current: 0, busy };
+    this.post({ type: 'run', total, busy });
+  }
+
+  /** Appends finished entries to the run, in the order they finished. */
+  addResults(items: ImageEntry[]): void {
+    const start = this.state.results.length;
+    this.state.results.push(...items);
+    this.post({ type: 'results', start, items });
+  }
+
+  /** Shows or clears the busy line. */
+  setBusy(busy: string | undefined): void {
+    this.state.busy = busy;
+    this.post({ type: 'status', busy });
+  }
+
+  /** Makes an entry the panel's current image. */
+  setCurrent(index: number): void {
+    if (index < 0 || index >= this.state.results.length) return;
+    this.state.current = index;
+    const entry = this.state.results[index];
+    if (this.panel && entry) this.panel.title = `CNN Lens: ${entry.file.split('/').pop()}`;
+    this.post({ type: 'current', index });
   }
 
   dispose(): void {
@@ -97,16 +117,28 @@ export class LensPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        this.update({});
+        this.replay();
         void this.sendArchitecture();
         return;
       case 'select':
-        if (m.index < this.state.results.length) this.update({ current: m.index });
+        this.setCurrent(m.index);
+        return;
+      case 'export':
+        this.onExport(m.format, this.state.results);
         return;
       case 'command':
         this.onCommand(m.command);
         return;
     }
+  }
+
+  /** A (re)loaded webview gets the run so far; an empty host state leaves its restored view alone. */
+  private replay(): void {
+    const { results, total, current, busy } = this.state;
+    if (total === 0) return;
+    this.post({ type: 'run', total, busy });
+    this.post({ type: 'results', start: 0, items: results });
+    this.post({ type: 'current', index: current });
   }
 
   private async sendArchitecture(): Promise<void> {

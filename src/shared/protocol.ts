@@ -28,13 +28,18 @@ export interface ImageFailure {
   error: string;
 }
 
-/** Everything the panel shows; the host owns it and pushes it whole (it is small). */
+/** One entry of a run: a result or a failure. */
+export type ImageEntry = ImageResult | ImageFailure;
+
+/** What the panel shows of the current run; the webview keeps it (and persists it across reloads). */
 export interface PanelState {
-  /** Results of the last classification, in request order. */
-  results: (ImageResult | ImageFailure)[];
+  /** Entries of the last run, in request order; may fill in while the run goes on. */
+  results: ImageEntry[];
+  /** How many images the run has in all. */
+  total: number;
   /** Index into `results` of the image shown in detail. */
   current: number;
-  /** Work in progress, e.g. "Loading ResNet50…". */
+  /** Work in progress, e.g. "Loading ResNet50…"; absent when idle. */
   busy?: string;
 }
 
@@ -47,7 +52,12 @@ export interface ArchitectureView {
 
 /** Host → webview. */
 export type HostMessage =
-  | { type: 'state'; state: PanelState }
+  /** A new run starts: results are cleared. */
+  | { type: 'run'; total: number; busy?: string }
+  /** Entries at positions `start`, `start + 1`, … of the run. */
+  | { type: 'results'; start: number; items: ImageEntry[] }
+  | { type: 'status'; busy?: string }
+  | { type: 'current'; index: number }
   | { type: 'architecture'; architecture: ArchitectureView }
   | { type: 'architectureError'; message: string }
   | { type: 'focusArchitecture' };
@@ -56,10 +66,11 @@ export type HostMessage =
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'select'; index: number }
+  | { type: 'export'; format: 'csv' | 'json' }
   | { type: 'command'; command: 'openArchitecture' | 'showLog' | 'showRuntimeInfo' };
 
 /** Whether a result entry is a failure. */
-export function isFailure(r: ImageResult | ImageFailure): r is ImageFailure {
+export function isFailure(r: ImageEntry): r is ImageFailure {
   return 'error' in r;
 }
 
@@ -74,6 +85,8 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
       return Object.keys(o).length === 1;
     case 'select':
       return Number.isInteger(o.index) && (o.index as number) >= 0;
+    case 'export':
+      return o.format === 'csv' || o.format === 'json';
     case 'command':
       return typeof o.command === 'string' && COMMANDS.includes(o.command);
     default:

@@ -1,0 +1,137 @@
+// The results table of a run: thumbnail, file, top-1 and probability; sortable, filterable, exportable.
+import { percent } from '../src/shared/format';
+import { isFailure, type ImageEntry, type PanelState } from '../src/shared/protocol';
+import { h } from './dom';
+import { vscode } from './vscodeApi';
+
+type SortKey = 'file' | 'label' | 'probability';
+
+/** View options that survive re-renders (not persisted: a reload starts unsorted). */
+const view = { sort: 'file' as SortKey | null, descending: false, filter: '' };
+
+const topLabel = (e: ImageEntry): string => (isFailure(e) ? '' : e.top[0].label);
+const topProb = (e: ImageEntry): number => (isFailure(e) ? -1 : e.top[0].probability);
+
+function compare(a: ImageEntry, b: ImageEntry, key: SortKey): number {
+  if (key === 'probability') return topProb(a) - topProb(b);
+  return (key === 'file' ? a.file : topLabel(a)).localeCompare(key === 'file' ? b.file : topLabel(b));
+}
+
+/** The table section for runs of more than one image; re-rendered by `rerender` on sort/filter. */
+export function resultsTable(state: PanelState, rerender: () => void): HTMLElement | undefined {
+  if (state.total < 2) return undefined;
+  const failed = state.results.filter(isFailure).length;
+  const needle = view.filter.trim().toLowerCase();
+  const indexed = state.results
+    .map((entry, index) => ({ entry, index }))
+    .filter(
+      ({ entry }) =>
+        !needle ||
+        (isFailure(entry) ? entry.error : entry.top.map((p) => p.label).join(' '))
+          .toLowerCase()
+          .includes(needle),
+    );
+  if (view.sort) {
+    const key = view.sort;
+    indexed.sort((a, b) => compare(a.entry, b.entry, key) * (view.descending ? -1 : 1));
+  }
+
+  const filter = h('input', {
+    type: 'search',
+    id: 'results-filter',
+    placeholder: 'Filter by label',
+    'aria-label': 'Filter results by label',
+    value: view.filter,
+  }) as HTMLInputElement;
+  filter.addEventListener('input', () => {
+    view.filter = filter.value;
+    rerender();
+    document.getElementById('results-filter')?.focus();
+  });
+
+  const header = (label: string, key: SortKey): HTMLElement => {
+    const sorted = view.sort === key ? (view.descending ? 'descending' : 'ascending') : 'none';
+    const b = h(
+      'button',
+      { type: 'button', class: 'sort' },
+      label,
+      sorted === 'none' ? '' : sorted === 'ascending' ? ' ▲' : ' ▼',
+    );
+    b.addEventListener('click', () => {
+      view.descending = view.sort === key ? !view.descending : key === 'probability';
+      view.sort = key;
+      rerender();
+    });
+    return h('th', { scope: 'col', 'aria-sort': sorted }, b);
+  };
+
+  const rows = indexed.map(({ entry, index }) => {
+    const select = (): void => vscode.postMessage({ type: 'select', index });
+    const tr = h(
+      'tr',
+      {
+        tabindex: '0',
+        'aria-selected': String(index === state.current),
+        class: isFailure(entry) ? 'failed' : '',
+        title: isFailure(entry)
+          ? entry.error
+          : entry.top.map((p) => `${p.label}: ${percent(p.probability)}`).join('\n'),
+      },
+      h(
+        'td',
+        {},
+        !isFailure(entry) && entry.preview
+          ? h('img', { src: entry.preview, alt: '', width: '40', height: '40' })
+          : '',
+      ),
+      h('td', { class: 'file' }, entry.file),
+      isFailure(entry)
+        ? h('td', { class: 'error-text', colspan: '2' }, entry.error)
+        : h('td', {}, entry.top[0].label),
+      isFailure(entry) ? undefined : h('td', { class: 'num' }, percent(entry.top[0].probability)),
+    );
+    tr.addEventListener('click', select);
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        select();
+      }
+    });
+    return tr;
+  });
+
+  const exportButton = (format: 'csv' | 'json'): HTMLElement => {
+    const b = h('button', { type: 'button' }, `Export ${format.toUpperCase()}`);
+    b.addEventListener('click', () => vscode.postMessage({ type: 'export', format }));
+    return b;
+  };
+
+  return h(
+    'section',
+    { id: 'results' },
+    h(
+      'h2',
+      {},
+      `Images: ${state.results.length - failed} classified, ${failed} failed`,
+      state.results.length < state.total ? ` (${state.results.length} of ${state.total})` : '',
+    ),
+    h('div', { class: 'results-tools' }, filter, exportButton('csv'), exportButton('json')),
+    h(
+      'table',
+      { id: 'results-table', 'aria-label': 'Classified images' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, ''),
+          header('File', 'file'),
+          header('Top-1', 'label'),
+          header('Probability', 'probability'),
+        ),
+      ),
+      h('tbody', {}, ...rows),
+    ),
+  );
+}
