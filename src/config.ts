@@ -12,6 +12,7 @@ export interface Settings {
   maxPixels: number;
   modelPath: string;
   modelPreprocessing: 'caffe' | 'torchvision';
+  followActiveImage: boolean;
 }
 
 /** Defaults, identical to package.json's. */
@@ -23,6 +24,7 @@ export const DEFAULTS: Settings = {
   maxPixels: 100_000_000,
   modelPath: '',
   modelPreprocessing: 'torchvision',
+  followActiveImage: true,
 };
 
 /** Reads the settings, replacing out-of-range values with defaults. */
@@ -44,5 +46,6 @@ export function readSettings(): Settings {
     maxPixels: int('maxPixels', 1, Number.MAX_SAFE_INTEGER),
     modelPath: c.get<string>('modelPath', DEFAULTS.modelPath).trim(),
     modelPreprocessing: preprocessing === 'caffe' ? 'caffe' : 'torchvision',
+    followActiveImage: c.get<boolean>('followActiveImage', DEFAULTS.followActiveImage) !== false,
   };
 }

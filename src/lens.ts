@@ -11,6 +11,9 @@ import { log, showError } from './log';
 import { LensPanel } from './panel/panel';
 import { exportResults } from './panel/exportResults';
 import type { ArchitectureView, ImageEntry } from './shared/protocol';
+import { CurrentImage } from './currentImage';
+import { isImagePath } from './model/imageFiles';
+import { listWorkspaceImages, resolvePickedImage } from './workspaceImages';
 
 /** The inference client and the configuration it was made with. */
 interface Runtime {
@@ -24,22 +27,32 @@ export class Lens implements vscode.Disposable {
   private runtime: Promise<Runtime> | undefined;
   private started: Runtime | undefined;
   private modelLoaded = false;
+  private readonly currentImage: CurrentImage;
+  /** The files of the panel's run, by their display name. */
+  private runUris = new Map<string, vscode.Uri>();
   private readonly status: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    this.panel = new LensPanel(
-      context.extensionUri,
-      (command) => void vscode.commands.executeCommand(`cnnLens.${command}`),
-      () => this.architecture(),
-      (format, entries) => void exportResults(format, entries),
-    );
+    this.panel = new LensPanel(context.extensionUri, {
+      command: (command) => void vscode.commands.executeCommand(`cnnLens.${command}`),
+      architecture: () => this.architecture(),
+      export: (format, entries) => void exportResults(format, entries),
+      selected: (entry) => void this.exploreEntry(entry),
+      featureMaps: async (layer, count, offset) =>
+        this.currentImage.featureMaps((await this.getRuntime()).client, layer, count, offset),
+      listImages: () => listWorkspaceImages(),
+      pick: (file) => void this.pick(file),
+    });
+    this.currentImage = new CurrentImage(this.panel, readUri);
     this.status = vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100);
     this.status.name = 'CNN Lens runtime';
     this.status.command = 'cnnLens.showRuntimeInfo';
     this.disposables.push(
       this.panel,
+      this.currentImage,
       this.status,
+      vscode.window.tabGroups.onDidChangeTabs(() => this.followActiveImage()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('cnnLens')) void this.applySettings();
       }),
@@ -54,6 +67,7 @@ export class Lens implements vscode.Disposable {
     const cold = !this.modelLoaded;
     const many = uris.length > 1;
     this.panel.show(true);
+    this.runUris = new Map(names.map((n, i) => [n, uris[i]]));
     this.panel.beginRun(
       uris.length,
       cold ? 'Loading ResNet50…' : `Classifying ${many ? `${uris.length} images` : names[0]}…`,
@@ -98,6 +112,46 @@ export class Lens implements vscode.Disposable {
     if (!outcomes.some((o) => o.error === undefined)) this.panel.setCurrent(0);
     this.panel.setBusy(undefined);
     this.report(outcomes, uris.length, cancelled);
+    const current = this.panel.currentEntry;
+    if (current) await this.exploreEntry(current);
+  }
+
+  /** Per-layer results and class activation maps for an entry of the run (not for failures). */
+  private async exploreEntry(entry: ImageEntry): Promise<void> {
+    const uri = this.runUris.get(entry.file);
+    if (!uri || 'error' in entry) return;
+    const { client, config } = await this.getRuntime();
+    await this.currentImage.explore(
+      client,
+      config.descriptor.modelPath,
+      uri,
+      entry.file,
+      readSettings().topK,
+    );
+  }
+
+  /** A workspace image picked in the panel; the webview's path is checked before anything is read. */
+  private async pick(file: string): Promise<void> {
+    const uri = await resolvePickedImage(file);
+    if (!uri) {
+      log.warn(
+        `refused a panel request for ${JSON.stringify(file).slice(0, 300)}: not an image inside the workspace`,
+      );
+      void showError(`CNN Lens: ${file} is not an image inside the workspace folders.`);
+      return;
+    }
+    await this.classify([uri]);
+  }
+
+  /** With the panel open, an image opened in an editor becomes the current image. */
+  private followActiveImage(): void {
+    if (!this.panel.isOpen || !readSettings().followActiveImage) return;
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (!(input instanceof vscode.TabInputCustom) || !isImagePath(input.uri.path)) return;
+    if (this.runUris.get(this.panel.currentEntry?.file ?? '')?.toString() === input.uri.toString()) return;
+    void this.classify([input.uri]).catch((err: Error) =>
+      log.error(`following the active image: ${err.message}`),
+    );
   }
 
   /** Runtime facts for the "Show Runtime Info" command (loads the model if needed). */
@@ -198,6 +252,7 @@ export class Lens implements vscode.Disposable {
       this.runtime = Promise.resolve(this.started);
       this.modelLoaded = false;
       this.status.hide();
+      this.currentImage.clear();
       this.panel.invalidateArchitecture();
       log.info('settings changed: the model will be reloaded on next use');
     } catch (err) {

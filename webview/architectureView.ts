@@ -1,10 +1,12 @@
 // The architecture section: the layer table as a keyboard-navigable treegrid with a detail card.
 import { compact, int, percent, shapeText } from '../src/shared/format';
+import type { LayerActivation } from '../src/shared/exploration';
 import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
 import type { ArchitectureView } from '../src/shared/protocol';
 import { h } from './dom';
+import { requestFeatureMaps } from './featureMapsView';
 
-const COLUMNS = ['Layer', 'Kernel', 'Stride', 'Channels', 'Output', 'Params', 'Mult-adds'];
+const COLUMNS = ['Layer', 'Kernel', 'Stride', 'Channels', 'Output', 'Params', 'Mult-adds', 'Activations'];
 
 /** Renders the section; returns it and the time the render took (for the benchmark note). */
 export function architectureSection(view: ArchitectureView): HTMLElement {
@@ -125,6 +127,7 @@ function stageRow(s: StageSummary): HTMLElement {
     ),
     h('td', { role: 'gridcell', class: 'num' }, int(s.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(s.macs)),
+    h('td', { role: 'gridcell' }),
   );
   return tr;
 }
@@ -147,6 +150,7 @@ function blockRow(b: BlockSummary): HTMLElement {
     ),
     h('td', { role: 'gridcell', class: 'num' }, int(b.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(b.macs)),
+    h('td', { role: 'gridcell' }),
   );
 }
 
@@ -166,6 +170,7 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
       'aria-level': String(level),
       'data-row': String(index),
       'data-name': row.name,
+      'data-shape': shapeText(row.out_shape?.slice(1) ?? null),
       tabindex: '-1',
     },
     h(
@@ -189,7 +194,55 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
     h('td', { role: 'gridcell' }, spatial),
     h('td', { role: 'gridcell', class: 'num' }, int(row.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(row.macs)),
+    h('td', { role: 'gridcell', class: 'act' }),
   );
+}
+
+/** The current image's per-layer results, by row name; empty when no image has been explored. */
+let activations = new Map<string, LayerActivation>();
+
+/** Fills the Activations column (and the card) with an explored image's per-layer results. */
+export function showActivations(layers: readonly LayerActivation[] | undefined): void {
+  activations = new Map((layers ?? []).map((l) => [l.name, l]));
+  for (const tr of document.querySelectorAll<HTMLElement>('#layers tr.layer')) {
+    const cell = tr.querySelector<HTMLElement>('td.act');
+    const a = activations.get(tr.dataset.name ?? '');
+    if (!cell) continue;
+    cell.replaceChildren(...(a ? activationCell(a, tr.dataset.shape ?? '') : []));
+  }
+}
+
+function activationCell(a: LayerActivation, computed: string): (Node | string)[] {
+  const spark = document.createElement('canvas');
+  spark.width = 48;
+  spark.height = 14;
+  spark.className = 'spark';
+  spark.setAttribute('aria-hidden', 'true');
+  const ctx = spark.getContext('2d')!;
+  const peak = Math.max(1, ...a.histogram);
+  const w = spark.width / a.histogram.length;
+  ctx.fillStyle = getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue') || '#3794ff';
+  a.histogram.forEach((c, i) => {
+    const bh = c > 0 ? Math.max(1, (c / peak) * spark.height) : 0;
+    ctx.fillRect(i * w, spark.height - bh, w - 0.5, bh);
+  });
+  const measured = shapeText(a.out_shape.slice(1));
+  const mismatch = measured !== computed;
+  return [
+    spark,
+    h(
+      'span',
+      { class: 'stats' },
+      `μ ${a.mean.toFixed(2)} · max ${a.max.toFixed(1)} · ${percent(a.zero_fraction, 0)} zero`,
+    ),
+    mismatch
+      ? h(
+          'span',
+          { class: 'badge mismatch', title: `measured ${measured}, computed ${computed}` },
+          'shape differs',
+        )
+      : '',
+  ];
 }
 
 /** The detail card for one row. */
@@ -220,6 +273,14 @@ function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
   add('activation', row.activation ?? 'none');
   add('counted in depth', row.counted ? 'yes' : 'no');
   add('ONNX nodes', row.onnx_nodes.map((n, i) => `${n} (${row.onnx_ops[i]})`).join(', '));
+  const a = activations.get(row.name);
+  if (a) {
+    add('measured output', shapeText(a.out_shape));
+    add(
+      'this image',
+      `mean ${a.mean.toFixed(3)}, min ${a.min.toFixed(3)}, max ${a.max.toFixed(3)}, ${percent(a.zero_fraction, 1)} zeros`,
+    );
+  }
   return [
     h('h3', {}, row.name),
     h('p', { class: 'muted' }, [row.stage, row.block, row.op].filter(Boolean).join(' · ')),
@@ -261,6 +322,7 @@ function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement
     const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
     if (!tr) return;
     if (tr.classList.contains('stage')) setExpanded(tr, tr.getAttribute('aria-expanded') !== 'true');
+    else openMaps(tr);
     focusRow(tr);
   });
   body.addEventListener('keydown', (e) => {
@@ -299,12 +361,19 @@ function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement
       case 'Enter':
       case ' ':
         if (tr === stage) setExpanded(tr, tr.getAttribute('aria-expanded') !== 'true');
+        else openMaps(tr);
         break;
       default:
         return;
     }
     e.preventDefault();
   });
+}
+
+/** A layer row opens its feature maps once an image has been explored. */
+function openMaps(tr: HTMLElement): void {
+  const name = tr.dataset.name;
+  if (name && activations.has(name)) requestFeatureMaps(name);
 }
 
 function findStage(tr: HTMLElement): HTMLElement | undefined {

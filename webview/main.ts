@@ -1,31 +1,47 @@
 // The CNN Lens panel UI. State comes from the host; the webview renders it and reports user actions.
-import type { HostMessage, PanelState, WebviewMessage } from '../src/shared/protocol';
-import { architectureSection, focusArchitecture } from './architectureView';
+import type { FeatureMaps } from '../src/shared/exploration';
+import type { ExplorationView, HostMessage, PanelState, WebviewMessage } from '../src/shared/protocol';
+import { architectureSection, focusArchitecture, showActivations } from './architectureView';
+import { camSection } from './camView';
 import { h } from './dom';
+import { featureMapsSection } from './featureMapsView';
+import { pickerButton, pickerSection, setImages } from './imagePicker';
 import { resultsTable } from './resultsTable';
 import { resultSection } from './resultView';
 import { vscode, type Persisted } from './vscodeApi';
 
 const top = document.getElementById('top')!;
 const archHost = document.getElementById('arch')!;
+const mapsHost = document.getElementById('maps')!;
 let persisted: Persisted = vscode.getState() ?? {};
 let state: PanelState = persisted.state ?? { results: [], total: 0, current: 0 };
+/** The exploration of the current image, and the file it belongs to. */
+let exploration: { file: string; view: ExplorationView } | undefined = persisted.exploration;
+let explorationError: string | undefined;
+let mapPages: FeatureMaps[] = [];
 
 function renderTop(): void {
+  const current = state.results[state.current];
+  const explored = exploration && current && exploration.file === current.file ? exploration.view : undefined;
   const parts = [
     h(
       'header',
       { class: 'toolbar' },
       h('h1', {}, 'CNN Lens'),
+      pickerButton(renderTop),
       button('Architecture', 'openArchitecture'),
       button('Runtime info', 'showRuntimeInfo'),
       button('Log', 'showLog'),
     ),
+    pickerSection(renderTop),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
     resultSection(state),
+    explored ? camSection(explored) : undefined,
+    explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
     resultsTable(state, renderTop),
   ];
   top.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
+  showActivations(explored?.layers);
 }
 
 function button(
@@ -35,6 +51,11 @@ function button(
   const b = h('button', { type: 'button' }, label);
   b.addEventListener('click', () => vscode.postMessage({ type: 'command', command }));
   return b;
+}
+
+function save(patch: Persisted): void {
+  persisted = { ...persisted, ...patch };
+  vscode.setState(persisted);
 }
 
 let frame = 0;
@@ -50,15 +71,16 @@ function setState(next: PanelState): void {
   });
 }
 
-function save(patch: Persisted): void {
-  persisted = { ...persisted, ...patch };
-  vscode.setState(persisted);
+function renderMaps(): void {
+  mapsHost.replaceChildren(...(mapPages.length ? [featureMapsSection(mapPages)] : []));
 }
 
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   const m = e.data;
   switch (m.type) {
     case 'run':
+      mapPages = [];
+      renderMaps();
       setState({ results: [], total: m.total, current: 0, busy: m.busy });
       return;
     case 'results': {
@@ -76,6 +98,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
     case 'architecture':
       save({ architecture: m.architecture });
       archHost.replaceChildren(architectureSection(m.architecture));
+      showActivations(exploration?.view.layers);
       return;
     case 'architectureError':
       archHost.replaceChildren(
@@ -85,9 +108,41 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
     case 'focusArchitecture':
       focusArchitecture();
       return;
+    case 'exploration':
+      exploration = { file: m.file, view: m.exploration };
+      explorationError = undefined;
+      mapPages = [];
+      renderMaps();
+      save({ exploration });
+      renderTop();
+      return;
+    case 'explorationError':
+      explorationError = `Per-layer results for ${m.file} failed: ${m.message}`;
+      renderTop();
+      return;
+    case 'featureMaps': {
+      const same = mapPages[0]?.layer === m.maps.layer && mapPages[0]?.key === m.maps.key;
+      mapPages = same && m.maps.offset > 0 ? [...mapPages, m.maps] : [m.maps];
+      renderMaps();
+      if (m.maps.offset === 0) {
+        mapsHost.scrollIntoView({ block: 'nearest' });
+        document.getElementById('fm-title')?.focus({ preventScroll: true });
+      }
+      return;
+    }
+    case 'featureMapsError':
+      mapsHost.replaceChildren(
+        h('p', { class: 'error-text', role: 'alert' }, `Feature maps of ${m.layer}: ${m.message}`),
+      );
+      return;
+    case 'images':
+      setImages(m.files, m.truncated);
+      renderTop();
+      return;
   }
 });
 
 renderTop();
 if (persisted.architecture) archHost.replaceChildren(architectureSection(persisted.architecture));
+showActivations(exploration?.view.layers);
 vscode.postMessage({ type: 'ready' });

@@ -1,10 +1,11 @@
 // The webview's handle on VS Code, typed with our protocol.
-import type { WebviewMessage } from '../src/shared/protocol';
+import type { ArchitectureView, ExplorationView, PanelState, WebviewMessage } from '../src/shared/protocol';
 
 /** What the webview persists across reloads. */
 export interface Persisted {
-  state?: import('../src/shared/protocol').PanelState;
-  architecture?: import('../src/shared/protocol').ArchitectureView;
+  state?: PanelState;
+  architecture?: ArchitectureView;
+  exploration?: { file: string; view: ExplorationView };
 }
 
 interface VsCodeApi {

@@ -1,9 +1,11 @@
 // The CNN Lens webview panel: one instance, revealed when open, revived after a reload.
 import * as vscode from 'vscode';
 import { log } from '../log';
+import type { FeatureMaps } from '../shared/exploration';
 import {
   isWebviewMessage,
   type ArchitectureView,
+  type ExplorationView,
   type HostMessage,
   type ImageEntry,
   type PanelState,
@@ -12,6 +14,19 @@ import {
 import { panelHtml } from './html';
 
 export const VIEW_TYPE = 'cnnLens.panel';
+
+/** What the panel asks of the rest of the extension. */
+export interface PanelHandlers {
+  command(command: Extract<WebviewMessage, { type: 'command' }>['command']): void;
+  architecture(): Promise<ArchitectureView>;
+  export(format: 'csv' | 'json', entries: readonly ImageEntry[]): void;
+  /** The user made an entry of the run current. */
+  selected(entry: ImageEntry): void;
+  featureMaps(layer: string, count: number, offset: number): Promise<FeatureMaps>;
+  listImages(): Promise<{ files: string[]; truncated: boolean }>;
+  /** The user picked a workspace image (unvalidated webview input). */
+  pick(file: string): void;
+}
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
 export class LensPanel implements vscode.Disposable {
@@ -22,11 +37,11 @@ export class LensPanel implements vscode.Disposable {
   private focusPending = false;
   private readonly disposables: vscode.Disposable[] = [];
 
+  private exploration: Extract<HostMessage, { type: 'exploration' }> | undefined;
+
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly onCommand: (command: Extract<WebviewMessage, { type: 'command' }>['command']) => void,
-    private readonly loadArchitecture: () => Promise<ArchitectureView>,
-    private readonly onExport: (format: 'csv' | 'json', entries: readonly ImageEntry[]) => void,
+    private readonly handlers: PanelHandlers,
   ) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
@@ -66,6 +81,7 @@ export class LensPanel implements vscode.Disposable {
   /** Starts a new run of `total` images: the panel's results are cleared. */
   beginRun(total: number, busy: string): void {
     this.state = { results: [], total, current: 0, busy };
+    this.exploration = undefined;
     this.post({ type: 'run', total, busy });
   }
 
@@ -80,6 +96,27 @@ export class LensPanel implements vscode.Disposable {
   setBusy(busy: string | undefined): void {
     this.state.busy = busy;
     this.post({ type: 'status', busy });
+  }
+
+  /** Whether the panel exists (open in some tab group). */
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
+
+  /** The current entry of the run, if any. */
+  get currentEntry(): ImageEntry | undefined {
+    return this.state.results[this.state.current];
+  }
+
+  /** Per-layer results for `file` (which should be the current entry). */
+  showExploration(file: string, exploration: ExplorationView): void {
+    this.exploration = { type: 'exploration', file, exploration };
+    this.post(this.exploration);
+  }
+
+  /** Per-layer results for `file` could not be computed. */
+  showExplorationError(file: string, message: string): void {
+    this.post({ type: 'explorationError', file, message });
   }
 
   /** Makes an entry the panel's current image. */
@@ -120,14 +157,33 @@ export class LensPanel implements vscode.Disposable {
         this.replay();
         void this.sendArchitecture();
         return;
-      case 'select':
+      case 'select': {
         this.setCurrent(m.index);
+        const entry = this.state.results[m.index];
+        if (entry) this.handlers.selected(entry);
         return;
+      }
       case 'export':
-        this.onExport(m.format, this.state.results);
+        this.handlers.export(m.format, this.state.results);
         return;
       case 'command':
-        this.onCommand(m.command);
+        this.handlers.command(m.command);
+        return;
+      case 'featureMaps':
+        this.handlers.featureMaps(m.layer, m.count, m.offset).then(
+          // Structured clone carries the Float32Array to the webview as binary, not as JSON numbers.
+          (maps) => this.post({ type: 'featureMaps', maps }),
+          (err: Error) => this.post({ type: 'featureMapsError', layer: m.layer, message: err.message }),
+        );
+        return;
+      case 'listImages':
+        this.handlers.listImages().then(
+          ({ files, truncated }) => this.post({ type: 'images', files, truncated }),
+          (err: Error) => log.error(`listing workspace images: ${err.message}`),
+        );
+        return;
+      case 'pick':
+        this.handlers.pick(m.file);
         return;
     }
   }
@@ -139,10 +195,11 @@ export class LensPanel implements vscode.Disposable {
     this.post({ type: 'run', total, busy });
     this.post({ type: 'results', start: 0, items: results });
     this.post({ type: 'current', index: current });
+    if (this.exploration) this.post(this.exploration);
   }
 
   private async sendArchitecture(): Promise<void> {
-    this.architecture ??= this.loadArchitecture();
+    this.architecture ??= this.handlers.architecture();
     try {
       this.post({ type: 'architecture', architecture: await this.architecture });
     } catch (err) {

@@ -1,5 +1,6 @@
 // Messages between the extension host and the CNN Lens webview. src/shared/ is the only src/ code the
 // webview imports: no 'vscode', no Node.
+import type { Exploration, FeatureMaps } from './exploration';
 import type { LayerTable } from './layerTable';
 
 /** One ranked class. */
@@ -50,6 +51,9 @@ export interface ArchitectureView {
   table: LayerTable;
 }
 
+/** An exploration as the webview gets it: the crop as a data: URL instead of bytes. */
+export type ExplorationView = Omit<Exploration, 'preview'> & { preview?: string };
+
 /** Host → webview. */
 export type HostMessage =
   /** A new run starts: results are cleared. */
@@ -60,13 +64,25 @@ export type HostMessage =
   | { type: 'current'; index: number }
   | { type: 'architecture'; architecture: ArchitectureView }
   | { type: 'architectureError'; message: string }
-  | { type: 'focusArchitecture' };
+  | { type: 'focusArchitecture' }
+  /** Per-layer results for the current image (`file` as in the results). */
+  | { type: 'exploration'; file: string; exploration: ExplorationView }
+  | { type: 'explorationError'; file: string; message: string }
+  /** Feature maps asked for with a `featureMaps` message; `data` arrives as a Float32Array. */
+  | { type: 'featureMaps'; maps: FeatureMaps }
+  | { type: 'featureMapsError'; layer: string; message: string }
+  /** The workspace's image files, workspace-relative, for the picker. */
+  | { type: 'images'; files: string[]; truncated: boolean };
 
 /** Webview → host. */
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'select'; index: number }
   | { type: 'export'; format: 'csv' | 'json' }
+  | { type: 'featureMaps'; layer: string; count: number; offset: number }
+  | { type: 'listImages' }
+  /** Make a workspace image (as listed by `images`) the current image. */
+  | { type: 'pick'; file: string }
   | { type: 'command'; command: 'openArchitecture' | 'showLog' | 'showRuntimeInfo' };
 
 /** Whether a result entry is a failure. */
@@ -87,6 +103,20 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
       return Number.isInteger(o.index) && (o.index as number) >= 0;
     case 'export':
       return o.format === 'csv' || o.format === 'json';
+    case 'featureMaps':
+      return (
+        typeof o.layer === 'string' &&
+        o.layer.length <= 200 &&
+        Number.isInteger(o.count) &&
+        (o.count as number) >= 1 &&
+        (o.count as number) <= 256 &&
+        Number.isInteger(o.offset) &&
+        (o.offset as number) >= 0
+      );
+    case 'listImages':
+      return true;
+    case 'pick':
+      return typeof o.file === 'string' && o.file.length > 0 && o.file.length <= 4096;
     case 'command':
       return typeof o.command === 'string' && COMMANDS.includes(o.command);
     default:

@@ -1,0 +1,106 @@
+// The panel's current image: explored once per content and model (cached), re-explored when the file
+// changes on disk, and the source of feature maps.
+import { webcrypto } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { InferenceClient } from './inference/client';
+import type { Exploration, FeatureMaps } from './shared/exploration';
+import type { ExplorationView } from './shared/protocol';
+
+const CACHE_SIZE = 32;
+
+/** Where explorations go: the panel. */
+export interface ExplorationSink {
+  showExploration(file: string, view: ExplorationView): void;
+  showExplorationError(file: string, message: string): void;
+}
+
+/** Explores the current image and keeps what the feature-map requests need. */
+export class CurrentImage implements vscode.Disposable {
+  private readonly cache = new Map<string, Exploration>();
+  private current: { uri: vscode.Uri; file: string; key: string } | undefined;
+  private watcher: vscode.Disposable | undefined;
+  private generation = 0;
+
+  constructor(
+    private readonly sink: ExplorationSink,
+    private readonly read: (uri: vscode.Uri) => Promise<Uint8Array>,
+  ) {}
+
+  /** Explores `uri` (shown as `file`) with `client` and sends the result to the panel. */
+  async explore(
+    client: InferenceClient,
+    model: string,
+    uri: vscode.Uri,
+    file: string,
+    topK: number,
+  ): Promise<void> {
+    const generation = ++this.generation;
+    this.watch(client, model, uri, file, topK);
+    try {
+      const bytes = await this.read(uri);
+      const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+      const cacheKey = `${model}\n${digest}`;
+      let x = this.cache.get(cacheKey);
+      if (!x) {
+        x = await client.explore(file, bytes, { topK, preview: true });
+        this.remember(cacheKey, x);
+      }
+      if (generation !== this.generation) return; // another image became current meanwhile
+      this.current = { uri, file, key: x.key };
+      this.sink.showExploration(file, toView(x));
+    } catch (err) {
+      if (generation === this.generation) this.sink.showExplorationError(file, (err as Error).message);
+    }
+  }
+
+  /** Channels of one layer of the current image (recomputed in the worker if it let the image go). */
+  async featureMaps(
+    client: InferenceClient,
+    layer: string,
+    count: number,
+    offset: number,
+  ): Promise<FeatureMaps> {
+    const c = this.current;
+    if (!c) throw new Error('no image has been explored yet: classify one first');
+    return client.featureMaps(c.key, layer, { count, offset, bytes: await this.read(c.uri) });
+  }
+
+  /** Forgets cached explorations (the model changed). */
+  clear(): void {
+    this.cache.clear();
+    this.current = undefined;
+  }
+
+  dispose(): void {
+    this.watcher?.dispose();
+  }
+
+  private remember(key: string, x: Exploration): void {
+    this.cache.delete(key);
+    this.cache.set(key, x);
+    if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /** Re-explores when the current file changes on disk (its new content misses the cache). */
+  private watch(client: InferenceClient, model: string, uri: vscode.Uri, file: string, topK: number): void {
+    this.watcher?.dispose();
+    if (uri.scheme !== 'file') return;
+    const w = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)),
+      true,
+      false,
+      true,
+    );
+    w.onDidChange(() => void this.explore(client, model, uri, file, topK));
+    this.watcher = w;
+  }
+}
+
+function toView(x: Exploration): ExplorationView {
+  const { preview, ...rest } = x;
+  return {
+    ...rest,
+    preview: preview ? `data:image/jpeg;base64,${Buffer.from(preview).toString('base64')}` : undefined,
+  };
+}

@@ -1,0 +1,85 @@
+// Class activation maps: the 7×7 evidence map of a top class, upsampled over the 224×224 crop.
+import { percent } from '../src/shared/format';
+import type { ExplorationView } from '../src/shared/protocol';
+import { heatCanvas } from './colormap';
+import { h } from './dom';
+
+/** View options kept across re-renders. */
+const view = { classIndex: 0, opacity: 0.5 };
+
+/** The CAM section for an exploration, or a note on why there is none. */
+export function camSection(x: ExplorationView): HTMLElement | undefined {
+  const cam = x.cam;
+  if (!cam || cam.classes.length === 0) {
+    return x.cam_reason ? h('p', { class: 'muted' }, `No class activation map: ${x.cam_reason}`) : undefined;
+  }
+  view.classIndex = Math.min(view.classIndex, cam.classes.length - 1);
+  const canvas = h('canvas', {
+    id: 'cam-canvas',
+    width: String(cam.crop),
+    height: String(cam.crop),
+    role: 'img',
+  }) as HTMLCanvasElement;
+  const image = new Image();
+  const draw = (): void => {
+    const c = cam.classes[view.classIndex];
+    canvas.setAttribute('aria-label', `Class activation map of ${c.label} over the center crop`);
+    const ctx = canvas.getContext('2d')!;
+    ctx.clearRect(0, 0, cam.crop, cam.crop);
+    if (image.complete && image.naturalWidth) ctx.drawImage(image, 0, 0, cam.crop, cam.crop);
+    ctx.globalAlpha = view.opacity;
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(heatCanvas(c.grid, cam.cols, cam.rows), 0, 0, cam.crop, cam.crop);
+    ctx.globalAlpha = 1;
+    canvas.dataset.drawn = c.label;
+  };
+  image.addEventListener('load', draw);
+  if (x.preview) image.src = x.preview;
+
+  const classes = h('div', { role: 'radiogroup', 'aria-label': 'Class', class: 'cam-classes' });
+  cam.classes.forEach((c, i) => {
+    const b = h(
+      'button',
+      {
+        type: 'button',
+        role: 'radio',
+        'aria-checked': String(i === view.classIndex),
+        'data-index': String(c.index),
+      },
+      `${c.label} ${percent(c.probability)}`,
+    );
+    b.addEventListener('click', () => {
+      view.classIndex = i;
+      for (const other of classes.children) other.setAttribute('aria-checked', String(other === b));
+      draw();
+    });
+    classes.append(b);
+  });
+  const slider = h('input', {
+    type: 'range',
+    id: 'cam-opacity',
+    min: '0',
+    max: '1',
+    step: '0.05',
+    value: String(view.opacity),
+    'aria-label': 'Heat-map opacity',
+  }) as HTMLInputElement;
+  slider.addEventListener('input', () => {
+    view.opacity = Number(slider.value);
+    draw();
+  });
+  draw();
+  return h(
+    'section',
+    { id: 'cam' },
+    h('h2', {}, 'Why: class activation map'),
+    h(
+      'p',
+      { class: 'muted' },
+      `Where ${cam.layer}'s features carry the evidence for each class (fc weights × last conv features, ReLU), over the crop the model saw.`,
+    ),
+    classes,
+    h('div', { class: 'cam-body' }, canvas, h('label', { class: 'opacity' }, 'Opacity ', slider)),
+  );
+}
