@@ -10,6 +10,7 @@ export default tseslint.config(
       'test-results/',
       '.scratch/',
       '.bench/',
+      'build/',
     ],
   },
   ...tseslint.configs.recommended,
