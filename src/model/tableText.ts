@@ -126,7 +126,6 @@ function mdRow(cellsOfRow: string[]): string {
   return `| ${cellsOfRow.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 }
 
-
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
