@@ -38,20 +38,32 @@ export class CurrentImage implements vscode.Disposable {
     const generation = ++this.generation;
     this.watch(client, model, uri, file, topK);
     try {
-      const bytes = await this.read(uri);
-      const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
-      const cacheKey = `${model}\n${digest}`;
-      let x = this.cache.get(cacheKey);
-      if (!x) {
-        x = await client.explore(file, bytes, { topK, preview: true });
-        this.remember(cacheKey, x);
-      }
+      const x = await this.lookup(client, model, uri, file, topK);
       if (generation !== this.generation) return; // another image became current meanwhile
       this.current = { uri, file, key: x.key };
-      this.sink.showExploration(file, toView(x));
+      this.sink.showExploration(file, explorationView(x));
     } catch (err) {
       if (generation === this.generation) this.sink.showExplorationError(file, (err as Error).message);
     }
+  }
+
+  /** The exploration of an image, from the cache when its content and the model are unchanged. */
+  async lookup(
+    client: InferenceClient,
+    model: string,
+    uri: vscode.Uri,
+    file: string,
+    topK: number,
+  ): Promise<Exploration> {
+    const bytes = await this.read(uri);
+    const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+    const cacheKey = `${model}\n${topK}\n${digest}`;
+    let x = this.cache.get(cacheKey);
+    if (!x) {
+      x = await client.explore(file, bytes, { topK, preview: true });
+      this.remember(cacheKey, x);
+    }
+    return x;
   }
 
   /** Channels of one layer of the current image (recomputed in the worker if it let the image go). */
@@ -97,7 +109,8 @@ export class CurrentImage implements vscode.Disposable {
   }
 }
 
-function toView(x: Exploration): ExplorationView {
+/** The webview's form of an exploration: the crop as a data: URL. */
+export function explorationView(x: Exploration): ExplorationView {
   const { preview, ...rest } = x;
   return {
     ...rest,

@@ -10,8 +10,8 @@ import { resolveDescriptor } from './model/loadModel';
 import { log, showError } from './log';
 import { LensPanel } from './panel/panel';
 import { exportResults } from './panel/exportResults';
-import type { ArchitectureView, ImageEntry } from './shared/protocol';
-import { CurrentImage } from './currentImage';
+import type { ArchitectureView, ExplorationView, ImageEntry } from './shared/protocol';
+import { CurrentImage, explorationView } from './currentImage';
 import { isImagePath } from './model/imageFiles';
 import { listWorkspaceImages, resolvePickedImage } from './workspaceImages';
 
@@ -43,6 +43,7 @@ export class Lens implements vscode.Disposable {
         this.currentImage.featureMaps((await this.getRuntime()).client, layer, count, offset),
       listImages: () => listWorkspaceImages(),
       pick: (file) => void this.pick(file),
+      compare: (entries) => this.compare(entries),
     });
     this.currentImage = new CurrentImage(this.panel, readUri);
     this.status = vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100);
@@ -96,7 +97,7 @@ export class Lens implements vscode.Disposable {
               this.modelLoaded ||= o.error === undefined;
               done++;
               progress.report({ increment: 100 / uris.length, message: `${done} of ${uris.length}` });
-              this.panel.addResults([toView(o)]);
+              this.panel.addResults([entryOf(o)]);
               if (!shown && o.error === undefined) {
                 // The first success becomes the current image; a failure only if nothing succeeds.
                 shown = true;
@@ -127,6 +128,23 @@ export class Lens implements vscode.Disposable {
       uri,
       entry.file,
       readSettings().topK,
+    );
+  }
+
+  /** Explorations of two entries of the run, for the side-by-side view. */
+  private async compare(
+    entries: [ImageEntry, ImageEntry],
+  ): Promise<{ file: string; exploration: ExplorationView }[]> {
+    const { client, config } = await this.getRuntime();
+    const topK = readSettings().topK;
+    return Promise.all(
+      entries.map(async (e) => {
+        const uri = this.runUris.get(e.file);
+        if (!uri || 'error' in e)
+          throw new Error(`${e.file} could not be classified, so it cannot be compared`);
+        const x = await this.currentImage.lookup(client, config.descriptor.modelPath, uri, e.file, topK);
+        return { file: e.file, exploration: explorationView(x) };
+      }),
     );
   }
 
@@ -272,7 +290,7 @@ async function readUri(uri: vscode.Uri): Promise<Uint8Array> {
   return uri.scheme === 'file' ? fs.readFile(uri.fsPath) : vscode.workspace.fs.readFile(uri);
 }
 
-function toView(o: Outcome): ImageEntry {
+function entryOf(o: Outcome): ImageEntry {
   if (o.error !== undefined) return { file: o.name, error: o.error };
   const r = o.result;
   return {

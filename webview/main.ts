@@ -6,7 +6,8 @@ import { camSection } from './camView';
 import { h } from './dom';
 import { featureMapsSection } from './featureMapsView';
 import { pickerButton, pickerSection, setImages } from './imagePicker';
-import { resultsTable } from './resultsTable';
+import { compareSection } from './compareView';
+import { resetResultsTable, resultsTable } from './resultsTable';
 import { resultSection } from './resultView';
 import { vscode, type Persisted } from './vscodeApi';
 
@@ -19,6 +20,7 @@ let state: PanelState = persisted.state ?? { results: [], total: 0, current: 0 }
 let exploration: { file: string; view: ExplorationView } | undefined = persisted.exploration;
 let explorationError: string | undefined;
 let mapPages: FeatureMaps[] = [];
+let comparison: Extract<HostMessage, { type: 'comparison' }>['items'] | string | undefined;
 
 function renderTop(): void {
   const current = state.results[state.current];
@@ -39,6 +41,9 @@ function renderTop(): void {
     explored ? camSection(explored) : undefined,
     explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
     resultsTable(state, renderTop),
+    typeof comparison === 'string'
+      ? h('p', { class: 'error-text', role: 'alert' }, `Cannot compare: ${comparison}`)
+      : comparison && compareSection(comparison, persisted.architecture?.table),
   ];
   top.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
   showActivations(explored?.layers);
@@ -80,6 +85,8 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   switch (m.type) {
     case 'run':
       mapPages = [];
+      comparison = undefined;
+      resetResultsTable();
       renderMaps();
       setState({ results: [], total: m.total, current: 0, busy: m.busy });
       return;
@@ -134,6 +141,12 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       mapsHost.replaceChildren(
         h('p', { class: 'error-text', role: 'alert' }, `Feature maps of ${m.layer}: ${m.message}`),
       );
+      return;
+    case 'comparison':
+    case 'comparisonError':
+      comparison = m.type === 'comparison' ? m.items : m.message;
+      renderTop();
+      document.getElementById('compare')?.scrollIntoView({ block: 'nearest' });
       return;
     case 'images':
       setImages(m.files, m.truncated);

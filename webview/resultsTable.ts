@@ -8,6 +8,13 @@ type SortKey = 'file' | 'label' | 'probability';
 
 /** View options that survive re-renders (not persisted: a reload starts unsorted). */
 const view = { sort: 'file' as SortKey | null, descending: false, filter: '' };
+/** Entries ticked for comparison (indices into the run). */
+const ticked = new Set<number>();
+
+/** A new run starts: nothing is ticked. */
+export function resetResultsTable(): void {
+  ticked.clear();
+}
 
 const topLabel = (e: ImageEntry): string => (isFailure(e) ? '' : e.top[0].label);
 const topProb = (e: ImageEntry): number => (isFailure(e) ? -1 : e.top[0].probability);
@@ -89,6 +96,7 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
         ? h('td', { class: 'error-text', colspan: '2' }, entry.error)
         : h('td', {}, entry.top[0].label),
       isFailure(entry) ? undefined : h('td', { class: 'num' }, percent(entry.top[0].probability)),
+      h('td', {}, isFailure(entry) ? '' : compareBox(index, entry.file, rerender)),
     );
     tr.addEventListener('click', select);
     tr.addEventListener('keydown', (e) => {
@@ -115,7 +123,7 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
       `Images: ${state.results.length - failed} classified, ${failed} failed`,
       state.results.length < state.total ? ` (${state.results.length} of ${state.total})` : '',
     ),
-    h('div', { class: 'results-tools' }, filter, exportButton('csv'), exportButton('json')),
+    h('div', { class: 'results-tools' }, filter, compareButton(), exportButton('csv'), exportButton('json')),
     h(
       'table',
       { id: 'results-table', 'aria-label': 'Classified images' },
@@ -129,9 +137,35 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
           header('File', 'file'),
           header('Top-1', 'label'),
           header('Probability', 'probability'),
+          h('th', { scope: 'col' }, 'Compare'),
         ),
       ),
       h('tbody', {}, ...rows),
     ),
   );
+}
+
+function compareBox(index: number, file: string, rerender: () => void): HTMLElement {
+  const box = h('input', { type: 'checkbox', 'aria-label': `Compare ${file}` }) as HTMLInputElement;
+  box.checked = ticked.has(index);
+  box.addEventListener('click', (e) => e.stopPropagation());
+  box.addEventListener('keydown', (e) => e.stopPropagation());
+  box.addEventListener('change', () => {
+    if (box.checked) ticked.add(index);
+    else ticked.delete(index);
+    rerender();
+  });
+  return box;
+}
+
+function compareButton(): HTMLElement {
+  const b = h(
+    'button',
+    { type: 'button', id: 'compare-button' },
+    `Compare ${ticked.size}/2`,
+  ) as HTMLButtonElement;
+  b.disabled = ticked.size !== 2;
+  b.title = 'Tick two images to see them side by side';
+  b.addEventListener('click', () => vscode.postMessage({ type: 'compare', indices: [...ticked] }));
+  return b;
 }

@@ -26,6 +26,8 @@ export interface PanelHandlers {
   listImages(): Promise<{ files: string[]; truncated: boolean }>;
   /** The user picked a workspace image (unvalidated webview input). */
   pick(file: string): void;
+  /** Explorations of two entries, for the side-by-side view. */
+  compare(entries: [ImageEntry, ImageEntry]): Promise<{ file: string; exploration: ExplorationView }[]>;
 }
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
@@ -185,6 +187,15 @@ export class LensPanel implements vscode.Disposable {
       case 'pick':
         this.handlers.pick(m.file);
         return;
+      case 'compare': {
+        const [a, b] = m.indices.map((i) => this.state.results[i]);
+        if (!a || !b) return;
+        this.handlers.compare([a, b]).then(
+          (items) => this.post({ type: 'comparison', items }),
+          (err: Error) => this.post({ type: 'comparisonError', message: err.message }),
+        );
+        return;
+      }
     }
   }
 

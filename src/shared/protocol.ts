@@ -71,6 +71,9 @@ export type HostMessage =
   /** Feature maps asked for with a `featureMaps` message; `data` arrives as a Float32Array. */
   | { type: 'featureMaps'; maps: FeatureMaps }
   | { type: 'featureMapsError'; layer: string; message: string }
+  /** Two explored images side by side. */
+  | { type: 'comparison'; items: { file: string; exploration: ExplorationView }[] }
+  | { type: 'comparisonError'; message: string }
   /** The workspace's image files, workspace-relative, for the picker. */
   | { type: 'images'; files: string[]; truncated: boolean };
 
@@ -81,6 +84,8 @@ export type WebviewMessage =
   | { type: 'export'; format: 'csv' | 'json' }
   | { type: 'featureMaps'; layer: string; count: number; offset: number }
   | { type: 'listImages' }
+  /** Compare two entries of the run (indices into its results). */
+  | { type: 'compare'; indices: number[] }
   /** Make a workspace image (as listed by `images`) the current image. */
   | { type: 'pick'; file: string }
   | { type: 'command'; command: 'openArchitecture' | 'showLog' | 'showRuntimeInfo' };
@@ -115,6 +120,13 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
       );
     case 'listImages':
       return true;
+    case 'compare':
+      return (
+        Array.isArray(o.indices) &&
+        o.indices.length === 2 &&
+        o.indices.every((i) => Number.isInteger(i) && i >= 0) &&
+        o.indices[0] !== o.indices[1]
+      );
     case 'pick':
       return typeof o.file === 'string' && o.file.length > 0 && o.file.length <= 4096;
     case 'command':
