@@ -21,6 +21,33 @@ const fixtureImages = path.join(repoRoot, 'test/fixtures/images');
 /** Files of the workspace opened in the workbench; `broken.png` has a PNG signature and then garbage. */
 export const workspaceFiles = ['chelsea.png', 'coffee.png', 'orange.jpg', 'notes.txt', 'broken.png'];
 
+/**
+ * Subfolders for "Classify Images in Folder", as `{ folder: { copy name: fixture } }`. No name contains a
+ * top-level file's name, so Explorer lookups by name stay unambiguous. `photos/` is a small mixed run
+ * with one corrupt file and one text file; `burst/` is big enough to cancel part-way through.
+ */
+export const workspaceFolders = {
+  photos: {
+    ...numbered('cat', 'png', 4, 'chelsea.png'),
+    ...numbered('espresso', 'png', 4, 'coffee.png'),
+    ...numbered('fruit', 'jpg', 3, 'orange.jpg'),
+    'damaged.png': 'broken.png',
+    'readme.txt': 'notes.txt',
+  },
+  burst: numbered('shot', 'jpg', 120, 'orange.jpg'),
+};
+
+/** `{ "<stem>-01.<ext>": fixture, … }`, `count` entries. */
+function numbered(stem, ext, count, fixture) {
+  const width = Math.max(2, String(count).length);
+  return Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [
+      `${stem}-${String(i + 1).padStart(width, '0')}.${ext}`,
+      fixture,
+    ]),
+  );
+}
+
 // Everything that would otherwise prompt, phone home or open an extra view on a fresh profile.
 const userSettings = {
   'security.workspace.trust.enabled': false,
@@ -102,6 +129,13 @@ export function prepareRun(runDir, { installExtension }) {
     path.join(dirs.workspace, 'broken.png'),
     Buffer.concat([pngSignature, truncatedIhdr, Buffer.from('this is not image data')]),
   );
+  // Copies of the top-level files, which are complete by now.
+  for (const [folder, files] of Object.entries(workspaceFolders)) {
+    fs.mkdirSync(path.join(dirs.workspace, folder));
+    for (const [name, from] of Object.entries(files)) {
+      fs.copyFileSync(path.join(dirs.workspace, from), path.join(dirs.workspace, folder, name));
+    }
+  }
   return dirs;
 }
 

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 const extensionId = 'cnn-lens.cnn-lens';
 const commandIds = [
   'cnnLens.classify',
+  'cnnLens.classifyFolder',
   'cnnLens.openArchitecture',
   'cnnLens.showRuntimeInfo',
   'cnnLens.showLog',

@@ -49,9 +49,76 @@ export async function expectNoContextMenuItem(page: Page, fileName: string, item
   await page.keyboard.press('Escape');
 }
 
+/**
+ * Right-clicks `fileName` and clicks the context menu's `itemName`. A click can land while the fresh menu
+ * still ignores it (the menu stays open, nothing runs), so reopen and click again until the menu closes.
+ */
+export async function chooseContextMenuItem(page: Page, fileName: string, itemName: string): Promise<void> {
+  const item = page.getByRole('menuitem', { name: itemName });
+  await expect(async () => {
+    await page.keyboard.press('Escape');
+    await explorerItem(page, fileName).click({ button: 'right' });
+    await expect(item).toBeVisible({ timeout: 1_500 });
+    await item.click({ timeout: 1_500 });
+    await expect(page.getByRole('menu')).toHaveCount(0, { timeout: 1_500 });
+  }).toPass({ timeout: 60_000 });
+}
+
 /** Runs "Classify with ResNet50" on a file through the Explorer's context menu. */
 export async function classifyFromExplorer(page: Page, fileName: string): Promise<void> {
-  await (await contextMenuItem(page, fileName, 'Classify with ResNet50')).click();
+  await chooseContextMenuItem(page, fileName, 'Classify with ResNet50');
+}
+
+/**
+ * Runs a command from the Command Palette (F1) by its full title, e.g. "CNN Lens: Open Architecture".
+ * The palette can open before the extension host has registered the extension's commands, and an open
+ * palette does not refresh its list, so reopen it until the command is listed.
+ */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const input = quickInput(page).locator('input');
+  const option = quickInput(page).getByRole('option', { name: title });
+  await expect(async () => {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await expect(input).toBeFocused({ timeout: 1_500 });
+    await input.fill(`>${title}`);
+    await expect(option.first()).toBeVisible({ timeout: 1_500 });
+  }).toPass({ timeout: 60_000 });
+  await option.first().click();
+  // The palette closes, or a command such as "Preferences: Color Theme" puts its own pick in its place.
+  await expect(option).toHaveCount(0);
+}
+
+/** The Command Palette and other quick picks. */
+export function quickInput(page: Page): Locator {
+  return page.locator('.quick-input-widget');
+}
+
+/**
+ * Picks a colour theme by its label ("Dark Modern") with "Preferences: Color Theme". The workbench saves
+ * the choice in the user settings file, which every test of this code-server shares: see
+ * `resetColorTheme`. (With no setting, VS Code for the web starts in Light Modern.)
+ */
+export async function setColorTheme(page: Page, theme: string): Promise<void> {
+  await runCommand(page, 'Preferences: Color Theme');
+  await quickInput(page).locator('input').fill(theme);
+  // Options are named "<theme>" or "<theme>, <description>".
+  await quickInput(page)
+    .getByRole('option', { name: new RegExp(`^${theme.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(,|$)`) })
+    .first()
+    .click();
+  await expect(quickInput(page)).toBeHidden();
+}
+
+/** The user settings file that e2e/codeServer.mjs writes for the UI suite. */
+const userSettingsFile = path.resolve(__dirname, '../.run/ui/ud/User/settings.json');
+
+/** Removes a colour theme that `setColorTheme` saved, so the tests after this one start in the default. */
+export function resetColorTheme(): void {
+  const settings = JSON.parse(fs.readFileSync(userSettingsFile, 'utf8')) as Record<string, unknown>;
+  if (!('workbench.colorTheme' in settings)) return;
+  delete settings['workbench.colorTheme'];
+  fs.writeFileSync(userSettingsFile, JSON.stringify(settings, null, 2) + '\n');
 }
 
 /** The CNN Lens panel's document: VS Code's webview host iframe, then its `#active-frame`. */
@@ -60,6 +127,11 @@ export function panelFrame(page: Page): FrameLocator {
     .frameLocator(`iframe.webview.ready[src*="extensionId=${extensionId}"]`)
     .last()
     .frameLocator('#active-frame');
+}
+
+/** The CNN Lens panel's area in the workbench (the webview's outer iframe), for cropped screenshots. */
+export function panelArea(page: Page): Locator {
+  return page.locator(`iframe.webview.ready[src*="extensionId=${extensionId}"]`).last();
 }
 
 /** Editor tabs of CNN Lens panels. */
@@ -94,4 +166,25 @@ export function parsePercent(text: string): number {
 export async function screenshot(target: Page | Locator, name: string): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   await target.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
+}
+
+/**
+ * Starts recording every text that notification toasts show (progress messages change faster than a
+ * test can poll them); the returned function reads what was seen so far, in order, without repeats.
+ */
+export async function recordToasts(page: Page): Promise<() => Promise<string[]>> {
+  // A string, not a function: this project's tsconfig for the tests has no DOM types.
+  await page.evaluate(`(() => {
+    const seen = (window.__toastLog = []);
+    const read = () => {
+      for (const toast of document.querySelectorAll('.notifications-toasts .notification-toast')) {
+        const bar = toast.querySelector('.monaco-progress-container:not(.done) .progress-bit');
+        const width = bar && bar.style.width ? \` [progress bar \${bar.style.width}]\` : '';
+        const text = toast.innerText.replace(/\\s+/g, ' ').trim() + width;
+        if (text && !seen.includes(text)) seen.push(text);
+      }
+    };
+    new MutationObserver(read).observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
+  })()`);
+  return async () => (await page.evaluate('window.__toastLog')) as string[];
 }
