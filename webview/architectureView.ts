@@ -14,7 +14,7 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
   const { table } = view;
   const card = h(
     'aside',
-    { id: 'layer-card', class: 'card', 'aria-live': 'polite' },
+    { id: 'layer-card', class: 'card empty', 'aria-live': 'polite' },
     h('p', { class: 'muted' }, 'Hover or focus a layer to see its shapes.'),
   );
   const grid = h('table', {
@@ -296,6 +296,7 @@ function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement
     const i = tr.dataset.row;
     if (i === undefined) return;
     card.replaceChildren(...cardFor(table.rows[Number(i)], table));
+    card.classList.remove('empty');
   };
   const focusRow = (tr: HTMLElement | undefined): void => {
     if (!tr) return;
@@ -318,6 +319,13 @@ function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement
     if (tr) show(tr);
   });
   body.addEventListener('focusin', (e) => show(e.target as HTMLElement));
+  // In narrow panels the card floats over the table: hide it once neither pointer nor focus is on a row.
+  body.addEventListener('mouseleave', () => {
+    if (!body.contains(document.activeElement)) card.classList.add('empty');
+  });
+  body.addEventListener('focusout', (e) => {
+    if (!body.contains(e.relatedTarget as Node | null)) card.classList.add('empty');
+  });
   body.addEventListener('click', (e) => {
     const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
     if (!tr) return;
