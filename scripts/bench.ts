@@ -1,0 +1,692 @@
+// Benchmark, not a test: bare onnxruntime beside our InferenceClient (end to end, decode, cold start,
+// batching, main-thread event-loop delay). Prints a Markdown table and writes .bench/results.json.
+// Usage: npm run bench -- [--runs N] [--quick] [--provider auto|cpu|webgpu] [--threads N]
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type * as Ort from 'onnxruntime-node';
+import { classifyAll, type ImageSource } from '../src/inference/classifyAll';
+import { InferenceClient } from '../src/inference/client';
+import type { Classification, WorkerConfig } from '../src/inference/messages';
+import { prepareImage } from '../src/inference/preprocess';
+import type { ProviderSetting } from '../src/inference/providers';
+import { sha256File, type ModelDescriptor } from '../src/model/descriptor';
+import { resolveDescriptor } from '../src/model/loadModel';
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const WORKER = path.join(DIST, 'worker.js');
+const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images');
+const OUT = path.join(ROOT, '.bench');
+const BENCH_PROVIDERS: readonly ProviderSetting[] = ['auto', 'cpu', 'webgpu'];
+const TOP_K = 5;
+const BATCH = 8;
+const MANY = 50;
+const MAX_PIXELS = 100_000_000;
+
+const TARGETS = { ratio1mp: 1.15, decode12mp: 60, loopDelay: 20 };
+
+/** A generated JPEG: from which fixture, at what size. */
+interface Jpeg {
+  key: string;
+  source: string;
+  width: number;
+  height: number;
+  file: string;
+}
+
+const JPEG_224: Jpeg = jpeg('224', 'chelsea.png', 224, 224);
+const JPEG_1MP: Jpeg = jpeg('1mp', 'chelsea.png', 1280, 800);
+const JPEG_12MP: Jpeg = jpeg('12mp', 'chelsea.png', 4000, 3000);
+/** The mix for the many-images phase: about 1 MP each, both orientations, three photographs. */
+const MIX_1MP: Jpeg[] = [
+  JPEG_1MP,
+  jpeg('1mp-coffee', 'coffee.png', 1024, 1024),
+  jpeg('1mp-orange', 'orange.jpg', 1200, 900),
+  jpeg('1mp-portrait', 'chelsea.png', 800, 1280),
+  jpeg('1mp-coffee-wide', 'coffee.png', 1152, 864),
+];
+
+/** One row of the table; statistics are computed from `samples` when printing. */
+interface Row {
+  key: string;
+  measurement: string;
+  provider: string;
+  samples: number[];
+  /** Key of the bare-onnxruntime row this one is compared with. */
+  vs?: string;
+  /** Images per sample, for images/s. */
+  images?: number;
+}
+
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+interface Options {
+  runs: number;
+  /** Bare and client measurements alternate this many times. */
+  rounds: number;
+  cold: number;
+  provider: ProviderSetting;
+  threads: number;
+}
+
+const rows: Row[] = [];
+const extra: Record<string, unknown> = {};
+const seenLogs = new Set<string>();
+
+/** Declares a table row (rows print in declaration order); phases add its samples. */
+function row(key: string, measurement: string, more: Partial<Row> = {}): Row {
+  const r: Row = { key, measurement, provider: '', samples: [], ...more };
+  rows.push(r);
+  return r;
+}
+
+/** Every row, in table order. */
+const R = {
+  prepare224: row('prepare-224', `decode + preprocess (prepareImage), ${describe(JPEG_224)}`, {
+    provider: 'sharp',
+  }),
+  prepare1mp: row('prepare-1mp', `decode + preprocess (prepareImage), ${describe(JPEG_1MP)}`, {
+    provider: 'sharp',
+  }),
+  prepare12mp: row('prepare-12mp', `decode + preprocess (prepareImage), ${describe(JPEG_12MP)}`, {
+    provider: 'sharp',
+  }),
+  bareB1: row('bare-b1', 'bare ORT session.run, batch 1', { images: 1 }),
+  client224: row('client-224', `client end to end, ${describe(JPEG_224)}`, { vs: 'bare-b1', images: 1 }),
+  client1mp: row('client-1mp', `client end to end, ${describe(JPEG_1MP)}`, { vs: 'bare-b1', images: 1 }),
+  client1mpRun: row('client-1mp-run', '  of which worker session.run (Classification.ms.run)', {
+    vs: 'bare-b1',
+  }),
+  client1mpDecode: row(
+    'client-1mp-decode',
+    '  of which worker decode + preprocess (Classification.ms.decode)',
+    {
+      provider: 'sharp',
+    },
+  ),
+  client12mp: row('client-12mp', `client end to end, ${describe(JPEG_12MP)}`, { vs: 'bare-b1', images: 1 }),
+  client12mpDecode: row(
+    'client-12mp-decode',
+    '  of which worker decode + preprocess (Classification.ms.decode)',
+    {
+      provider: 'sharp',
+    },
+  ),
+  bareB8: row('bare-b8', `bare ORT session.run, batch ${BATCH}`, { images: BATCH }),
+  bare8x1: row('bare-8x1', `bare ORT ${BATCH}× session.run batch 1, sequential`, { images: BATCH }),
+  clientBurst: row('client-burst', `client ${BATCH} requests at once, ${describe(JPEG_1MP)}`, {
+    vs: 'bare-b8',
+    images: BATCH,
+  }),
+  client8x1: row('client-8x1', `client ${BATCH} requests in sequence, ${describe(JPEG_1MP)}`, {
+    vs: 'bare-8x1',
+    images: BATCH,
+  }),
+  bareCold: row('bare-cold', 'bare ORT cold start: create + first run'),
+  clientCold: row('client-cold', `client cold start: new client → first classify (${describe(JPEG_224)})`, {
+    vs: 'bare-cold',
+  }),
+  clientColdStart: row(
+    'client-cold-start',
+    '  of which worker start-up until the request is handled (end to end − Classification.ms.total)',
+  ),
+  clientColdCreate: row('client-cold-create', '  of which session create + warm-up (RuntimeInfo.ms)'),
+  clientColdRun: row('client-cold-run', '  of which first session.run (Classification.ms.run)'),
+  sha: row('model-sha256', '  before create: sha256 of the 100 MB model file (measured here)', {
+    provider: 'node:crypto',
+  }),
+  many: row('many', `classifyAll ${MANY} mixed ~1 MP JPEGs (inFlight ${BATCH * 2}), whole pass`, {
+    images: MANY,
+  }),
+  loopDelay: row('loop-delay', '  main-thread max event-loop delay during the pass'),
+  loopIdle: row('loop-delay-idle', 'main-thread max event-loop delay, idle 1 s (noise floor)', {
+    provider: '-',
+  }),
+};
+
+async function main(): Promise<void> {
+  const opts = readOptions();
+  const ortVersion = await packageVersion('onnxruntime-node');
+  const cpus = os.cpus();
+  const loadStart = os.loadavg()[0];
+  const facts =
+    `Machine: ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${cpus.length} cores ` +
+    `(availableParallelism ${os.availableParallelism()}), ${os.platform()} ${os.arch()}, node ${process.version}, ` +
+    `onnxruntime-node ${ortVersion}; load average at start ${loadStart.toFixed(2)}`;
+  progress(facts);
+  await fs.mkdir(OUT, { recursive: true });
+  await Promise.all([JPEG_224, JPEG_12MP, ...MIX_1MP].map(ensureJpeg));
+
+  const descriptor = await resolveDescriptor(DIST, '', 'caffe');
+  const config: WorkerConfig = {
+    descriptor,
+    provider: opts.provider,
+    threads: opts.threads,
+    batchSize: BATCH,
+    maxPixels: MAX_PIXELS,
+  };
+  const ort = (await import('onnxruntime-node')) as typeof Ort;
+  const tensor = (await prepareImage(await fs.readFile(JPEG_1MP.file), descriptor.preprocessing, MAX_PIXELS))
+    .tensor;
+
+  // Only one onnxruntime session exists at a time: idle ones spin and slow the other
+  // (notes/performance.md). Decode, bare and client phases alternate in rounds, so that load
+  // from elsewhere on the machine drifts into both sides of each ratio alike.
+  let provider = '';
+  for (let i = 0; i < opts.cold; i++) {
+    progress(`cold start ${i + 1}/${opts.cold}`);
+    provider = await clientCold(config);
+    await bareCold(ort, descriptor, tensor, providersFor(provider), opts);
+  }
+  R.sha.samples = await repeat(opts.cold, 0, () => timed(() => sha256File(descriptor.modelPath)));
+  for (let i = 0; i < opts.rounds; i++) {
+    const n = Math.floor(((i + 1) * opts.runs) / opts.rounds) - Math.floor((i * opts.runs) / opts.rounds);
+    progress(`round ${i + 1}/${opts.rounds}: prepareImage, ${n} runs each`);
+    await prepareRound(descriptor, n);
+    progress(`round ${i + 1}/${opts.rounds}: bare onnxruntime, ${n} runs each`);
+    await bareWarm(ort, descriptor, tensor, providersFor(provider), opts, n);
+    progress(`round ${i + 1}/${opts.rounds}: client, ${n} runs each`);
+    await clientWarm(config, n);
+  }
+  await benchMany(config, opts);
+
+  const loadEnd = os.loadavg()[0];
+  const report = renderReport(facts, loadStart, loadEnd);
+  process.stdout.write(report.markdown);
+  await fs.writeFile(path.join(OUT, 'results.json'), JSON.stringify(report.json, null, 2) + '\n');
+  progress(`wrote ${path.relative(ROOT, path.join(OUT, 'results.json'))}`);
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      provider: { type: 'string', default: 'auto' },
+      threads: { type: 'string', default: '0' },
+    },
+  });
+  const runs = values.runs !== undefined ? Number(values.runs) : values.quick ? 5 : 20;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+  const provider = values.provider as ProviderSetting;
+  if (!BENCH_PROVIDERS.includes(provider)) {
+    throw new Error(`--provider must be one of ${BENCH_PROVIDERS.join(', ')}`);
+  }
+  const threads = Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 0)
+    throw new Error('--threads must be 0 (onnxruntime decides) or more');
+  return { runs, rounds: Math.min(4, runs), cold: Math.min(5, runs), provider, threads };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Phases
+
+/** Decode + resize + normalise alone, in this thread (sharp works on libuv's pool either way). */
+async function prepareRound(d: ModelDescriptor, n: number): Promise<void> {
+  const cases: [Jpeg, Row][] = [
+    [JPEG_224, R.prepare224],
+    [JPEG_1MP, R.prepare1mp],
+    [JPEG_12MP, R.prepare12mp],
+  ];
+  for (const [img, r] of cases) {
+    const bytes = await fs.readFile(img.file);
+    r.samples.push(
+      ...(await repeat(n, 1, () => timed(() => prepareImage(bytes, d.preprocessing, MAX_PIXELS)))),
+    );
+  }
+}
+
+/** A fresh client's first classify: worker start, session create, decode, first run. Returns the provider. */
+async function clientCold(config: WorkerConfig): Promise<string> {
+  const t = performance.now();
+  const client = newClient(config);
+  try {
+    const r = await client.classify('cold', await fs.readFile(JPEG_224.file), { topK: TOP_K });
+    const ms = performance.now() - t;
+    R.clientCold.samples.push(ms);
+    R.clientColdStart.samples.push(ms - r.ms.total);
+    R.clientColdRun.samples.push(r.ms.run);
+    const info = await client.runtimeInfo();
+    R.clientColdCreate.samples.push(info.ms.create + info.ms.warmup);
+    for (const x of [R.clientCold, R.clientColdStart, R.clientColdCreate, R.clientColdRun])
+      x.provider = r.provider;
+    extra.runtimeInfo = info;
+    return r.provider;
+  } finally {
+    await client.dispose();
+  }
+}
+
+/** The bare session tries the provider the worker ended up with, then cpu. */
+function providersFor(provider: string): string[] {
+  return provider === 'cpu' || provider === '' ? ['cpu'] : [provider, 'cpu'];
+}
+
+/** onnxruntime in this thread with the worker's session options: create + first run. */
+async function bareCold(
+  ort: typeof Ort,
+  d: ModelDescriptor,
+  tensor: Float32Array,
+  providers: string[],
+  opts: Options,
+): Promise<void> {
+  const crop = d.preprocessing.crop;
+  const t = performance.now();
+  const bare = await createBare(ort, d.modelPath, providers, opts.threads);
+  try {
+    await bare.session.run({
+      [inputName(bare.session, d)]: new ort.Tensor('float32', tensor, [1, 3, crop, crop]),
+    });
+    R.bareCold.samples.push(performance.now() - t);
+    R.bareCold.provider = bare.provider;
+  } finally {
+    await bare.session.release();
+  }
+}
+
+/** One bare session in this thread: batch 1, batch 8 and 8× batch 1, `n` recorded runs each. */
+async function bareWarm(
+  ort: typeof Ort,
+  d: ModelDescriptor,
+  tensor: Float32Array,
+  providers: string[],
+  opts: Options,
+  n: number,
+): Promise<void> {
+  const crop = d.preprocessing.crop;
+  const one = new ort.Tensor('float32', tensor, [1, 3, crop, crop]);
+  const eight = new Float32Array(tensor.length * BATCH);
+  for (let i = 0; i < BATCH; i++) eight.set(tensor, i * tensor.length);
+  const batch = new ort.Tensor('float32', eight, [BATCH, 3, crop, crop]);
+  const { session, provider } = await createBare(ort, d.modelPath, providers, opts.threads);
+  const input = inputName(session, d);
+  for (const r of [R.bareB1, R.bareB8, R.bare8x1]) r.provider = provider;
+  try {
+    R.bareB1.samples.push(...(await repeat(n, 3, () => timed(() => session.run({ [input]: one })))));
+    R.bareB8.samples.push(...(await repeat(n, 1, () => timed(() => session.run({ [input]: batch })))));
+    const eightRuns = async (): Promise<void> => {
+      for (let i = 0; i < BATCH; i++) await session.run({ [input]: one });
+    };
+    R.bare8x1.samples.push(...(await repeat(n, 0, () => timed(eightRuns))));
+  } finally {
+    await session.release();
+  }
+}
+
+/** One client, warmed up: end to end per image size, then a burst of 8 against 8 in sequence. */
+async function clientWarm(config: WorkerConfig, n: number): Promise<void> {
+  const client = newClient(config);
+  try {
+    await client.classify('warm-up', await fs.readFile(JPEG_224.file), { topK: TOP_K });
+    await endToEnd(client, JPEG_224, R.client224, n);
+    const big = await endToEnd(client, JPEG_1MP, R.client1mp, n);
+    R.client1mpRun.samples.push(...big.map((r) => r.ms.run));
+    R.client1mpRun.provider = big[0].provider;
+    R.client1mpDecode.samples.push(...big.map((r) => r.ms.decode));
+    const huge = await endToEnd(client, JPEG_12MP, R.client12mp, n);
+    R.client12mpDecode.samples.push(...huge.map((r) => r.ms.decode));
+    await burst(client, n);
+  } finally {
+    await client.dispose();
+  }
+}
+
+/** Sequential requests: read file → (worker) decode → preprocess → run → top-5 → result. */
+async function endToEnd(client: InferenceClient, img: Jpeg, r: Row, n: number): Promise<Classification[]> {
+  const results: Classification[] = [];
+  const details = (extra[`requests-${img.key}`] ??= []) as RequestDetail[];
+  const samples = await repeat(n, 1, async () => {
+    const t = performance.now();
+    const bytes = await fs.readFile(img.file);
+    const read = performance.now() - t;
+    const c = await client.classify(img.key, bytes, { topK: TOP_K });
+    const ms = performance.now() - t;
+    results.push(c);
+    details.push({ endToEnd: ms, read, ms: c.ms });
+    return ms;
+  });
+  details.splice(details.length - n - 1, 1); // the warm-up request
+  r.samples.push(...samples);
+  r.provider = results[0].provider;
+  return results.slice(1);
+}
+
+/** Eight requests at once (the worker batches them) against eight in sequence, 1 MP JPEGs. */
+async function burst(client: InferenceClient, n: number): Promise<void> {
+  const patterns = (extra.burstRuns ??= {}) as Record<string, number>;
+  const read = (): Promise<Buffer> => fs.readFile(JPEG_1MP.file);
+  const samples = await repeat(n, 1, async () => {
+    const t = performance.now();
+    const results = await Promise.all(
+      Array.from({ length: BATCH }, async (_, i) =>
+        client.classify(`burst-${i}`, await read(), { topK: TOP_K }),
+      ),
+    );
+    const ms = performance.now() - t;
+    const p = batchPattern(results);
+    patterns[p] = (patterns[p] ?? 0) + 1;
+    R.clientBurst.provider = results[0].provider;
+    return ms;
+  });
+  R.clientBurst.samples.push(...samples);
+  const seq = await repeat(n, 0, async () => {
+    const t = performance.now();
+    for (let i = 0; i < BATCH; i++) {
+      const r = await client.classify(`seq-${i}`, await read(), { topK: TOP_K });
+      R.client8x1.provider = r.provider;
+    }
+    return performance.now() - t;
+  });
+  R.client8x1.samples.push(...seq);
+}
+
+/** classifyAll over 50 mixed ~1 MP JPEGs while this thread's event-loop delay is recorded. */
+async function benchMany(config: WorkerConfig, opts: Options): Promise<void> {
+  const sources: ImageSource[] = Array.from({ length: MANY }, (_, i) => {
+    const img = MIX_1MP[i % MIX_1MP.length];
+    return { name: `${img.key}#${i}`, read: () => fs.readFile(img.file) };
+  });
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  progress('event-loop delay, idle baseline');
+  R.loopIdle.samples = await repeat(Math.min(opts.runs, 5), 0, async () => {
+    h.reset();
+    h.enable();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    h.disable();
+    return h.max / 1e6;
+  });
+  progress(`classifyAll ${MANY} images × ${opts.runs}`);
+  const client = newClient(config);
+  const batches: number[] = [];
+  try {
+    await client.classify('warm-up', await fs.readFile(JPEG_224.file), { topK: TOP_K });
+    R.many.samples = await repeat(opts.runs, 0, async () => {
+      h.reset();
+      h.enable();
+      const t = performance.now();
+      const outcomes = await classifyAll(client, sources, { topK: TOP_K, inFlight: BATCH * 2 });
+      const ms = performance.now() - t;
+      h.disable();
+      R.loopDelay.samples.push(h.max / 1e6);
+      for (const o of outcomes) {
+        if (o.error !== undefined) throw new Error(`${o.name}: ${o.error}`);
+        batches.push(o.result.batch);
+        R.many.provider = R.loopDelay.provider = o.result.provider;
+      }
+      return ms;
+    });
+  } finally {
+    await client.dispose();
+  }
+  extra.meanBatchInClassifyAll = batches.reduce((a, b) => a + b, 0) / batches.length;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+function renderReport(facts: string, loadStart: number, loadEnd: number): { markdown: string; json: object } {
+  const load = Math.max(loadStart, loadEnd);
+  const busy = load > os.cpus().length / 2 ? load : undefined;
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const stat = (key: string): Stats | undefined => {
+    const r = byKey.get(key);
+    return r ? stats(r.samples) : undefined;
+  };
+  const lines = [
+    facts + `, at end ${loadEnd.toFixed(2)}`,
+    ...(busy
+      ? [
+          '',
+          `**Warning:** the machine was busy (load average up to ${busy.toFixed(1)} on ${os.cpus().length} cores): ` +
+            'other processes took CPU time from both sides at different moments, so ratios against bare ' +
+            'onnxruntime are unreliable; the same-request ratio below is not affected.',
+        ]
+      : []),
+    '',
+    '| measurement | provider | median ms | min | max | runs | ratio vs bare | images/s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |',
+  ];
+  const jsonRows = rows.map((r) => {
+    const s = stats(r.samples);
+    const ref = r.vs ? stat(r.vs) : undefined;
+    const ratio = ref ? s.median / ref.median : undefined;
+    const perSecond = r.images ? (r.images * 1000) / s.median : undefined;
+    lines.push(
+      `| ${r.measurement} | ${r.provider} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${s.runs} | ` +
+        `${ratio !== undefined ? `${ratio.toFixed(2)}× ${r.vs}` : ''} | ${perSecond !== undefined ? perSecond.toFixed(1) : ''} |`,
+    );
+    return { ...r, ...s, ratio, vsMedian: ref?.median, imagesPerSecond: perSecond };
+  });
+
+  const ratio1mp = (stat('client-1mp')?.median ?? NaN) / (stat('bare-b1')?.median ?? NaN);
+  const decode12 = stat('prepare-12mp')?.median ?? NaN;
+  const delay = stat('loop-delay');
+  const verdict = (ok: boolean): string => (ok ? 'MET' : 'MISSED');
+  const targets = {
+    ratio1mp: { target: TARGETS.ratio1mp, value: ratio1mp, met: ratio1mp <= TARGETS.ratio1mp },
+    decode12mp: { target: TARGETS.decode12mp, value: decode12, met: decode12 <= TARGETS.decode12mp },
+    loopDelay: {
+      target: TARGETS.loopDelay,
+      value: delay?.median ?? NaN,
+      worst: delay?.max ?? NaN,
+      met: (delay?.median ?? Infinity) <= TARGETS.loopDelay,
+    },
+  };
+  const breakdown = breakdownOf(extra['requests-1mp'] as RequestDetail[] | undefined);
+  extra.breakdown1mp = breakdown;
+  lines.push(
+    '',
+    `Target: end-to-end 1 MP JPEG / bare run ≤ ${TARGETS.ratio1mp}: ${ratio1mp.toFixed(2)} — ` +
+      verdict(targets.ratio1mp.met) +
+      (breakdown ? ` (end to end / the same request's own run: ${breakdown.ratioOwnRun.toFixed(2)})` : ''),
+    `Target: 12 MP decode + preprocess ≤ ${TARGETS.decode12mp} ms: ${fmt(decode12)} ms — ` +
+      verdict(targets.decode12mp.met),
+    `Target: main-thread max event-loop delay ≤ ${TARGETS.loopDelay} ms (median of per-pass maxima): ` +
+      `${fmt(targets.loopDelay.value)} ms, worst pass ${fmt(targets.loopDelay.worst)} ms — ` +
+      verdict(targets.loopDelay.met),
+  );
+  if (breakdown) {
+    const b = breakdown;
+    lines.push(
+      '',
+      `1 MP end to end, medians of per-request values: ${fmt(b.endToEnd)} ms; read ${fmt(b.read)} + ` +
+        `worker decode ${fmt(b.decode)} + worker run ${fmt(b.run)} + worker other ${fmt(b.workerOther)} + ` +
+        `messaging ${fmt(b.messaging)}; end to end − own run ${fmt(b.overOwnRun)} ms, ` +
+        `end to end / own run ${b.ratioOwnRun.toFixed(2)} (same request, so immune to load drift)`,
+    );
+  }
+  lines.push(
+    `Burst of ${BATCH}: run sizes seen (sizes: bursts) ${JSON.stringify(extra.burstRuns)}; ` +
+      `mean batch in classifyAll ${(extra.meanBatchInClassifyAll as number).toFixed(2)}`,
+    '',
+  );
+  const json = {
+    facts,
+    loadAverage: { start: loadStart, end: loadEnd },
+    busy: busy !== undefined,
+    rows: jsonRows,
+    targets,
+    details: extra,
+  };
+  return { markdown: lines.join('\n'), json };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+function jpeg(key: string, source: string, width: number, height: number): Jpeg {
+  return { key, source, width, height, file: path.join(OUT, `${key}-${width}x${height}.jpg`) };
+}
+
+function describe(img: Jpeg): string {
+  const mp = (img.width * img.height) / 1e6;
+  return `${img.width}×${img.height} JPEG${mp >= 0.5 ? ` (${mp.toFixed(mp < 2 ? 1 : 0)} MP)` : ''}`;
+}
+
+/** Upscales a fixture and adds grain so the JPEG has a photograph's entropy; kept between runs. */
+async function ensureJpeg(img: Jpeg): Promise<void> {
+  if (
+    await fs.stat(img.file).then(
+      (s) => s.size > 0,
+      () => false,
+    )
+  )
+    return;
+  const sharp = (await import('sharp')).default;
+  const { data, info } = await sharp(path.join(IMAGES, img.source))
+    .removeAlpha()
+    .resize(img.width, img.height, { fit: 'cover', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const random = mulberry32(img.width * 31 + img.height);
+  for (let i = 0; i < data.length; i += info.channels) {
+    const grain = (random() + random() + random() - 1.5) * 14; // luminance noise, roughly Gaussian
+    for (let c = 0; c < info.channels; c++) {
+      data[i + c] = Math.max(0, Math.min(255, data[i + c] + grain + (random() - 0.5) * 4));
+    }
+  }
+  await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .jpeg({ quality: 90 })
+    .toFile(img.file);
+  const size = (await fs.stat(img.file)).size;
+  progress(`generated ${path.relative(ROOT, img.file)} (${(size / 1024).toFixed(0)} KB)`);
+}
+
+/** A small seeded PRNG, so the generated images are the same on every machine. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Session options as src/inference/session.ts sets them; keep the two in step. */
+async function createBare(
+  ort: typeof Ort,
+  modelPath: string,
+  providers: string[],
+  threads: number,
+): Promise<{ session: Ort.InferenceSession; provider: string }> {
+  let last: unknown;
+  for (const provider of providers) {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, {
+        executionProviders: [provider],
+        ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      });
+      return { session, provider };
+    } catch (err) {
+      last = err;
+      progress(`bare session: ${provider} failed (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  throw last;
+}
+
+function inputName(s: Ort.InferenceSession, d: ModelDescriptor): string {
+  return d.input ?? s.inputNames[0];
+}
+
+function newClient(config: WorkerConfig): InferenceClient {
+  return new InferenceClient(WORKER, config, (m) => {
+    if (!seenLogs.has(m)) progress(`worker: ${m}`);
+    seenLogs.add(m);
+  });
+}
+
+/** Runs `warmUp` unrecorded times, then `runs` recorded ones; returns the recorded samples. */
+async function repeat(runs: number, warmUp: number, once: () => Promise<number>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < warmUp + runs; i++) {
+    const ms = await once();
+    if (i >= warmUp) samples.push(ms);
+  }
+  return samples;
+}
+
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+/** Run sizes of one burst, e.g. "1+7": each run of size k reports batch k on k results. */
+function batchPattern(results: Classification[]): string {
+  const count = new Map<number, number>();
+  for (const r of results) count.set(r.batch, (count.get(r.batch) ?? 0) + 1);
+  const runs: number[] = [];
+  for (const [size, n] of count) for (let i = 0; i < Math.round(n / size); i++) runs.push(size);
+  return runs.sort((a, b) => a - b).join('+');
+}
+
+interface RequestDetail {
+  endToEnd: number;
+  read: number;
+  ms: Classification['ms'];
+}
+
+/** Where one request's time went; medians of per-request differences, not differences of medians. */
+function breakdownOf(details: RequestDetail[] | undefined): Record<string, number> | undefined {
+  if (!details?.length) return undefined;
+  const m = (f: (d: RequestDetail) => number): number => median(details.map(f));
+  return {
+    endToEnd: m((d) => d.endToEnd),
+    read: m((d) => d.read),
+    decode: m((d) => d.ms.decode),
+    run: m((d) => d.ms.run),
+    workerOther: m((d) => d.ms.total - d.ms.decode - d.ms.run),
+    messaging: m((d) => d.endToEnd - d.read - d.ms.total),
+    overOwnRun: m((d) => d.endToEnd - d.ms.run),
+    ratioOwnRun: m((d) => d.endToEnd / d.ms.run),
+  };
+}
+
+function stats(samples: number[]): Stats {
+  return {
+    median: median(samples),
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+    runs: samples.length,
+  };
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function fmt(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
+}
+
+async function packageVersion(name: string): Promise<string> {
+  const file = path.join(ROOT, 'node_modules', name, 'package.json');
+  return (JSON.parse(await fs.readFile(file, 'utf8')) as { version: string }).version;
+}
+
+/** Progress goes to stderr so that stdout holds only the report. */
+function progress(message: string): void {
+  console.error(`[bench] ${message}`);
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exitCode = 1;
+});
