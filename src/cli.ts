@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { UsageError } from './cli/args';
 import { runClassify } from './cli/classify';
+import { runExplain } from './cli/explain';
 import type { Io } from './cli/io';
 import { runLayers } from './cli/layers';
 
@@ -11,6 +12,10 @@ const USAGE = `usage: node dist/cli.js <command> [options]
            [--max-pixels N] [--model file.onnx [--preprocessing caffe|torchvision]] <image|folder…>
       Top-K ImageNet classes per image (folders: recursive, image files only).
       Exit code 1 when any file failed; its entry says why.
+
+  explain [--json] [--layer NAME] [--top K] [--provider P] [--model file.onnx …] <image>
+      Per-layer activation statistics and class activation maps (7×7, 0…1) of the top-5 classes;
+      --layer adds that layer's 16 strongest channels.
 
   layers [--json|--markdown] [--model file.onnx]
       The layer table (stages, blocks, kernels, strides, shapes, parameters, multiply-adds).
@@ -22,6 +27,8 @@ async function main(argv: string[], io: Io): Promise<number> {
     switch (command) {
       case 'classify':
         return await runClassify(rest, io, __dirname);
+      case 'explain':
+        return await runExplain(rest, io, __dirname);
       case 'layers':
         return await runLayers(rest, io, path.join(__dirname, '..', 'models', 'resnet50.onnx'));
       case undefined:

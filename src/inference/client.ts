@@ -1,5 +1,6 @@
 // The main-thread side of inference: starts the worker on first use, queues requests, survives its death.
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_FEATURE_MAPS, type Exploration, type FeatureMaps } from '../shared/exploration';
 import type { LayerTable } from '../shared/layerTable';
 import type { Classification, RuntimeInfo, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
 
@@ -40,9 +41,7 @@ export class InferenceClient {
     bytes: Uint8Array,
     opts: { topK: number; preview?: boolean; signal?: AbortSignal },
   ): Promise<Classification> {
-    // Transfer only a buffer the bytes own whole; a view into a shared pool is copied first.
-    const owned =
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    const owned = ownedBytes(bytes);
     const req = {
       type: 'classify',
       name,
@@ -50,7 +49,49 @@ export class InferenceClient {
       topK: opts.topK,
       preview: opts.preview ?? false,
     } as const;
-    return this.request(req, opts.signal, [owned.buffer as ArrayBuffer]);
+    return this.request(req, opts.signal, transferList(owned));
+  }
+
+  /**
+   * Explores one image in the worker's exploration session (created on first use): top-K, per-layer
+   * activation summaries and class activation maps. The worker keeps this image's activations for
+   * `featureMaps(result.key, …)`. The buffer is transferred.
+   */
+  explore(
+    name: string,
+    bytes: Uint8Array,
+    opts: { topK: number; preview?: boolean; signal?: AbortSignal },
+  ): Promise<Exploration> {
+    const owned = ownedBytes(bytes);
+    const req = {
+      type: 'explore',
+      name,
+      bytes: owned,
+      topK: opts.topK,
+      preview: opts.preview ?? false,
+    } as const;
+    return this.request(req, opts.signal, transferList(owned));
+  }
+
+  /**
+   * `count` (default 16) channels of one layer's output for an explored image, strongest mean first from
+   * rank `offset`. Pass the image's `bytes` (transferred) to recompute when the worker no longer holds it.
+   */
+  featureMaps(
+    key: string,
+    layer: string,
+    opts: { count?: number; offset?: number; bytes?: Uint8Array; signal?: AbortSignal } = {},
+  ): Promise<FeatureMaps> {
+    const owned = opts.bytes && ownedBytes(opts.bytes);
+    const req = {
+      type: 'featureMaps',
+      key,
+      layer,
+      count: opts.count ?? DEFAULT_FEATURE_MAPS,
+      offset: opts.offset ?? 0,
+      bytes: owned,
+    } as const;
+    return this.request(req, opts.signal, owned ? transferList(owned) : []);
   }
 
   /** Loads the model if needed and reports what runs it. */
@@ -102,7 +143,15 @@ export class InferenceClient {
           once: true,
         },
       );
-      worker.postMessage({ ...req, id } as WorkerRequest, transfer);
+      try {
+        worker.postMessage({ ...req, id } as WorkerRequest, transfer);
+      } catch (err) {
+        this.settle(
+          id,
+          undefined,
+          new InferenceError(`cannot send the request: ${(err as Error).message}`, 'internal'),
+        );
+      }
     });
   }
 
@@ -136,6 +185,12 @@ export class InferenceClient {
       case 'layers':
         this.settle(m.id, m.table);
         return;
+      case 'explored':
+        this.settle(m.id, m.result);
+        return;
+      case 'featureMaps':
+        this.settle(m.id, m.maps);
+        return;
       case 'failed':
         this.settle(m.id, undefined, new InferenceError(m.message, m.kind));
         return;
@@ -161,4 +216,15 @@ export class InferenceClient {
       if (p.worker === w) this.settle(id, undefined, new InferenceError(message, 'internal'));
     }
   }
+}
+
+/** The bytes in a buffer they own whole, so it can be transferred; a view into a shared pool is copied. */
+function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
+/** Empty bytes are cloned, not transferred: postMessage silently drops a message whose transfer list
+ *  holds an already-transferred (detached) buffer, while cloning one throws, which the caller sees. */
+function transferList(owned: Uint8Array): ArrayBuffer[] {
+  return owned.byteLength > 0 ? [owned.buffer as ArrayBuffer] : [];
 }

@@ -1,5 +1,6 @@
 // Typed messages between the inference client (extension host / CLI main thread) and its worker.
 import type { ModelDescriptor } from '../model/descriptor';
+import type { Exploration, FeatureMaps } from '../shared/exploration';
 import type { LayerTable } from '../shared/layerTable';
 import type { Prediction } from './postprocess';
 import type { ProviderSetting } from './providers';
@@ -14,6 +15,8 @@ export interface WorkerConfig {
   batchSize: number;
   /** Images with more pixels than this are refused before they are decoded. */
   maxPixels: number;
+  /** Ms unused after which the exploration session and activations are let go (0: never; default 2 min). */
+  exploreIdleMs?: number;
 }
 
 /** Milliseconds spent on one image. */
@@ -59,12 +62,27 @@ export interface RuntimeInfo {
 export type WorkerRequest =
   | { type: 'classify'; id: number; name: string; bytes: Uint8Array; topK: number; preview: boolean }
   | { type: 'runtimeInfo'; id: number }
-  | { type: 'layers'; id: number };
+  | { type: 'layers'; id: number }
+  /** Runs the exploration model on one image; activations stay in the worker under the returned key. */
+  | { type: 'explore'; id: number; name: string; bytes: Uint8Array; topK: number; preview: boolean }
+  /** Channels of one layer for an explored image; `bytes` lets the worker recompute an image it let go. */
+  | {
+      type: 'featureMaps';
+      id: number;
+      key: string;
+      layer: string;
+      count: number;
+      offset: number;
+      bytes?: Uint8Array;
+    };
 
 /** Worker → host. */
 export type WorkerResponse =
   | { type: 'classified'; id: number; result: Classification }
   | { type: 'runtimeInfo'; id: number; info: RuntimeInfo }
   | { type: 'layers'; id: number; table: LayerTable }
+  | { type: 'explored'; id: number; result: Exploration }
+  /** `maps.data`'s buffer is transferred. */
+  | { type: 'featureMaps'; id: number; maps: FeatureMaps }
   | { type: 'failed'; id: number; message: string; kind: 'image' | 'model' | 'internal' }
   | { type: 'log'; message: string };

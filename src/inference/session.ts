@@ -22,10 +22,20 @@ export interface LoadedSession {
   info: RuntimeInfo;
 }
 
+/** A session over model bytes already read and checked by the caller, with options of its own. */
+export interface SessionSource {
+  model: Uint8Array;
+  options?: Ort.InferenceSession.SessionOptions;
+}
+
 /** Creates the session, trying the providers for the setting in order; logs each fallback once. */
-export async function createSession(cfg: WorkerConfig, log: (m: string) => void): Promise<LoadedSession> {
+export async function createSession(
+  cfg: WorkerConfig,
+  log: (m: string) => void,
+  source?: SessionSource,
+): Promise<LoadedSession> {
   const d = cfg.descriptor;
-  await checkModelFile(d);
+  if (!source) await checkModelFile(d);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as OrtModule;
   const attempts: RuntimeInfo['attempts'] = [];
@@ -43,14 +53,18 @@ export async function createSession(cfg: WorkerConfig, log: (m: string) => void)
       continue;
     }
     try {
-      const session = await ort.InferenceSession.create(d.modelPath, {
+      const options: Ort.InferenceSession.SessionOptions = {
+        ...source?.options,
         executionProviders: [provider],
         ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
-      });
+      };
+      const session = source
+        ? await ort.InferenceSession.create(source.model, options)
+        : await ort.InferenceSession.create(d.modelPath, options);
       const create = performance.now() - t0;
       attempts.push({ provider, ok: true });
       const { input, output, classes } = checkSignature(session, d);
@@ -78,7 +92,7 @@ export async function createSession(cfg: WorkerConfig, log: (m: string) => void)
 }
 
 /** Missing or altered model files get a message that says how to fix them, not an onnxruntime dump. */
-async function checkModelFile(d: ModelDescriptor): Promise<void> {
+export async function checkModelFile(d: ModelDescriptor): Promise<void> {
   const stat = await fs.promises.stat(d.modelPath).catch(() => undefined);
   if (!stat?.isFile()) {
     throw new ModelError(

@@ -1,8 +1,10 @@
-// The inference worker thread: owns the one InferenceSession, decodes images, batches runs.
+// The inference worker thread: owns the classify InferenceSession (and, once asked to explore, the
+// exploration one in ./exploration), decodes images, batches runs.
 // onnxruntime's create() and run() block the calling thread, which is why they live here.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readOnnxFile } from '../model/onnxGraph';
 import { buildLayerTable } from '../model/resnet';
+import { Explorer } from './exploration';
 import type { Classification, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
 import { softmax, topK } from './postprocess';
 import { ImageError, prepareImage } from './preprocess';
@@ -27,8 +29,10 @@ let session: Promise<LoadedSession> | undefined;
 let running = false;
 let scheduled = false;
 
-const send = (m: WorkerResponse): void => port.postMessage(m);
+const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const log = (message: string): void => send({ type: 'log', message });
+// A separate session, created on the first explore request: the classify session stays as it is.
+const explorer = new Explorer(cfg, log);
 
 /** The session, created on first use; a failed creation is retried by the next request. */
 function getSession(): Promise<LoadedSession> {
@@ -50,6 +54,18 @@ port.on('message', (req: WorkerRequest) => {
         (graph) => send({ type: 'layers', id: req.id, table: buildLayerTable(graph) }),
         (err: Error) =>
           fail(req.id, new ModelError(`cannot read model ${cfg.descriptor.modelPath}: ${err.message}`)),
+      );
+      return;
+    case 'explore':
+      explorer.explore(req.bytes, req.topK, req.preview).then(
+        (result) => send({ type: 'explored', id: req.id, result }),
+        (err: Error) => fail(req.id, err),
+      );
+      return;
+    case 'featureMaps':
+      explorer.featureMaps(req.key, req.layer, req.count, req.offset, req.bytes).then(
+        (maps) => send({ type: 'featureMaps', id: req.id, maps }, [maps.data.buffer as ArrayBuffer]),
+        (err: Error) => fail(req.id, err),
       );
       return;
     case 'runtimeInfo':

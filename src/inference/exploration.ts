@@ -1,0 +1,280 @@
+// Exploration, worker side: a second InferenceSession over the model with every layer row's output exposed,
+// created on the first explore request. Only summaries leave the worker; the last explored image's
+// activations (~44 MB for ResNet50) stay here so that feature maps can be served without a rerun.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { classActivationMap, normaliseMap } from '../model/cam';
+import { buildExplorationModel, type ExplorationModel } from '../model/explorationModel';
+import type { ClassMap, Exploration, FeatureMaps, LayerActivation } from '../shared/exploration';
+import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
+import type { WorkerConfig } from './messages';
+import { softmax, topK } from './postprocess';
+import { ImageError, prepareImage } from './preprocess';
+import { checkModelFile, createSession, type LoadedSession } from './session';
+
+/** Classes that get a class activation map. */
+export const CAM_CLASSES = 5;
+
+const DEFAULT_IDLE_MS = 120_000;
+// Explored images' bytes kept so that feature maps of a recent image can be recomputed on request.
+const RECENT_IMAGES = 8;
+const RECENT_BYTES = 32 * 1024 * 1024;
+
+/** The exploration session and what reading its outputs takes. */
+interface Loaded {
+  session: LoadedSession;
+  model: Omit<ExplorationModel, 'bytes'>;
+  /** Identifies the model and preprocessing in image keys. */
+  modelId: string;
+}
+
+/** One output tensor of the last explored image. */
+interface Activation {
+  dims: number[];
+  data: Float32Array;
+}
+
+/** Everything one run of the exploration model produced for one image. */
+interface Activations {
+  key: string;
+  tensors: Map<string, Activation>;
+  probabilities: ArrayLike<number>;
+  provider: string;
+  runMs: number;
+}
+
+/** Serves explore and feature-map requests one at a time; owns the exploration session. */
+export class Explorer {
+  private loaded: Promise<Loaded> | undefined;
+  private last: Activations | undefined;
+  private readonly recent = new Map<string, Uint8Array>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly cfg: WorkerConfig,
+    private readonly log: (m: string) => void,
+  ) {}
+
+  /** Runs the exploration model on one image and summarises every layer row's output. */
+  explore(bytes: Uint8Array, k: number, preview: boolean): Promise<Exploration> {
+    return this.serialise(async () => {
+      const started = performance.now();
+      const imageSha = sha256(bytes);
+      const p = this.cfg.descriptor.preprocessing;
+      let decodeMs = 0;
+      // The first request loads the model while the image decodes.
+      const [prepared, loaded] = await Promise.all([
+        prepareImage(bytes, p, this.cfg.maxPixels, preview).finally(() => {
+          decodeMs = performance.now() - started;
+        }),
+        this.load(),
+      ]);
+      const key = imageKey(imageSha, loaded.modelId);
+      const acts = await this.run(loaded, key, prepared.tensor);
+      this.remember(key, bytes);
+      const t = performance.now();
+      const labels = this.cfg.descriptor.labels;
+      const layers = loaded.model.rows.map((r) => summarise(r.row, acts.tensors.get(r.tensor)!));
+      const cam = loaded.model.cam;
+      const result: Exploration = {
+        key,
+        top: topK(acts.probabilities, k, labels),
+        layers,
+        cam: cam && {
+          layer: cam.layer,
+          rows: cam.source.height,
+          cols: cam.source.width,
+          crop: p.crop,
+          classes: topK(acts.probabilities, CAM_CLASSES, labels).map(
+            (c): ClassMap => ({
+              ...c,
+              grid: normaliseMap(
+                classActivationMap(
+                  acts.tensors.get(cam.source.features)!.data,
+                  cam.weights,
+                  cam.source,
+                  c.index,
+                ),
+              ),
+            }),
+          ),
+        },
+        cam_reason: loaded.model.camReason,
+        provider: acts.provider,
+        width: prepared.width,
+        height: prepared.height,
+        preview: prepared.preview,
+        ms: { decode: decodeMs, run: acts.runMs, stats: performance.now() - t, total: 0 },
+      };
+      result.ms.total = performance.now() - started;
+      return result;
+    });
+  }
+
+  /** `count` channels of `layer` from rank `offset` on, strongest mean first, for the image named `key`. */
+  featureMaps(
+    key: string,
+    layer: string,
+    count: number,
+    offset: number,
+    bytes?: Uint8Array,
+  ): Promise<FeatureMaps> {
+    return this.serialise(async () => {
+      const loaded = await this.load();
+      const row = loaded.model.rows.find((r) => r.row === layer);
+      if (!row) throw new Error(`the model has no layer "${layer}"`);
+      const acts = await this.activationsFor(key, bytes);
+      const { dims, data } = acts.tensors.get(row.tensor)!;
+      const channels = dims[1] ?? 1;
+      const height = dims[2] ?? 1;
+      const plane = data.length / channels;
+      const first = Math.min(Math.max(0, Math.floor(offset)), channels);
+      const picked = rankChannels(channelStats(data, channels, plane)).slice(
+        first,
+        first + Math.max(0, Math.floor(count)),
+      );
+      return {
+        key,
+        layer,
+        out_shape: dims,
+        channels,
+        height,
+        width: plane / height,
+        offset: first,
+        maps: picked,
+        data: gatherPlanes(data, picked, plane),
+      };
+    });
+  }
+
+  /** Lets go of the session and the activations (idle, or the worker is closing). */
+  async release(): Promise<void> {
+    clearTimeout(this.idle);
+    const loaded = this.loaded;
+    this.loaded = undefined;
+    this.last = undefined;
+    this.recent.clear();
+    const s = await loaded?.catch(() => undefined);
+    await s?.session.session.release();
+  }
+
+  /** Runs requests one after another: a run blocks the thread anyway, and `last` must not change mid-request. */
+  private serialise<T>(job: () => Promise<T>): Promise<T> {
+    clearTimeout(this.idle);
+    this.queued++;
+    const next = this.queue.then(job, job);
+    this.queue = next
+      .catch(() => undefined)
+      .finally(() => {
+        if (--this.queued === 0) this.armIdle();
+      });
+    return next;
+  }
+
+  private armIdle(): void {
+    const ms = this.cfg.exploreIdleMs ?? DEFAULT_IDLE_MS;
+    if (ms <= 0 || !this.loaded) return;
+    this.idle = setTimeout(() => {
+      this.log('exploration session released after being idle');
+      void this.release();
+    }, ms);
+    this.idle.unref();
+  }
+
+  /** The exploration session, created on first use; a failed creation is retried by the next request. */
+  private load(): Promise<Loaded> {
+    this.loaded ??= this.create().catch((err) => {
+      this.loaded = undefined;
+      throw err;
+    });
+    return this.loaded;
+  }
+
+  private async create(): Promise<Loaded> {
+    const d = this.cfg.descriptor;
+    await checkModelFile(d);
+    const file = await fs.readFile(d.modelPath);
+    const modelSha = d.sha256 ?? sha256(file);
+    const { bytes, ...model } = buildExplorationModel(file);
+    for (const row of model.skipped)
+      this.log(`exploration: layer "${row}" has no unambiguous ONNX node; left out`);
+    const session = await createSession(this.cfg, this.log, {
+      model: bytes,
+      // Idle ORT threads spin by default and would slow the classify session sharing these cores.
+      options: { extra: { session: { intra_op: { allow_spinning: '0' } } } },
+    });
+    return { session, model, modelId: sha256(JSON.stringify([modelSha, d.preprocessing])) };
+  }
+
+  /** Runs the exploration model on a prepared tensor and keeps the outputs as the last image's. */
+  private async run(loaded: Loaded, key: string, tensor: Float32Array): Promise<Activations> {
+    const s = loaded.session;
+    const crop = this.cfg.descriptor.preprocessing.crop;
+    this.last = undefined; // let the previous image's activations go before the new ones arrive
+    const t = performance.now();
+    const out = await s.session.run({ [s.input]: new s.ort.Tensor('float32', tensor, [1, 3, crop, crop]) });
+    const runMs = performance.now() - t;
+    const tensors = new Map<string, Activation>();
+    for (const [name, v] of Object.entries(out)) {
+      tensors.set(name, { dims: v.dims.map(Number), data: v.data as Float32Array });
+    }
+    for (const r of loaded.model.rows) {
+      const got = tensors.get(r.tensor)?.dims;
+      if (got && r.shape && JSON.stringify(got) !== JSON.stringify(r.shape)) {
+        this.log(`exploration: ${r.row} measured [${got.join(', ')}], computed [${r.shape.join(', ')}]`);
+      }
+    }
+    const logits = tensors.get(s.output)!.data;
+    const probabilities = this.cfg.descriptor.outputKind === 'logits' ? softmax(logits) : logits;
+    this.last = { key, tensors, probabilities, provider: s.info.provider, runMs };
+    return this.last;
+  }
+
+  /** The activations of the image named `key`: the last explored, or recomputed from its bytes. */
+  private async activationsFor(key: string, bytes?: Uint8Array): Promise<Activations> {
+    if (this.last?.key === key) return this.last;
+    const loaded = await this.load();
+    const image = bytes ?? this.recent.get(key);
+    if (!image)
+      throw new ImageError('this image is no longer held by the inference worker: explore it again');
+    if (imageKey(sha256(image), loaded.modelId) !== key) {
+      throw new ImageError(
+        'the image bytes sent do not match the image key (changed on disk?): explore it again',
+      );
+    }
+    const p = this.cfg.descriptor.preprocessing;
+    const prepared = await prepareImage(image, p, this.cfg.maxPixels);
+    const acts = await this.run(loaded, key, prepared.tensor);
+    this.remember(key, image);
+    return acts;
+  }
+
+  /** Keeps the bytes of recent images (bounded by count and size), most recent last. */
+  private remember(key: string, bytes: Uint8Array): void {
+    this.recent.delete(key);
+    if (bytes.byteLength > RECENT_BYTES) return;
+    this.recent.set(key, bytes);
+    let total = 0;
+    for (const b of this.recent.values()) total += b.byteLength;
+    for (const [k, b] of this.recent) {
+      if (this.recent.size <= RECENT_IMAGES && total <= RECENT_BYTES) break;
+      this.recent.delete(k);
+      total -= b.byteLength;
+    }
+  }
+}
+
+/** Names an image under one model and preprocessing. */
+function imageKey(imageSha: string, modelId: string): string {
+  return sha256(`${imageSha}:${modelId}`);
+}
+
+function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function summarise(name: string, a: Activation): LayerActivation {
+  return { name, out_shape: a.dims, ...tensorStats(a.data) };
+}
