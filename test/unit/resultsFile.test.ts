@@ -23,7 +23,10 @@ const entries: ImageEntry[] = [
 test('CSV has a header, quotes commas and guards formulas', () => {
   const lines = resultsCsv(entries).trimEnd().split('\r\n');
   assert.equal(lines[0], 'file,top1_index,top1_label,top1_probability,top5,error');
-  assert.equal(lines[1], '"cats/chelsea, 1.png",285,Egyptian cat,0.750000,Egyptian cat (0.7500); tiger cat (0.1500),');
+  assert.equal(
+    lines[1],
+    '"cats/chelsea, 1.png",285,Egyptian cat,0.750000,Egyptian cat (0.7500); tiger cat (0.1500),',
+  );
   assert.equal(lines[2], "'=cmd.png,,,,,not a supported image (unrecognised file format)");
 });
 
