@@ -147,7 +147,7 @@ const R = {
     images: MANY,
   }),
   loopDelay: row('loop-delay', '  main-thread max event-loop delay during the pass'),
-  loopIdle: row('loop-delay-idle', 'main-thread max event-loop delay, idle 1 s (noise floor)', {
+  loopIdle: row('loop-delay-idle', 'main-thread max event-loop delay, idle 1 s, no worker (noise floor)', {
     provider: '-',
   }),
 };
@@ -194,9 +194,9 @@ async function main(): Promise<void> {
     progress(`round ${i + 1}/${opts.rounds}: bare onnxruntime, ${n} runs each`);
     await bareWarm(ort, descriptor, tensor, providersFor(provider), opts, n);
     progress(`round ${i + 1}/${opts.rounds}: client, ${n} runs each`);
+    await idleRound();
     await clientWarm(config, n);
   }
-  await benchMany(config, opts);
 
   const loadEnd = os.loadavg()[0];
   const report = renderReport(facts, loadStart, loadEnd);
@@ -223,7 +223,7 @@ function readOptions(): Options {
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0)
     throw new Error('--threads must be 0 (onnxruntime decides) or more');
-  return { runs, rounds: Math.min(4, runs), cold: Math.min(5, runs), provider, threads };
+  return { runs, rounds: Math.min(10, Math.ceil(runs / 2)), cold: Math.min(5, runs), provider, threads };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ async function bareWarm(
   }
 }
 
-/** One client, warmed up: end to end per image size, then a burst of 8 against 8 in sequence. */
+/** One client, warmed up: end to end per image size, a burst of 8 against 8 in sequence, many images. */
 async function clientWarm(config: WorkerConfig, n: number): Promise<void> {
   const client = newClient(config);
   try {
@@ -334,6 +334,7 @@ async function clientWarm(config: WorkerConfig, n: number): Promise<void> {
     const huge = await endToEnd(client, JPEG_12MP, R.client12mp, n);
     R.client12mpDecode.samples.push(...huge.map((r) => r.ms.decode));
     await burst(client, n);
+    await many(client, n);
   } finally {
     await client.dispose();
   }
@@ -388,45 +389,48 @@ async function burst(client: InferenceClient, n: number): Promise<void> {
   R.client8x1.samples.push(...seq);
 }
 
-/** classifyAll over 50 mixed ~1 MP JPEGs while this thread's event-loop delay is recorded. */
-async function benchMany(config: WorkerConfig, opts: Options): Promise<void> {
-  const sources: ImageSource[] = Array.from({ length: MANY }, (_, i) => {
-    const img = MIX_1MP[i % MIX_1MP.length];
-    return { name: `${img.key}#${i}`, read: () => fs.readFile(img.file) };
-  });
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  progress('event-loop delay, idle baseline');
-  R.loopIdle.samples = await repeat(Math.min(opts.runs, 5), 0, async () => {
-    h.reset();
-    h.enable();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    h.disable();
-    return h.max / 1e6;
-  });
-  progress(`classifyAll ${MANY} images × ${opts.runs}`);
-  const client = newClient(config);
-  const batches: number[] = [];
+const MANY_SOURCES: ImageSource[] = Array.from({ length: MANY }, (_, i) => {
+  const img = MIX_1MP[i % MIX_1MP.length];
+  return { name: `${img.key}#${i}`, read: () => fs.readFile(img.file) };
+});
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+const manyBatches: number[] = [];
+
+/** Largest event-loop delay in ms while `f` runs. */
+async function maxLoopDelay(f: () => Promise<unknown>): Promise<number> {
+  loopDelay.reset();
+  loopDelay.enable();
   try {
-    await client.classify('warm-up', await fs.readFile(JPEG_224.file), { topK: TOP_K });
-    R.many.samples = await repeat(opts.runs, 0, async () => {
-      h.reset();
-      h.enable();
+    await f();
+  } finally {
+    loopDelay.disable();
+  }
+  return loopDelay.max / 1e6;
+}
+
+/** The event-loop delay of this thread with no inference at all: the machine's noise floor. */
+async function idleRound(): Promise<void> {
+  R.loopIdle.samples.push(await maxLoopDelay(() => new Promise((resolve) => setTimeout(resolve, 1000))));
+}
+
+/** classifyAll over 50 mixed ~1 MP JPEGs while this thread's event-loop delay is recorded. */
+async function many(client: InferenceClient, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    let ms = 0;
+    const delay = await maxLoopDelay(async () => {
       const t = performance.now();
-      const outcomes = await classifyAll(client, sources, { topK: TOP_K, inFlight: BATCH * 2 });
-      const ms = performance.now() - t;
-      h.disable();
-      R.loopDelay.samples.push(h.max / 1e6);
+      const outcomes = await classifyAll(client, MANY_SOURCES, { topK: TOP_K, inFlight: BATCH * 2 });
+      ms = performance.now() - t;
       for (const o of outcomes) {
         if (o.error !== undefined) throw new Error(`${o.name}: ${o.error}`);
-        batches.push(o.result.batch);
+        manyBatches.push(o.result.batch);
         R.many.provider = R.loopDelay.provider = o.result.provider;
       }
-      return ms;
     });
-  } finally {
-    await client.dispose();
+    R.many.samples.push(ms);
+    R.loopDelay.samples.push(delay);
   }
-  extra.meanBatchInClassifyAll = batches.reduce((a, b) => a + b, 0) / batches.length;
+  extra.meanBatchInClassifyAll = manyBatches.reduce((x, y) => x + y, 0) / manyBatches.length;
 }
 
 // ---------------------------------------------------------------------------------------------------
