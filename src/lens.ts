@@ -28,6 +28,8 @@ export class Lens implements vscode.Disposable {
   private started: Runtime | undefined;
   private modelLoaded = false;
   private readonly currentImage: CurrentImage;
+  /** Reports a worker status line into the progress notification of the run in flight. */
+  private progressNote: ((message: string) => void) | undefined;
   /** The files of the panel's run, by their display name. */
   private runUris = new Map<string, vscode.Uri>();
   private readonly status: vscode.StatusBarItem;
@@ -81,6 +83,7 @@ export class Lens implements vscode.Disposable {
       },
       async (progress, token) => {
         if (cold) progress.report({ message: 'loading the model…' });
+        this.progressNote = (message) => progress.report({ message });
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         let done = 0;
@@ -107,6 +110,7 @@ export class Lens implements vscode.Disposable {
             },
           },
         );
+        this.progressNote = undefined;
         return { outcomes: found, cancelled: token.isCancellationRequested };
       },
     );
@@ -234,7 +238,16 @@ export class Lens implements vscode.Disposable {
     this.runtime ??= this.workerConfig(readSettings()).then(
       (config) => {
         const workerPath = path.join(this.context.extensionPath, 'dist', 'worker.js');
-        this.started = { client: new InferenceClient(workerPath, config, (m) => log.info(m)), config };
+        const client = new InferenceClient(
+          workerPath,
+          config,
+          (m) => log.info(m),
+          (m) => {
+            this.progressNote?.(m);
+            this.panel.setBusy(m);
+          },
+        );
+        this.started = { client, config };
         return this.started;
       },
       (err: Error) => {

@@ -33,6 +33,7 @@ export class InferenceClient {
     private readonly workerPath: string,
     private config: WorkerConfig,
     private readonly log: (message: string) => void = () => undefined,
+    private readonly status: (message: string) => void = () => undefined,
   ) {}
 
   /** Classifies one image given its bytes; `name` only appears in logs. The buffer is transferred. */
@@ -175,6 +176,9 @@ export class InferenceClient {
     switch (m.type) {
       case 'log':
         this.log(m.message);
+        return;
+      case 'status':
+        this.status(m.message);
         return;
       case 'classified':
         this.settle(m.id, m.result);

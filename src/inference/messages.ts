@@ -85,4 +85,6 @@ export type WorkerResponse =
   /** `maps.data`'s buffer is transferred. */
   | { type: 'featureMaps'; id: number; maps: FeatureMaps }
   | { type: 'failed'; id: number; message: string; kind: 'image' | 'model' | 'internal' }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  /** What the worker is busy with, for progress displays (e.g. "Preparing the GPU (webgpu)…"). */
+  | { type: 'status'; message: string };

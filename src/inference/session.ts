@@ -33,6 +33,7 @@ export async function createSession(
   cfg: WorkerConfig,
   log: (m: string) => void,
   source?: SessionSource,
+  status?: (m: string) => void,
 ): Promise<LoadedSession> {
   const d = cfg.descriptor;
   if (!source) await checkModelFile(d);
@@ -69,7 +70,24 @@ export async function createSession(
       attempts.push({ provider, ok: true });
       const { input, output, classes } = checkSignature(session, d);
       const t1 = performance.now();
-      if (provider !== 'cpu') await warmUp(ort, session, input, d.preprocessing.crop);
+      if (provider !== 'cpu') {
+        status?.(`Preparing the GPU (${provider})…`);
+        const diff = await warmUpAndCompare(
+          ort,
+          session,
+          { input, output },
+          cfg,
+          options,
+          source?.model ?? d.modelPath,
+        );
+        if (diff > MAX_PROVIDER_DIFF) {
+          await session.release();
+          const reason = `its logits differ from the CPU's by ${diff.toExponential(1)} (over ${MAX_PROVIDER_DIFF})`;
+          attempts[attempts.length - 1] = { provider, ok: false, reason };
+          log(`execution provider ${provider} rejected: ${reason}; using the next one`);
+          continue;
+        }
+      }
       const info: RuntimeInfo = {
         onnxruntime: ort.env.versions.node ?? 'unknown',
         available: listBackends(ort),
@@ -145,9 +163,50 @@ function checkSignature(
 }
 
 /** One throw-away run so that a GPU provider compiles its kernels before the first real image. */
-async function warmUp(ort: OrtModule, s: Ort.InferenceSession, input: string, crop: number): Promise<void> {
-  const t = new ort.Tensor('float32', new Float32Array(3 * crop * crop), [1, 3, crop, crop]);
-  await s.run({ [input]: t });
+/** A GPU answer that is fast but wrong is worse than a slow right one: beyond this, use the next provider. */
+const MAX_PROVIDER_DIFF = 1e-3;
+
+/**
+ * Runs the new session at the batch sizes we use, so that a GPU provider compiles its kernels before
+ * the first image, and returns the largest logit difference from a CPU session on a fixed input.
+ */
+async function warmUpAndCompare(
+  ort: OrtModule,
+  s: Ort.InferenceSession,
+  io: { input: string; output: string },
+  cfg: WorkerConfig,
+  options: Ort.InferenceSession.SessionOptions,
+  model: string | Uint8Array,
+): Promise<number> {
+  const crop = cfg.descriptor.preprocessing.crop;
+  const size = 3 * crop * crop;
+  // A fixed, smooth input in the range normalised images have; no randomness, so runs are comparable.
+  const probe = Float32Array.from(
+    { length: size },
+    (_, i) => Math.sin(i * 0.0137) * 1.5 + Math.cos(i * 0.0021),
+  );
+  const run = async (
+    session: Ort.InferenceSession,
+    batch: number,
+    data: Float32Array,
+  ): Promise<Float32Array> => {
+    const out = await session.run({ [io.input]: new ort.Tensor('float32', data, [batch, 3, crop, crop]) });
+    return out[io.output].data as Float32Array;
+  };
+  const gpu = await run(s, 1, probe);
+  if (cfg.batchSize > 1) await run(s, cfg.batchSize, new Float32Array(size * cfg.batchSize));
+  const cpuSession =
+    typeof model === 'string'
+      ? await ort.InferenceSession.create(model, { ...options, executionProviders: ['cpu'] })
+      : await ort.InferenceSession.create(model, { ...options, executionProviders: ['cpu'] });
+  try {
+    const cpu = await run(cpuSession, 1, probe);
+    let max = 0;
+    for (let i = 0; i < cpu.length; i++) max = Math.max(max, Math.abs(cpu[i] - gpu[i]));
+    return Number.isNaN(max) ? Infinity : max;
+  } finally {
+    await cpuSession.release();
+  }
 }
 
 function listBackends(ort: OrtModule): { name: string; bundled: boolean }[] {

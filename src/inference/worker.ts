@@ -36,10 +36,12 @@ const explorer = new Explorer(cfg, log);
 
 /** The session, created on first use; a failed creation is retried by the next request. */
 function getSession(): Promise<LoadedSession> {
-  session ??= createSession(cfg, log).catch((err) => {
-    session = undefined;
-    throw err;
-  });
+  session ??= createSession(cfg, log, undefined, (message) => send({ type: 'status', message })).catch(
+    (err) => {
+      session = undefined;
+      throw err;
+    },
+  );
   return session;
 }
 
