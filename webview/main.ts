@@ -30,6 +30,14 @@ function renderTop(): void {
       'header',
       { class: 'toolbar' },
       h('h1', {}, 'CNN Lens'),
+      current && 'provider' in current
+        ? h(
+            'span',
+            { id: 'provider', class: 'badge', title: 'Execution provider that ran the model' },
+            current.provider,
+          )
+        : undefined,
+      h('span', { class: 'spacer' }),
       pickerButton(renderTop),
       button('Architecture', 'openArchitecture'),
       button('Runtime info', 'showRuntimeInfo'),
