@@ -1,5 +1,4 @@
 // The extension's one context object: owns the inference client, the panel and the status bar.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readSettings, type Settings } from './config';
@@ -12,7 +11,7 @@ import { LensPanel } from './panel/panel';
 import { exportResults } from './panel/exportResults';
 import type { ArchitectureView, ExplorationView, ImageEntry } from './shared/protocol';
 import { CurrentImage, explorationView } from './currentImage';
-import { isImagePath } from './model/imageFiles';
+import { isImagePath, readImageFile } from './model/imageFiles';
 import { listWorkspaceImages, resolvePickedImage } from './workspaceImages';
 
 /** The inference client and the configuration it was made with. */
@@ -300,7 +299,7 @@ export class Lens implements vscode.Disposable {
 
 /** Local files through Node (its errors name the cause); other schemes through VS Code's file system. */
 async function readUri(uri: vscode.Uri): Promise<Uint8Array> {
-  return uri.scheme === 'file' ? fs.readFile(uri.fsPath) : vscode.workspace.fs.readFile(uri);
+  return uri.scheme === 'file' ? readImageFile(uri.fsPath) : vscode.workspace.fs.readFile(uri);
 }
 
 function entryOf(o: Outcome): ImageEntry {

@@ -1,48 +1,22 @@
 // `cli classify [--top K] [--json] [--provider P] … <image|folder…>`
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { classifyAll, type Outcome } from '../inference/classifyAll';
-import { InferenceClient } from '../inference/client';
-import { PROVIDER_SETTINGS, type ProviderSetting } from '../inference/providers';
-import { expandImagePaths } from '../model/imageFiles';
-import { resolveDescriptor } from '../model/loadModel';
+import { expandImagePaths, readImageFile } from '../model/imageFiles';
 import { intFlag, parseArgs, UsageError } from './args';
+import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
 import type { Io } from './io';
 
 /** Runs `classify`; exit code 1 when any file failed. */
 export async function runClassify(argv: string[], io: Io, bundleDir: string): Promise<number> {
-  const args = parseArgs(
-    argv,
-    ['top', 'provider', 'batch', 'threads', 'max-pixels', 'model', 'preprocessing'],
-    ['json'],
-  );
+  const args = parseArgs(argv, ['top', 'batch', ...RUNTIME_FLAGS], ['json']);
   if (args.positionals.length === 0) throw new UsageError('classify needs at least one image or folder');
-  const provider = (args.flags.get('provider') ?? 'auto') as ProviderSetting;
-  if (!PROVIDER_SETTINGS.includes(provider))
-    throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
-  const preset = args.flags.get('preprocessing') ?? 'caffe';
-  if (preset !== 'caffe' && preset !== 'torchvision')
-    throw new UsageError('--preprocessing must be caffe or torchvision');
   const topK = intFlag(args, 'top', 5, 1, 1000);
   const batchSize = intFlag(args, 'batch', 8, 1, 64);
-  const model = args.flags.get('model');
-  const descriptor = await resolveDescriptor(bundleDir, typeof model === 'string' ? model : '', preset);
-  const client = new InferenceClient(
-    path.join(bundleDir, 'worker.js'),
-    {
-      descriptor,
-      provider,
-      threads: intFlag(args, 'threads', 0, 0, 256),
-      batchSize,
-      maxPixels: intFlag(args, 'max-pixels', 100_000_000, 1, Number.MAX_SAFE_INTEGER),
-    },
-    (m) => io.stderr(`cnn-lens: ${m}\n`),
-  );
+  const client = await clientFromArgs(args, io, bundleDir, { batchSize });
   try {
     const files = await expandImagePaths(args.positionals);
     const outcomes = await classifyAll(
       client,
-      files.map((f) => ({ name: f, read: () => fs.readFile(f) })),
+      files.map((f) => ({ name: f, read: () => readImageFile(f) })),
       { topK, inFlight: batchSize * 2 },
     );
     io.stdout(

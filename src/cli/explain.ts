@@ -1,12 +1,10 @@
 // `cli explain [--json] [--layer NAME] [--provider P] <image>`: what each layer does with one image and
 // where the top classes' evidence lies (class activation maps), from the worker's exploration session.
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { InferenceClient, InferenceError } from '../inference/client';
-import { PROVIDER_SETTINGS, type ProviderSetting } from '../inference/providers';
-import { resolveDescriptor } from '../model/loadModel';
+import { InferenceError } from '../inference/client';
+import { readImageFile } from '../model/imageFiles';
 import type { ClassMap, Exploration, FeatureMaps } from '../shared/exploration';
 import { intFlag, parseArgs, UsageError } from './args';
+import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
 import type { Io } from './io';
 
 /** Channels listed for `--layer`. */
@@ -16,40 +14,17 @@ const SHADES = ' .:-=+*#%@';
 
 /** Runs `explain`: 0 on success, 1 when the image or model fails, 2 on wrong usage (thrown). */
 export async function runExplain(argv: string[], io: Io, bundleDir: string): Promise<number> {
-  const args = parseArgs(
-    argv,
-    ['layer', 'provider', 'top', 'threads', 'max-pixels', 'model', 'preprocessing'],
-    ['json'],
-  );
+  const args = parseArgs(argv, ['layer', 'top', ...RUNTIME_FLAGS], ['json']);
   if (args.positionals.length !== 1) throw new UsageError('explain needs exactly one image');
   const file = args.positionals[0]!;
-  const provider = (args.flags.get('provider') ?? 'auto') as ProviderSetting;
-  if (!PROVIDER_SETTINGS.includes(provider))
-    throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
-  const preset = args.flags.get('preprocessing') ?? 'caffe';
-  if (preset !== 'caffe' && preset !== 'torchvision')
-    throw new UsageError('--preprocessing must be caffe or torchvision');
   const layer = args.flags.get('layer');
   if (layer === true) throw new UsageError('--layer needs a layer name');
   const topK = intFlag(args, 'top', 5, 1, 1000);
-  const model = args.flags.get('model');
-  const descriptor = await resolveDescriptor(bundleDir, typeof model === 'string' ? model : '', preset);
-  const client = new InferenceClient(
-    path.join(bundleDir, 'worker.js'),
-    {
-      descriptor,
-      provider,
-      threads: intFlag(args, 'threads', 0, 0, 256),
-      batchSize: 1,
-      maxPixels: intFlag(args, 'max-pixels', 100_000_000, 1, Number.MAX_SAFE_INTEGER),
-      exploreIdleMs: 0,
-    },
-    (m) => io.stderr(`cnn-lens: ${m}\n`),
-  );
+  const client = await clientFromArgs(args, io, bundleDir, { batchSize: 1, exploreIdleMs: 0 });
   try {
     let bytes: Uint8Array;
     try {
-      bytes = await fs.readFile(file);
+      bytes = await readImageFile(file);
     } catch (err) {
       io.stderr(`cnn-lens explain: cannot read ${file}: ${(err as Error).message}\n`);
       return 1;

@@ -12,6 +12,25 @@ export function isImagePath(file: string): boolean {
   return pattern.test(file);
 }
 
+/** Files larger than this are refused before they are read (no image we accept needs more). */
+export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Reads an image file after checking that it is a regular file of sane size: a FIFO named
+ * `x.png` would block the read forever, a device would never end.
+ */
+export async function readImageFile(file: string): Promise<Uint8Array> {
+  const stat = await fs.stat(file);
+  if (stat.isDirectory()) throw new Error('it is a folder, not an image file');
+  if (!stat.isFile()) throw new Error('it is not a regular file (a device, pipe or socket)');
+  if (stat.size > MAX_FILE_BYTES) {
+    throw new Error(
+      `the file is ${Math.round(stat.size / 2 ** 20)} MB, over the ${MAX_FILE_BYTES / 2 ** 20} MB limit`,
+    );
+  }
+  return fs.readFile(file);
+}
+
 /**
  * Expands folders (recursively, image files only, sorted) and keeps files as given, so that a
  * named file that is not an image still gets its own error later.
