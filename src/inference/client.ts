@@ -23,6 +23,14 @@ interface Pending {
 /** Distributes an omitted union member's field over each member, for typed request building. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** Options of a request about one image. */
+export interface ImageOptions {
+  topK: number;
+  /** Also return the crop the model saw, as a JPEG. */
+  preview?: boolean;
+  signal?: AbortSignal;
+}
+
 /** A client for one inference worker. Safe to call before the worker exists and after it dies. */
 export class InferenceClient {
   private worker: Worker | undefined;
@@ -37,20 +45,8 @@ export class InferenceClient {
   ) {}
 
   /** Classifies one image given its bytes; `name` only appears in logs. The buffer is transferred. */
-  classify(
-    name: string,
-    bytes: Uint8Array,
-    opts: { topK: number; preview?: boolean; signal?: AbortSignal },
-  ): Promise<Classification> {
-    const owned = ownedBytes(bytes);
-    const req = {
-      type: 'classify',
-      name,
-      bytes: owned,
-      topK: opts.topK,
-      preview: opts.preview ?? false,
-    } as const;
-    return this.request(req, opts.signal, transferList(owned));
+  classify(name: string, bytes: Uint8Array, opts: ImageOptions): Promise<Classification> {
+    return this.imageRequest('classify', name, bytes, opts);
   }
 
   /**
@@ -58,20 +54,8 @@ export class InferenceClient {
    * activation summaries and class activation maps. The worker keeps this image's activations for
    * `featureMaps(result.key, …)`. The buffer is transferred.
    */
-  explore(
-    name: string,
-    bytes: Uint8Array,
-    opts: { topK: number; preview?: boolean; signal?: AbortSignal },
-  ): Promise<Exploration> {
-    const owned = ownedBytes(bytes);
-    const req = {
-      type: 'explore',
-      name,
-      bytes: owned,
-      topK: opts.topK,
-      preview: opts.preview ?? false,
-    } as const;
-    return this.request(req, opts.signal, transferList(owned));
+  explore(name: string, bytes: Uint8Array, opts: ImageOptions): Promise<Exploration> {
+    return this.imageRequest('explore', name, bytes, opts);
   }
 
   /**
@@ -125,6 +109,17 @@ export class InferenceClient {
     this.worker = undefined;
     for (const w of workers) this.failAll(w, 'inference stopped');
     await Promise.all([...workers].map((w) => w.terminate()));
+  }
+
+  private imageRequest<R>(
+    type: 'classify' | 'explore',
+    name: string,
+    bytes: Uint8Array,
+    opts: ImageOptions,
+  ): Promise<R> {
+    const owned = ownedBytes(bytes);
+    const req = { type, name, bytes: owned, topK: opts.topK, preview: opts.preview ?? false };
+    return this.request(req, opts.signal, transferList(owned));
   }
 
   private request<R>(
