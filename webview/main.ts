@@ -45,7 +45,7 @@ function renderTop(): void {
     ),
     pickerSection(renderTop),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
-    resultSection(state),
+    resultSection(state, !explored?.cam),
     explored ? camSection(explored) : undefined,
     explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
     resultsTable(state, renderTop),

@@ -3,8 +3,8 @@ import { percent } from '../src/shared/format';
 import { isFailure, type ImageFailure, type ImageResult, type PanelState } from '../src/shared/protocol';
 import { h } from './dom';
 
-/** The section for the current image, or a hint when there is none. */
-export function resultSection(state: PanelState): HTMLElement | undefined {
+/** The section for the current image, or a hint when there is none; the crop is left out when a CAM shows it. */
+export function resultSection(state: PanelState, showCrop: boolean): HTMLElement | undefined {
   const current = state.results[state.current];
   if (!current) {
     if (state.busy) return undefined;
@@ -14,7 +14,7 @@ export function resultSection(state: PanelState): HTMLElement | undefined {
       'Right-click an image in the Explorer and choose “Classify with ResNet50”, or run it from the Command Palette.',
     );
   }
-  return isFailure(current) ? failureView(current) : resultView(current);
+  return isFailure(current) ? failureView(current) : resultView(current, showCrop);
 }
 
 function failureView(f: ImageFailure): HTMLElement {
@@ -26,7 +26,7 @@ function failureView(f: ImageFailure): HTMLElement {
   );
 }
 
-function resultView(r: ImageResult): HTMLElement {
+function resultView(r: ImageResult, showCrop: boolean): HTMLElement {
   const list = h('ol', { id: 'top5', 'aria-label': 'Top classes' });
   for (const p of r.top) {
     const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
@@ -48,7 +48,7 @@ function resultView(r: ImageResult): HTMLElement {
     h(
       'div',
       { class: 'result-body' },
-      r.preview
+      showCrop && r.preview
         ? h('img', {
             src: r.preview,
             alt: `${r.file}, center crop seen by the model`,
