@@ -453,7 +453,7 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
           '',
           `**Warning:** the machine was busy: other processes took CPU time from both sides at different ` +
             'moments, so ratios against bare onnxruntime and the event-loop delay are unreliable; the ratio ' +
-            'of minima and the same-request ratio below are much less affected.',
+            'of minima and the same-request ratio below are less affected.',
         ]
       : []),
     '',
@@ -509,7 +509,7 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
       `1 MP end to end, medians of per-request values: ${fmt(b.endToEnd)} ms; read ${fmt(b.read)} + ` +
         `worker decode ${fmt(b.decode)} + worker run ${fmt(b.run)} + worker other ${fmt(b.workerOther)} + ` +
         `messaging ${fmt(b.messaging)}; end to end − own run ${fmt(b.overOwnRun)} ms, ` +
-        `end to end / own run ${b.ratioOwnRun.toFixed(2)} (same request, so immune to load drift)`,
+        `end to end / own run ${b.ratioOwnRun.toFixed(2)} (same request, so no drift between phases; load still inflates the run more than the decode)`,
     );
   }
   lines.push(
