@@ -28,6 +28,8 @@ const ready: Ready[] = [];
 let session: Promise<LoadedSession> | undefined;
 let running = false;
 let scheduled = false;
+/** Images whose decode is under way. */
+let decoding = 0;
 
 const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const log = (message: string): void => send({ type: 'log', message });
@@ -84,12 +86,15 @@ async function accept(req: Extract<WorkerRequest, { type: 'classify' }>): Promis
   const started = performance.now();
   // Start loading the model while the image decodes.
   getSession().catch(() => undefined);
+  decoding++;
   try {
     const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, req.preview);
     ready.push({ id: req.id, topK: req.topK, ...p, started, decodeMs: performance.now() - started });
-    schedulePump();
   } catch (err) {
     fail(req.id, err as Error);
+  } finally {
+    decoding--;
+    schedulePump();
   }
 }
 
@@ -106,6 +111,8 @@ function schedulePump(): void {
 /** Runs queued images in batches of up to `batchSize`, one run at a time. */
 async function pump(): Promise<void> {
   if (running || ready.length === 0) return;
+  // While more images are decoding, wait for them to fill the batch: one run of 8 beats 1 + 7.
+  if (decoding > 0 && ready.length < cfg.batchSize) return;
   running = true;
   let batch: Ready[] = [];
   try {
