@@ -1,0 +1,92 @@
+// Compare two images of a folder run: tick them in the results table, then see their top classes side by
+// side and, stage by stage, how their activations differ.
+import { expect, test, type FrameLocator } from '@playwright/test';
+import {
+  chooseContextMenuItem,
+  openWorkbench,
+  panelArea,
+  panelFrame,
+  parsePercent,
+  runCommand,
+  screenshot,
+} from './workbench';
+
+function row(panel: FrameLocator, file: string) {
+  return panel
+    .locator('#results-table tbody tr')
+    .filter({ has: panel.locator('td.file', { hasText: file }) });
+}
+
+test('photos/: tick a cat and an espresso → Compare shows both top-1s and conv1 … fc stage rows', async ({
+  page,
+}) => {
+  await openWorkbench(page);
+  await chooseContextMenuItem(page, 'photos', 'Classify Images in Folder');
+  const panel = panelFrame(page);
+  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed');
+
+  const button = panel.locator('#compare-button');
+  await expect(button).toHaveText('Compare 0/2');
+  await expect(button).toBeDisabled();
+  // The corrupt file cannot be compared: its row has no checkbox.
+  await expect(row(panel, 'photos/damaged.png').getByRole('checkbox')).toHaveCount(0);
+
+  // The current image is the first to finish (any of them): compare two others, so that a tick that
+  // selected its row would show.
+  const current = await panel.locator('#result .result-file').innerText();
+  const cat = ['photos/cat-02.png', 'photos/cat-03.png'].find((f) => f !== current)!;
+  const espresso = ['photos/espresso-03.png', 'photos/espresso-04.png'].find((f) => f !== current)!;
+  await row(panel, cat)
+    .getByRole('checkbox', { name: `Compare ${cat}` })
+    .check();
+  await expect(button).toHaveText('Compare 1/2');
+  await expect(button).toBeDisabled();
+  await row(panel, espresso)
+    .getByRole('checkbox', { name: `Compare ${espresso}` })
+    .check();
+  // Ticking a box does not select its row.
+  for (const file of [cat, espresso])
+    await expect(row(panel, file)).toHaveAttribute('aria-selected', 'false');
+  await expect(panel.locator('#result .result-file')).toHaveText(current);
+  await expect(button).toHaveText('Compare 2/2');
+  await expect(button).toBeEnabled();
+  await button.click();
+
+  const compare = panel.locator('#compare');
+  await expect(compare).toBeVisible();
+  const sides = compare.locator('.compare-side');
+  await expect(sides.locator('h3')).toHaveText([cat, espresso]);
+  await expect(sides.nth(0).locator('ol > li').first()).toContainText('Egyptian cat');
+  await expect(sides.nth(1).locator('ol > li').first()).toContainText('espresso');
+  await expect(sides.locator('img')).toHaveCount(2);
+
+  const table = compare.locator('#compare-table');
+  await expect(table.locator('tbody th')).toHaveText([
+    'conv1',
+    'conv2_x',
+    'conv3_x',
+    'conv4_x',
+    'conv5_x',
+    'fc',
+  ]);
+  for (const tr of await table.locator('tbody tr').all()) {
+    const cells = await tr.locator('td').allInnerTexts();
+    expect(cells).toHaveLength(5);
+    const [aMean, aZeros, bMean, bZeros, divergence] = cells;
+    for (const mean of [aMean, bMean]) expect(Number(mean)).not.toBeNaN();
+    for (const zeros of [aZeros, bZeros]) expect(parsePercent(zeros)).toBeLessThanOrEqual(100);
+    const d = Number(divergence.trim());
+    expect(d).toBeGreaterThanOrEqual(0);
+    expect(d).toBeLessThanOrEqual(2);
+  }
+  // A cat and an espresso differ somewhere on the way to fc.
+  const divergences = (await table.locator('td.divergence').allInnerTexts()).map((t) => Number(t.trim()));
+  expect(Math.max(...divergences)).toBeGreaterThan(0.05);
+  console.log(`divergence by stage: ${divergences.join(', ')}`);
+
+  // The toast about damaged.png would cover part of the panel.
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.mouse.move(5, 795);
+  await compare.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await screenshot(panelArea(page), 'compare');
+});
