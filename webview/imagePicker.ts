@@ -66,9 +66,6 @@ export function pickerSection(rerender: () => void): HTMLElement | undefined {
   search.addEventListener('input', () => {
     query = search.value;
     rerender();
-    const again = document.getElementById('picker-search') as HTMLInputElement | null;
-    again?.focus();
-    again?.setSelectionRange(query.length, query.length);
   });
   search.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown') (list.firstElementChild as HTMLElement | null)?.focus();

@@ -53,8 +53,25 @@ function renderTop(): void {
       ? h('p', { class: 'error-text', role: 'alert' }, `Cannot compare: ${comparison}`)
       : comparison && compareSection(comparison, persisted.architecture?.table),
   ];
+  const focused = rememberFocus();
   top.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
+  focused();
   showActivations(explored?.layers);
+}
+
+/** Re-rendering replaces elements: give focus (and the caret) back to the element with the same id. */
+function rememberFocus(): () => void {
+  const el = document.activeElement;
+  if (!(el instanceof HTMLElement) || !el.id || !top.contains(el)) return () => undefined;
+  const caret = el instanceof HTMLInputElement ? el.selectionStart : null;
+  return () => {
+    const again = document.getElementById(el.id);
+    if (!again || again === el) return;
+    again.focus({ preventScroll: true });
+    if (caret !== null && again instanceof HTMLInputElement && again.type !== 'checkbox') {
+      again.setSelectionRange(caret, caret);
+    }
+  };
 }
 
 function button(

@@ -53,7 +53,6 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
   filter.addEventListener('input', () => {
     view.filter = filter.value;
     rerender();
-    document.getElementById('results-filter')?.focus();
   });
 
   const header = (label: string, key: SortKey): HTMLElement => {
@@ -148,6 +147,8 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
 function compareBox(index: number, file: string, rerender: () => void): HTMLElement {
   const box = h('input', { type: 'checkbox', 'aria-label': `Compare ${file}` }) as HTMLInputElement;
   box.checked = ticked.has(index);
+  // Two make a comparison: once two are ticked, the others wait until one is unticked.
+  box.disabled = !box.checked && ticked.size >= 2;
   box.addEventListener('click', (e) => e.stopPropagation());
   box.addEventListener('keydown', (e) => e.stopPropagation());
   box.addEventListener('change', () => {

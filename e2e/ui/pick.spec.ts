@@ -63,22 +63,15 @@ test('Pick image… → search "coffee" → coffee.png replaces chelsea.png (esp
   await expect(cam).toHaveAttribute('data-drawn', 'orange');
 });
 
-// FIXME (webview bug): the search box loses focus as soon as the image list arrives. The first click on
-// "Pick image…" focuses #picker-search and asks the host for the list; the 'images' message then re-renders
-// the whole top section (webview/main.ts → renderTop), which replaces the input with a new, unfocused one,
-// so what the user types next goes nowhere. Any other re-render while the picker is open (an exploration
-// arriving, say) does the same. Enable this test once the picker keeps focus across re-renders.
-test.fixme(
-  'Pick image…: typing right after the image list arrives goes into the search box',
-  async ({ page }) => {
-    await openWorkbench(page);
-    await runCommand(page, 'CNN Lens: Open Architecture');
-    const panel = panelFrame(page);
-    await panel.locator('#pick-image').click();
-    await expect(panel.locator('#picker p')).toHaveText(/^\d+ of \d+ images$/);
-    await expect(panel.locator('#picker-search')).toBeFocused();
-    await page.keyboard.type('coffee');
-    await expect(panel.locator('#picker-search')).toHaveValue('coffee');
-    await expect(panel.locator('#picker-list li')).toHaveText(['coffee.png']);
-  },
-);
+// Re-renders (the image list arriving, an exploration) must not take focus away from the search box.
+test('Pick image…: typing right after the image list arrives goes into the search box', async ({ page }) => {
+  await openWorkbench(page);
+  await runCommand(page, 'CNN Lens: Open Architecture');
+  const panel = panelFrame(page);
+  await panel.locator('#pick-image').click();
+  await expect(panel.locator('#picker p')).toHaveText(/^\d+ of \d+ images$/);
+  await expect(panel.locator('#picker-search')).toBeFocused();
+  await page.keyboard.type('coffee');
+  await expect(panel.locator('#picker-search')).toHaveValue('coffee');
+  await expect(panel.locator('#picker-list li')).toHaveText(['coffee.png']);
+});
