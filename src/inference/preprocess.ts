@@ -35,11 +35,11 @@ export async function prepareImage(
 ): Promise<Prepared> {
   if (bytes.length === 0) throw new ImageError('the file is empty (0 bytes)');
   const sharp = loadSharp();
-  const meta = await sharp(bytes, { limitInputPixels: false })
-    .metadata()
-    .catch((err: Error) => {
+  const meta = await decodeReliably(() => sharp(bytes, { limitInputPixels: false }).metadata()).catch(
+    (err: Error) => {
       throw new ImageError(describeDecodeError(err));
-    });
+    },
+  );
   if (!meta.width || !meta.height || !meta.format) throw new ImageError('the image has no readable size');
   if (meta.format === 'svg')
     throw new ImageError('SVG images are not supported (vector graphics, not pixels)');
@@ -47,9 +47,10 @@ export async function prepareImage(
   const frameHeight = meta.pageHeight ?? meta.height;
   const pixels = meta.width * frameHeight;
   if (pixels > maxPixels) {
+    const [size, limit] = formatSizes(pixels, maxPixels);
     throw new ImageError(
-      `the image is ${meta.width}×${frameHeight} pixels (${formatMp(pixels)}), over the limit of ` +
-        `${formatMp(maxPixels)} (setting cnnLens.maxPixels)`,
+      `the image is ${meta.width}×${frameHeight} pixels (${size}), over the limit of ${limit} ` +
+        '(setting cnnLens.maxPixels)',
     );
   }
   const swap = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 turn the image by 90°
@@ -60,15 +61,17 @@ export async function prepareImage(
   const rh = Math.max(p.crop, Math.round(height * scale));
   let raw: Buffer;
   try {
-    raw = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .resize(rw, rh, { kernel: 'linear', fit: 'fill' })
-      .extract({ left: (rw - p.crop) >> 1, top: (rh - p.crop) >> 1, width: p.crop, height: p.crop })
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer();
+    raw = await decodeReliably(() =>
+      sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
+        .rotate()
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb')
+        .resize(rw, rh, { kernel: 'linear', fit: 'fill' })
+        .extract({ left: (rw - p.crop) >> 1, top: (rh - p.crop) >> 1, width: p.crop, height: p.crop })
+        .removeAlpha()
+        .raw({ depth: 'uchar' })
+        .toBuffer(),
+    );
   } catch (err) {
     throw new ImageError(describeDecodeError(err as Error));
   }
@@ -84,6 +87,41 @@ export async function prepareImage(
         .toBuffer()
     : undefined;
   return { tensor: toTensor(raw, p), preview: jpeg, width, height, format: meta.format };
+}
+
+/** Decodes running on sharp's threads, failed ones waiting to run alone, and who waits for either. */
+let running = 0;
+let solos = 0;
+let soloChain: Promise<unknown> = Promise.resolve();
+const wakeSolo: (() => void)[] = [];
+const wakeDecodes: (() => void)[] = [];
+
+/**
+ * Runs one sharp operation. libvips keeps its error text in one buffer for all threads, so two decodes
+ * failing at once can lose ("Unknown error") or swap their messages; a failed one is run again alone
+ * (others wait), so that its error names this image's problem.
+ */
+async function decodeReliably<T>(decode: () => Promise<T>): Promise<T> {
+  while (solos > 0) await new Promise<void>((wake) => wakeDecodes.push(wake));
+  running++;
+  try {
+    return await decode();
+  } catch {
+    // Repeated alone below.
+  } finally {
+    if (--running === 0) for (const wake of wakeSolo.splice(0)) wake();
+  }
+  solos++;
+  const result = soloChain.then(async () => {
+    while (running > 0) await new Promise<void>((wake) => wakeSolo.push(wake));
+    return decode();
+  });
+  soloChain = result.catch(() => undefined);
+  try {
+    return await result;
+  } finally {
+    if (--solos === 0) for (const wake of wakeDecodes.splice(0)) wake();
+  }
 }
 
 /** Interleaved RGB bytes → planar float32 with the descriptor's channel order and normalisation. */
@@ -102,6 +140,15 @@ export function toTensor(rgb: Uint8Array, p: Preprocessing): Float32Array {
 
 function formatMp(pixels: number): string {
   return `${(pixels / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1 })} MP`;
+}
+
+/** Size and limit in MP, or exact pixel counts where rounding would make them look equal ("0.1 MP, over
+ *  the limit of 0.1 MP") or hide a small limit ("0 MP"). */
+function formatSizes(pixels: number, limit: number): [string, string] {
+  const [a, b] = [formatMp(pixels), formatMp(limit)];
+  if (limit >= 1e6 && a !== b) return [a, b];
+  const exact = (n: number): string => `${n.toLocaleString('en-US')} pixels`;
+  return [exact(pixels), exact(limit)];
 }
 
 /** Turns libvips' wording into a reason a user can act on. */
