@@ -1,4 +1,5 @@
 // Classifies many files through one client with bounded memory: per-file errors, order kept, cancellable.
+import { setMaxListeners } from 'node:events';
 import type { InferenceClient } from './client';
 import type { Classification } from './messages';
 
@@ -31,6 +32,8 @@ export async function classifyAll(
   opts: ClassifyAllOptions,
 ): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(sources.length);
+  // Each request in flight listens to the signal until it settles.
+  if (opts.signal) setMaxListeners(Math.max(10, opts.inFlight + 1), opts.signal);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < sources.length && !opts.signal?.aborted) {

@@ -131,14 +131,21 @@ export class InferenceClient {
     const id = this.nextId++;
     const worker = this.ensureWorker();
     return new Promise<R>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, worker });
-      signal?.addEventListener(
-        'abort',
-        () => this.settle(id, undefined, new InferenceError('cancelled', 'cancelled')),
-        {
-          once: true,
+      const onAbort = (): void => this.settle(id, undefined, new InferenceError('cancelled', 'cancelled'));
+      // The listener goes when the request settles: one signal may serve a whole folder of requests.
+      const done = (): void => signal?.removeEventListener('abort', onAbort);
+      this.pending.set(id, {
+        resolve: ((v: never) => {
+          done();
+          resolve(v);
+        }) as (v: never) => void,
+        reject: (e: Error) => {
+          done();
+          reject(e);
         },
-      );
+        worker,
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         worker.postMessage({ ...req, id } as WorkerRequest, transfer);
       } catch (err) {
@@ -219,7 +226,10 @@ export class InferenceClient {
 
 /** The bytes in a buffer they own whole, so it can be transferred; a view into a shared pool is copied. */
 function ownedBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  // Uint8Array's slice copies; a Buffer's slice would be another view of the same (pooled) memory.
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : Uint8Array.prototype.slice.call(bytes);
 }
 
 /** Empty bytes are cloned, not transferred: postMessage silently drops a message whose transfer list
