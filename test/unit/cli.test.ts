@@ -82,6 +82,36 @@ test('a provider that cannot start falls back to CPU with one log line', async (
   else assert.equal(entry.provider, 'webgpu');
 });
 
+test(
+  'a WebGPU adapter that cannot be created falls back to CPU with one log line, not an error',
+  {
+    skip: process.platform !== 'linux' && 'the Vulkan loader trick is Linux-only',
+  },
+  async () => {
+    // An empty libvulkan.so.1 gets past our loader check, so onnxruntime really tries WebGPU and fails
+    // the way it does on a machine without a usable GPU ("Failed to get a WebGPU adapter").
+    const dir = mkdtempSync(path.join(tmpdir(), 'cnnlens-vk-'));
+    writeFileSync(path.join(dir, 'libvulkan.so.1'), '');
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(
+        'node',
+        [CLI, 'classify', '--json', '--provider', 'webgpu', path.join(IMAGES, 'orange.jpg')],
+        { env: { ...process.env, LD_LIBRARY_PATH: dir } },
+        (err, out, errOut) => (err ? reject(err) : resolve({ stdout: out, stderr: errOut })),
+      ),
+    );
+    const [entry] = JSON.parse(stdout) as Entry[];
+    assert.equal(entry.provider, 'cpu');
+    assert.equal(entry.top?.[0].label, 'orange');
+    const lines = stderr.split('\n').filter((l) => l.startsWith('cnn-lens:'));
+    assert.equal(lines.length, 1, stderr);
+    assert.match(
+      lines[0],
+      /execution provider webgpu unavailable \(.*WebGPU adapter.*\); trying the next one/,
+    );
+  },
+);
+
 test('the readable table and usage errors', async () => {
   const { code, stdout } = await cli('classify', path.join(IMAGES, 'coffee.png'));
   assert.equal(code, 0);
