@@ -72,6 +72,14 @@ if (built) {
       console.log('== end-to-end tests did not run (see above)');
       failed++;
     }
+    // What users install: this platform's VSIX, installed into code-server, classifying from its own copy.
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      if (
+        step('package the linux-x64 VSIX', 'npm', ['run', '-s', 'package', '--', '--target', 'linux-x64'])
+      ) {
+        step('install the VSIX into code-server and classify', 'node', ['e2e/vsixCheck.mjs']);
+      }
+    }
   }
 }
 
