@@ -8,9 +8,9 @@ import { classifyAll } from '../../src/inference/classifyAll';
 import { InferenceClient, InferenceError } from '../../src/inference/client';
 import type { WorkerConfig } from '../../src/inference/messages';
 import { prepareImage } from '../../src/inference/preprocess';
-import { resolveDescriptor } from '../../src/model/loadModel';
 import { pngClaiming, truncatedJpeg } from './helpers/badImages';
-import { DIST, IMAGES, WORKER } from './helpers/paths';
+import { IMAGES, WORKER } from './helpers/paths';
+import { cpuConfig } from './helpers/client';
 
 interface Expected {
   top5: { index: number; label: string; probability: number }[];
@@ -25,8 +25,7 @@ let config: WorkerConfig;
 let client: InferenceClient;
 
 before(async () => {
-  const descriptor = await resolveDescriptor(DIST, '', 'caffe');
-  config = { descriptor, provider: 'cpu', threads: 0, batchSize: 8, maxPixels: 100_000_000 };
+  config = await cpuConfig();
   client = new InferenceClient(WORKER, config);
 });
 after(() => client.dispose());

@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { classifyAll, type Outcome } from '../../src/inference/classifyAll';
 import { InferenceClient } from '../../src/inference/client';
-import { resolveDescriptor } from '../../src/model/loadModel';
-import { CLI, DIST, IMAGES, WORKER } from './helpers/paths';
+import { CLI, IMAGES, WORKER } from './helpers/paths';
+import { cpuConfig } from './helpers/client';
 
 const TOP1: Record<string, string> = {
   'chelsea.png': 'Egyptian cat',
@@ -27,14 +27,7 @@ const read = (f: string): Promise<Buffer> => Promise.resolve(readFileSync(path.j
 let client: InferenceClient;
 
 before(async () => {
-  const descriptor = await resolveDescriptor(DIST, '', 'caffe');
-  client = new InferenceClient(WORKER, {
-    descriptor,
-    provider: 'cpu',
-    threads: 0,
-    batchSize: 8,
-    maxPixels: 100_000_000,
-  });
+  client = new InferenceClient(WORKER, await cpuConfig());
 });
 after(() => client.dispose());
 

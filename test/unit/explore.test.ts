@@ -14,11 +14,11 @@ import { InferenceClient, InferenceError } from '../../src/inference/client';
 import type { WorkerConfig } from '../../src/inference/messages';
 import { prepareImage } from '../../src/inference/preprocess';
 import { normaliseMap } from '../../src/model/cam';
-import { resolveDescriptor } from '../../src/model/loadModel';
 import { readOnnxFile } from '../../src/model/onnxGraph';
 import { buildLayerTable, type LayerTable } from '../../src/model/resnet';
 import type { Exploration } from '../../src/shared/exploration';
-import { CLI, DIST, IMAGES, WORKER } from './helpers/paths';
+import { CLI, IMAGES, WORKER } from './helpers/paths';
+import { cpuConfig } from './helpers/client';
 
 const read = (f: string): Buffer => readFileSync(path.join(IMAGES, f));
 const EGYPTIAN_CAT = 285;
@@ -32,10 +32,9 @@ let table: LayerTable;
 let chelsea: Exploration;
 
 before(async () => {
-  const descriptor = await resolveDescriptor(DIST, '', 'caffe');
-  config = { descriptor, provider: 'cpu', threads: 0, batchSize: 8, maxPixels: 100_000_000 };
+  config = await cpuConfig();
   client = new InferenceClient(WORKER, config);
-  table = buildLayerTable(await readOnnxFile(descriptor.modelPath));
+  table = buildLayerTable(await readOnnxFile(config.descriptor.modelPath));
   chelsea = await client.explore('chelsea.png', read('chelsea.png'), { topK: 5 });
 });
 after(() => client.dispose());

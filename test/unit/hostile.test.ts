@@ -22,9 +22,9 @@ import { InferenceClient } from '../../src/inference/client';
 import { ImageError, prepareImage } from '../../src/inference/preprocess';
 import { CAFFE_PREPROCESSING } from '../../src/model/descriptor';
 import { readImageFile } from '../../src/model/imageFiles';
-import { resolveDescriptor } from '../../src/model/loadModel';
 import { pngClaiming, truncatedJpeg } from './helpers/badImages';
-import { CLI, DIST, IMAGES, WORKER } from './helpers/paths';
+import { CLI, IMAGES, WORKER } from './helpers/paths';
+import { cpuConfig } from './helpers/client';
 
 /** What one corpus file must give: a top-1 label, a success of a given displayed size, or an error. */
 type Expect = { label: string; width?: number; height?: number } | { width: number; height: number } | RegExp;
@@ -114,14 +114,7 @@ before(async () => {
   corpus.set('orange.jpg', { label: 'orange' });
   copyFileSync(path.join(IMAGES, 'orange.jpg'), path.join(dir, 'orange.jpg'));
 
-  const descriptor = await resolveDescriptor(DIST, '', 'caffe');
-  client = new InferenceClient(WORKER, {
-    descriptor,
-    provider: 'cpu',
-    threads: 0,
-    batchSize: 8,
-    maxPixels: 100_000_000,
-  });
+  client = new InferenceClient(WORKER, await cpuConfig());
 });
 
 after(async () => {
