@@ -29,6 +29,10 @@ export class Lens implements vscode.Disposable {
   private readonly currentImage: CurrentImage;
   /** Reports a worker status line into the progress notification of the run in flight. */
   private progressNote: ((message: string) => void) | undefined;
+  /** The image tab that was active at the last tab event, to react to changes only. */
+  private lastActiveImage: string | undefined;
+  /** Whether a classify run is in flight. */
+  private classifying = false;
   /** The files of the panel's run, by their display name. */
   private runUris = new Map<string, vscode.Uri>();
   private readonly status: vscode.StatusBarItem;
@@ -63,6 +67,15 @@ export class Lens implements vscode.Disposable {
 
   /** Classifies images and shows them in the panel; failures are listed, the others still finish. */
   async classify(uris: vscode.Uri[]): Promise<void> {
+    this.classifying = true;
+    try {
+      await this.classifyRun(uris);
+    } finally {
+      this.classifying = false;
+    }
+  }
+
+  private async classifyRun(uris: vscode.Uri[]): Promise<void> {
     const settings = readSettings();
     const { client } = await this.getRuntime();
     const names = uris.map((u) => vscode.workspace.asRelativePath(u, false));
@@ -166,13 +179,16 @@ export class Lens implements vscode.Disposable {
 
   /** With the panel open, an image opened in an editor becomes the current image. */
   private followActiveImage(): void {
-    if (!this.panel.isOpen || !readSettings().followActiveImage) return;
     const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-    if (!(input instanceof vscode.TabInputCustom) || !isImagePath(input.uri.path)) return;
-    if (this.runUris.get(this.panel.currentEntry?.file ?? '')?.toString() === input.uri.toString()) return;
-    void this.classify([input.uri]).catch((err: Error) =>
-      log.error(`following the active image: ${err.message}`),
-    );
+    const uri = input instanceof vscode.TabInputCustom && isImagePath(input.uri.path) ? input.uri : undefined;
+    // Tab events fire for many reasons (the panel opening, a tab moving): act only when the active
+    // image changes, never during a run, and not for an image the run already holds.
+    const key = uri?.toString();
+    if (key === this.lastActiveImage) return;
+    this.lastActiveImage = key;
+    if (!uri || !this.panel.isOpen || !readSettings().followActiveImage || this.classifying) return;
+    if ([...this.runUris.values()].some((u) => u.toString() === key)) return;
+    void this.classify([uri]).catch((err: Error) => log.error(`following the active image: ${err.message}`));
   }
 
   /** Runtime facts for the "Show Runtime Info" command (loads the model if needed). */

@@ -15,7 +15,9 @@ const top = document.getElementById('top')!;
 const archHost = document.getElementById('arch')!;
 const mapsHost = document.getElementById('maps')!;
 let persisted: Persisted = vscode.getState() ?? {};
-let state: PanelState = persisted.state ?? { results: [], total: 0, current: 0 };
+const EMPTY: PanelState = { results: [], total: 0, current: 0 };
+// A state saved by an older or interrupted panel may hold gaps; never let it stop the panel from starting.
+let state: PanelState = persisted.state?.results.every(Boolean) ? persisted.state : EMPTY;
 /** The exploration of the current image, and the file it belongs to. */
 let exploration: { file: string; view: ExplorationView } | undefined = persisted.exploration;
 let explorationError: string | undefined;
@@ -116,6 +118,8 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       setState({ results: [], total: m.total, current: 0, busy: m.busy });
       return;
     case 'results': {
+      // Entries beyond the end belong to a run this panel has not seen start; the host replays on `ready`.
+      if (m.start > state.results.length) return;
       const results = [...state.results];
       m.items.forEach((item, i) => (results[m.start + i] = item));
       setState({ ...state, results });
@@ -180,7 +184,16 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   }
 });
 
-renderTop();
-if (persisted.architecture) archHost.replaceChildren(architectureSection(persisted.architecture));
-showActivations(exploration?.view.layers);
+try {
+  renderTop();
+  if (persisted.architecture) archHost.replaceChildren(architectureSection(persisted.architecture));
+  showActivations(exploration?.view.layers);
+} catch {
+  // What was saved cannot be shown: start empty rather than blank; the host sends what it has.
+  persisted = {};
+  state = EMPTY;
+  exploration = undefined;
+  archHost.replaceChildren();
+  renderTop();
+}
 vscode.postMessage({ type: 'ready' });

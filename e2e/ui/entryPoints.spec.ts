@@ -43,39 +43,38 @@ async function openInEditor(page: Page, fileName: string): Promise<void> {
   await expect(editorTab(page, fileName)).toHaveAttribute('aria-selected', 'true');
 }
 
-// fixme: clicking chelsea.png opens it; when the panel opens, followActiveImage sees that tab before the run
-// has a current entry and starts a chelsea.png-only run that replaces the two-image run (src/lens.ts).
-test.fixme(
-  'Explorer multi-selection (chelsea.png + Ctrl+click coffee.png) → both files in the results table',
-  async ({ page }) => {
-    await openWorkbench(page);
-    const item = page.getByRole('menuitem', { name: classify });
-    // The helpers' Escape clears the Explorer's selection, so select again before each right-click; retried
-    // until the extension's menu contributions are loaded and the click runs the command.
-    await expect(async () => {
-      await page.keyboard.press('Escape');
-      await explorerItem(page, 'chelsea.png').click();
-      await explorerItem(page, 'coffee.png').click({ modifiers: ['Control'] });
-      await expect(explorerItem(page, 'chelsea.png')).toHaveAttribute('aria-selected', 'true', {
-        timeout: 1_500,
-      });
-      await expect(explorerItem(page, 'coffee.png')).toHaveAttribute('aria-selected', 'true', {
-        timeout: 1_500,
-      });
-      await explorerItem(page, 'coffee.png').click({ button: 'right' });
-      await expect(item).toBeVisible({ timeout: 1_500 });
-      await item.click({ timeout: 1_500 });
-      await expect(page.getByRole('menu')).toHaveCount(0, { timeout: 1_500 });
-    }).toPass({ timeout: 60_000 });
+// Clicking chelsea.png opens it in the editor; the panel opening must not start a chelsea.png-only run
+// that replaces the two-image run (a followActiveImage bug this test found).
+test('Explorer multi-selection (chelsea.png + Ctrl+click coffee.png) → both files in the results table', async ({
+  page,
+}) => {
+  await openWorkbench(page);
+  const item = page.getByRole('menuitem', { name: classify });
+  // The helpers' Escape clears the Explorer's selection, so select again before each right-click; retried
+  // until the extension's menu contributions are loaded and the click runs the command.
+  await expect(async () => {
+    await page.keyboard.press('Escape');
+    await explorerItem(page, 'chelsea.png').click();
+    await explorerItem(page, 'coffee.png').click({ modifiers: ['Control'] });
+    await expect(explorerItem(page, 'chelsea.png')).toHaveAttribute('aria-selected', 'true', {
+      timeout: 1_500,
+    });
+    await expect(explorerItem(page, 'coffee.png')).toHaveAttribute('aria-selected', 'true', {
+      timeout: 1_500,
+    });
+    await explorerItem(page, 'coffee.png').click({ button: 'right' });
+    await expect(item).toBeVisible({ timeout: 1_500 });
+    await item.click({ timeout: 1_500 });
+    await expect(page.getByRole('menu')).toHaveCount(0, { timeout: 1_500 });
+  }).toPass({ timeout: 60_000 });
 
-    const panel = panelFrame(page);
-    await expect(panel.locator('#results h2')).toHaveText('Images: 2 classified, 0 failed');
-    await expect(panel.locator('#results-table tbody tr')).toHaveCount(2);
-    await expect(row(panel, 'chelsea.png')).toContainText('Egyptian cat');
-    await expect(row(panel, 'coffee.png')).toContainText('espresso');
-    await screenshot(page, 'entry-multi-select');
-  },
-);
+  const panel = panelFrame(page);
+  await expect(panel.locator('#results h2')).toHaveText('Images: 2 classified, 0 failed');
+  await expect(panel.locator('#results-table tbody tr')).toHaveCount(2);
+  await expect(row(panel, 'chelsea.png')).toContainText('Egyptian cat');
+  await expect(row(panel, 'coffee.png')).toContainText('espresso');
+  await screenshot(page, 'entry-multi-select');
+});
 
 test('editor title action on orange.jpg → orange', async ({ page }) => {
   await openWorkbench(page);

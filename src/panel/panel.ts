@@ -224,8 +224,9 @@ export class LensPanel implements vscode.Disposable {
     }
   }
 
+  /** Until the webview says `ready`, nothing is sent: `replay` then brings it up to date in one go. */
   private post(m: HostMessage): void {
-    void this.panel?.webview.postMessage(m);
+    if (this.ready) void this.panel?.webview.postMessage(m);
   }
 
   private resourceRoots(): vscode.Uri[] {
