@@ -31,8 +31,8 @@ export class Lens implements vscode.Disposable {
   private progressNote: ((message: string) => void) | undefined;
   /** The image tab that was active at the last tab event, to react to changes only. */
   private lastActiveImage: string | undefined;
-  /** Whether a classify run is in flight. */
-  private classifying = false;
+  /** The classify run in flight, if any; aborting it cancels it. */
+  private currentRun: AbortController | undefined;
   /** The files of the panel's run, by their display name. */
   private runUris = new Map<string, vscode.Uri>();
   private readonly status: vscode.StatusBarItem;
@@ -67,17 +67,23 @@ export class Lens implements vscode.Disposable {
 
   /** Classifies images and shows them in the panel; failures are listed, the others still finish. */
   async classify(uris: vscode.Uri[]): Promise<void> {
-    this.classifying = true;
+    // A new run replaces the one in flight: the panel shows one run at a time.
+    this.currentRun?.abort();
+    const run = new AbortController();
+    this.currentRun = run;
     try {
-      await this.classifyRun(uris);
+      await this.classifyRun(uris, run);
     } finally {
-      this.classifying = false;
+      if (this.currentRun === run) this.currentRun = undefined;
     }
+    const current = this.panel.currentEntry;
+    if (!run.signal.aborted && current) await this.exploreEntry(current);
   }
 
-  private async classifyRun(uris: vscode.Uri[]): Promise<void> {
+  private async classifyRun(uris: vscode.Uri[], run: AbortController): Promise<void> {
     const settings = readSettings();
     const { client } = await this.getRuntime();
+    if (run.signal.aborted) return;
     const names = uris.map((u) => vscode.workspace.asRelativePath(u, false));
     const cold = !this.modelLoaded;
     const many = uris.length > 1;
@@ -96,8 +102,7 @@ export class Lens implements vscode.Disposable {
       async (progress, token) => {
         if (cold) progress.report({ message: 'loading the model…' });
         this.progressNote = (message) => progress.report({ message });
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
+        token.onCancellationRequested(() => run.abort());
         let done = 0;
         let shown = false;
         const found = await classifyAll(
@@ -107,9 +112,10 @@ export class Lens implements vscode.Disposable {
             topK: settings.topK,
             preview: true,
             inFlight: settings.batchSize * 2,
-            signal: abort.signal,
+            signal: run.signal,
             onOutcome: (o) => {
               this.modelLoaded ||= o.error === undefined;
+              if (this.currentRun !== run) return;
               done++;
               progress.report({ increment: 100 / uris.length, message: `${done} of ${uris.length}` });
               this.panel.addResults([entryOf(o)]);
@@ -126,11 +132,10 @@ export class Lens implements vscode.Disposable {
         return { outcomes: found, cancelled: token.isCancellationRequested };
       },
     );
+    if (this.currentRun !== run) return; // superseded by a newer run, which owns the panel now
     if (!outcomes.some((o) => o.error === undefined)) this.panel.setCurrent(0);
     this.panel.setBusy(undefined);
     this.report(outcomes, uris.length, cancelled);
-    const current = this.panel.currentEntry;
-    if (current) await this.exploreEntry(current);
   }
 
   /** Per-layer results and class activation maps for an entry of the run (not for failures). */
@@ -184,9 +189,9 @@ export class Lens implements vscode.Disposable {
     // Tab events fire for many reasons (the panel opening, a tab moving): act only when the active
     // image changes, never during a run, and not for an image the run already holds.
     const key = uri?.toString();
-    if (key === this.lastActiveImage) return;
+    if (key === this.lastActiveImage || this.currentRun) return;
     this.lastActiveImage = key;
-    if (!uri || !this.panel.isOpen || !readSettings().followActiveImage || this.classifying) return;
+    if (!uri || !this.panel.isOpen || !readSettings().followActiveImage) return;
     if ([...this.runUris.values()].some((u) => u.toString() === key)) return;
     void this.classify([uri]).catch((err: Error) => log.error(`following the active image: ${err.message}`));
   }

@@ -41,6 +41,17 @@ function editorTab(page: Page, fileName: string) {
 async function openInEditor(page: Page, fileName: string): Promise<void> {
   await explorerItem(page, fileName).click();
   await expect(editorTab(page, fileName)).toHaveAttribute('aria-selected', 'true');
+  await letPreviewStart(page);
+}
+
+/**
+ * Gives the image editor's own webview time to start, as a user's pause would. In the browser workbench
+ * two webviews starting at the same moment can leave the second one blank for good (VS Code's webview
+ * host waits for a service-worker `controllerchange` that never comes: "Found unexpected service worker
+ * controller" in the console), which is a workbench race, not the extension's.
+ */
+async function letPreviewStart(page: Page): Promise<void> {
+  await page.waitForTimeout(2_000);
 }
 
 // Clicking chelsea.png opens it in the editor; the panel opening must not start a chelsea.png-only run
@@ -49,6 +60,7 @@ test('Explorer multi-selection (chelsea.png + Ctrl+click coffee.png) → both fi
   page,
 }) => {
   await openWorkbench(page);
+  await openInEditor(page, 'chelsea.png');
   const item = page.getByRole('menuitem', { name: classify });
   // The helpers' Escape clears the Explorer's selection, so select again before each right-click; retried
   // until the extension's menu contributions are loaded and the click runs the command.
