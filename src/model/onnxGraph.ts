@@ -2,23 +2,55 @@
 // Weight payloads are skipped, not decoded: a 100 MB model parses in milliseconds and nothing keeps
 // the file's bytes alive afterwards. Field numbers follow onnx/onnx.proto (stable since IR v3).
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { ProtoReader, WireType } from './protobuf';
 
 /** A tensor dimension: a number, or a symbolic name such as "N" (dim_param). */
 export type Dim = number | string;
 
 /** ONNX TensorProto.DataType codes we look at. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const DataType = {
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  INT32: 6,
+  INT64: 7,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  BFLOAT16: 16,
+} as const;
 
-/** An initializer or constant tensor: its dims, and its values only when it is a small integer tensor. */
+/** Floating-point element types: the tensors that can hold weights. */
+export const FLOAT_TYPES: ReadonlySet<number> = new Set([
+  DataType.FLOAT,
+  DataType.FLOAT16,
+  DataType.DOUBLE,
+  DataType.BFLOAT16,
+]);
+
+/** Where an initializer's bytes live when the model keeps them outside the .onnx file. */
+export interface ExternalRef {
+  /** Path relative to the model's folder, as written in the file. */
+  location: string;
+  offset: number;
+  /** Byte length; -1 when the file does not say (the rest of the data file). */
+  length: number;
+}
+
+/** An initializer or constant tensor: its dims, and its values only when it is small. */
 export interface TensorInfo {
   name: string;
   dims: number[];
   dataType: number;
   /** Number of elements (product of dims; 1 for a scalar). */
   size: number;
-  /** Values of small INT32/INT64 tensors (Pad's pads, Reshape's shape); weights never get these. */
+  /** Values of small integer tensors (Pad's pads, Reshape's shape); weights never get these. */
   ints?: number[];
+  /** Values of small float tensors (Resize's scales, Clip's bounds); weights never get these. */
+  floats?: number[];
+  /** Set when the bytes are in an external data file. */
+  external?: ExternalRef;
 }
 
 /** A graph input or output: element type and shape (null when the file gives none). */
@@ -59,15 +91,88 @@ export interface OnnxGraph {
 
 // Integer tensors up to this many elements keep their values; weights are far larger.
 const MAX_KEPT_INTS = 1024;
+// Float tensors this small keep theirs (scales, bounds); a weight this small costs nothing to keep.
+const MAX_KEPT_FLOATS = 64;
+const INT_TYPES: ReadonlySet<number> = new Set([
+  DataType.INT64,
+  DataType.INT32,
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.BOOL,
+]);
 
-/** Reads and parses an ONNX file. */
+/** A model file that cannot be used, with the reason in words a user can act on. */
+export class ModelFileError extends Error {}
+
+/** Reads and parses an ONNX file, and checks the external data files it refers to. */
 export async function readOnnxFile(file: string): Promise<OnnxGraph> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) throw new ModelFileError(`${file} does not exist`);
+  if (!stat.isFile()) throw new ModelFileError(`${file} is not a file`);
   const bytes = await fs.readFile(file);
+  let graph: OnnxGraph;
   try {
-    return parseOnnx(bytes);
+    graph = parseOnnx(bytes);
   } catch (err) {
-    throw new Error(`Cannot parse ONNX model ${file}: ${(err as Error).message}`);
+    throw new ModelFileError(`${file} is not a readable ONNX model: ${(err as Error).message}`);
   }
+  await resolveExternalData(graph, path.dirname(file));
+  return graph;
+}
+
+/**
+ * Checks that every external data file exists and is long enough, and reads the values of the small
+ * integer tensors kept there (shapes); weights are never read.
+ */
+export async function resolveExternalData(graph: OnnxGraph, dir: string): Promise<void> {
+  const needed = new Map<string, { end: number; tensor: string }>();
+  for (const t of graph.initializers.values()) {
+    if (!t.external) continue;
+    const { location, offset, length } = t.external;
+    const end = offset + Math.max(0, length);
+    const seen = needed.get(location);
+    if (!seen || end > seen.end) needed.set(location, { end, tensor: t.name });
+  }
+  const sizes = new Map<string, number>();
+  for (const [location, { end, tensor }] of needed) {
+    const file = externalPath(dir, location);
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (!stat?.isFile()) {
+      throw new ModelFileError(
+        `the model keeps its weights in "${location}" beside it, and that file is missing (${file})`,
+      );
+    }
+    if (stat.size < end) {
+      throw new ModelFileError(
+        `the external data file "${location}" is ${stat.size.toLocaleString('en-US')} bytes, but tensor ` +
+          `${tensor} needs ${end.toLocaleString('en-US')}: the file is truncated or belongs to another export`,
+      );
+    }
+    sizes.set(location, stat.size);
+  }
+  for (const t of graph.initializers.values()) {
+    if (!t.external || !INT_TYPES.has(t.dataType) || t.size > MAX_KEPT_INTS) continue;
+    const { location, offset, length } = t.external;
+    const size = length >= 0 ? length : sizes.get(location)! - offset;
+    const handle = await fs.open(externalPath(dir, location), 'r');
+    try {
+      const buf = Buffer.alloc(size);
+      await handle.read(buf, 0, size, offset);
+      t.ints = readRawInts(new ProtoReader(buf), t.dataType, t.size);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** The external data file of a model in `dir`; a location that leaves the model's folder is refused. */
+export function externalPath(dir: string, location: string): string {
+  const file = path.resolve(dir, location);
+  const rel = path.relative(dir, file);
+  if (path.isAbsolute(location) || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new ModelFileError(`external data location "${location}" is outside the model's folder`);
+  }
+  return file;
 }
 
 /** Parses the bytes of an ONNX ModelProto. */
@@ -191,6 +296,9 @@ function readAttribute(r: ProtoReader): [string, AttrValue] {
 function readTensor(r: ProtoReader): TensorInfo {
   const t: TensorInfo = { name: '', dims: [], dataType: 0, size: 1 };
   const ints: number[] = [];
+  const floats: number[] = [];
+  const external: Record<string, string> = {};
+  let location = 0;
   let raw: ProtoReader | undefined;
   while (r.more()) {
     const [field, wire] = r.key();
@@ -198,27 +306,96 @@ function readTensor(r: ProtoReader): TensorInfo {
     else if (field === 2 && wire === WireType.Varint) t.dataType = r.varint();
     else if (field === 8 && wire === WireType.LengthDelimited) t.name = r.string();
     else if ((field === 5 || field === 7) && ints.length <= MAX_KEPT_INTS) r.int64s(wire, ints);
+    else if (field === 4 && floats.length <= MAX_KEPT_FLOATS) r.floats(wire, floats);
+    else if (field === 10 && floats.length <= MAX_KEPT_FLOATS) r.doubles(wire, floats);
     else if (field === 9 && wire === WireType.LengthDelimited) raw = r.message();
+    else if (field === 13 && wire === WireType.LengthDelimited) {
+      const [k, v] = readStringEntry(r.message());
+      external[k] = v;
+    } else if (field === 14 && wire === WireType.Varint) location = r.varint();
     else r.skip(wire);
   }
   t.size = t.dims.reduce((a, b) => a * b, 1);
-  const isInt = t.dataType === DataType.INT64 || t.dataType === DataType.INT32;
-  if (isInt && t.size <= MAX_KEPT_INTS) {
+  if (location === 1) {
+    t.external = {
+      location: external.location ?? '',
+      offset: Number(external.offset ?? 0),
+      length: external.length === undefined ? -1 : Number(external.length),
+    };
+    return t;
+  }
+  if (INT_TYPES.has(t.dataType) && t.size <= MAX_KEPT_INTS) {
     t.ints = raw ? readRawInts(raw, t.dataType, t.size) : ints.slice(0, t.size);
+  } else if (FLOAT_TYPES.has(t.dataType) && t.size <= MAX_KEPT_FLOATS) {
+    const values = raw ? readRawFloats(raw, t.dataType, t.size) : floats.slice(0, t.size);
+    // A weight stripped of its values (a graph-only copy) has none to keep.
+    if (values.length === t.size) t.floats = values;
   }
   return t;
 }
 
+function readStringEntry(r: ProtoReader): [string, string] {
+  let key = '';
+  let value = '';
+  while (r.more()) {
+    const [field, wire] = r.key();
+    if (field === 1 && wire === WireType.LengthDelimited) key = r.string();
+    else if (field === 2 && wire === WireType.LengthDelimited) value = r.string();
+    else r.skip(wire);
+  }
+  return [key, value];
+}
+
+// Little-endian element widths of the integer types kept.
+const INT_WIDTH: Record<number, number> = {
+  [DataType.INT64]: 8,
+  [DataType.INT32]: 4,
+  [DataType.INT8]: 1,
+  [DataType.UINT8]: 1,
+  [DataType.BOOL]: 1,
+};
+
 function readRawInts(raw: ProtoReader, dataType: number, size: number): number[] {
   const bytes = raw.bytesLeft();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const width = dataType === DataType.INT64 ? 8 : 4;
+  const width = INT_WIDTH[dataType] ?? 8;
   if (bytes.byteLength < size * width) throw new Error('integer tensor raw_data is too short');
   const out: number[] = [];
   for (let i = 0; i < size; i++) {
-    out.push(width === 8 ? Number(view.getBigInt64(i * 8, true)) : view.getInt32(i * 4, true));
+    if (width === 8) out.push(Number(view.getBigInt64(i * 8, true)));
+    else if (width === 4) out.push(view.getInt32(i * 4, true));
+    else out.push(dataType === DataType.INT8 ? view.getInt8(i) : view.getUint8(i));
   }
   return out;
+}
+
+function readRawFloats(raw: ProtoReader, dataType: number, size: number): number[] {
+  const bytes = raw.bytesLeft();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = dataType === DataType.DOUBLE ? 8 : dataType === DataType.FLOAT ? 4 : 2;
+  if (bytes.byteLength < size * width) return [];
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) {
+    if (width === 8) out.push(view.getFloat64(i * 8, true));
+    else if (width === 4) out.push(view.getFloat32(i * 4, true));
+    else out.push(dataType === DataType.FLOAT16 ? half(view.getUint16(i * 2, true)) : bfloat(view, i));
+  }
+  return out;
+}
+
+function half(h: number): number {
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  const sign = h & 0x8000 ? -1 : 1;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+function bfloat(view: DataView, i: number): number {
+  const f = new DataView(new ArrayBuffer(4));
+  f.setUint16(0, view.getUint16(i * 2, true), false);
+  return f.getFloat32(0, false);
 }
 
 function readValueInfo(r: ProtoReader): ValueInfo {

@@ -110,6 +110,21 @@ export class ProtoReader {
     while (packed.more()) into.push(packed.float());
   }
 
+  /** Reads a repeated double field element (as numbers): packed (wire 2) gives all, unpacked (wire 1) one. */
+  doubles(wire: number, into: number[]): void {
+    const one = (r: ProtoReader): void => {
+      if (r.pos + 8 > r.end) throw new Error('Truncated protobuf double');
+      into.push(r.view.getFloat64(r.pos, true));
+      r.pos += 8;
+    };
+    if (wire !== WireType.LengthDelimited) {
+      one(this);
+      return;
+    }
+    const packed = this.message();
+    while (packed.more()) one(packed);
+  }
+
   /** Skips a field of the given wire type. */
   skip(wire: number): void {
     switch (wire) {
