@@ -32,7 +32,7 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
   );
   const body = h('tbody');
   grid.append(body);
-  for (const tr of table.resnet ? resnetRows(table) : plainRows(table)) body.append(tr);
+  for (const tr of tableRows(table)) body.append(tr);
   wireInteraction(body, table, card);
   const section = h(
     'section',
@@ -47,35 +47,44 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
 
 function summary(table: LayerTable): HTMLElement {
   const t = table.totals;
-  if (!table.resnet) {
-    return h(
-      'div',
-      { class: 'notice', role: 'note' },
-      `Not read as a ResNet (${table.reason ?? 'unknown reason'}): one row per ONNX node. `,
-      `${int(t.params)} parameters, ${compact(t.macs)} multiply-adds per image.`,
-    );
-  }
   const counted = table.stages.filter((s) => s.counted > 0);
+  const extras = [
+    t.buffers > 0 ? `${int(t.buffers)} buffers (BatchNorm running statistics)` : '',
+    t.projections > 0 ? `${t.projections} projection shortcuts, not counted in the ${t.counted}` : '',
+    t.shared > 0 ? `${t.shared} shared tensors counted once` : '',
+  ].filter(Boolean);
   return h(
     'div',
     { class: 'summary' },
     h(
       'p',
       { id: 'depth', class: 'equation' },
-      `${counted.map((s) => s.counted).join(' + ')} = ${t.counted} weighted layers`,
+      h('span', { id: 'family', class: 'badge' }, table.family),
+      ` ${table.depth} weighted layers`,
       h('span', { class: 'muted' }, ` (${counted.map((s) => s.stage).join(', ')})`),
     ),
     h(
       'p',
       { id: 'totals' },
-      `${int(t.params)} parameters · ${int(t.macs)} multiply-adds per image (${compact(t.macs)}) · `,
-      `${t.projections} projection shortcuts, not counted in the ${t.counted}`,
+      `${int(t.params)} parameters · ${int(t.macs)} multiply-adds per image (${compact(t.macs)})`,
+      extras.length > 0 ? ` · ${extras.join(' · ')}` : '',
     ),
+    table.model.assumed
+      ? h('p', { class: 'notice', role: 'note' }, `Assumed: ${table.model.assumed}.`)
+      : undefined,
+    table.note ? h('p', { class: 'muted' }, table.note) : undefined,
+    table.warnings.length > 0
+      ? h(
+          'ul',
+          { id: 'warnings', class: 'warnings', role: 'note' },
+          ...table.warnings.map((w) => h('li', {}, w)),
+        )
+      : undefined,
   );
 }
 
 /** Stage rows (level 1), block rows (level 2) and layer rows under them. */
-function resnetRows(table: LayerTable): HTMLElement[] {
+function tableRows(table: LayerTable): HTMLElement[] {
   const out: HTMLElement[] = [];
   let lastStage: string | null = null;
   let lastBlock: string | null = null;
@@ -96,10 +105,6 @@ function resnetRows(table: LayerTable): HTMLElement[] {
     out.push(layerRow(row, i, row.block ? 3 : 2, row.counted ? n : undefined));
   });
   return out;
-}
-
-function plainRows(table: LayerTable): HTMLElement[] {
-  return table.rows.map((row, i) => layerRow(row, i, 1, undefined));
 }
 
 function stageRow(s: StageSummary): HTMLElement {
@@ -141,12 +146,16 @@ function blockRow(b: BlockSummary): HTMLElement {
       { role: 'gridcell', colspan: '5' },
       h('strong', {}, b.block),
       ` · ${b.kind} · `,
-      h(
-        'span',
-        { class: b.shortcut === 'projection' ? 'badge projection' : 'badge' },
-        `${b.shortcut} shortcut`,
-      ),
-      h('code', { class: 'residual' }, b.residual),
+      b.shortcut
+        ? h(
+            'span',
+            { class: b.shortcut === 'projection' ? 'badge projection' : 'badge' },
+            `${b.shortcut} shortcut`,
+          )
+        : undefined,
+      b.residual
+        ? h('code', { class: 'residual' }, b.residual)
+        : h('code', { class: 'residual' }, b.notation),
     ),
     h('td', { role: 'gridcell', class: 'num' }, int(b.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(b.macs)),

@@ -1,6 +1,6 @@
 // `cli layers [--json|--markdown] [--model path]`: the layer table of a model, as the Architecture panel shows it.
 import { readOnnxFile } from '../model/onnxGraph';
-import { buildLayerTable } from '../model/resnet';
+import { buildLayerTable } from '../model/structure/table';
 import { renderMarkdown, renderText } from '../model/tableText';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';

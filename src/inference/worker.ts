@@ -3,7 +3,7 @@
 // onnxruntime's create() and run() block the calling thread, which is why they live here.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readOnnxFile } from '../model/onnxGraph';
-import { buildLayerTable } from '../model/resnet';
+import { buildLayerTable } from '../model/structure/table';
 import { Explorer } from './exploration';
 import type { Classification, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
 import { softmax, topK } from './postprocess';

@@ -1,9 +1,10 @@
 // Class activation maps (Zhou et al. 2016): for a network ending in global average pool → fc, the logit of
 // class k is Σ_c w[k,c]·mean_hw F[c,h,w] + b_k, so Σ_c w[k,c]·F[c,h,w] says where in the image the
 // evidence for k lies. This module finds F and w in a graph and computes the maps; it reads no weights.
-import { GraphIndex } from './graphIndex';
+import { normaliseGraph } from './normalise';
 import type { OnnxGraph, OnnxNode } from './onnxGraph';
 import { inferShapes, type GraphShapes } from './shapes';
+import { isGlobalReduce } from './structure/rows';
 
 /** Where class activation maps come from in a graph. */
 export interface CamSource {
@@ -30,13 +31,24 @@ const RESHAPES = new Set(['Flatten', 'Reshape', 'Squeeze']);
 // Ops after the fc that keep the class ranking (CAM weights the logits' linear part).
 const AFTER_FC = new Set(['Softmax', 'Identity']);
 
-/** Finds features → global average pool → (reshape) → fc before the graph's first output. */
-export function findCamSource(graph: OnnxGraph, shapes: GraphShapes = inferShapes(graph, 1)): CamLookup {
-  const index = new GraphIndex(graph);
+/**
+ * Finds features → global average pool → (reshape) → fc before the graph's first output. Weights shared
+ * through Identity nodes and global pools written as ReduceMean (the dynamo exporter) are understood.
+ */
+export function findCamSource(raw: OnnxGraph): CamLookup {
+  const graph = normaliseGraph(raw).graph;
+  const shapes = inferShapes(graph, { batch: 1 });
+  const producer = new Map<string, number>();
+  graph.nodes.forEach((n, i) => n.outputs.forEach((o) => producer.set(o, i)));
+  const nodeOf = (t: string): number | undefined => producer.get(t);
+  const data = (n: OnnxNode): string | undefined =>
+    n.inputs.find((t) => t !== '' && !graph.initializers.has(t));
   const output = graph.outputs[0];
   if (!output) return { reason: 'the graph has no output' };
-  let fc = producer(output.name, index, graph);
-  while (fc && AFTER_FC.has(fc.op)) fc = producer(index.dataInputs(fc)[0] ?? '', index, graph);
+  let fcId = nodeOf(output.name);
+  while (fcId !== undefined && AFTER_FC.has(graph.nodes[fcId]!.op))
+    fcId = nodeOf(data(graph.nodes[fcId]!) ?? '');
+  const fc = fcId === undefined ? undefined : graph.nodes[fcId];
   if (!fc || (fc.op !== 'Gemm' && fc.op !== 'MatMul')) {
     return { reason: 'the output is not computed by a fully connected layer (Gemm or MatMul)' };
   }
@@ -48,20 +60,18 @@ export function findCamSource(graph: OnnxGraph, shapes: GraphShapes = inferShape
   const classMajor = fc.op === 'Gemm' && fc.attrs.transB === 1;
   const alpha = fc.op === 'Gemm' && typeof fc.attrs.alpha === 'number' ? fc.attrs.alpha : 1;
 
-  let t = fc.inputs[0] ?? '';
-  let pool = producer(t, index, graph);
-  while (pool && RESHAPES.has(pool.op)) {
-    t = index.dataInputs(pool)[0] ?? '';
-    pool = producer(t, index, graph);
-  }
-  if (!pool) return { reason: 'no pooling layer before the fc layer' };
-  const features = index.dataInputs(pool)[0] ?? '';
+  let poolId = nodeOf(fc.inputs[0] ?? '');
+  while (poolId !== undefined && RESHAPES.has(graph.nodes[poolId]!.op))
+    poolId = nodeOf(data(graph.nodes[poolId]!) ?? '');
+  if (poolId === undefined) return { reason: 'no pooling layer before the fc layer' };
+  const pool = graph.nodes[poolId]!;
+  const features = data(pool) ?? '';
   const shape = shapes.shapes.get(features);
   if (!shape || shape.length !== 4 || !shape.every((d) => typeof d === 'number')) {
     return { reason: `the tensor before the pool (${features}) is not a known 4-D [N, C, H, W] tensor` };
   }
   const [, channels, height, width] = shape as number[];
-  if (!isGlobalAverage(pool, height!, width!)) {
+  if (!isGlobalAverage(pool, poolId, shapes, height!, width!)) {
     return { reason: `${pool.name || pool.op} is not a global average pool` };
   }
   const [rows, cols] = w.dims as [number, number];
@@ -109,13 +119,14 @@ export function normaliseMap(raw: ArrayLike<number>): number[] {
   return Array.from(raw, (v) => (max > 0 && v > 0 ? v / max : 0));
 }
 
-function producer(tensor: string, index: GraphIndex, graph: OnnxGraph): OnnxNode | undefined {
-  const p = index.producerOf(tensor);
-  return p === undefined ? undefined : graph.nodes[p];
-}
-
 // GlobalAveragePool, or an unpadded AveragePool / ReduceMean that covers the whole H×W.
-function isGlobalAverage(node: OnnxNode, height: number, width: number): boolean {
+function isGlobalAverage(
+  node: OnnxNode,
+  id: number,
+  shapes: GraphShapes,
+  height: number,
+  width: number,
+): boolean {
   if (node.op === 'GlobalAveragePool') return true;
   if (node.op === 'AveragePool') {
     const k = node.attrs.kernel_shape;
@@ -123,11 +134,5 @@ function isGlobalAverage(node: OnnxNode, height: number, width: number): boolean
     const unpadded = !Array.isArray(pads) || pads.every((p) => p === 0);
     return Array.isArray(k) && k[0] === height && k[1] === width && unpadded;
   }
-  if (node.op === 'ReduceMean') {
-    const axes = node.attrs.axes;
-    return (
-      Array.isArray(axes) && axes.length === 2 && axes.every((a) => a === 2 || a === 3) && axes[0] !== axes[1]
-    );
-  }
-  return false;
+  return node.op === 'ReduceMean' && isGlobalReduce(shapes, id);
 }

@@ -92,13 +92,13 @@ export function graphCost(net: NormalGraph, shapes: GraphShapes): GraphCost {
         'elements) feed no node: counted in the total parameters, on no row',
     );
   }
-  for (const name of buffers) {
-    if (learnableUse(graph, name)) {
-      warnings.push(
-        `tensor ${name} is both a BatchNormalization running statistic and another input (the exporter ` +
-          'merged identical tensors): counted as a buffer',
-      );
-    }
+  const both = [...buffers].filter((name) => learnableUse(graph, name));
+  if (both.length > 0) {
+    const names = both.slice(0, 3).join(', ') + (both.length > 3 ? ', …' : '');
+    warnings.push(
+      `${both.length} tensor${both.length === 1 ? ' is' : 's are'} both a BatchNormalization running statistic ` +
+        `and another input (${names}; the exporter merged identical tensors): counted as buffers`,
+    );
   }
   const macs = nodes.reduce((s, n) => s + n.macs, 0);
   for (const [i, n] of nodes.entries()) {
@@ -135,7 +135,10 @@ export function multiplyAdds(info: NodeInfo): number | undefined {
     case 'MatMul': {
       const inner = x.length === 1 ? x[0] : x[x.length - 1];
       // A 1-D or 2-D output has no batch axis to drop when the left operand is a vector.
-      const per = x.length === 1 ? product(outShape.filter((d): d is number => typeof d === 'number')) : perImage(outShape);
+      const per =
+        x.length === 1
+          ? product(outShape.filter((d): d is number => typeof d === 'number'))
+          : perImage(outShape);
       return per > 0 && typeof inner === 'number' ? per * inner : undefined;
     }
     default:

@@ -3,9 +3,10 @@
 import { onnx } from 'onnx-proto';
 import type { LayerTable } from '../shared/layerTable';
 import { findCamSource, type CamSource } from './cam';
+import { normaliseGraph } from './normalise';
 import { parseOnnx } from './onnxGraph';
-import { buildLayerTable } from './resnet';
 import { inferShapes } from './shapes';
+import { buildLayerTable } from './structure/table';
 
 /** A layer-table row and the tensor its last folded node produces. */
 export interface RowOutput {
@@ -29,7 +30,7 @@ export interface ExplorationModel {
   bytes: Uint8Array;
   table: LayerTable;
   rows: RowOutput[];
-  /** Rows whose last node could not be named unambiguously (unnamed nodes in a plain table). */
+  /** Rows whose output is not a tensor of the file (none today; kept for models read oddly). */
   skipped: string[];
   cam: CamWeights | null;
   /** Why there are no CAMs; null when there are. */
@@ -39,22 +40,17 @@ export interface ExplorationModel {
 /** Builds the exploration model from the bytes of an ONNX model. */
 export function buildExplorationModel(bytes: Uint8Array): ExplorationModel {
   const graph = parseOnnx(bytes);
-  const shapes = inferShapes(graph, 1);
+  const shapes = inferShapes(normaliseGraph(graph).graph, { batch: 1 });
   const table = buildLayerTable(graph);
-  const byName = new Map<string, string | null>();
-  for (const n of graph.nodes) {
-    if (!n.name) continue;
-    // A name used twice cannot tell which node a row means.
-    byName.set(n.name, byName.has(n.name) ? null : (n.outputs[0] ?? null));
-  }
+  const produced = new Set(graph.nodes.flatMap((n) => n.outputs));
   const rows: RowOutput[] = [];
   const skipped: string[] = [];
   for (const r of table.rows) {
-    const tensor = byName.get(r.onnx_nodes.at(-1) ?? '');
-    if (tensor) rows.push({ row: r.name, tensor, shape: shapes.shapes.get(tensor) ?? null });
+    if (produced.has(r.output))
+      rows.push({ row: r.name, tensor: r.output, shape: shapes.shapes.get(r.output) ?? null });
     else skipped.push(r.name);
   }
-  const found = findCamSource(graph, shapes);
+  const found = findCamSource(graph);
 
   const model = onnx.ModelProto.decode(bytes);
   const g = model.graph;

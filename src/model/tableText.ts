@@ -79,15 +79,24 @@ export function renderMarkdown(table: LayerTable): string {
 
 function headline(table: LayerTable): string {
   const input = table.model.input ? `, input ${shapeText(table.model.input.shape)}` : '';
-  if (!table.resnet)
-    return `Not read as a ResNet (${table.reason ?? 'unknown reason'}); one row per ONNX node${input}`;
-  const perStage = table.stages.map((s) => `${s.stage} ${s.counted}`).join(' + ');
-  return `ResNet, ${table.totals.counted} weighted layers (${perStage}), ${table.totals.projections} projection shortcuts${input}`;
+  const assumed = table.model.assumed ? ` (${table.model.assumed})` : '';
+  const perStage = table.stages
+    .filter((s) => s.counted > 0)
+    .map((s) => `${s.stage} ${s.counted}`)
+    .join(' + ');
+  const kinds = new Map<string, number>();
+  for (const b of table.blocks) kinds.set(b.kind, (kinds.get(b.kind) ?? 0) + 1);
+  const blocks = [...kinds].map(([k, n]) => `${n} ${k}`).join(', ');
+  const projections =
+    table.totals.projections > 0 ? `, ${table.totals.projections} projection shortcuts` : '';
+  return `${table.family}, ${table.totals.counted} weighted layers (${perStage})${blocks ? `, ${blocks}` : ''}${projections}${input}${assumed}`;
 }
 
 function totalsLine(table: LayerTable): string {
   const t = table.totals;
-  return `total: ${int(t.params)} params, ${int(t.macs)} multiply-adds per image (${compact(t.macs)}), ${t.counted} counted layers, ${t.rows} rows`;
+  const buffers = t.buffers > 0 ? ` + ${int(t.buffers)} buffers (BatchNorm running statistics)` : '';
+  const shared = t.shared > 0 ? `, ${t.shared} shared tensors counted once` : '';
+  return `total: ${int(t.params)} params${buffers}, ${int(t.macs)} multiply-adds per image (${compact(t.macs)}), ${t.counted} counted layers, ${t.rows} rows${shared}`;
 }
 
 // Counted rows are numbered so the depth (e.g. 50) can be read off the table.

@@ -5,17 +5,31 @@
 /** A tensor shape: numbers, or symbolic names such as "N" for the batch; null when unknown. */
 export type TableShape = (number | string)[] | null;
 
-/** What a row does in the network. */
-export type RowRole = 'stem' | 'main' | 'projection' | 'pool' | 'fc' | 'conv' | 'other';
+/**
+ * What a row does in the network: the stem's convolutions, a block's main path, its projection shortcut,
+ * another branch, squeeze-and-excitation, the join of branches (concat, add, scale), a pooling, the
+ * classifier, a convolution outside blocks, or anything else.
+ */
+export type RowRole =
+  | 'stem'
+  | 'main'
+  | 'projection'
+  | 'branch'
+  | 'se'
+  | 'join'
+  | 'pool'
+  | 'fc'
+  | 'conv'
+  | 'other';
 
-/** The activation folded into a row, and where it sits. */
-export type RowActivation = 'relu after BN' | 'relu' | 'relu after residual add' | null;
+/** The activation folded into a row and where it sits, e.g. 'relu after BN', 'silu', 'relu after residual add'. */
+export type RowActivation = string | null;
 
-/** One row: a weighted or pooling op plus the nodes folded into it (Pad before; BN, Relu, Add after). */
+/** One row: a weighted, pooling or joining op plus the nodes folded into it (Pad before; BN, activation after). */
 export interface LayerRow {
-  /** 'conv1', 'conv2_x' … or 'fc' for a ResNet; null in the plain per-node fallback. */
+  /** 'conv1', 'conv2_x' … 'fc' for a ResNet; 'stem', 'stage1' … 'head' for other families. */
   stage: string | null;
-  /** Residual block, e.g. 'conv3_1'; null outside blocks. */
+  /** The block, e.g. 'conv3_1' or 'stage2.3'; null outside blocks. */
   block: string | null;
   /** Readable label, e.g. 'conv3_1 a 1×1, 128'. */
   name: string;
@@ -33,34 +47,50 @@ export interface LayerRow {
   group: number | null;
   in_shape: TableShape;
   out_shape: TableShape;
-  /** Weights + biases, including folded_params. */
+  /** Learnable tensors (float initializers) first used by this row, including folded_params. */
   params: number;
-  /** BatchNormalization scale, bias, mean and variance (4×C) folded into this row. */
+  /** BatchNormalization running mean and variance first used by this row. */
+  buffers: number;
+  /** Parameters of a normalisation (BatchNorm/LayerNorm scale and bias) folded into this row. */
   folded_params: number;
-  /** Multiply-adds per image (Conv and Gemm only; BN, Relu, Add and pooling count 0). */
+  /** Multiply-adds per image (Conv, ConvTranspose, Gemm, MatMul; normalisation, activations, pooling count 0). */
   macs: number;
-  /** Whether the row is one of the weighted layers a ResNet's depth counts (stem conv, main-path convs, fc). */
+  /** Whether the row is on the path of weighted layers the depth counts (shortcuts and SE excluded). */
   counted: boolean;
   role: RowRole;
   activation: RowActivation;
   /** Whether any stride is above 1. */
   downsample: boolean;
+  /** The tensor the row outputs (its last folded node's output). */
+  output: string;
+  /** Weight tensors this row reads that other rows read too (counted once, at their first reader). */
+  shared: string[];
+  /** Whether the output shape came from an onnxruntime run rather than static inference. */
+  measured: boolean;
+  /** Why the row's shape or multiply-adds are unknown (the op neither inference nor a run could handle). */
+  unknown: string | null;
 }
 
-/** One residual block. */
+/** One block, e.g. a bottleneck, an MBConv, an Inception module, a dense layer. */
 export interface BlockSummary {
   block: string;
   stage: string;
-  /** 'bottleneck' (3 convs), 'basic' (2 convs) or e.g. '4-conv'. */
+  /** As the family's paper names it: 'bottleneck', 'basic', 'MBConv', 'inverted residual', 'dense layer', … */
   kind: string;
-  shortcut: 'identity' | 'projection';
-  /** E.g. 'relu(F(x) + x)' or 'relu(F(x) + W_s·x)'. */
-  residual: string;
+  /** Residual blocks: whether the shortcut has layers; null for blocks without a residual connection. */
+  shortcut: 'identity' | 'projection' | null;
+  /** E.g. 'relu(F(x) + x)' or 'F(x) + W_s·x'; null for blocks without a residual connection. */
+  residual: string | null;
+  /** Compact notation, e.g. '[1×1, 64; 3×3, 64; 1×1, 256]' or 'MBConv6, k5×5, SE 0.25, 40 ch'. */
+  notation: string;
   in_shape: TableShape;
   out_shape: TableShape;
-  /** Name of the main-path row carrying the downsampling stride; null when the block keeps the size. */
+  /** Name of the row carrying the downsampling stride; null when the block keeps the size. */
   stride_on: string | null;
+  /** Rows on the counted path. */
+  counted: number;
   params: number;
+  buffers: number;
   macs: number;
 }
 
@@ -70,7 +100,7 @@ export interface StageSummary {
   /** Rows with `counted: true`. */
   counted: number;
   blocks: number;
-  /** 'bottleneck', 'basic', 'mixed', or null for the stem and head. */
+  /** The kind of its blocks, 'mixed' when they differ, or null for stages without blocks. */
   block_kind: string | null;
   out_shape: TableShape;
   /** Output [H, W] ([1, 1] for the 2-D fc output). */
@@ -80,33 +110,44 @@ export interface StageSummary {
   /** Paper-style layout, e.g. '[1×1, 64; 3×3, 64; 1×1, 256] × 3'. */
   layout: string;
   params: number;
+  buffers: number;
   macs: number;
 }
 
 /** The whole table. */
 export interface LayerTable {
-  /** Whether the ResNet structure was recognised; when false, rows are one per ONNX node. */
-  resnet: boolean;
-  /** Why the graph was not read as a ResNet; null when it was. */
-  reason: string | null;
+  /** The family recognised from the blocks, e.g. 'ResNet', 'MobileNet V2', 'DenseNet'; 'CNN' when none. */
+  family: string;
+  /** The depth as a sum over stages, e.g. '1 + 9 + 12 + 18 + 9 + 1 = 50'. */
+  depth: string;
+  /** How the structure was read when no family matched; null when one did. */
+  note: string | null;
   model: {
     name: string;
     producer: string;
     opset: number;
     input: { name: string; shape: TableShape } | null;
     output: { name: string; shape: TableShape } | null;
+    /** What was assumed about the input (symbolic height and width), or null. */
+    assumed: string | null;
   };
   rows: LayerRow[];
   stages: StageSummary[];
   blocks: BlockSummary[];
   totals: {
-    /** Equals the sum of all weight initializers (configuration inputs such as Pad's pads excluded). */
+    /** Float initializers, each once, minus BatchNormalization running statistics. */
     params: number;
+    /** BatchNormalization running mean and variance. */
+    buffers: number;
     macs: number;
     counted: number;
     rows: number;
     projections: number;
+    /** Weight tensors read by more than one row. */
+    shared: number;
+    /** Rows whose output shape was measured by an onnxruntime run. */
+    measured: number;
   };
-  /** Nodes whose shapes could not be inferred, one line each. */
+  /** What could not be inferred or counted, one line each. */
   warnings: string[];
 }

@@ -8,8 +8,11 @@ import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { runLayers } from '../../src/cli/layers';
 import { parseOnnx, readOnnxFile } from '../../src/model/onnxGraph';
-import { buildLayerTable, type LayerRow, type LayerTable } from '../../src/model/resnet';
+import { graphCost } from '../../src/model/cost';
+import { normaliseGraph } from '../../src/model/normalise';
 import { inferShapes, windowOutput } from '../../src/model/shapes';
+import { buildLayerTable } from '../../src/model/structure/table';
+import type { LayerRow, LayerTable } from '../../src/shared/layerTable';
 import { attr, buildResNet, GraphBuilder, type ResNetSpec } from './helpers/onnxBuilder';
 
 const REAL_MODEL = path.resolve(__dirname, '..', '..', 'models', 'resnet50.onnx');
@@ -30,9 +33,14 @@ function rowsOf(t: LayerTable, block: string, role: LayerRow['role']): LayerRow[
 function checkResNet(spec: ResNetSpec, expectedCounted: Record<string, number>): LayerTable {
   const g = buildResNet(spec);
   const t = tableOf(g.build());
-  assert.equal(t.resnet, true, t.reason ?? '');
+  assert.equal(t.family, 'ResNet');
   assert.deepEqual(countedPerStage(t), expectedCounted);
-  assert.equal(t.totals.params, g.weightElements(), 'params = sum of weight initializers');
+  assert.equal(
+    t.totals.params + t.totals.buffers,
+    g.weightElements(),
+    'params + buffers = float initializers',
+  );
+  assert.equal(t.totals.buffers, g.bufferElements(), 'buffers = BatchNorm running statistics');
   assert.equal(t.totals.macs, g.expectedMacs, 'MACs = builder’s independent count');
   assert.equal(
     t.blocks.length,
@@ -117,9 +125,12 @@ test('int64_data pads and float_data weights parse without decoding the floats',
     graph.inputs.map((i) => i.name),
     ['x'],
   );
-  const shapes = inferShapes(graph);
+  const net = normaliseGraph(graph);
+  const shapes = inferShapes(net.graph);
   assert.deepEqual(shapes.shapes.get('y'), [1, 2, 9, 7]);
-  assert.deepEqual(shapes.configInitializers, ['pads']);
+  const cost = graphCost(net, shapes);
+  assert.equal(cost.params, 6, 'the int64 pads are not parameters; the unused float tensor is');
+  assert.match(cost.warnings.join('\n'), /1 float initializer \(6 elements\) feed no node/);
 });
 
 test('windowOutput follows the ONNX formula, including ceil_mode', () => {
@@ -144,12 +155,20 @@ test('unknown ops and bad shapes are reported, never thrown', () => {
   assert.equal(shapes.shapes.get(weird), null);
   assert.equal(shapes.shapes.get(after.name), null);
   assert.match(shapes.warnings.join('\n'), /m: unsupported op Mystery/);
-  assert.match(shapes.warnings.join('\n'), /bad_add: cannot broadcast N×3×8×8 with 7/);
+  assert.match(shapes.warnings.join('\n'), /bad_add: cannot broadcast/);
   assert.equal(shapes.warnings.length, 2, 'nodes blocked by an unknown input are not reported again');
-  assert.equal(shapes.params, 3 * 4 * 9 + 4 + 7, 'params are still counted');
-  const t = buildLayerTable(parseOnnx(g.build()), shapes);
-  assert.equal(t.resnet, false);
-  assert.equal(t.rows.find((r) => r.op === 'Conv')?.out_shape, null);
+  const t = buildLayerTable(parseOnnx(g.build()));
+  assert.equal(t.totals.params, 3 * 4 * 9 + 4 + 7, 'params are still counted');
+  const conv = t.rows.find((r) => r.op === 'Conv')!;
+  assert.equal(conv.out_shape, null);
+  assert.match(conv.unknown ?? '', /unknown/, 'the row says why its numbers are missing');
+  const mystery = t.rows.find((r) => r.op === 'Mystery')!;
+  assert.match(mystery.unknown ?? '', /unsupported op Mystery/, 'the op is named on its row');
+  assert.match(
+    t.warnings.join('\n'),
+    /c: multiply-adds unknown/,
+    'a conv without a shape is a warning, not a silent 0',
+  );
 });
 
 test('ResNet-18 style (basic blocks, 2 per stage): 18 counted layers, projections where the shape changes', () => {
@@ -196,8 +215,9 @@ test('ResNet-18 style (basic blocks, 2 per stage): 18 counted layers, projection
   const stem = t.rows[0]!;
   assert.deepEqual([stem.stage, stem.role, stem.name, stem.counted], ['conv1', 'stem', 'conv1 7×7, 8', true]);
   assert.deepEqual(stem.onnx_nodes, ['conv1', 'bn_conv1', 'conv1_relu']);
-  assert.equal(stem.folded_params, 4 * 8);
-  assert.equal(stem.params, 8 * 3 * 49 + 8 + 4 * 8);
+  assert.equal(stem.folded_params, 2 * 8, 'BatchNorm scale and bias');
+  assert.equal(stem.params, 8 * 3 * 49 + 8 + 2 * 8);
+  assert.equal(stem.buffers, 2 * 8, 'BatchNorm running mean and variance');
   const pool = t.rows[1]!;
   assert.deepEqual([pool.stage, pool.role, pool.block, pool.counted], ['conv2_x', 'pool', null, false]);
   assert.deepEqual(
@@ -307,29 +327,39 @@ test('Keras v1 style bottleneck with Pad nodes: stride on the first 1×1, Pad fo
   );
 });
 
-test('a plain conv stack is not a ResNet: per-node rows with the same columns', () => {
+test('a plain conv stack: stages by resolution, conv groups, the same columns', () => {
   const g = new GraphBuilder({ name: 'x', c: 3, h: 32, w: 32 });
   let x = g.relu(g.bn(g.conv(g.input, 8, 3, { pad: 1 })));
   x = g.maxPool(x, 2, 2);
   x = g.relu(g.conv(x, 16, 3, { stride: 2, autoPad: 'SAME_UPPER' }));
   g.output(g.fc(g.globalAveragePool(x), 4));
   const t = tableOf(g.build());
-  assert.equal(t.resnet, false);
-  assert.match(t.reason ?? '', /no residual Add/);
+  assert.equal(t.family, 'VGG', 'only 3×3 convolutions between poolings');
   assert.deepEqual(
-    t.rows.map((r) => r.op),
-    ['Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'Conv', 'Relu', 'GlobalAveragePool', 'Flatten', 'Gemm'],
+    t.rows.map((r) => [r.stage, r.block, r.op]),
+    [
+      ['stem', 'stem.1', 'Conv'],
+      ['stage1', null, 'MaxPool'],
+      ['stage2', 'stage2.1', 'Conv'],
+      ['head', null, 'GlobalAveragePool'],
+      ['head', null, 'Gemm'],
+    ],
   );
-  assert.ok(t.rows.every((r) => r.stage === null && r.block === null));
+  assert.deepEqual(t.rows[0]!.onnx_ops, ['Conv', 'BatchNormalization', 'Relu']);
+  assert.deepEqual(t.rows[4]!.onnx_ops, ['Flatten', 'Gemm'], 'the Flatten belongs to the fc layer');
+  assert.deepEqual(
+    t.blocks.map((b) => b.kind),
+    ['conv group', 'conv group'],
+  );
   assert.equal(t.totals.counted, 3);
-  assert.equal(t.totals.params, g.weightElements());
+  assert.equal(t.depth, '1 + 1 + 1 = 3');
+  assert.equal(t.totals.params + t.totals.buffers, g.weightElements());
   assert.equal(t.totals.macs, g.expectedMacs);
-  assert.deepEqual(t.rows[4]!.out_shape, ['N', 16, 8, 8]);
-  assert.deepEqual(t.rows[4]!.pads, [0, 0, 1, 1], 'SAME_UPPER puts the odd pad at the end');
-  assert.deepEqual(t.stages, []);
+  assert.deepEqual(t.rows[2]!.out_shape, ['N', 16, 8, 8]);
+  assert.deepEqual(t.rows[2]!.pads, [0, 0, 1, 1], 'SAME_UPPER puts the odd pad at the end');
 });
 
-test('an Add whose inputs do not branch from one tensor is not read as a residual block', () => {
+test('an Add whose inputs do not branch from one tensor: nested regions, never a flat list', () => {
   const g = new GraphBuilder({ name: 'x', c: 4, h: 8, w: 8 });
   const x = g.relu(g.conv(g.input, 4, 3, { pad: 1 }));
   const y = g.add(g.conv(x, 4, 3, { pad: 1 }), x);
@@ -337,9 +367,11 @@ test('an Add whose inputs do not branch from one tensor is not read as a residua
   const z = g.add(g.conv(y, 4, 1), g.conv(x, 4, 1));
   g.output(z.name);
   const t = tableOf(g.build());
-  assert.equal(t.resnet, false);
-  assert.match(t.reason ?? '', /inputs of Add add_\d+ do not branch from one tensor/);
-  assert.equal(t.rows.length, 7);
+  assert.equal(t.family, 'CNN');
+  assert.match(t.note ?? '', /single-entry, single-exit regions/);
+  assert.equal(t.blocks.length, 1, 'one region from the first conv to the last Add');
+  assert.ok(t.rows.every((r) => r.stage !== null));
+  assert.equal(t.totals.macs, g.expectedMacs);
 });
 
 test('our shapes agree with onnxruntime on intermediate tensors', async () => {
@@ -370,7 +402,7 @@ test('our shapes agree with onnxruntime on intermediate tensors', async () => {
   for (const name of t) g.output(name);
   const bytes = g.build();
 
-  const ours = inferShapes(parseOnnx(bytes), 2);
+  const ours = inferShapes(parseOnnx(bytes), { batch: 2 });
   assert.deepEqual(ours.warnings, []);
   const session = await ort.InferenceSession.create(bytes);
   const input = new ort.Tensor('float32', new Float32Array(2 * 3 * 17 * 19), [2, 3, 17, 19]);
@@ -463,14 +495,14 @@ function resnet50V1Macs(): number {
 }
 
 test(
-  'models/resnet50.onnx: 50 layers, 4 projections, v1 strides, 25,636,712 params',
+  'models/resnet50.onnx: 50 layers, 4 projections, v1 strides, 25,583,592 params + 53,120 buffers',
   { skip: !existsSync(REAL_MODEL) && 'models/resnet50.onnx is not built (npm run model)' },
   async (ctx) => {
     const started = performance.now();
     const graph = await readOnnxFile(REAL_MODEL);
     const t = buildLayerTable(graph);
     const ms = performance.now() - started;
-    assert.equal(t.resnet, true, t.reason ?? '');
+    assert.equal(t.family, 'ResNet');
     assert.deepEqual(countedPerStage(t), {
       conv1: 1,
       conv2_x: 9,
@@ -480,7 +512,8 @@ test(
       fc: 1,
     });
     assert.equal(t.totals.counted, 50);
-    assert.equal(t.totals.params, 25_636_712);
+    assert.equal(t.totals.params, 25_583_592, 'Keras: 25,636,712 in all, of which 53,120 non-trainable');
+    assert.equal(t.totals.buffers, 53_120);
     assert.equal(t.totals.macs, resnet50V1Macs());
     assert.equal(t.totals.macs, 3_857_973_248);
     assert.deepEqual(t.warnings, []);

@@ -324,15 +324,13 @@ export function resize(c: OpContext): Shape[] {
   if (!scales) throw new Error(`${c.op} needs scales or sizes`);
   if (scales.length !== axes.length)
     throw new Error(`${c.op} has ${scales.length} scales for ${axes.length} axes`);
-  const roi = c.str('coordinate_transformation_mode', '') === 'tf_crop_and_resize' ? c.value(1) : undefined;
+  // The spec scales tf_crop_and_resize outputs by the roi's extent too; onnxruntime does not, and its
+  // sizes are the ones a run produces.
   axes.forEach((a, i) => {
     const d = x[a]!;
     const scale = scales[i]!;
-    const lo = roi?.[i];
-    const hi = roi?.[i + axes.length];
-    const crop = typeof lo === 'number' && typeof hi === 'number' ? hi - lo : 1;
-    if (typeof d === 'number') out[a] = Math.floor(Math.fround(Math.fround(d * crop) * Math.fround(scale)));
-    else out[a] = crop === 1 && Number.isInteger(scale) ? mulDim(d, scale) : UNKNOWN;
+    if (typeof d === 'number') out[a] = Math.floor(Math.fround(d * Math.fround(scale)));
+    else out[a] = Number.isInteger(scale) ? mulDim(d, scale) : UNKNOWN;
   });
   return [out];
 }

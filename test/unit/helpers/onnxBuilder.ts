@@ -146,10 +146,17 @@ export class GraphBuilder {
     this.outputs.push({ name, type: { tensorType: { elemType: 1 } } });
   }
 
-  /** Sum of all initializer elements except int64 ones (Pad's pads). */
+  /** Sum of all float initializer elements (weights and BatchNorm statistics; not Pad's int64 pads). */
   weightElements(): number {
     return this.initializers
       .filter((t) => t.dataType === 1)
+      .reduce((sum, t) => sum + (t.dims as number[]).reduce((a, b) => a * b, 1), 0);
+  }
+
+  /** Elements of BatchNormalization running means and variances (buffers, not parameters). */
+  bufferElements(): number {
+    return this.initializers
+      .filter((t) => /\/(mean|var)$/.test(t.name ?? ''))
       .reduce((sum, t) => sum + (t.dims as number[]).reduce((a, b) => a * b, 1), 0);
   }
 
