@@ -70,6 +70,17 @@ export function detectFamily(blocks: FoundBlock[], facts: RowFacts[]): Family {
   return 'CNN';
 }
 
+/** Kinds only the family decides: EfficientNetV2's single-convolution residual blocks are Fused-MBConv1. */
+export function refineKinds(family: Family, blocks: FoundBlock[], facts: RowFacts[]): void {
+  if (family !== 'EfficientNetV2') return;
+  for (const b of blocks) {
+    const convs = b.rows.filter((r) => facts[r]!.weighted && b.parts.get(r)!.part === 'main');
+    if (b.kind !== 'residual block' || convs.length !== 1) continue;
+    b.kind = 'Fused-MBConv';
+    b.parts.set(convs[0]!, { part: 'expand' });
+  }
+}
+
 /** The kind shown for a block in a family: EfficientNet and MnasNet call inverted residuals MBConv. */
 export function kindIn(family: Family, kind: BlockKind): string {
   const mbconv = family === 'EfficientNet' || family === 'EfficientNetV2' || family === 'MnasNet';

@@ -13,7 +13,7 @@ import { normaliseGraph } from '../normalise';
 import type { OnnxGraph } from '../onnxGraph';
 import { inferShapes, type GraphShapes } from '../shapes';
 import { findBlocks, type FoundBlock, type Part, type RowFacts, type Unit } from './blocks';
-import { detectFamily, kindIn, type Family } from './family';
+import { detectFamily, kindIn, refineKinds, type Family } from './family';
 import { blockName, blockNotation, desc, looseRow, poolText, rowInBlock, stageNames } from './naming';
 import { decompose } from './regions';
 import { buildRowGraph, type RowDraft, type RowGraph, type Unit as NodeUnit } from './rows';
@@ -49,6 +49,7 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const units = findBlocks(decompose(rg), rg, facts);
   const found = units.flatMap((u) => (u.kind === 'block' ? [u.block] : []));
   const family = detectFamily(found, facts);
+  refineKinds(family, found, facts);
   const plans = planStages(units, facts);
   const counted = countedRows(rg, facts, found);
   const rows = rg.rows.map((r) => layerRow(r, g, shapes, cost, facts[r.index]!, counted.has(r.index)));
@@ -243,16 +244,19 @@ function layerRow(
 
 /** 'relu after BN', 'silu', 'pre-activation: BN, relu', … */
 function activationText(r: RowDraft, f: RowFacts): string | null {
-  const normAfter = r.after.find((u) => u.kind === 'norm');
+  let after: string | null = null;
   if (f.activation) {
     const actAt = r.after.findIndex((u) => u.kind === 'act');
     const normAt = r.after.findIndex((u) => u.kind === 'norm');
-    return normAt >= 0 && normAt < actAt ? `${f.activation} after ${normShort(normAfter!.op)}` : f.activation;
+    after =
+      normAt >= 0 && normAt < actAt
+        ? `${f.activation} after ${normShort(r.after[normAt]!.op)}`
+        : f.activation;
   }
   const pre = r.before.filter((u) => u.kind === 'norm' || u.kind === 'act');
-  if (pre.length > 0)
-    return `pre-activation: ${pre.map((u) => (u.kind === 'norm' ? normShort(u.op) : u.op.toLowerCase())).join(', ')}`;
-  return null;
+  if (pre.length === 0) return after;
+  const text = `pre-activation: ${pre.map((u) => (u.kind === 'norm' ? normShort(u.op) : u.op.toLowerCase())).join(', ')}`;
+  return after ? `${after}; ${text}` : text;
 }
 
 function normShort(op: string): string {
