@@ -86,10 +86,18 @@ function headline(table: LayerTable): string {
     .join(' + ');
   const kinds = new Map<string, number>();
   for (const b of table.blocks) kinds.set(b.kind, (kinds.get(b.kind) ?? 0) + 1);
-  const blocks = [...kinds].map(([k, n]) => `${n} ${k}`).join(', ');
+  const blocks = [...kinds].map(([k, n]) => `${n} ${kindPlural(n, k)}`).join(', ');
   const projections =
     table.totals.projections > 0 ? `, ${table.totals.projections} projection shortcuts` : '';
   return `${table.family}, ${table.totals.counted} weighted layers (${perStage})${blocks ? `, ${blocks}` : ''}${projections}${input}${assumed}`;
+}
+
+/** 'bottlenecks', 'dense layers', 'MBConv blocks': a block kind for a count. */
+function kindPlural(n: number, kind: string): string {
+  if (n === 1) return kind;
+  return /(module|layer|unit|block|group|bottleneck|residual|transition|separable)$/.test(kind)
+    ? `${kind}s`
+    : `${kind} blocks`;
 }
 
 function totalsLine(table: LayerTable): string {
