@@ -80,6 +80,16 @@ export function findBlocks(pieces: Piece[], rg: RowGraph, facts: RowFacts[]): Un
     if (p.kind === 'parallel') {
       const next = pieces[i + 1];
       const join = p.join ?? undefined;
+      // Branches without a single weighted layer (input scaling written per channel, for instance) are not
+      // a block: their rows stay rows.
+      if (!rowsOf([p]).some((r) => facts[r]!.weighted)) {
+        units.push(
+          ...rowsOf([p])
+            .sort((a, b) => a - b)
+            .map((row): Unit => ({ kind: 'row', row })),
+        );
+        continue;
+      }
       // The join row follows the parallel piece in the series; the block takes it.
       if (next?.kind === 'row' && next.row === join) i++;
       units.push(...parallelBlock(p, units, rg, facts));
