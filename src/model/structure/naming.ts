@@ -120,6 +120,7 @@ export function blockNotation(family: Family, b: FoundBlock, facts: RowFacts[]):
       return `SE ${seRatio(b, facts)}`;
     case 'conv group': {
       const all = b.rows.map((r) => desc(facts[r]!));
+      if (all.length === 1) return all[0]!;
       return all.every((d) => d === all[0]) ? `[${all[0]!}] × ${all.length}` : `[${all.join('; ')}]`;
     }
   }
