@@ -1,9 +1,10 @@
 // The architecture section: the layer table as a keyboard-navigable treegrid with a detail card.
-import { compact, int, percent, shapeText } from '../src/shared/format';
+import { compact, percent, shapeText } from '../src/shared/format';
 import type { LayerActivation } from '../src/shared/exploration';
 import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
 import type { ArchitectureView } from '../src/shared/protocol';
 import { h } from './dom';
+import { int } from './numbers';
 import { requestFeatureMaps } from './featureMapsView';
 
 const COLUMNS = ['Layer', 'Kernel', 'Stride', 'Channels', 'Output', 'Params', 'Mult-adds', 'Activations'];
@@ -52,6 +53,7 @@ function summary(table: LayerTable): HTMLElement {
     t.buffers > 0 ? `${int(t.buffers)} buffers (BatchNorm running statistics)` : '',
     t.projections > 0 ? `${t.projections} projection shortcuts, not counted in the ${t.counted}` : '',
     t.shared > 0 ? `${t.shared} shared tensors counted once` : '',
+    t.measured > 0 ? `${t.measured} ${t.measured === 1 ? 'shape' : 'shapes'} measured by a run` : '',
   ].filter(Boolean);
   return h(
     'div',
@@ -70,36 +72,51 @@ function summary(table: LayerTable): HTMLElement {
       extras.length > 0 ? ` · ${extras.join(' · ')}` : '',
     ),
     table.model.assumed
-      ? h('p', { class: 'notice', role: 'note' }, `Assumed: ${table.model.assumed}.`)
+      ? h('p', { id: 'assumed', class: 'notice', role: 'note' }, `Assumed: ${table.model.assumed}.`)
       : undefined,
-    table.note ? h('p', { class: 'muted' }, table.note) : undefined,
-    table.warnings.length > 0
-      ? h(
-          'ul',
-          { id: 'warnings', class: 'warnings', role: 'note' },
-          ...table.warnings.map((w) => h('li', {}, w)),
-        )
-      : undefined,
+    table.note ? h('p', { id: 'table-note', class: 'muted' }, table.note) : undefined,
+    table.warnings.length > 0 ? warningsList(table.warnings) : undefined,
   );
+}
+
+/** What could not be inferred or counted: open when short, a disclosure when long. */
+function warningsList(warnings: string[]): HTMLElement {
+  const title = `${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'}`;
+  const details = h(
+    'details',
+    { id: 'warnings', class: 'notice warnings' },
+    h('summary', {}, title),
+    h('ul', {}, ...warnings.map((w) => h('li', {}, w))),
+  );
+  if (warnings.length <= 3) details.setAttribute('open', '');
+  return details;
 }
 
 /** Stage rows (level 1), block rows (level 2) and layer rows under them. */
 function tableRows(table: LayerTable): HTMLElement[] {
+  const stages = new Map(table.stages.map((s) => [s.stage, s]));
+  const blocks = new Map(table.blocks.map((b) => [b.block, b]));
+  const blocksOf = new Map<string, BlockSummary[]>();
+  for (const b of table.blocks) blocksOf.set(b.stage, [...(blocksOf.get(b.stage) ?? []), b]);
   const out: HTMLElement[] = [];
   let lastStage: string | null = null;
   let lastBlock: string | null = null;
+  let uniform = false;
   let n = 0;
   table.rows.forEach((row, i) => {
     if (row.stage !== lastStage) {
       lastStage = row.stage;
       lastBlock = null;
-      const stage = table.stages.find((s) => s.stage === row.stage);
-      if (stage) out.push(stageRow(stage));
+      const stage = row.stage === null ? undefined : stages.get(row.stage);
+      const own = (row.stage !== null && blocksOf.get(row.stage)) || [];
+      // In a stage of identical blocks the stage's layout already gives the notation ("[…] × 3").
+      uniform = own.every((b) => b.notation === own[0].notation);
+      if (stage) out.push(stageRow(stage, own));
     }
     if (row.block && row.block !== lastBlock) {
       lastBlock = row.block;
-      const block = table.blocks.find((b) => b.block === row.block);
-      if (block) out.push(blockRow(block));
+      const block = blocks.get(row.block);
+      if (block) out.push(blockRow(block, !uniform));
     }
     if (row.counted) n++;
     out.push(layerRow(row, i, row.block ? 3 : 2, row.counted ? n : undefined));
@@ -107,9 +124,30 @@ function tableRows(table: LayerTable): HTMLElement[] {
   return out;
 }
 
-function stageRow(s: StageSummary): HTMLElement {
+/** "3 bottleneck blocks", "6 dense layers", "1 transition + 12 dense layers", "9 inception modules". */
+export function blockCounts(blocks: readonly BlockSummary[]): string {
+  const runs: { kind: string; n: number }[] = [];
+  for (const b of blocks) {
+    const last = runs[runs.length - 1];
+    if (last?.kind === b.kind) last.n++;
+    else runs.push({ kind: b.kind, n: 1 });
+  }
+  // Kinds in order of first appearance, each counted over the stage.
+  const counts = new Map<string, number>();
+  for (const r of runs) counts.set(r.kind, (counts.get(r.kind) ?? 0) + r.n);
+  return [...counts].map(([kind, k]) => countOf(k, kind)).join(' + ');
+}
+
+function countOf(n: number, kind: string): string {
+  if (kind === 'branches') return `${n} ${n === 1 ? 'branch block' : 'branch blocks'}`;
+  // Kinds that are nouns already ("dense layer", "inception module", "ShuffleNet V2 unit", "transition").
+  if (/(block|module|unit|layer|group|transition)$/.test(kind)) return `${n} ${kind}${n === 1 ? '' : 's'}`;
+  return `${n} ${kind} ${n === 1 ? 'block' : 'blocks'}`;
+}
+
+function stageRow(s: StageSummary, blocks: readonly BlockSummary[]): HTMLElement {
   const size = s.out_size ? s.out_size.join('×') : '?';
-  const blocks = s.blocks > 0 ? ` · ${s.blocks} ${s.block_kind ?? ''} blocks` : '';
+  const counts = blocks.length > 0 ? blockCounts(blocks) : s.blocks > 0 ? countOf(s.blocks, 'block') : '';
   const tr = h(
     'tr',
     {
@@ -127,8 +165,8 @@ function stageRow(s: StageSummary): HTMLElement {
       h('strong', {}, s.stage),
       ` · output ${size}, ${String(s.width ?? '?')} ch · `,
       h('span', { class: 'stage-count' }, `${s.counted} ${s.counted === 1 ? 'layer' : 'layers'}`),
-      blocks,
-      h('span', { class: 'muted layout' }, ` · ${s.layout}`),
+      counts ? h('span', { class: 'stage-blocks' }, ` · ${counts}`) : undefined,
+      s.layout ? h('span', { class: 'muted layout' }, ` · ${s.layout}`) : undefined,
     ),
     h('td', { role: 'gridcell', class: 'num' }, int(s.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(s.macs)),
@@ -137,7 +175,8 @@ function stageRow(s: StageSummary): HTMLElement {
   return tr;
 }
 
-function blockRow(b: BlockSummary): HTMLElement {
+/** A block row: its kind, its notation where the stage's layout does not already say it, the shortcut. */
+function blockRow(b: BlockSummary, showNotation: boolean): HTMLElement {
   return h(
     'tr',
     { role: 'row', class: 'block', 'aria-level': '2', 'data-block': b.block, tabindex: '-1' },
@@ -145,7 +184,9 @@ function blockRow(b: BlockSummary): HTMLElement {
       'td',
       { role: 'gridcell', colspan: '5' },
       h('strong', {}, b.block),
-      ` · ${b.kind} · `,
+      ` · ${b.kind}`,
+      showNotation || b.shortcut ? ' · ' : '',
+      showNotation ? h('code', { class: 'notation' }, b.notation) : undefined,
       b.shortcut
         ? h(
             'span',
@@ -153,14 +194,48 @@ function blockRow(b: BlockSummary): HTMLElement {
             `${b.shortcut} shortcut`,
           )
         : undefined,
-      b.residual
-        ? h('code', { class: 'residual' }, b.residual)
-        : h('code', { class: 'residual' }, b.notation),
+      b.residual ? h('code', { class: 'residual' }, b.residual) : undefined,
     ),
     h('td', { role: 'gridcell', class: 'num' }, int(b.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(b.macs)),
     h('td', { role: 'gridcell' }),
   );
+}
+
+/** Role, counting and shape-source badges of a layer row. */
+function rowBadges(row: LayerRow): HTMLElement[] {
+  const weighted = row.params > 0 || row.macs > 0;
+  const notCounted = !row.counted && weighted ? ' · not counted' : '';
+  const out: HTMLElement[] = [];
+  const badge = (cls: string, text: string, title: string): void => {
+    out.push(h('span', { class: `badge ${cls}`, title }, text));
+  };
+  switch (row.role) {
+    case 'projection':
+      badge(
+        'projection',
+        'projection · not counted',
+        'projection shortcut: not on the path the depth counts',
+      );
+      break;
+    case 'se':
+      badge('se', `SE${notCounted}`, 'squeeze-and-excitation: channel weights from a global pool');
+      break;
+    case 'branch':
+      badge('branch', `branch${notCounted}`, 'a parallel branch of the block');
+      break;
+    case 'join':
+      badge('join', 'join', `joins branches (${row.op})`);
+      break;
+    default:
+      if (notCounted) badge('uncounted', 'not counted', 'weighted, but not on the path the depth counts');
+  }
+  if (row.shared.length > 0) {
+    badge('shared', 'shared', `weights read by other rows too, counted once: ${row.shared.join(', ')}`);
+  }
+  if (row.measured) badge('measured', 'measured', 'output shape measured by an onnxruntime run');
+  if (row.unknown) badge('unknown', 'unknown', row.unknown);
+  return out;
 }
 
 function layerRow(row: LayerRow, index: number, level: number, counted: number | undefined): HTMLElement {
@@ -175,7 +250,7 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
     'tr',
     {
       role: 'row',
-      class: `layer role-${row.role}${row.counted ? '' : ' uncounted'}`,
+      class: `layer role-${row.role}${row.counted ? '' : ' uncounted'}${row.unknown ? ' unknown' : ''}`,
       'aria-level': String(level),
       'data-row': String(index),
       'data-name': row.name,
@@ -187,16 +262,18 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
       { role: 'gridcell', class: 'name' },
       h('span', { class: 'ordinal' }, counted ? String(counted) : ''),
       row.name,
-      row.role === 'projection'
-        ? h('span', { class: 'badge projection' }, 'projection · not counted')
-        : undefined,
+      ...rowBadges(row),
     ),
     h('td', { role: 'gridcell' }, row.kernel ? row.kernel.join('×') : ''),
     h(
       'td',
       { role: 'gridcell' },
       row.downsample
-        ? h('span', { class: 'badge downsample', title: 'downsamples: stride 2' }, `↓ ${strideText}`)
+        ? h(
+            'span',
+            { class: 'badge downsample', title: `downsamples: stride ${strideText}` },
+            `↓ ${strideText}`,
+          )
         : strideText,
     ),
     h('td', { role: 'gridcell' }, inC !== undefined && outC !== undefined ? `${inC} → ${outC}` : ''),
@@ -254,14 +331,30 @@ function activationCell(a: LayerActivation, computed: string): (Node | string)[]
   ];
 }
 
+/** A definition list builder for the card. */
+function definitions(): { dl: HTMLElement; add: (k: string, v: string) => void } {
+  const dl = h('dl');
+  return { dl, add: (k, v) => dl.append(h('dt', {}, k), h('dd', {}, v)) };
+}
+
+const ROLE_TEXT: Record<LayerRow['role'], string> = {
+  stem: 'stem',
+  main: 'main path',
+  projection: 'projection shortcut',
+  branch: 'parallel branch',
+  se: 'squeeze-and-excitation',
+  join: 'join of branches',
+  pool: 'pooling',
+  fc: 'classifier',
+  conv: 'convolution outside blocks',
+  other: 'other',
+};
+
 /** The detail card for one row. */
 function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
-  const dl = h('dl');
-  const add = (k: string, v: string): void => {
-    dl.append(h('dt', {}, k), h('dd', {}, v));
-  };
+  const { dl, add } = definitions();
   add('input', shapeText(row.in_shape));
-  add('output', shapeText(row.out_shape));
+  add('output', shapeText(row.out_shape) + (row.measured ? ' (measured by a run)' : ''));
   if (row.kernel) add('kernel', row.kernel.join('×'));
   if (row.stride) add('stride', row.stride.join('×') + (row.downsample ? ' (downsamples)' : ''));
   if (row.pads) add('padding', `${row.pads.join(', ')} (top, left, bottom, right)`);
@@ -275,11 +368,14 @@ function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
         ? ` (${int(weights)} weights + bias, ${int(row.folded_params)} BatchNorm folded)`
         : ''),
   );
+  if (row.buffers > 0) add('buffers', `${int(row.buffers)} (BatchNorm running mean and variance)`);
+  if (row.shared.length > 0) add('shared tensors', `${row.shared.join(', ')} (counted once)`);
   add(
     'multiply-adds',
     `${int(row.macs)} (${percent(table.totals.macs ? row.macs / table.totals.macs : 0, 2)} of the model)`,
   );
   add('activation', row.activation ?? 'none');
+  add('role', ROLE_TEXT[row.role]);
   add('counted in depth', row.counted ? 'yes' : 'no');
   add('ONNX nodes', row.onnx_nodes.map((n, i) => `${n} (${row.onnx_ops[i]})`).join(', '));
   const a = activations.get(row.name);
@@ -293,18 +389,68 @@ function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
   return [
     h('h3', {}, row.name),
     h('p', { class: 'muted' }, [row.stage, row.block, row.op].filter(Boolean).join(' · ')),
+    row.unknown ? h('p', { class: 'error-text', id: 'card-unknown' }, row.unknown) : undefined,
     dl,
-  ];
+  ].filter((e): e is HTMLElement => e !== undefined);
+}
+
+/** The card for a block row. */
+function blockCard(b: BlockSummary, table: LayerTable): HTMLElement[] {
+  const { dl, add } = definitions();
+  add('kind', b.kind);
+  add('notation', b.notation);
+  if (b.shortcut) add('shortcut', b.shortcut);
+  if (b.residual) add('residual form', b.residual);
+  add('input', shapeText(b.in_shape));
+  add('output', shapeText(b.out_shape));
+  if (b.stride_on) add('downsamples at', b.stride_on);
+  add('counted layers', String(b.counted));
+  add('parameters', int(b.params));
+  if (b.buffers > 0) add('buffers', int(b.buffers));
+  add(
+    'multiply-adds',
+    `${int(b.macs)} (${percent(table.totals.macs ? b.macs / table.totals.macs : 0, 2)} of the model)`,
+  );
+  return [h('h3', {}, b.block), h('p', { class: 'muted' }, `${b.stage} · block`), dl];
+}
+
+/** The card for a stage row. */
+function stageCard(s: StageSummary, table: LayerTable): HTMLElement[] {
+  const { dl, add } = definitions();
+  add('output', shapeText(s.out_shape));
+  add('width', String(s.width ?? '?'));
+  add('counted layers', String(s.counted));
+  if (s.blocks > 0) add('blocks', blockCounts(table.blocks.filter((b) => b.stage === s.stage)));
+  add('layout', s.layout);
+  add('parameters', int(s.params));
+  if (s.buffers > 0) add('buffers', int(s.buffers));
+  add(
+    'multiply-adds',
+    `${int(s.macs)} (${percent(table.totals.macs ? s.macs / table.totals.macs : 0, 2)} of the model)`,
+  );
+  return [h('h3', {}, s.stage), h('p', { class: 'muted' }, 'stage'), dl];
 }
 
 /** Roving focus, arrow keys, collapse/expand, hover and focus → card. */
 function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement): void {
   const visibleRows = (): HTMLElement[] =>
     [...body.querySelectorAll<HTMLElement>('tr')].filter((r) => !r.hidden);
+  const stages = new Map(table.stages.map((s) => [s.stage, s]));
+  const blocks = new Map(table.blocks.map((b) => [b.block, b]));
   const show = (tr: HTMLElement): void => {
-    const i = tr.dataset.row;
-    if (i === undefined) return;
-    card.replaceChildren(...cardFor(table.rows[Number(i)], table));
+    const { row, block, stage } = tr.dataset;
+    const b = block === undefined ? undefined : blocks.get(block);
+    const s = stage === undefined ? undefined : stages.get(stage);
+    const content =
+      row !== undefined
+        ? cardFor(table.rows[Number(row)], table)
+        : b
+          ? blockCard(b, table)
+          : s
+            ? stageCard(s, table)
+            : undefined;
+    if (!content) return;
+    card.replaceChildren(...content);
     card.classList.remove('empty');
   };
   const focusRow = (tr: HTMLElement | undefined): void => {
