@@ -2,7 +2,14 @@
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_FEATURE_MAPS, type Exploration, type FeatureMaps } from '../shared/exploration';
 import type { LayerTable } from '../shared/layerTable';
-import type { Classification, RuntimeInfo, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
+import type {
+  Classification,
+  ModelTiming,
+  RuntimeInfo,
+  WorkerConfig,
+  WorkerRequest,
+  WorkerResponse,
+} from './messages';
 
 /** Why a request failed: the image itself, the model/runtime, or the worker going away. */
 export class InferenceError extends Error {
@@ -22,6 +29,9 @@ interface Pending {
 
 /** Distributes an omitted union member's field over each member, for typed request building. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A request that gets an answer (a cancel gets none). */
+type AnsweredRequest = Exclude<WorkerRequest, { type: 'cancel' }>;
 
 /** Options of a request about one image. */
 export interface ImageOptions {
@@ -84,9 +94,18 @@ export class InferenceClient {
     return this.request({ type: 'runtimeInfo' });
   }
 
-  /** The layer table of the model the worker runs (parsed in the worker). */
+  /** The layer table of the model the worker runs (parsed in the worker, shapes measured where needed). */
   layers(): Promise<LayerTable> {
     return this.request({ type: 'layers' });
+  }
+
+  /**
+   * Times the model in a session of its own (classification is unaffected): per batch size, one warm-up
+   * run, then the median of `runs` runs per image. Batch sizes the model's input cannot take are left out.
+   * Aborting stops the worker's runs at the next one.
+   */
+  timeModel(opts: { batches: number[]; runs: number; signal?: AbortSignal }): Promise<ModelTiming[]> {
+    return this.request({ type: 'time', batches: opts.batches, runs: opts.runs }, opts.signal, [], true);
   }
 
   /** New settings take effect with a fresh worker; requests in flight finish on the old one. */
@@ -122,16 +141,21 @@ export class InferenceClient {
     return this.request(req, opts.signal, transferList(owned));
   }
 
+  /** Sends a request; `cancelInWorker` also tells the worker to stop it when `signal` aborts. */
   private request<R>(
-    req: DistributiveOmit<WorkerRequest, 'id'>,
+    req: DistributiveOmit<AnsweredRequest, 'id'>,
     signal?: AbortSignal,
     transfer: ArrayBuffer[] = [],
+    cancelInWorker = false,
   ): Promise<R> {
     if (signal?.aborted) return Promise.reject(new InferenceError('cancelled', 'cancelled'));
     const id = this.nextId++;
     const worker = this.ensureWorker();
     return new Promise<R>((resolve, reject) => {
-      const onAbort = (): void => this.settle(id, undefined, new InferenceError('cancelled', 'cancelled'));
+      const onAbort = (): void => {
+        this.settle(id, undefined, new InferenceError('cancelled', 'cancelled'));
+        if (cancelInWorker) worker.postMessage({ type: 'cancel', target: id } satisfies WorkerRequest);
+      };
       // The listener goes when the request settles: one signal may serve a whole folder of requests.
       const done = (): void => signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
@@ -147,7 +171,7 @@ export class InferenceClient {
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        worker.postMessage({ ...req, id } as WorkerRequest, transfer);
+        worker.postMessage({ ...req, id } as AnsweredRequest, transfer);
       } catch (err) {
         this.settle(
           id,
@@ -196,6 +220,9 @@ export class InferenceClient {
         return;
       case 'featureMaps':
         this.settle(m.id, m.maps);
+        return;
+      case 'timed':
+        this.settle(m.id, m.timings);
         return;
       case 'failed':
         this.settle(m.id, undefined, new InferenceError(m.message, m.kind));

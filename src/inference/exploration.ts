@@ -3,12 +3,21 @@
 // activations (~44 MB for ResNet50) stay here so that feature maps can be served without a rerun.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { classActivationMap, normaliseMap } from '../model/cam';
-import { buildExplorationModel, type ExplorationModel } from '../model/explorationModel';
-import type { ClassMap, Exploration, FeatureMaps, LayerActivation } from '../shared/exploration';
+import * as path from 'node:path';
+import { classActivationMap, eigenCam, normaliseMap } from '../model/cam';
+import { buildExplorationModel, type ExplorationModel, type MapSource } from '../model/explorationModel';
+import {
+  EIGENCAM_LABEL,
+  type ClassActivationMaps,
+  type ClassMap,
+  type Exploration,
+  type FeatureMaps,
+  type LayerActivation,
+} from '../shared/exploration';
 import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
 import type { WorkerConfig } from './messages';
-import { softmax, topK } from './postprocess';
+import type { ModelAnalysis } from './modelAnalysis';
+import { softmax, topK, type Prediction } from './postprocess';
 import { ImageError, prepareImage } from './preprocess';
 import { checkModelFile, createSession, type LoadedSession } from './session';
 
@@ -55,6 +64,8 @@ export class Explorer {
   constructor(
     private readonly cfg: WorkerConfig,
     private readonly log: (m: string) => void,
+    /** The model's layer table (shared with the worker's `layers` answer) and graph. */
+    private readonly analysis: () => Promise<ModelAnalysis>,
   ) {}
 
   /** Runs the exploration model on one image and summarises every layer row's output. */
@@ -77,30 +88,12 @@ export class Explorer {
       const t = performance.now();
       const labels = this.cfg.descriptor.labels;
       const layers = loaded.model.rows.map((r) => summarise(r.row, acts.tensors.get(r.tensor)!));
-      const cam = loaded.model.cam;
+      const maps = loaded.model.maps;
       const result: Exploration = {
         key,
         top: topK(acts.probabilities, k, labels),
         layers,
-        cam: cam && {
-          layer: cam.layer,
-          rows: cam.source.height,
-          cols: cam.source.width,
-          crop: p.crop,
-          classes: topK(acts.probabilities, CAM_CLASSES, labels).map(
-            (c): ClassMap => ({
-              ...c,
-              grid: normaliseMap(
-                classActivationMap(
-                  acts.tensors.get(cam.source.features)!.data,
-                  cam.weights,
-                  cam.source,
-                  c.index,
-                ),
-              ),
-            }),
-          ),
-        },
+        cam: maps && mapsOver(maps, acts, p.crop, topK(acts.probabilities, CAM_CLASSES, labels)),
         cam_reason: loaded.model.camReason,
         provider: acts.provider,
         width: prepared.width,
@@ -195,11 +188,19 @@ export class Explorer {
   private async create(): Promise<Loaded> {
     const d = this.cfg.descriptor;
     await checkModelFile(d);
-    const file = await fs.readFile(d.modelPath);
+    const [file, analysis] = await Promise.all([fs.readFile(d.modelPath), this.analysis()]);
     const modelSha = d.sha256 ?? sha256(file);
-    const { bytes, ...model } = buildExplorationModel(file);
+    const { bytes, ...model } = await buildExplorationModel({
+      bytes: file,
+      dir: path.dirname(d.modelPath),
+      graph: analysis.graph,
+      table: analysis.table,
+      crop: d.preprocessing.crop,
+      measured: analysis.measured,
+    });
     for (const row of model.skipped)
       this.log(`exploration: layer "${row}" has no unambiguous ONNX node; left out`);
+    // The bytes find the model's external data files through the session's folder option (createSession).
     const session = await createSession(this.cfg, this.log, {
       model: bytes,
       // Idle ORT threads spin by default and would slow the classify session sharing these cores.
@@ -222,8 +223,10 @@ export class Explorer {
     }
     for (const r of loaded.model.rows) {
       const got = tensors.get(r.tensor)?.dims;
-      if (got && r.shape && JSON.stringify(got) !== JSON.stringify(r.shape)) {
-        this.log(`exploration: ${r.row} measured [${got.join(', ')}], computed [${r.shape.join(', ')}]`);
+      // The computed shape's symbolic batch is this run's 1.
+      const want = r.shape?.map((d) => (typeof d === 'number' ? d : 1));
+      if (got && want && JSON.stringify(got) !== JSON.stringify(want)) {
+        this.log(`exploration: ${r.row} measured [${got.join(', ')}], computed [${r.shape!.join(', ')}]`);
       }
     }
     const logits = tensors.get(s.output)!.data;
@@ -273,6 +276,36 @@ function imageKey(imageSha: string, modelId: string): string {
 
 function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** CAM for the top classes, or EigenCAM's one class-agnostic map, over the image's activations. */
+function mapsOver(maps: MapSource, acts: Activations, crop: number, top: Prediction[]): ClassActivationMaps {
+  if (maps.method === 'cam') {
+    const features = acts.tensors.get(maps.source.features)!.data;
+    return {
+      method: 'cam',
+      layer: maps.layer,
+      rows: maps.source.height,
+      cols: maps.source.width,
+      crop,
+      classes: top.map(
+        (c): ClassMap => ({
+          ...c,
+          grid: normaliseMap(classActivationMap(features, maps.weights, maps.source, c.index)),
+        }),
+      ),
+    };
+  }
+  const features = acts.tensors.get(maps.features)!.data;
+  const grid = normaliseMap(eigenCam(features, maps.channels, maps.height * maps.width));
+  return {
+    method: 'eigencam',
+    layer: maps.layer,
+    rows: maps.height,
+    cols: maps.width,
+    crop,
+    classes: [{ index: -1, label: EIGENCAM_LABEL, probability: 0, grid }],
+  };
 }
 
 function summarise(name: string, a: Activation): LayerActivation {

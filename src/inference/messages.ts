@@ -58,6 +58,14 @@ export interface RuntimeInfo {
   model: string;
 }
 
+/** The median time of one image at one batch size, from a session of its own. */
+export interface ModelTiming {
+  batch: number;
+  /** Median `session.run` milliseconds over `runs` runs (after one warm-up run), divided by `batch`. */
+  msPerImage: number;
+  runs: number;
+}
+
 /** Host → worker. */
 export type WorkerRequest =
   | { type: 'classify'; id: number; name: string; bytes: Uint8Array; topK: number; preview: boolean }
@@ -74,7 +82,11 @@ export type WorkerRequest =
       count: number;
       offset: number;
       bytes?: Uint8Array;
-    };
+    }
+  /** Times the model in a session of its own at each batch size (batches the input cannot take are left out). */
+  | { type: 'time'; id: number; batches: number[]; runs: number }
+  /** Stops the request `target` at its next chance (timing runs); nothing is sent back for it. */
+  | { type: 'cancel'; target: number };
 
 /** Worker → host. */
 export type WorkerResponse =
@@ -84,6 +96,7 @@ export type WorkerResponse =
   | { type: 'explored'; id: number; result: Exploration }
   /** `maps.data`'s buffer is transferred. */
   | { type: 'featureMaps'; id: number; maps: FeatureMaps }
+  | { type: 'timed'; id: number; timings: ModelTiming[] }
   | { type: 'failed'; id: number; message: string; kind: 'image' | 'model' | 'internal' }
   | { type: 'log'; message: string }
   /** What the worker is busy with, for progress displays (e.g. "Preparing the GPU (webgpu)…"). */

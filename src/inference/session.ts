@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { sha256File, type ModelDescriptor } from '../model/descriptor';
+import { imageInput, readModelGraph } from '../model/modelFile';
+import { ModelFileError } from '../model/onnxGraph';
 import type { RuntimeInfo, WorkerConfig } from './messages';
 import { providerCandidates } from './providers';
 
@@ -19,10 +21,15 @@ export interface LoadedSession {
   input: string;
   output: string;
   classes: number;
+  /** Most images one run takes: the input's fixed batch, or Infinity when the batch axis is symbolic. */
+  maxBatch: number;
   info: RuntimeInfo;
 }
 
-/** A session over model bytes already read and checked by the caller, with options of its own. */
+/**
+ * A session over model bytes already read and checked by the caller (the descriptor's model with outputs
+ * added), with options of its own. External data files resolve beside the descriptor's model file.
+ */
 export interface SessionSource {
   model: Uint8Array;
   options?: Ort.InferenceSession.SessionOptions;
@@ -56,6 +63,7 @@ export async function createSession(
     try {
       const options: Ort.InferenceSession.SessionOptions = {
         ...source?.options,
+        ...(source && { extra: withExternalDataFolder(source.options?.extra, d.modelPath) }),
         executionProviders: [provider],
         ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
         interOpNumThreads: 1,
@@ -68,7 +76,7 @@ export async function createSession(
         : await ort.InferenceSession.create(d.modelPath, options);
       const create = performance.now() - t0;
       attempts.push({ provider, ok: true });
-      const { input, output, classes } = checkSignature(session, d);
+      const { input, output, classes, maxBatch } = checkSignature(session, d);
       const t1 = performance.now();
       if (provider !== 'cpu') {
         status?.(`Preparing the GPU (${provider})…`);
@@ -76,7 +84,7 @@ export async function createSession(
           ort,
           session,
           { input, output },
-          cfg,
+          { ...cfg, batchSize: Math.min(cfg.batchSize, maxBatch) },
           options,
           source?.model ?? d.modelPath,
         );
@@ -97,7 +105,7 @@ export async function createSession(
         ms: { create, warmup: performance.now() - t1 },
         model: d.modelPath,
       };
-      return { ort, session, input, output, classes, info };
+      return { ort, session, input, output, classes, maxBatch, info };
     } catch (err) {
       if (err instanceof ModelError) throw err;
       const reason = shortReason((err as Error).message);
@@ -109,7 +117,11 @@ export async function createSession(
   throw new ModelError('no execution provider could be created'); // unreachable: cpu ends the list
 }
 
-/** Missing or altered model files get a message that says how to fix them, not an onnxruntime dump. */
+/**
+ * Missing, altered or unusable model files get a message that says what is wrong, not an onnxruntime
+ * dump: the built model is checked against its sha256; any other model's graph is read (which also checks
+ * its external data files) and must take one [N, 3, H, W] float image.
+ */
 export async function checkModelFile(d: ModelDescriptor): Promise<void> {
   const stat = await fs.promises.stat(d.modelPath).catch(() => undefined);
   if (!stat?.isFile()) {
@@ -117,11 +129,17 @@ export async function checkModelFile(d: ModelDescriptor): Promise<void> {
       `model file ${d.modelPath} is missing: run "npm run build" in the extension folder, or fix cnnLens.modelPath`,
     );
   }
-  if (d.sha256 && (await sha256File(d.modelPath)) !== d.sha256) {
+  if (d.sha256) {
+    if ((await sha256File(d.modelPath)) === d.sha256) return;
     throw new ModelError(
       `model file ${d.modelPath} does not match the sha256 recorded when it was built ` +
         '(truncated or replaced): run "npm run build" to rebuild it',
     );
+  }
+  try {
+    imageInput(await readModelGraph(d.modelPath), d.input);
+  } catch (err) {
+    throw err instanceof ModelFileError ? new ModelError(err.message) : err;
   }
 }
 
@@ -129,7 +147,12 @@ export async function checkModelFile(d: ModelDescriptor): Promise<void> {
 function checkSignature(
   s: Ort.InferenceSession,
   d: ModelDescriptor,
-): { input: string; output: string; classes: number } {
+): { input: string; output: string; classes: number; maxBatch: number } {
+  if (d.input === undefined && s.inputNames.length > 1) {
+    throw new ModelError(
+      `the model has ${s.inputNames.length} inputs (${s.inputNames.join(', ')}); CNN Lens feeds one image tensor`,
+    );
+  }
   const input = d.input ?? s.inputNames[0];
   const output = d.output ?? s.outputNames[0];
   if (!s.inputNames.includes(input))
@@ -140,6 +163,7 @@ function checkSignature(
   const inMeta = s.inputMetadata[s.inputNames.indexOf(input)];
   const outMeta = s.outputMetadata[s.outputNames.indexOf(output)];
   const want = [3, d.preprocessing.crop, d.preprocessing.crop];
+  let maxBatch = Infinity;
   if (inMeta.isTensor) {
     const dims = inMeta.shape.slice(1);
     const fits = inMeta.shape.length === 4 && dims.every((v, i) => typeof v !== 'number' || v === want[i]);
@@ -148,21 +172,34 @@ function checkSignature(
         `model input "${input}" has shape [${inMeta.shape.join(', ')}]; expected [N, ${want.join(', ')}]`,
       );
     }
+    if (typeof inMeta.shape[0] === 'number') maxBatch = inMeta.shape[0];
   }
   let classes = d.labels.length;
-  if (outMeta.isTensor) {
-    const last = outMeta.shape[outMeta.shape.length - 1];
-    if (outMeta.shape.length !== 2) {
+  if (outMeta.isTensor && outMeta.shape.length > 0) {
+    const shape = outMeta.shape;
+    const scores = shape.length === 2 || (shape.length === 4 && shape[2] === 1 && shape[3] === 1);
+    if (!scores) {
       throw new ModelError(
-        `model output "${output}" has shape [${outMeta.shape.join(', ')}]; expected [N, classes]`,
+        `model output "${output}" has shape [${shape.join(', ')}]; expected [N, classes] or [N, classes, 1, 1]`,
       );
     }
-    if (typeof last === 'number') classes = last;
+    if (typeof shape[1] === 'number') classes = shape[1];
   }
-  return { input, output, classes };
+  return { input, output, classes, maxBatch };
 }
 
-/** One throw-away run so that a GPU provider compiles its kernels before the first real image. */
+/** onnxruntime resolves a model's external data relative to the model file, which bytes do not have. */
+function withExternalDataFolder(
+  extra: Ort.InferenceSession.SessionOptions['extra'],
+  modelPath: string,
+): Ort.InferenceSession.SessionOptions['extra'] {
+  const e = (extra ?? {}) as { session?: Record<string, unknown> };
+  return {
+    ...e,
+    session: { ...e.session, model_external_initializers_file_folder_path: path.dirname(modelPath) },
+  };
+}
+
 /** A GPU answer that is fast but wrong is worse than a slow right one: beyond this, use the next provider. */
 const MAX_PROVIDER_DIFF = 1e-3;
 

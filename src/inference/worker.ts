@@ -1,14 +1,15 @@
 // The inference worker thread: owns the classify InferenceSession (and, once asked to explore, the
-// exploration one in ./exploration), decodes images, batches runs.
+// exploration one in ./exploration; for timing, a short-lived one in ./timing), decodes images, batches runs.
 // onnxruntime's create() and run() block the calling thread, which is why they live here.
 import { parentPort, workerData } from 'node:worker_threads';
-import { readOnnxFile } from '../model/onnxGraph';
-import { buildLayerTable } from '../model/structure/table';
+import { ModelFileError } from '../model/onnxGraph';
 import { Explorer } from './exploration';
 import type { Classification, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
+import { analyseModel, type ModelAnalysis } from './modelAnalysis';
 import { softmax, topK } from './postprocess';
 import { ImageError, prepareImage } from './preprocess';
 import { createSession, ModelError, type LoadedSession } from './session';
+import { timeModel } from './timing';
 
 /** A decoded image waiting for a run. */
 interface Ready {
@@ -26,6 +27,9 @@ const port = parentPort!;
 const cfg = workerData as WorkerConfig;
 const ready: Ready[] = [];
 let session: Promise<LoadedSession> | undefined;
+let analysis: Promise<ModelAnalysis> | undefined;
+/** Timing requests in progress, and whether the client has cancelled each. */
+const timing = new Map<number, boolean>();
 let running = false;
 let scheduled = false;
 /** Images whose decode is under way. */
@@ -34,7 +38,7 @@ let decoding = 0;
 const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const log = (message: string): void => send({ type: 'log', message });
 // A separate session, created on the first explore request: the classify session stays as it is.
-const explorer = new Explorer(cfg, log);
+const explorer = new Explorer(cfg, log, getAnalysis);
 
 /** The session, created on first use; a failed creation is retried by the next request. */
 function getSession(): Promise<LoadedSession> {
@@ -47,6 +51,15 @@ function getSession(): Promise<LoadedSession> {
   return session;
 }
 
+/** The layer table (shapes measured where needed), computed once; a failure is retried by the next request. */
+function getAnalysis(): Promise<ModelAnalysis> {
+  analysis ??= analyseModel(cfg.descriptor, log).catch((err) => {
+    analysis = undefined;
+    throw err;
+  });
+  return analysis;
+}
+
 port.on('message', (req: WorkerRequest) => {
   switch (req.type) {
     case 'classify':
@@ -54,10 +67,9 @@ port.on('message', (req: WorkerRequest) => {
       return;
     case 'layers':
       // Parsed here, not on the host's thread: reading and parsing a 100 MB model takes ~100 ms.
-      readOnnxFile(cfg.descriptor.modelPath).then(
-        (graph) => send({ type: 'layers', id: req.id, table: buildLayerTable(graph) }),
-        (err: Error) =>
-          fail(req.id, new ModelError(`cannot read model ${cfg.descriptor.modelPath}: ${err.message}`)),
+      getAnalysis().then(
+        (a) => send({ type: 'layers', id: req.id, table: a.table }),
+        (err: Error) => fail(req.id, err),
       );
       return;
     case 'explore':
@@ -77,6 +89,18 @@ port.on('message', (req: WorkerRequest) => {
         (s) => send({ type: 'runtimeInfo', id: req.id, info: s.info }),
         (err: Error) => fail(req.id, err),
       );
+      return;
+    case 'time':
+      timing.set(req.id, false);
+      timeModel(cfg, log, req, () => timing.get(req.id) === true)
+        .then(
+          (timings) => send({ type: 'timed', id: req.id, timings }),
+          (err: Error) => fail(req.id, err),
+        )
+        .finally(() => timing.delete(req.id));
+      return;
+    case 'cancel':
+      if (timing.has(req.target)) timing.set(req.target, true);
       return;
   }
 });
@@ -117,7 +141,7 @@ async function pump(): Promise<void> {
   let batch: Ready[] = [];
   try {
     const s = await getSession();
-    batch = ready.splice(0, Math.max(1, cfg.batchSize));
+    batch = ready.splice(0, Math.max(1, Math.min(cfg.batchSize, s.maxBatch)));
     const { crop } = cfg.descriptor.preprocessing;
     const size = 3 * crop * crop;
     const data = new Float32Array(size * batch.length);
@@ -153,6 +177,7 @@ async function pump(): Promise<void> {
 }
 
 function fail(id: number, err: Error): void {
-  const kind = err instanceof ImageError ? 'image' : err instanceof ModelError ? 'model' : 'internal';
+  const model = err instanceof ModelError || err instanceof ModelFileError;
+  const kind = err instanceof ImageError ? 'image' : model ? 'model' : 'internal';
   send({ type: 'failed', id, message: err.message, kind });
 }

@@ -1,9 +1,11 @@
 // Class activation maps (Zhou et al. 2016): for a network ending in global average pool → fc, the logit of
 // class k is Σ_c w[k,c]·mean_hw F[c,h,w] + b_k, so Σ_c w[k,c]·F[c,h,w] says where in the image the
-// evidence for k lies. This module finds F and w in a graph and computes the maps; it reads no weights.
+// evidence for k lies. Heads CAM cannot explain (VGG's fc stack) get EigenCAM (Muhammad & Yeasin 2020)
+// instead: the features' first principal component, which needs no weights and names no class.
+// This module finds F and w in a graph and computes the maps; it reads no weights.
 import { normaliseGraph } from './normalise';
 import type { OnnxGraph, OnnxNode } from './onnxGraph';
-import { inferShapes, type GraphShapes } from './shapes';
+import { inferShapes, type GraphShapes, type ShapeOptions } from './shapes';
 import { isGlobalReduce } from './structure/rows';
 
 /** Where class activation maps come from in a graph. */
@@ -34,10 +36,11 @@ const AFTER_FC = new Set(['Softmax', 'Identity']);
 /**
  * Finds features → global average pool → (reshape) → fc before the graph's first output. Weights shared
  * through Identity nodes and global pools written as ReduceMean (the dynamo exporter) are understood.
+ * `opts` sets the input size of models whose H and W are symbolic, and shapes measured by a run.
  */
-export function findCamSource(raw: OnnxGraph): CamLookup {
+export function findCamSource(raw: OnnxGraph, opts: Omit<ShapeOptions, 'batch'> = {}): CamLookup {
   const graph = normaliseGraph(raw).graph;
-  const shapes = inferShapes(graph, { batch: 1 });
+  const shapes = inferShapes(graph, { ...opts, batch: 1 });
   const producer = new Map<string, number>();
   graph.nodes.forEach((n, i) => n.outputs.forEach((o) => producer.set(o, i)));
   const nodeOf = (t: string): number | undefined => producer.get(t);
@@ -110,6 +113,77 @@ export function classActivationMap(
     for (let i = 0; i < plane; i++) out[i] += w * features[base + i];
   }
   return out;
+}
+
+/**
+ * EigenCAM: the projection of a batch-1 [C, H·W] feature tensor onto its first principal component, i.e.
+ * Fᵀv for the dominant eigenvector v of F·Fᵀ, with the sign that makes the map's mean positive. F is not
+ * centred, as in the paper: centring over positions (as pytorch-grad-cam does) leaves the map a zero mean,
+ * and then no rule can choose its sign. Power iteration runs on the smaller Gram matrix (FᵀF for 7×7
+ * maps of 512 channels), whose dominant eigenvector is the map itself; the map is returned up to a
+ * positive factor, which `normaliseMap` removes.
+ */
+export function eigenCam(features: Float32Array, channels: number, plane: number): Float64Array {
+  const f = (c: number, p: number): number => features[c * plane + p]!;
+  const byPosition = plane <= channels;
+  const n = byPosition ? plane : channels;
+  const gram = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let sum = 0;
+      if (byPosition) for (let c = 0; c < channels; c++) sum += f(c, i) * f(c, j);
+      else for (let p = 0; p < plane; p++) sum += f(i, p) * f(j, p);
+      gram[i * n + j] = gram[j * n + i] = sum;
+    }
+  }
+  const top = dominantEigenvector(gram, n);
+  let map: Float64Array;
+  if (byPosition) map = top;
+  else {
+    map = new Float64Array(plane);
+    for (let c = 0; c < channels; c++) {
+      const v = top[c]!;
+      for (let p = 0; p < plane; p++) map[p] += v * f(c, p);
+    }
+  }
+  let sum = 0;
+  for (const v of map) sum += v;
+  if (sum < 0) for (let p = 0; p < map.length; p++) map[p] = -map[p]!;
+  return map;
+}
+
+// Power iteration stops when the unit vector moves less than this, or after the iteration budget.
+const EIGEN_TOLERANCE = 1e-12;
+const EIGEN_BUDGET = 2e8;
+
+/** Unit eigenvector of the largest eigenvalue of a symmetric positive semi-definite n×n matrix. */
+function dominantEigenvector(m: Float64Array, n: number): Float64Array {
+  // A start with no symmetry of its own, so that it is not orthogonal to the answer by construction.
+  let u = Float64Array.from({ length: n }, (_, i) => 1 + 0.5 * Math.sin(i * 1.618));
+  scaleToUnit(u);
+  const iterations = Math.max(100, Math.min(10_000, Math.floor(EIGEN_BUDGET / (n * n))));
+  for (let k = 0; k < iterations; k++) {
+    const w = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += m[i * n + j]! * u[j]!;
+      w[i] = sum;
+    }
+    if (scaleToUnit(w) === 0) return w; // F is all zeros: no component, an all-zero map
+    let moved = 0;
+    for (let i = 0; i < n; i++) moved = Math.max(moved, Math.abs(w[i]! - u[i]!));
+    u = w;
+    if (moved < EIGEN_TOLERANCE) break;
+  }
+  return u;
+}
+
+function scaleToUnit(v: Float64Array): number {
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  norm = Math.sqrt(norm);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] = v[i]! / norm;
+  return norm;
 }
 
 /** ReLU, then divides by the maximum so the map spans 0…1; a map with nothing positive stays all zeros. */

@@ -1,98 +1,171 @@
 // The exploration model: the same ONNX model with the output tensor of every layer-table row added as a
-// graph output, built in memory with onnx-proto, plus the fc weights that class activation maps need.
+// graph output, built in memory with onnx-proto, plus what the maps over the image need: the fc weights
+// for class activation maps, or, for heads CAM cannot explain, the features tensor EigenCAM reads.
+import { promises as fs } from 'node:fs';
 import { onnx } from 'onnx-proto';
-import type { LayerTable } from '../shared/layerTable';
+import type { LayerTable, TableShape } from '../shared/layerTable';
 import { findCamSource, type CamSource } from './cam';
-import { normaliseGraph } from './normalise';
-import { parseOnnx } from './onnxGraph';
-import { inferShapes } from './shapes';
-import { buildLayerTable } from './structure/table';
+import { externalPath, type OnnxGraph } from './onnxGraph';
 
 /** A layer-table row and the tensor its last folded node produces. */
 export interface RowOutput {
   row: string;
   tensor: string;
-  /** The row's computed output shape with batch 1. */
-  shape: (number | string)[] | null;
+  /** The row's computed output shape (symbolic batch). */
+  shape: TableShape;
 }
 
-/** What CAMs are computed from: the source in the graph, its fc weights as stored, and its row. */
-export interface CamWeights {
-  source: CamSource;
-  weights: Float32Array;
-  /** The layer-table row whose output is the features tensor (the tensor name if no row ends there). */
-  layer: string;
-}
+/** Where the maps over the image come from: CAM's features and fc weights, or EigenCAM's features. */
+export type MapSource =
+  | {
+      method: 'cam';
+      source: CamSource;
+      /** The fc weight as stored in the model. */
+      weights: Float32Array;
+      /** The layer-table row whose output is the features tensor (the tensor name if no row ends there). */
+      layer: string;
+    }
+  | { method: 'eigencam'; features: string; layer: string; channels: number; height: number; width: number };
 
 /** The model with extra outputs and what it takes to read them. */
 export interface ExplorationModel {
   /** Encoded ModelProto; the original outputs come first, in their order. */
   bytes: Uint8Array;
-  table: LayerTable;
   rows: RowOutput[];
   /** Rows whose output is not a tensor of the file (none today; kept for models read oddly). */
   skipped: string[];
-  cam: CamWeights | null;
-  /** Why there are no CAMs; null when there are. */
+  maps: MapSource | null;
+  /** Why there are no class activation maps (also when EigenCAM stands in); null when there are. */
   camReason: string | null;
 }
 
-/** Builds the exploration model from the bytes of an ONNX model. */
-export function buildExplorationModel(bytes: Uint8Array): ExplorationModel {
-  const graph = parseOnnx(bytes);
-  const shapes = inferShapes(normaliseGraph(graph).graph, { batch: 1 });
-  const table = buildLayerTable(graph);
-  const produced = new Set(graph.nodes.flatMap((n) => n.outputs));
+/** What the exploration model is built from: the file, and the analysis of its graph. */
+export interface ExplorationInput {
+  /** The .onnx file's bytes and its folder, where any external data files are. */
+  bytes: Uint8Array;
+  dir: string;
+  /** The graph as read from the file, and its layer table at the crop size. */
+  graph: OnnxGraph;
+  table: LayerTable;
+  crop: number;
+  /** Shapes a run measured where static inference could not decide. */
+  measured?: ReadonlyMap<string, number[]>;
+}
+
+/** Builds the exploration model. */
+export async function buildExplorationModel(x: ExplorationInput): Promise<ExplorationModel> {
+  const produced = new Set(x.graph.nodes.flatMap((n) => n.outputs));
   const rows: RowOutput[] = [];
   const skipped: string[] = [];
-  for (const r of table.rows) {
-    if (produced.has(r.output))
-      rows.push({ row: r.name, tensor: r.output, shape: shapes.shapes.get(r.output) ?? null });
+  for (const r of x.table.rows) {
+    if (produced.has(r.output)) rows.push({ row: r.name, tensor: r.output, shape: r.out_shape });
     else skipped.push(r.name);
   }
-  const found = findCamSource(graph);
+  const model = onnx.ModelProto.decode(x.bytes);
+  const found = findCamSource(x.graph, { spatial: [x.crop, x.crop], measured: x.measured });
+  let maps: MapSource | null = null;
+  let camReason = found.reason ?? null;
+  if (found.source) {
+    const weight = findTensor(model, found.source.weight);
+    const weights = weight && (await floatsOf(weight, x.dir));
+    if (weights?.length === found.source.channels * found.source.classes) {
+      const layer = rows.find((r) => r.tensor === found.source.features)?.row ?? found.source.features;
+      maps = { method: 'cam', source: found.source, weights, layer };
+    } else camReason = `cannot read the fc weight ${found.source.weight} as float32`;
+  }
+  if (!maps) {
+    maps = eigenCamSource(rows);
+    if (!maps) camReason = `${camReason}; and no layer outputs a feature map [N, C, H, W] for EigenCAM`;
+  }
+  const wanted = rows.map((r) => r.tensor);
+  if (maps?.method === 'cam') wanted.push(maps.source.features);
+  exposeTensors(model, wanted);
+  return { bytes: onnx.ModelProto.encode(model).finish(), rows, skipped, maps, camReason };
+}
 
+/** The bytes of an ONNX model with `tensors` added as graph outputs (after its own). */
+export function withOutputs(bytes: Uint8Array, tensors: readonly string[]): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
+  exposeTensors(model, tensors);
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * Adds graph outputs by name only: onnxruntime takes each one's type from the node that makes it, which
+ * keeps float16 models and integer shape tensors working.
+ */
+function exposeTensors(model: onnx.ModelProto, tensors: readonly string[]): void {
   const g = model.graph;
   if (!g) throw new Error('not an ONNX model (no graph found)');
   const outputs = (g.output ??= []);
-  const valueInfo = g.valueInfo ?? [];
-  const wanted = rows.map((r) => r.tensor);
-  if (found.source) wanted.push(found.source.features);
   const present = new Set(outputs.map((o) => o.name));
-  const info = new Map(valueInfo.map((v) => [v.name, v]));
-  for (const t of wanted) {
+  for (const t of tensors) {
     if (present.has(t)) continue;
     present.add(t);
-    // A graph output needs a type; the value_info entry has it with the shape, when the file carries one.
-    outputs.push(
-      info.get(t) ?? { name: t, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } },
-    );
+    outputs.push({ name: t });
   }
-  g.valueInfo = valueInfo.filter((v) => !present.has(v.name ?? ''));
-
-  let cam: CamWeights | null = null;
-  let camReason = found.reason ?? null;
-  if (found.source) {
-    const init = g.initializer?.find((t) => t.name === found.source.weight);
-    const weights = init ? floatsOf(init) : undefined;
-    if (weights?.length === found.source.channels * found.source.classes) {
-      const layer = rows.find((r) => r.tensor === found.source.features)?.row ?? found.source.features;
-      cam = { source: found.source, weights, layer };
-    } else camReason = `cannot read the fc weight ${found.source.weight} as float32`;
-  }
-  return { bytes: onnx.ModelProto.encode(model).finish(), table, rows, skipped, cam, camReason };
+  g.valueInfo = (g.valueInfo ?? []).filter((v) => !present.has(v.name ?? ''));
 }
 
-/** A float32 TensorProto's values, from raw_data (little-endian) or float_data; undefined for other types. */
-export function floatsOf(t: onnx.ITensorProto): Float32Array | undefined {
-  if (t.dataType !== onnx.TensorProto.DataType.FLOAT) return undefined;
-  const raw = t.rawData;
-  if (raw && raw.length > 0) {
-    const out = new Float32Array(raw.length / 4);
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-    return out;
+/** EigenCAM reads the last feature map before the head: the last row with a 4-D output bigger than 1×1. */
+function eigenCamSource(rows: RowOutput[]): MapSource | null {
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const r = rows[i]!;
+    const [, channels, height, width] = r.shape ?? [];
+    const dims = [channels, height, width];
+    if (r.shape?.length !== 4 || !dims.every((d) => typeof d === 'number')) continue;
+    if ((height as number) * (width as number) <= 1) continue;
+    return {
+      method: 'eigencam',
+      features: r.tensor,
+      layer: r.row,
+      channels: channels as number,
+      height: height as number,
+      width: width as number,
+    };
   }
+  return null;
+}
+
+/** An initializer, or the value of a Constant node (weights that exporters fold into constants). */
+function findTensor(model: onnx.ModelProto, name: string): onnx.ITensorProto | undefined {
+  const g = model.graph;
+  const init = g?.initializer?.find((t) => t.name === name);
+  if (init) return init;
+  const constant = g?.node?.find((n) => n.opType === 'Constant' && n.output?.[0] === name);
+  return constant?.attribute?.find((a) => a.name === 'value')?.t ?? undefined;
+}
+
+/**
+ * A float32 TensorProto's values, from raw_data (little-endian), float_data, or the external data file
+ * in `dir`; undefined for other element types.
+ */
+export async function floatsOf(t: onnx.ITensorProto, dir: string): Promise<Float32Array | undefined> {
+  if (t.dataType !== onnx.TensorProto.DataType.FLOAT) return undefined;
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) return externalFloats(t, dir);
+  const raw = t.rawData;
+  if (raw && raw.length > 0) return littleEndianFloats(raw);
   return t.floatData ? Float32Array.from(t.floatData) : undefined;
+}
+
+async function externalFloats(t: onnx.ITensorProto, dir: string): Promise<Float32Array> {
+  const entry = (key: string): string | undefined =>
+    t.externalData?.find((e) => e.key === key)?.value ?? undefined;
+  const size = (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+  const length = Number(entry('length') ?? size * 4);
+  const handle = await fs.open(externalPath(dir, entry('location') ?? ''), 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buf, 0, length, Number(entry('offset') ?? 0));
+    return littleEndianFloats(buf.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+function littleEndianFloats(raw: Uint8Array): Float32Array {
+  const out = new Float32Array(Math.floor(raw.length / 4));
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
 }

@@ -2,18 +2,22 @@
 import * as path from 'node:path';
 import {
   defaultDescriptorPath,
-  descriptorForUserModel,
+  descriptorForModel,
   loadDescriptor,
   type ModelDescriptor,
+  type PresetName,
 } from './descriptor';
 
-/** Where the bundles live decides where the built model is: `<bundleDir>/../models/`. */
+/**
+ * Where the bundles live decides where the built model is: `<bundleDir>/../models/`. Another model gets
+ * `descriptorForModel` with `preset` and the built model's ImageNet labels.
+ */
 export async function resolveDescriptor(
   bundleDir: string,
   modelPath: string,
-  preset: 'caffe' | 'torchvision',
+  preset: PresetName,
 ): Promise<ModelDescriptor> {
   const builtIn = await loadDescriptor(defaultDescriptorPath(bundleDir));
   if (!modelPath) return builtIn;
-  return descriptorForUserModel(path.resolve(modelPath), preset, builtIn.labels);
+  return descriptorForModel(path.resolve(modelPath), preset, builtIn.labels);
 }

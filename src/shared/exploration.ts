@@ -32,22 +32,34 @@ export interface LayerActivation {
 
 /** A class activation map: where the evidence for one class lies in the image. */
 export interface ClassMap {
+  /** The class; -1 for EigenCAM's one class-agnostic map. */
   index: number;
   label: string;
+  /** The class's probability; 0 for EigenCAM's map, which belongs to no class. */
   probability: number;
   /** `rows`×`cols` values in 0…1, row-major; cell (r, c) covers the crop's pixels
    *  [r·crop/rows, (r+1)·crop/rows) × [c·crop/cols, (c+1)·crop/cols). All zeros when nothing is positive. */
   grid: number[];
 }
 
-/** Class activation maps (Zhou et al. 2016) of the top classes over the last convolutional features. */
+/** The label of EigenCAM's one map. */
+export const EIGENCAM_LABEL = 'class-agnostic (EigenCAM)';
+
+/**
+ * Maps of where the evidence lies over the last convolutional features: class activation maps (Zhou et
+ * al. 2016) of the top classes, or, for heads CAM cannot explain (VGG's fc stack, MobileNet V3's two-layer
+ * head), one class-agnostic EigenCAM map (the features' first principal component; `cam_reason` says
+ * why CAM was not possible).
+ */
 export interface ClassActivationMaps {
+  method: 'cam' | 'eigencam';
   /** The layer-table row whose output the maps weight, e.g. 'conv5_3 c 1×1, 2048'. */
   layer: string;
   rows: number;
   cols: number;
   /** Side of the square center crop the model saw; grids are in its coordinates. */
   crop: number;
+  /** 'cam': one map per top class; 'eigencam': one map, index -1, label EIGENCAM_LABEL. */
   classes: ClassMap[];
 }
 
@@ -57,8 +69,9 @@ export interface Exploration {
   key: string;
   top: ClassScore[];
   layers: LayerActivation[];
-  /** Null when the model has no global-average-pool + fc head to read maps from (`cam_reason` says why). */
+  /** Null when no map could be made (`cam_reason` says why). */
   cam: ClassActivationMaps | null;
+  /** Why there are no class activation maps (also when EigenCAM stands in); null when there are. */
   cam_reason: string | null;
   provider: string;
   /** Size of the image as displayed (after EXIF orientation). */
