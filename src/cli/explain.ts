@@ -58,7 +58,7 @@ export async function runExplain(argv: string[], io: Io, bundleDir: string): Pro
   }
 }
 
-/** The documented JSON shape: `{file, top, layers, cam[, feature_maps]}`. */
+/** The documented JSON shape: `{file, top, layers, cam, cam_method[, feature_maps]}`. */
 function toJson(file: string, r: Exploration, maps: FeatureMaps | undefined): object {
   return {
     file,
@@ -75,6 +75,7 @@ function toJson(file: string, r: Exploration, maps: FeatureMaps | undefined): ob
       label: c.label,
       grid: c.grid.map((v) => round(v, 4)),
     })),
+    cam_method: r.cam?.method ?? null,
     ...(maps && {
       feature_maps: {
         layer: maps.layer,
@@ -104,7 +105,7 @@ function summary(file: string, r: Exploration, maps: FeatureMaps | undefined): s
         `${l.max.toFixed(2).padStart(8)}  ${(l.zero_fraction * 100).toFixed(0).padStart(3)}%`,
     );
   }
-  if (r.cam) {
+  if (r.cam?.method === 'cam') {
     const c = r.cam;
     lines.push(
       '',
@@ -113,6 +114,16 @@ function summary(file: string, r: Exploration, maps: FeatureMaps | undefined): s
     for (const m of c.classes)
       lines.push(`  ${m.label} [${m.index}]: peak at row ${peak(m, c.cols).join(', col ')}`);
     lines.push('', `${c.classes[0]!.label}:`, ...heatMap(c.classes[0]!, c.rows, c.cols));
+  } else if (r.cam) {
+    const c = r.cam;
+    const map = c.classes[0]!;
+    lines.push(
+      '',
+      `no class activation maps: ${r.cam_reason ?? 'unknown reason'}`,
+      `EigenCAM over ${c.layer} instead (class-agnostic; ${c.rows}×${c.cols} cells of the ${c.crop}² crop): ` +
+        `peak at row ${peak(map, c.cols).join(', col ')}`,
+      ...heatMap(map, c.rows, c.cols),
+    );
   } else lines.push('', `no class activation maps: ${r.cam_reason ?? 'unknown reason'}`);
   if (maps) {
     lines.push(

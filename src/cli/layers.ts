@@ -1,7 +1,10 @@
 // `cli layers [--json|--markdown] [--model path]`: the layer table of a model, as the Architecture panel shows it.
+import { analyseModel } from '../inference/modelAnalysis';
+import { descriptorForModel } from '../model/descriptor';
 import { readOnnxFile } from '../model/onnxGraph';
 import { buildLayerTable } from '../model/structure/table';
 import { renderMarkdown, renderText } from '../model/tableText';
+import type { LayerTable } from '../shared/layerTable';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 
@@ -29,9 +32,9 @@ export async function runLayers(argv: string[], io: Io, defaultModelPath: string
     io.stderr(`cnn-lens layers: ${err.message}\n${USAGE}`);
     return 2;
   }
-  let table;
+  let table: LayerTable;
   try {
-    table = buildLayerTable(await readOnnxFile(model));
+    table = await tableOf(model, io);
   } catch (err) {
     const hint = model === defaultModelPath ? ' (run "npm run build" to create the default model)' : '';
     io.stderr(`cnn-lens layers: ${(err as Error).message}${hint}\n`);
@@ -40,4 +43,15 @@ export async function runLayers(argv: string[], io: Io, defaultModelPath: string
   if (json) io.stdout(JSON.stringify(table, null, 2) + '\n');
   else io.stdout(markdown ? renderMarkdown(table) : renderText(table));
   return 0;
+}
+
+/**
+ * The table as the extension shows it: for a model CNN Lens can feed, at its input size and with shapes
+ * static inference cannot decide measured by a run (here, on the CLI's own thread); any other graph
+ * (no image input, say) still gets its static table.
+ */
+async function tableOf(model: string, io: Io): Promise<LayerTable> {
+  const descriptor = await descriptorForModel(model, 'torchvision', []).catch(() => undefined);
+  if (!descriptor) return buildLayerTable(await readOnnxFile(model));
+  return (await analyseModel(descriptor, (m) => io.stderr(`cnn-lens layers: ${m}\n`))).table;
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { InferenceClient } from '../inference/client';
 import type { WorkerConfig } from '../inference/messages';
 import { PROVIDER_SETTINGS, type ProviderSetting } from '../inference/providers';
+import { PRESET_NAMES, type PresetName } from '../model/descriptor';
 import { resolveDescriptor } from '../model/loadModel';
 import { intFlag, UsageError, type Args } from './args';
 import type { Io } from './io';
@@ -10,34 +11,44 @@ import type { Io } from './io';
 /** Valued flags every inference command accepts. */
 export const RUNTIME_FLAGS = ['provider', 'threads', 'max-pixels', 'model', 'preprocessing'] as const;
 
-/** A client for the model and runtime the flags choose; its log lines go to stderr. */
+/** The runtime settings the flags choose (everything but the model and the batch size). */
+export function runtimeSettings(args: Args): Pick<WorkerConfig, 'provider' | 'threads' | 'maxPixels'> {
+  const provider = (args.flags.get('provider') ?? 'auto') as ProviderSetting;
+  if (!PROVIDER_SETTINGS.includes(provider)) {
+    throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
+  }
+  return {
+    provider,
+    threads: intFlag(args, 'threads', 0, 0, 256),
+    maxPixels: intFlag(args, 'max-pixels', 100_000_000, 1, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+/** The preprocessing preset for a model without a descriptor beside it (torchvision exports are the common case). */
+export function presetFlag(args: Args): PresetName {
+  const preset = args.flags.get('preprocessing') ?? 'torchvision';
+  if (!PRESET_NAMES.includes(preset as PresetName)) {
+    throw new UsageError(`--preprocessing must be one of ${PRESET_NAMES.join(', ')}`);
+  }
+  return preset as PresetName;
+}
+
+/** A client on the worker bundle beside the CLI; its log lines go to stderr. */
+export function newClient(bundleDir: string, config: WorkerConfig, io: Io): InferenceClient {
+  return new InferenceClient(path.join(bundleDir, 'worker.js'), config, (m) => io.stderr(`cnn-lens: ${m}\n`));
+}
+
+/** A client for the model and runtime the flags choose. */
 export async function clientFromArgs(
   args: Args,
   io: Io,
   bundleDir: string,
   rest: Pick<WorkerConfig, 'batchSize'> & Partial<WorkerConfig>,
 ): Promise<InferenceClient> {
-  const provider = (args.flags.get('provider') ?? 'auto') as ProviderSetting;
-  if (!PROVIDER_SETTINGS.includes(provider)) {
-    throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
-  }
-  // Only used for a --model without a descriptor beside it; torchvision exports are the common case.
-  const preset = args.flags.get('preprocessing') ?? 'torchvision';
-  if (preset !== 'caffe' && preset !== 'torchvision') {
-    throw new UsageError('--preprocessing must be caffe or torchvision');
-  }
+  const settings = runtimeSettings(args);
+  const preset = presetFlag(args);
   const model = args.flags.get('model');
   if (model === true) throw new UsageError('--model needs a file');
   const descriptor = await resolveDescriptor(bundleDir, model ?? '', preset);
-  return new InferenceClient(
-    path.join(bundleDir, 'worker.js'),
-    {
-      descriptor,
-      provider,
-      threads: intFlag(args, 'threads', 0, 0, 256),
-      maxPixels: intFlag(args, 'max-pixels', 100_000_000, 1, Number.MAX_SAFE_INTEGER),
-      ...rest,
-    },
-    (m) => io.stderr(`cnn-lens: ${m}\n`),
-  );
+  return newClient(bundleDir, { descriptor, ...settings, ...rest }, io);
 }

@@ -140,6 +140,7 @@ export async function descriptorForModel(
   const raw = (await exists(sidecar)) ? await readSidecar(sidecar) : undefined;
   const input = imageInput(graph, raw?.input);
   const fixed = fixedSize(input);
+  // A preset (from the file or the setting) takes the model's size; explicit values must fit it.
   const named = typeof raw?.preprocessing === 'object' ? undefined : (raw?.preprocessing ?? preset);
   let preprocessing: Preprocessing;
   let assumed: string | undefined;
@@ -158,7 +159,8 @@ export async function descriptorForModel(
     }
   } else {
     const crop = fixed ?? DEFAULT_CROP;
-    preprocessing = { ...PREPROCESSING_PRESETS[named], crop, resize: resizeFor(crop) };
+    const base = checkPreprocessing(named, raw ? sidecar : 'the preprocessing setting');
+    preprocessing = { ...base, crop, resize: resizeFor(crop) };
     if (fixed === null) {
       assumed =
         `the model's input height and width are symbolic; assumed ${crop}×${crop} ` +

@@ -72,6 +72,7 @@ test('the top classes match classification and come with 7×7 maps over the last
   assert.equal(chelsea.top[0]!.index, EGYPTIAN_CAT);
   assert.equal(chelsea.top[0]!.label, 'Egyptian cat');
   const cam = chelsea.cam!;
+  assert.equal(cam.method, 'cam');
   assert.equal(cam.layer, 'conv5_3 c 1×1, 2048');
   assert.deepEqual([cam.rows, cam.cols, cam.crop], [7, 7, 224]);
   assert.deepEqual(
@@ -232,8 +233,10 @@ test('cli explain --json prints the documented keys; --layer adds the 16 stronge
     layers: Record<string, unknown>[];
     cam: { index: number; label: string; grid: number[] }[];
     feature_maps: { layer: string; channels: { channel: number; mean: number; min: number; max: number }[] };
+    cam_method: string | null;
   };
-  assert.deepEqual(Object.keys(out), ['file', 'top', 'layers', 'cam', 'feature_maps']);
+  assert.deepEqual(Object.keys(out), ['file', 'top', 'layers', 'cam', 'cam_method', 'feature_maps']);
+  assert.equal(out.cam_method, 'cam');
   assert.equal(out.file, image);
   assert.deepEqual(Object.keys(out.top[0]!), ['index', 'label', 'probability']);
   assert.equal(out.top[0]!.label, 'Egyptian cat');
