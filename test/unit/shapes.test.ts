@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
-import type { Dim } from '../../src/model/onnxGraph';
+import type { AttrValue, Dim } from '../../src/model/onnxGraph';
 import { parseOnnx } from '../../src/model/onnxGraph';
 import { normaliseGraph } from '../../src/model/normalise';
 import {
@@ -179,13 +179,18 @@ test('all fixtures infer without warnings; the batch stays N; a symbolic H×W is
       assert.equal(ours.assumed, 'input "input" has symbolic height and width; assumed 224×224');
     } else assert.equal(ours.assumed, null, name);
   }
-  const big = normaliseGraph(fixtureGraph('efficientnet_v2_s.dynamo')).graph;
-  const runs = 20;
-  const start = performance.now();
-  for (let i = 0; i < runs; i++) inferShapes(big);
-  t.diagnostic(
-    `efficientnet_v2_s.dynamo (${big.nodes.length} nodes): ${((performance.now() - start) / runs).toFixed(2)} ms per inference`,
-  );
+  for (const [label, big] of [
+    ['raw', fixtureGraph('efficientnet_v2_s.dynamo')],
+    ['normalised', normaliseGraph(fixtureGraph('efficientnet_v2_s.dynamo')).graph],
+  ] as const) {
+    const runs = 20;
+    const start = performance.now();
+    for (let i = 0; i < runs; i++) inferShapes(big);
+    const ms = (performance.now() - start) / runs;
+    t.diagnostic(
+      `efficientnet_v2_s.dynamo ${label} (${big.nodes.length} nodes): ${ms.toFixed(2)} ms per inference`,
+    );
+  }
 });
 
 test('resnet18.dynhw at another size: opts.spatial replaces the symbolic H and W', () => {
@@ -763,6 +768,28 @@ test('normalisations, Gemm, Flatten, Transpose, Concat, Gather*, Expand, Tile, D
   await check(old);
 });
 
+test('Reshape with allowzero (opset 14), Range over floats; BatchNormalization training outputs (opset 7, 15)', async () => {
+  const g = new OpGraph(14);
+  const x = g.input('x', ['N', 0, 4]);
+  const keep = g.op('Reshape', [x, g.ints([0, -1])]);
+  const zero = g.op('Reshape', [x, g.ints([0, 4, 0])], [at.int('allowzero', 1)]);
+  const r = g.op('Range', [g.floats([], [0.5]), g.floats([], [3.2]), g.floats([], [0.7])]);
+  const ours = await check(g);
+  assert.deepEqual([outOf(ours, keep), outOf(ours, zero), outOf(ours, r)], [['N', 0], [0, 4, 0], [4]]);
+  // onnxruntime's inference build has no training BatchNormalization: checked against the spec alone.
+  for (const [opset, outputs, attrs] of [
+    [7, 5, []],
+    [15, 3, [at.int('training_mode', 1)]],
+  ] as const) {
+    const b = new OpGraph(opset);
+    const y = b.input('y', ['N', 4, 6, 6]);
+    const c4 = b.floats([4]);
+    b.node('BatchNormalization', [y, c4, c4, c4, c4], [...attrs], outputs);
+    const shapes = inferShapes(parseOnnx(b.build())).nodes[0]!.outShapes;
+    assert.deepEqual(shapes, [['N', 4, 6, 6], ...new Array(outputs - 1).fill([4])]);
+  }
+});
+
 test('GroupNormalization (opset 21) and Dropout with its mask (opset 13)', async () => {
   const g = new OpGraph(21);
   const x = g.input('x', ['N', 6, 4, 4]);
@@ -932,6 +959,51 @@ test('bad graphs: per-node errors, never a throw', () => {
     [],
   );
   assert.doesNotThrow(() => inferShapes({ ...parseOnnx(g.build()), nodes: [], inputs: [] }));
+});
+
+test('mutated real graphs never make inference throw; every unknown shape carries a reason', (t) => {
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const junk: AttrValue[] = [-3, 0, 1e9, 2.5, 'SAME_UPPER', [], [-1, 99], ['a'], null];
+  let broken = 0;
+  let rounds = 0;
+  for (const name of [
+    'shufflenet_v2_x1_0.ts',
+    'convnext_tiny.op13',
+    'mobilenet_v3_small.dynamo',
+    'googlenet.op9',
+  ]) {
+    const clean = fixtureGraph(name);
+    const ops = [...new Set(clean.nodes.map((n) => n.op)), 'NonZero', 'Einsum', 'Resize', 'TopK', 'Pad'];
+    for (let round = 0; round < 60; round++) {
+      const nodes = clean.nodes.map((n) => ({ ...n, inputs: [...n.inputs], attrs: { ...n.attrs } }));
+      for (let k = 0; k < 5; k++) {
+        const node = nodes[rand(nodes.length)]!;
+        const attrNames = Object.keys(node.attrs);
+        const what = rand(5);
+        if (what === 0) node.op = ops[rand(ops.length)]!;
+        else if (what === 1) node.inputs.splice(rand(node.inputs.length + 1), 1);
+        else if (what === 2) node.inputs.push(nodes[rand(nodes.length)]!.outputs[0] ?? '');
+        else if (attrNames.length > 0)
+          node.attrs[attrNames[rand(attrNames.length)]!] = junk[rand(junk.length)]!;
+        else node.attrs.axis = junk[rand(junk.length)]!;
+      }
+      let ours: GraphShapes | undefined;
+      assert.doesNotThrow(() => (ours = inferShapes({ ...clean, nodes })), `${name} round ${round}`);
+      for (const info of ours!.nodes) {
+        if (!info.outShape)
+          assert.ok(info.error, `${name} round ${round}: ${info.node.op} unknown without a reason`);
+      }
+      rounds++;
+      if (ours!.warnings.length > 0) broken++;
+    }
+  }
+  // The mutations do reach the error paths.
+  t.diagnostic(`${broken} of ${rounds} mutated graphs have warnings`);
+  assert.ok(broken > rounds / 2, `${broken} of ${rounds}`);
 });
 
 test('assumed: what is left open about the input is said, not guessed', () => {

@@ -55,6 +55,7 @@ export function mulDim(a: Dim, b: Dim): Dim {
 /** a / b when the division is exact (symbols cancel, coefficients divide); undefined otherwise. */
 export function divExact(a: Dim, b: Dim): Dim | undefined {
   if (typeof a === 'number' && typeof b === 'number') return b !== 0 && a % b === 0 ? a / b : undefined;
+  if (a === 0) return b === UNKNOWN ? undefined : 0;
   const ta = term(a);
   const tb = term(b);
   if (!ta || !tb || tb.coef === 0 || ta.coef % tb.coef !== 0) return undefined;

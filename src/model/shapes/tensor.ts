@@ -132,7 +132,8 @@ export function concat(c: OpContext): Shape[] {
   if (shapes.some((s) => s.length !== rank)) {
     throw new Error(`Concat inputs differ in rank: ${shapes.map((s) => shapeText(s)).join(', ')}`);
   }
-  const a = normAxis(c.int('axis', NaN), rank);
+  if (c.attr('axis') === undefined) throw new Error('Concat without axis');
+  const a = normAxis(c.int('axis', 0), rank);
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
     const dims = shapes.map((s) => s[i]!);

@@ -55,7 +55,7 @@ export interface GraphShapes {
   nodes: NodeInfo[];
   /** Every tensor's inferred shape, by name. */
   shapes: Map<string, Shape>;
-  /** Tensors whose contents were folded. */
+  /** Tensors whose contents are known: small initializers, Constants and what was folded from them. */
   values: Map<string, Value>;
   /** One line per root-cause node: `${node.name || node.op}: ${error}`. */
   warnings: string[];
