@@ -35,13 +35,50 @@ export interface GraphCost {
   warnings: string[];
 }
 
-/** Ops whose multiply-adds are counted. */
-export const WEIGHTED_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+/** Ops whose multiply-adds are counted (float, and quantized in operator form). */
+export const WEIGHTED_OPS: ReadonlySet<string> = new Set([
+  'Conv',
+  'ConvTranspose',
+  'Gemm',
+  'MatMul',
+  'QLinearConv',
+  'ConvInteger',
+  'QLinearMatMul',
+  'MatMulInteger',
+  'QGemm',
+]);
+
+// Where the weight of each op sits (the rest are scales and zero points, which are not parameters).
+const WEIGHT_INPUT: Record<string, number> = { QLinearConv: 3, QLinearMatMul: 3, QGemm: 3 };
+// Quantization scales and zero points: configuration, never parameters.
+const QUANT_PARAMS: Record<string, number[]> = {
+  QuantizeLinear: [1, 2],
+  DequantizeLinear: [1, 2],
+  QLinearConv: [1, 2, 4, 5, 6, 7],
+  QLinearMatMul: [1, 2, 4, 5, 6, 7],
+  QGemm: [1, 2, 4, 5, 7, 8],
+  ConvInteger: [2, 3],
+  MatMulInteger: [2, 3],
+  QLinearAdd: [1, 2, 4, 5, 6, 7],
+  QLinearGlobalAveragePool: [1, 2, 3, 4],
+};
+// Integer tensors that are weights: what DequantizeLinear turns into float weights, and the weights and
+// biases of integer ops.
+const INTEGER_WEIGHTS: Record<string, number[]> = {
+  DequantizeLinear: [0],
+  QLinearConv: [3, 8],
+  QLinearMatMul: [3],
+  QGemm: [3, 6],
+  ConvInteger: [1],
+  MatMulInteger: [1],
+};
 
 /** Costs every node of a normalised graph from its inferred shapes. */
 export function graphCost(net: NormalGraph, shapes: GraphShapes): GraphCost {
   const { graph, constants } = net;
   const buffers = runningStats(graph);
+  const uses = usesOf(graph);
+  const weight = (name: string, dataType: number): boolean => isWeight(uses.get(name) ?? [], dataType);
   const readers = new Map<string, number>();
   for (const node of graph.nodes) {
     for (const name of new Set(node.inputs)) {
@@ -55,7 +92,7 @@ export function graphCost(net: NormalGraph, shapes: GraphShapes): GraphCost {
     const cost: NodeCost = { params: 0, buffers: 0, macs: 0, shared: [] };
     for (const name of new Set(node.inputs)) {
       const t = graph.initializers.get(name);
-      if (!t || constants.has(name) || !FLOAT_TYPES.has(t.dataType)) continue;
+      if (!t || constants.has(name) || !weight(name, t.dataType)) continue;
       if ((readers.get(name) ?? 0) > 1) {
         cost.shared.push(name);
         shared.set(name, t.size);
@@ -78,7 +115,7 @@ export function graphCost(net: NormalGraph, shapes: GraphShapes): GraphCost {
   let params = 0;
   let bufferTotal = 0;
   for (const t of graph.initializers.values()) {
-    if (constants.has(t.name) || !FLOAT_TYPES.has(t.dataType)) continue;
+    if (constants.has(t.name) || !weight(t.name, t.dataType)) continue;
     if (buffers.has(t.name)) bufferTotal += t.size;
     else params += t.size;
     if (!counted.has(t.name)) {
@@ -108,11 +145,39 @@ export function graphCost(net: NormalGraph, shapes: GraphShapes): GraphCost {
   return { nodes, params, buffers: bufferTotal, macs, shared, warnings };
 }
 
+/**
+ * Whether an initializer counts as parameters: a float tensor that is not only a quantization scale or zero
+ * point, or an integer tensor that is a quantized weight.
+ */
+function isWeight(uses: readonly (readonly [string, number])[], dataType: number): boolean {
+  if (FLOAT_TYPES.has(dataType))
+    return uses.length === 0 || uses.some(([op, i]) => !QUANT_PARAMS[op]?.includes(i));
+  return uses.some(([op, i]) => INTEGER_WEIGHTS[op]?.includes(i) ?? false);
+}
+
+/** How each initializer is used: (op, input index) pairs. */
+function usesOf(graph: OnnxGraph): Map<string, [string, number][]> {
+  const out = new Map<string, [string, number][]>();
+  for (const n of graph.nodes) {
+    n.inputs.forEach((t, i) => {
+      if (!graph.initializers.has(t)) return;
+      const list = out.get(t);
+      if (list) list.push([n.op, i]);
+      else out.set(t, [[n.op, i]]);
+    });
+  }
+  return out;
+}
+
 /** Multiply-adds per image of a weighted node; undefined when a shape it needs is unknown. */
 export function multiplyAdds(info: NodeInfo): number | undefined {
-  const { node, inShapes, outShape } = info;
+  const { inShapes, outShape } = info;
+  const node = {
+    ...info.node,
+    op: info.node.op.replace(/^QLinear|Integer$/g, '').replace(/^QGemm$/, 'Gemm'),
+  };
   const x = inShapes[0];
-  const w = inShapes[1];
+  const w = inShapes[WEIGHT_INPUT[info.node.op] ?? 1];
   if (!x || !w || !outShape) return undefined;
   const known = (dims: (number | string)[]): dims is number[] => dims.every((d) => typeof d === 'number');
   switch (node.op) {

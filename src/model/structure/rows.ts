@@ -46,6 +46,8 @@ export interface RowDraft {
 /** Rows of a graph and the lookups structure analysis needs. */
 export interface RowGraph {
   rows: RowDraft[];
+  /** Tensors that carry no activations: initializers and what is computed from them alone. */
+  constLike: ReadonlySet<string>;
   /** The row producing each activation tensor. */
   producer: Map<string, number>;
   /** Rows reading each activation tensor (a row once per tensor). */
@@ -56,7 +58,18 @@ export interface RowGraph {
   outputs: string[];
 }
 
-const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+const WEIGHTED = new Set([
+  'Conv',
+  'ConvTranspose',
+  'Gemm',
+  'MatMul',
+  // Quantized models in operator form (onnxruntime's QOperator format, integer ops).
+  'QLinearConv',
+  'QLinearMatMul',
+  'ConvInteger',
+  'MatMulInteger',
+  'QGemm',
+]);
 const POOLS = new Set([
   'MaxPool',
   'AveragePool',
@@ -64,6 +77,8 @@ const POOLS = new Set([
   'GlobalAveragePool',
   'GlobalMaxPool',
   'GlobalLpPool',
+  'QLinearAveragePool',
+  'QLinearGlobalAveragePool',
 ]);
 const RESIZE = new Set(['Resize', 'Upsample']);
 const NORM = new Set([
@@ -106,6 +121,10 @@ const LAYOUT = new Set([
   'Slice',
   'DepthToSpace',
   'SpaceToDepth',
+  // Precision changes around quantized ops (QDQ models) belong to the layer they wrap.
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
 ]);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow']);
 // Nodes an activation island may contain: anything that reads one activation and is not an anchor.
@@ -235,7 +254,7 @@ export function buildRowGraph(graph: OnnxGraph, shapes: GraphShapes): RowGraph {
     if (r.outputs.length === 0) r.outputs = [r.tail];
   }
   const inputs = graph.inputs.map((i) => i.name).filter((n) => consumers.has(n));
-  return { rows, producer, consumers, inputs, outputs: [...graphOutputs] };
+  return { rows, constLike, producer, consumers, inputs, outputs: [...graphOutputs] };
 }
 
 /** Whether a unit folds into a neighbouring row rather than making one. */
@@ -430,8 +449,10 @@ function mergeIslands(units: Unit[], islandOf: Map<number, number[]>, graph: Onn
 function nodeKind(graph: OnnxGraph, shapes: GraphShapes, i: number, ins: number, outs: number): UnitKind {
   const node = graph.nodes[i]!;
   const op = node.op;
-  if (node.domain !== '' && node.domain !== 'ai.onnx') return ins > 1 ? 'join' : 'other';
   if (WEIGHTED.has(op)) return 'weighted';
+  if (POOLS.has(op)) return 'pool';
+  if (LAYOUT.has(op)) return ins > 1 ? 'join' : 'layout';
+  if (node.domain !== '' && node.domain !== 'ai.onnx') return ins > 1 ? 'join' : 'other';
   if (POOLS.has(op) || isGlobalReduce(shapes, i)) return 'pool';
   if (RESIZE.has(op)) return 'resize';
   if (outs > 1) return 'multi';

@@ -45,7 +45,7 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const shapes = inferShapes(g, { batch: 'N', spatial: opts.spatial, measured: opts.measured });
   const cost = graphCost(net, shapes);
   const rg = buildRowGraph(g, shapes);
-  const facts = rg.rows.map((r) => rowFacts(r, g, shapes));
+  const facts = rg.rows.map((r) => rowFacts(r, g, shapes, rg.constLike));
   const units = findBlocks(decompose(rg), rg, facts);
   const found = units.flatMap((u) => (u.kind === 'block' ? [u.block] : []));
   const family = detectFamily(found, facts);
@@ -123,7 +123,7 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
 }
 
 /** The facts about a row that recognition and naming use. */
-function rowFacts(r: RowDraft, g: OnnxGraph, shapes: GraphShapes): RowFacts {
+function rowFacts(r: RowDraft, g: OnnxGraph, shapes: GraphShapes, constLike: ReadonlySet<string>): RowFacts {
   const id = r.anchor.ids[0]!;
   const info = shapes.nodes[id]!;
   const node = g.nodes[id]!;
@@ -131,10 +131,12 @@ function rowFacts(r: RowDraft, g: OnnxGraph, shapes: GraphShapes): RowFacts {
   const w = info.window;
   const x = info.inShapes[0] ?? null;
   const y = info.outShape;
-  const weighted = WEIGHTED_OPS.has(op) && node.inputs.some((t) => g.initializers.has(t));
+  // A weight may be an initializer or computed from one (a DequantizeLinear of int8 weights).
+  const weighted = WEIGHTED_OPS.has(op) && node.inputs.some((t) => t !== '' && constLike.has(t));
   const num = (d: unknown): number | null => (typeof d === 'number' ? d : null);
-  const cin = num(x?.[op === 'MatMul' || op === 'Gemm' ? x.length - 1 : 1]);
-  const cout = num(y?.[op === 'MatMul' ? y.length - 1 : 1]);
+  const matmul = /MatMul|Gemm/.test(op);
+  const cin = num(x?.[matmul ? x.length - 1 : 1]);
+  const cout = num(y?.[/MatMul/.test(op) ? y.length - 1 : 1]);
   const group = w?.group ?? 1;
   return {
     row: r,
@@ -144,7 +146,7 @@ function rowFacts(r: RowDraft, g: OnnxGraph, shapes: GraphShapes): RowFacts {
     group,
     cin,
     cout,
-    depthwise: op === 'Conv' && group > 1 && cin === group,
+    depthwise: /Conv/.test(op) && group > 1 && cin === group,
     weighted,
     activation: activationOf(r.after, g),
     out: shapes.shapes.get(r.tail) ?? null,
