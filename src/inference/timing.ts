@@ -31,8 +31,11 @@ export async function timeModel(
       for (let r = 0; r <= opts.runs; r++) {
         // run() blocks this thread: yield to the message queue so that a cancel can arrive between runs.
         await new Promise((resolve) => setImmediate(resolve));
-        // The client has already answered a cancelled request; this error only ends the work.
-        if (cancelled()) throw new Error('cancelled');
+        if (cancelled()) {
+          log(`timing cancelled at batch ${batch} after ${r} of ${opts.runs + 1} runs`);
+          // The client has already answered a cancelled request; this error only ends the work.
+          throw new Error('cancelled');
+        }
         const t = performance.now();
         await s.session.run(feeds);
         if (r > 0) ms.push(performance.now() - t); // run 0 warms up
