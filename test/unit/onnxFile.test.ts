@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { readOnnxFile } from '../../src/model/onnxGraph';
 import { buildLayerTable } from '../../src/model/structure/table';
-import { buildResNet } from './helpers/onnxBuilder';
+import { buildResNet, type ResNetSpec } from './helpers/onnxBuilder';
 
 /** Moves every float initializer of a model into `<file>.data` (at `base` + its offset), as exporters do. */
 function externalise(bytes: Uint8Array, dataName: string, base = 0): { model: Uint8Array; data: Buffer } {
@@ -31,7 +31,7 @@ function externalise(bytes: Uint8Array, dataName: string, base = 0): { model: Ui
   return { model: onnx.ModelProto.encode(model).finish(), data: Buffer.concat(chunks) };
 }
 
-const spec = { kind: 'basic', blocks: [1, 1], widths: [4, 8], stem: 4, size: 32, classes: 5 } as const;
+const spec: ResNetSpec = { kind: 'basic', blocks: [1, 1], widths: [4, 8], stem: 4, size: 32, classes: 5 };
 
 async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'cnn-lens-onnx-'));

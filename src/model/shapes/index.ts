@@ -7,7 +7,7 @@ import { shapeText } from '../../shared/format';
 import { OpContext, tensorValues } from './context';
 import { UNKNOWN } from './dims';
 import { castElem, FOLDERS } from './fold';
-import { outputTypes, RULES } from './ops';
+import { MS_RULES, outputTypes, RULES } from './ops';
 import { smallNumeric } from './tensor';
 import type { GraphShapes, NodeInfo, Shape, ShapeOptions, Value } from './types';
 
@@ -103,10 +103,12 @@ function inferNode(
 
 function shapesOf(c: OpContext, t: Tables): Shape[] {
   const { node } = c;
-  if (node.domain !== '' && node.domain !== 'ai.onnx') {
+  const microsoft = node.domain === 'com.microsoft';
+  if (node.domain !== '' && node.domain !== 'ai.onnx' && !microsoft) {
     throw new Error(`unsupported op ${node.op} (domain ${node.domain})`);
   }
-  const rule = RULES[node.op];
+  const rule = microsoft ? MS_RULES[node.op] : RULES[node.op];
+  if (!rule && microsoft) throw new Error(`unsupported op ${node.op} (domain ${node.domain})`);
   if (!rule) throw new Error(`unsupported op ${node.op}`);
   const missing = node.inputs.find((n) => n !== '' && !t.shapes.has(n));
   if (missing !== undefined) throw new Error(`input '${missing}' is not produced by any node or initializer`);

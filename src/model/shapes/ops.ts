@@ -1,7 +1,7 @@
 // The table of shape rules by op type, and the element type of each op's outputs (what folding needs to
 // know: integer division truncates, Cast converts).
 import { DataType } from '../onnxGraph';
-import { isTensor, type OpContext } from './context';
+import { isTensor, OpContext } from './context';
 import { broadcast } from './dims';
 import { argReduce, batchNorm, einsum, gemm, layerNorm, matMul, reduce, topK } from './nn';
 import * as t from './tensor';
@@ -26,6 +26,29 @@ const globalPool: Rule = (c) => {
   if (x.length < 3) throw new Error(`${c.op} needs N×C×spatial, got rank ${x.length}`);
   return [[x[0]!, x[1]!, ...x.slice(2).map(() => 1)]];
 };
+
+/** A rule applied to some of the node's inputs, in the given order (quantized ops put the weight later). */
+function on(rule: Rule, inputs: (c: OpContext) => number[]): Rule {
+  return (c) => {
+    const idx = inputs(c);
+    const node = { ...c.node, inputs: idx.map((i) => c.node.inputs[i] ?? '') };
+    const info = { ...c.info, node, inShapes: idx.map((i) => c.info.inShapes[i] ?? null) };
+    const view = new OpContext(
+      node,
+      c.opset,
+      info,
+      idx.map((i) => c.values[i]),
+      idx.map((i) => c.types[i] ?? 0),
+    );
+    const out = rule(view);
+    if (info.window) c.info.window = info.window;
+    return out;
+  };
+}
+const at =
+  (...i: number[]) =>
+  (): number[] =>
+    i;
 
 const UNARY = [
   'Relu',
@@ -169,6 +192,35 @@ export const RULES: Record<string, Rule> = {
   SpaceToDepth: t.depthSpace,
   Constant: t.constant,
   NonZero: t.nonZero,
+  // Quantized models: QDQ pairs keep the shape; integer ops read their weight at another input.
+  QuantizeLinear: same,
+  DequantizeLinear: same,
+  DynamicQuantizeLinear: (c) => [c.shape(0), [], []],
+  QLinearConv: on(conv, at(0, 3, 8)),
+  ConvInteger: on(conv, at(0, 1)),
+  QLinearMatMul: on(matMul, at(0, 3)),
+  MatMulInteger: on(matMul, at(0, 1)),
+};
+
+/** Shape rules of the com.microsoft ops onnxruntime writes into the models it optimises or quantizes. */
+export const MS_RULES: Record<string, Rule> = {
+  QGemm: on(gemm, at(0, 3, 6)),
+  QLinearAdd: on(broadcasting, at(0, 3)),
+  QLinearMul: on(broadcasting, at(0, 3)),
+  QLinearGlobalAveragePool: globalPool,
+  QLinearAveragePool: pool,
+  QLinearConcat: on(t.concat, (c) =>
+    c.node.inputs.map((_, i) => i).filter((i) => i >= 2 && (i - 2) % 3 === 0),
+  ),
+  QLinearSigmoid: same,
+  QLinearLeakyRelu: same,
+  QLinearSoftmax: same,
+  FusedConv: conv,
+  FusedMatMul: matMul,
+  Gelu: same,
+  FastGelu: same,
+  BiasGelu: same,
+  QuickGelu: same,
 };
 
 const BOOL_OUT = new Set([
@@ -211,6 +263,15 @@ export function outputTypes(c: OpContext): number[] {
       return [first, DataType.BOOL];
     case 'LayerNormalization':
       return [first, c.int('stash_type', DataType.FLOAT), c.int('stash_type', DataType.FLOAT)];
+    case 'QuantizeLinear':
+      return all(c.types[2] || DataType.UINT8);
+    case 'DequantizeLinear':
+      return all(c.types[1] || DataType.FLOAT);
+    case 'DynamicQuantizeLinear':
+      return [DataType.UINT8, DataType.FLOAT, DataType.UINT8];
+    case 'ConvInteger':
+    case 'MatMulInteger':
+      return all(DataType.INT32);
     default:
       return all(first);
   }
