@@ -2,7 +2,12 @@
 import * as vscode from 'vscode';
 import type { Lens } from './lens';
 import { log, showError } from './log';
-import { resolveFolderTargets, resolveImageTargets } from './targets';
+import {
+  resolveFolderTargets,
+  resolveImageTargets,
+  resolveModelTarget,
+  resolveModelTargets,
+} from './targets';
 
 type Handler = (lens: Lens, ...args: unknown[]) => Promise<void> | void;
 
@@ -16,6 +21,14 @@ const COMMANDS: Record<string, Handler> = {
     if (targets) await lens.classify(targets);
   },
   'cnnLens.openArchitecture': (lens) => lens.panel.showArchitecture(),
+  'cnnLens.openModel': async (lens, uri) => {
+    const file = await resolveModelTarget(uri, () => lens.listModels());
+    if (file !== undefined && (await lens.openModel(file))) lens.panel.showArchitecture();
+  },
+  'cnnLens.compareArchitectures': async (lens, uri, uris) => {
+    const files = await resolveModelTargets(uri, uris, () => lens.listModels(), lens.modelInUse);
+    if (files) await lens.compareArchitectures(files);
+  },
   'cnnLens.showRuntimeInfo': async (lens) => {
     const text = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'CNN Lens: loading the model…' },

@@ -2,6 +2,7 @@
 // default; an in-host test checks that both agree.
 import * as vscode from 'vscode';
 import { PROVIDER_SETTINGS, type ProviderSetting } from './inference/providers';
+import { PRESET_NAMES, type PresetName } from './model/descriptor';
 
 /** CNN Lens settings, keyed as in package.json without the `cnnLens.` prefix. */
 export interface Settings {
@@ -11,7 +12,7 @@ export interface Settings {
   topK: number;
   maxPixels: number;
   modelPath: string;
-  modelPreprocessing: 'caffe' | 'torchvision';
+  modelPreprocessing: PresetName;
   followActiveImage: boolean;
 }
 
@@ -45,7 +46,9 @@ export function readSettings(): Settings {
     topK: int('topK', 1, 20),
     maxPixels: int('maxPixels', 1, Number.MAX_SAFE_INTEGER),
     modelPath: c.get<string>('modelPath', DEFAULTS.modelPath).trim(),
-    modelPreprocessing: preprocessing === 'caffe' ? 'caffe' : 'torchvision',
+    modelPreprocessing: PRESET_NAMES.includes(preprocessing as PresetName)
+      ? (preprocessing as PresetName)
+      : DEFAULTS.modelPreprocessing,
     followActiveImage: c.get<boolean>('followActiveImage', DEFAULTS.followActiveImage) !== false,
   };
 }

@@ -1,23 +1,52 @@
-// The extension's one context object: owns the inference client, the panel and the status bar.
+// The extension's one context object: owns the inference client, the panel's model, the panel and the
+// status bar.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readSettings, type Settings } from './config';
 import { classifyAll, type Outcome } from './inference/classifyAll';
 import { InferenceClient } from './inference/client';
 import type { WorkerConfig } from './inference/messages';
-import { resolveDescriptor } from './model/loadModel';
+import { descriptorPathFor, loadLabels, writeDescriptorFile } from './model/descriptor';
 import { log, showError } from './log';
 import { LensPanel } from './panel/panel';
 import { exportResults } from './panel/exportResults';
-import type { ArchitectureView, ExplorationView, ImageEntry } from './shared/protocol';
+import type {
+  ArchitectureView,
+  ExplorationView,
+  ImageEntry,
+  ModelChoice,
+  ModelView,
+  PreprocessingView,
+} from './shared/protocol';
+import type { LayerTable } from './shared/layerTable';
 import { CurrentImage, explorationView } from './currentImage';
 import { isImagePath, readImageFile } from './model/imageFiles';
-import { listWorkspaceImages, resolvePickedImage } from './workspaceImages';
+import {
+  BUILT_IN_LABEL,
+  Cancelled,
+  compareArchitectures,
+  displayPath,
+  loadModel,
+  modelView,
+  workerConfig,
+  type LoadedModel,
+  type Paths,
+} from './models';
+import {
+  listLabelFiles,
+  listWorkspaceImages,
+  listWorkspaceModels,
+  resolveLabelsPath,
+  resolvePickedImage,
+} from './workspaceImages';
 
 /** The inference client and the configuration it was made with. */
 interface Runtime {
   client: InferenceClient;
   config: WorkerConfig;
+  /** The model file: absolute path, '' for the built-in model. */
+  file: string;
 }
 
 /** CNN Lens, as one object with a lifetime: created at activation, nothing heavy until first use. */
@@ -26,6 +55,21 @@ export class Lens implements vscode.Disposable {
   private runtime: Promise<Runtime> | undefined;
   private started: Runtime | undefined;
   private modelLoaded = false;
+  /** The model the panel chose (absolute path, '' for the built-in one); undefined: the setting's. */
+  private modelChoice: string | undefined;
+  /** Models opened in this session, so that the picker keeps offering them (absolute paths, '' built-in). */
+  private readonly openedModels = new Set<string>();
+  /** Ids the model picker last offered, with their files: the webview can only pick among them. */
+  private offeredModels = new Map<string, string>();
+  /** The panel's model as last described, for the status bar. */
+  private described: ModelView | undefined;
+  /** The model load in flight, if any; aborting it cancels it. */
+  private opening: AbortController | undefined;
+  /** Settles when the model load in flight does, whatever its outcome. */
+  private openingDone: Promise<unknown> | undefined;
+  /** The architecture comparison in flight, if any. */
+  private comparing: AbortController | undefined;
+  private provider: string | undefined;
   private readonly currentImage: CurrentImage;
   /** Reports a worker status line into the progress notification of the run in flight. */
   private progressNote: ((message: string) => void) | undefined;
@@ -35,10 +79,12 @@ export class Lens implements vscode.Disposable {
   private currentRun: AbortController | undefined;
   /** The files of the panel's run, by their display name. */
   private runUris = new Map<string, vscode.Uri>();
+  private readonly paths: Paths;
   private readonly status: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  constructor(context: vscode.ExtensionContext) {
+    this.paths = { bundleDir: path.join(context.extensionPath, 'dist') };
     this.panel = new LensPanel(context.extensionUri, {
       command: (command) => void vscode.commands.executeCommand(`cnnLens.${command}`),
       architecture: () => this.architecture(),
@@ -49,10 +95,15 @@ export class Lens implements vscode.Disposable {
       listImages: () => listWorkspaceImages(),
       pick: (file) => void this.pick(file),
       compare: (entries) => this.compare(entries),
+      listModels: () => this.listModels(),
+      openModel: (id) => void this.openOffered(id),
+      listLabelFiles: () => listLabelFiles(),
+      savePreprocessing: (p, labels) => void this.savePreprocessing(p, labels),
+      cancelComparison: () => this.comparing?.abort(),
     });
     this.currentImage = new CurrentImage(this.panel, readUri);
     this.status = vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100);
-    this.status.name = 'CNN Lens runtime';
+    this.status.name = 'CNN Lens model';
     this.status.command = 'cnnLens.showRuntimeInfo';
     this.disposables.push(
       this.panel,
@@ -82,16 +133,17 @@ export class Lens implements vscode.Disposable {
 
   private async classifyRun(uris: vscode.Uri[], run: AbortController): Promise<void> {
     const settings = readSettings();
-    const { client } = await this.getRuntime();
+    const { client, config } = await this.getRuntime();
     if (run.signal.aborted) return;
     const names = uris.map((u) => vscode.workspace.asRelativePath(u, false));
     const cold = !this.modelLoaded;
     const many = uris.length > 1;
+    const model = config.descriptor.name;
     this.panel.show(true);
     this.runUris = new Map(names.map((n, i) => [n, uris[i]]));
     this.panel.beginRun(
       uris.length,
-      cold ? 'Loading ResNet50…' : `Classifying ${many ? `${uris.length} images` : names[0]}…`,
+      cold ? `Loading ${model}…` : `Classifying ${many ? `${uris.length} images` : names[0]}…`,
     );
     const { outcomes, cancelled } = await vscode.window.withProgress(
       {
@@ -100,7 +152,7 @@ export class Lens implements vscode.Disposable {
         cancellable: true,
       },
       async (progress, token) => {
-        if (cold) progress.report({ message: 'loading the model…' });
+        if (cold) progress.report({ message: `loading ${model}…` });
         this.progressNote = (message) => progress.report({ message });
         token.onCancellationRequested(() => run.abort());
         let done = 0;
@@ -141,7 +193,9 @@ export class Lens implements vscode.Disposable {
   /** Per-layer results and class activation maps for an entry of the run (not for failures). */
   private async exploreEntry(entry: ImageEntry): Promise<void> {
     const uri = this.runUris.get(entry.file);
-    if (!uri || 'error' in entry) return;
+    if (!uri) return;
+    this.panel.setImageSource(entry.file, uri);
+    if ('error' in entry) return;
     const { client, config } = await this.getRuntime();
     await this.currentImage.explore(
       client,
@@ -215,10 +269,218 @@ export class Lens implements vscode.Disposable {
     ].join('\n');
   }
 
-  /** The layer table of the configured model, for the panel. */
+  /** The layer table of the panel's model; also describes the model to the panel once its table is read. */
   private async architecture(): Promise<ArchitectureView> {
-    const { client, config } = await this.getRuntime();
-    return { model: config.descriptor.name, table: await client.layers() };
+    // The panel opening for "Open in CNN Lens" asks before the model is loaded: wait for it rather than
+    // loading the previous model for nothing.
+    await this.openingDone;
+    const runtime = await this.getRuntime();
+    const table = await runtime.client.layers();
+    if (this.started === runtime) await this.describe(runtime, table);
+    return { model: runtime.config.descriptor.name, table };
+  }
+
+  /**
+   * Makes `file` (absolute path, '' for the built-in model) the panel's model. It is loaded and checked in
+   * a client of its own first (progress with Cancel); only then does it replace the current model, whose
+   * cached explorations go. A model that fails leaves everything as it was and says why, in the panel and
+   * in a notification. Returns whether the model was opened.
+   */
+  async openModel(file: string): Promise<boolean> {
+    const label = file ? displayPath(file) : BUILT_IN_LABEL;
+    this.opening?.abort();
+    const abort = new AbortController();
+    this.opening = abort;
+    this.panel.show(true);
+    this.panel.setModelBusy(`Opening ${label}…`);
+    let loaded: LoadedModel | undefined;
+    try {
+      const loading = vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `CNN Lens: opening ${label}`,
+          cancellable: true,
+        },
+        (progress, token) => {
+          token.onCancellationRequested(() => abort.abort());
+          return loadModel(this.paths, readSettings(), file, {
+            signal: abort.signal,
+            report: (message) => progress.report({ message }),
+            log: (m) => log.info(m),
+            status: (m) => progress.report({ message: m }),
+          });
+        },
+      );
+      this.openingDone = Promise.resolve(loading).catch(() => undefined);
+      loaded = await loading;
+    } catch (err) {
+      if (this.opening === abort) this.panel.setModelBusy(undefined);
+      if (err instanceof Cancelled) {
+        log.info(`opening ${label} was cancelled; the panel keeps its model`);
+        return false;
+      }
+      const message = (err as Error).message;
+      this.panel.showModelError(label, message);
+      void showError(`CNN Lens: cannot open ${label}: ${message}`);
+      return false;
+    } finally {
+      if (this.opening === abort) this.opening = undefined;
+    }
+    if (abort.signal.aborted) {
+      void loaded.client.dispose();
+      return false;
+    }
+    await this.adopt(loaded);
+    this.panel.setModelBusy(undefined);
+    log.info(`opened ${label} (${loaded.table.family}, ${loaded.table.depth}) on ${loaded.provider}`);
+    return true;
+  }
+
+  /** A loaded model becomes the panel's: the old client goes, explorations are forgotten, the image is re-classified. */
+  private async adopt(loaded: LoadedModel): Promise<void> {
+    this.currentRun?.abort();
+    const old = this.started;
+    const runtime: Runtime = { client: loaded.client, config: loaded.config, file: loaded.file };
+    this.started = runtime;
+    this.runtime = Promise.resolve(runtime);
+    void old?.client.dispose();
+    this.modelChoice = loaded.file;
+    this.openedModels.add(loaded.file);
+    this.modelLoaded = true;
+    this.provider = loaded.provider;
+    this.currentImage.clear();
+    await this.describe(runtime, loaded.table);
+    this.panel.setArchitecture({ model: loaded.config.descriptor.name, table: loaded.table });
+    await this.reclassifyCurrent();
+  }
+
+  /** The panel's current image, classified again (with the model just opened or re-configured). */
+  private async reclassifyCurrent(): Promise<void> {
+    const current = this.panel.currentEntry;
+    const uri = current && this.runUris.get(current.file);
+    if (uri) await this.classify([uri]);
+  }
+
+  /** A model the panel's picker offered. */
+  private async openOffered(id: string): Promise<void> {
+    const file = this.offeredModels.get(id);
+    if (file === undefined) {
+      log.warn(`refused a panel request for model ${JSON.stringify(id).slice(0, 300)}: not offered`);
+      return;
+    }
+    await this.openModel(file);
+  }
+
+  /** The built-in model, the models opened before, and the workspace's .onnx files. */
+  async listModels(): Promise<{ models: ModelChoice[]; truncated: boolean }> {
+    const { files, truncated } = await listWorkspaceModels();
+    const choices: ModelChoice[] = [{ id: '', label: BUILT_IN_LABEL, detail: 'bundled with CNN Lens' }];
+    const workspace = new Set(files.map((f) => f.uri.fsPath));
+    const current = this.started?.file ?? this.modelChoice;
+    for (const file of this.openedModels) {
+      if (file && !workspace.has(file)) {
+        choices.push({ id: file, label: displayPath(file), detail: 'opened before, outside the workspace' });
+      }
+    }
+    if (current && !workspace.has(current) && !this.openedModels.has(current)) {
+      choices.push({
+        id: current,
+        label: displayPath(current),
+        detail: 'from the cnnLens.modelPath setting',
+      });
+    }
+    for (const f of files) choices.push({ id: f.uri.fsPath, label: f.relative, detail: 'workspace' });
+    this.offeredModels = new Map(choices.map((c) => [c.id, c.id]));
+    return { models: choices, truncated };
+  }
+
+  /**
+   * Saves the panel's preprocessing (and labels file) as `<model>.json` beside the model, then reloads the
+   * model and re-classifies the current image. Labels are checked first; if the model no longer loads
+   * with the new file, the previous file is put back.
+   */
+  private async savePreprocessing(p: PreprocessingView, labels: string): Promise<void> {
+    const runtime = this.started;
+    if (!runtime || !runtime.file) {
+      this.panel.preprocessingResult('The built-in model’s preprocessing cannot be changed.');
+      return;
+    }
+    const file = runtime.file;
+    try {
+      let labelsFile: string | undefined;
+      if (labels) {
+        labelsFile = await resolveLabelsPath(labels);
+        if (!labelsFile)
+          throw new Error(`labels file ${labels} does not exist (a workspace path or an absolute one)`);
+        const names = await loadLabels(labelsFile);
+        const classes = this.described?.labels.count;
+        if (classes && names.length !== classes) {
+          throw new Error(`${labels} names ${names.length} classes, but the model outputs ${classes}`);
+        }
+      }
+      const target = descriptorPathFor(file);
+      const previous = await fs.readFile(target).catch(() => undefined);
+      await writeDescriptorFile(file, { preprocessing: p, ...(labelsFile !== undefined && { labelsFile }) });
+      log.info(`saved ${target}`);
+      if (!(await this.openModel(file))) {
+        // The model did not load with it: put the previous descriptor back (or remove the new one).
+        if (previous) await fs.writeFile(target, previous);
+        else await fs.rm(target, { force: true });
+        throw new Error(`the model did not load with the new ${path.basename(target)}, so it was not kept`);
+      }
+      this.panel.preprocessingResult(undefined, displayPath(target));
+    } catch (err) {
+      const message = (err as Error).message;
+      this.panel.preprocessingResult(message);
+      void showError(`CNN Lens: cannot save the preprocessing of ${displayPath(file)}: ${message}`);
+    }
+  }
+
+  /**
+   * Side by side: each model's layer table and its ms/image at batch 1 and 8 on this machine, each in a
+   * temporary client (progress with Cancel, in a notification and in the panel).
+   */
+  async compareArchitectures(files: string[]): Promise<void> {
+    this.comparing?.abort();
+    const abort = new AbortController();
+    this.comparing = abort;
+    this.panel.show(true);
+    const settings = readSettings();
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `CNN Lens: comparing ${files.length} models`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        token.onCancellationRequested(() => abort.abort());
+        const result = await compareArchitectures(this.paths, settings, files, {
+          signal: abort.signal,
+          log: (m) => log.info(m),
+          update: (comparison, busy) => {
+            if (this.comparing !== abort) return;
+            if (busy) progress.report({ message: busy });
+            this.panel.showComparison(comparison, busy);
+          },
+        });
+        for (const m of result.models) {
+          if (m.error) log.error(`comparing ${m.file}: ${m.error}`);
+          if (m.timingError) log.error(`timing ${m.file}: ${m.timingError}`);
+        }
+        const failed = result.models.filter((m) => m.error);
+        if (failed.length > 0 && this.comparing === abort) {
+          void showError(
+            `CNN Lens: ${failed.map((m) => m.file).join(', ')} could not be read: ${failed[0].error}`,
+          );
+        }
+      },
+    );
+    if (this.comparing === abort) this.comparing = undefined;
+  }
+
+  /** The panel's model file (absolute path, '' for the built-in one), once it is known. */
+  get modelInUse(): string | undefined {
+    return this.started?.file ?? this.modelChoice;
   }
 
   /** Test hook: whether the inference worker has been started. */
@@ -227,6 +489,8 @@ export class Lens implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.opening?.abort();
+    this.comparing?.abort();
     void this.started?.client.dispose();
     for (const d of this.disposables) d.dispose();
   }
@@ -253,11 +517,23 @@ export class Lens implements vscode.Disposable {
       void showError(`CNN Lens: ${failed.length} of ${requested} images could not be classified.`);
   }
 
-  /** The client and its configuration, made on first use; a failed attempt is retried next time. */
+  /** The model file the panel runs: its own choice, else the setting ('' is the built-in model). */
+  private modelFile(settings: Settings): string {
+    return this.modelChoice ?? (settings.modelPath ? path.resolve(settings.modelPath) : '');
+  }
+
+  /**
+   * The client and its configuration, made on first use; a failed attempt is retried next time. A model
+   * opened meanwhile wins: its runtime is returned instead.
+   */
   private getRuntime(): Promise<Runtime> {
-    this.runtime ??= this.workerConfig(readSettings()).then(
+    if (this.runtime) return this.runtime;
+    const settings = readSettings();
+    const file = this.modelFile(settings);
+    const pending: Promise<Runtime> = workerConfig(this.paths, settings, file).then(
       (config) => {
-        const workerPath = path.join(this.context.extensionPath, 'dist', 'worker.js');
+        if (this.runtime !== pending && this.runtime) return this.runtime;
+        const workerPath = path.join(this.paths.bundleDir, 'worker.js');
         const client = new InferenceClient(
           workerPath,
           config,
@@ -267,42 +543,30 @@ export class Lens implements vscode.Disposable {
             this.panel.setBusy(m);
           },
         );
-        this.started = { client, config };
+        this.started = { client, config, file };
         return this.started;
       },
       (err: Error) => {
-        this.runtime = undefined;
+        if (this.runtime === pending) this.runtime = undefined;
         throw err;
       },
     );
-    return this.runtime;
-  }
-
-  private async workerConfig(s: Settings): Promise<WorkerConfig> {
-    const descriptor = await resolveDescriptor(
-      path.join(this.context.extensionPath, 'dist'),
-      s.modelPath,
-      s.modelPreprocessing,
-    );
-    return {
-      descriptor,
-      provider: s.executionProvider,
-      threads: s.threads,
-      batchSize: s.batchSize,
-      maxPixels: s.maxPixels,
-    };
+    this.runtime = pending;
+    return pending;
   }
 
   private async applySettings(): Promise<void> {
     const started = this.started;
     if (!started) return;
     try {
-      const config = await this.workerConfig(readSettings());
+      const settings = readSettings();
+      const file = this.modelFile(settings);
+      const config = await workerConfig(this.paths, settings, file);
       started.client.reconfigure(config);
-      this.started = { client: started.client, config };
+      this.started = { client: started.client, config, file };
       this.runtime = Promise.resolve(this.started);
       this.modelLoaded = false;
-      this.status.hide();
+      this.provider = undefined;
       this.currentImage.clear();
       this.panel.invalidateArchitecture();
       log.info('settings changed: the model will be reloaded on next use');
@@ -311,9 +575,28 @@ export class Lens implements vscode.Disposable {
     }
   }
 
+  /** Tells the panel (and the status bar) what the model is. */
+  private async describe(runtime: Runtime, table: LayerTable): Promise<void> {
+    this.described = await modelView(runtime.file, runtime.config, table);
+    this.panel.setModel(this.described);
+    this.showStatus();
+  }
+
   private showProvider(provider: string): void {
-    this.status.text = `$(circuit-board) ResNet50: ${provider}`;
-    this.status.tooltip = `CNN Lens runs ResNet50 on ${provider}. Click for runtime info.`;
+    this.provider = provider;
+    this.showStatus();
+  }
+
+  /** "$(circuit-board) mobilenet_v2.onnx · MobileNet V2: cpu" once the model or its provider is known. */
+  private showStatus(): void {
+    const name = this.described?.name ?? this.started?.config.descriptor.name;
+    if (!name) return;
+    const family = this.described?.family;
+    const what = family ? `${name} · ${family}` : name;
+    this.status.text = `$(circuit-board) ${what}${this.provider ? `: ${this.provider}` : ''}`;
+    this.status.tooltip =
+      `CNN Lens runs ${name}${family ? ` (${family}${this.described?.depth ? `, ${this.described.depth}` : ''})` : ''}` +
+      `${this.provider ? ` on ${this.provider}` : ''}. Click for runtime info.`;
     this.status.show();
   }
 }

@@ -1,6 +1,8 @@
-// Which images a classify command acts on: the Explorer selection, the active image tab, or a pick.
+// What a command acts on: the Explorer selection, the active editor tab, or a pick from the workspace.
 import * as vscode from 'vscode';
 import { isImagePath } from './model/imageFiles';
+import type { ModelChoice } from './shared/protocol';
+import { isModelPath } from './workspaceImages';
 
 /**
  * Images for a command invocation: the Explorer's multi-selection or clicked file, else the active
@@ -36,7 +38,7 @@ async function pickWorkspaceImage(): Promise<vscode.Uri[] | undefined> {
     .map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri }))
     .sort((a, b) => a.label.localeCompare(b.label));
   const pick = await vscode.window.showQuickPick(items, {
-    title: 'Classify with ResNet50',
+    title: 'Classify with CNN Lens',
     placeHolder: 'Pick an image to classify',
     matchOnDescription: true,
   });
@@ -84,4 +86,60 @@ export async function resolveFolderTargets(uri?: unknown, uris?: unknown): Promi
     return undefined;
   }
   return unique;
+}
+
+/** The models a picker offers: the built-in one, those opened before, the workspace's .onnx files. */
+type ModelList = () => Promise<{ models: ModelChoice[]; truncated: boolean }>;
+
+function modelItems(models: ModelChoice[]): (vscode.QuickPickItem & { id: string })[] {
+  return models.map((m) => ({ label: m.label, description: m.detail, id: m.id }));
+}
+
+/**
+ * The model to open: the Explorer's or editor's .onnx file, else one the user picks (the built-in model
+ * or a workspace model). Absolute path, '' for the built-in model, undefined when nothing was chosen.
+ */
+export async function resolveModelTarget(uri: unknown, list: ModelList): Promise<string | undefined> {
+  if (uri instanceof vscode.Uri && uri.scheme === 'file' && isModelPath(uri.path)) return uri.fsPath;
+  const active = activeTabUri();
+  if (uri === undefined && active?.scheme === 'file' && isModelPath(active.path)) return active.fsPath;
+  const { models } = await list();
+  const pick = await vscode.window.showQuickPick(modelItems(models), {
+    title: 'Open in CNN Lens',
+    placeHolder: 'Pick a model: the built-in ResNet50 or an ONNX file of the workspace',
+    matchOnDescription: true,
+  });
+  return pick?.id;
+}
+
+/**
+ * Models to compare: two or more .onnx files selected in the Explorer, else a multi-select pick with the
+ * clicked file ticked (or, from the palette or the panel, the panel's model). Absolute paths, '' for the
+ * built-in model.
+ */
+export async function resolveModelTargets(
+  uri: unknown,
+  uris: unknown,
+  list: ModelList,
+  current: string | undefined,
+): Promise<string[] | undefined> {
+  const selected = (
+    Array.isArray(uris) && uris.every((u) => u instanceof vscode.Uri) ? (uris as vscode.Uri[]) : []
+  ).filter((u) => u.scheme === 'file' && isModelPath(u.path));
+  if (selected.length >= 2) return selected.map((u) => u.fsPath);
+  const clicked = uri instanceof vscode.Uri && uri.scheme === 'file' ? uri.fsPath : current;
+  const { models } = await list();
+  const items = modelItems(models).map((item) => ({ ...item, picked: item.id === clicked }));
+  const picks = await vscode.window.showQuickPick(items, {
+    title: 'Compare Architectures',
+    placeHolder: 'Tick two or more models to compare side by side',
+    canPickMany: true,
+    matchOnDescription: true,
+  });
+  if (!picks) return undefined;
+  if (picks.length < 2) {
+    void vscode.window.showInformationMessage('CNN Lens: tick two or more models to compare them.');
+    return undefined;
+  }
+  return picks.map((p) => p.id);
 }

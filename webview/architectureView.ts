@@ -6,6 +6,7 @@ import type { ArchitectureView } from '../src/shared/protocol';
 import { h } from './dom';
 import { int } from './numbers';
 import { requestFeatureMaps } from './featureMapsView';
+import { vscode } from './vscodeApi';
 
 const COLUMNS = ['Layer', 'Kernel', 'Stride', 'Channels', 'Output', 'Params', 'Mult-adds', 'Activations'];
 
@@ -38,12 +39,24 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
   const section = h(
     'section',
     { id: 'architecture', 'aria-labelledby': 'architecture-title' },
-    h('h2', { id: 'architecture-title' }, `Architecture · ${view.model}`),
+    h(
+      'div',
+      { class: 'section-head' },
+      h('h2', { id: 'architecture-title' }, `Architecture · ${view.model}`),
+      compareButton(),
+    ),
     summary(table),
     h('div', { class: 'arch-body' }, h('div', { class: 'table-wrap' }, grid), card),
   );
   section.dataset.renderMs = (performance.now() - t0).toFixed(1);
   return section;
+}
+
+/** "Compare with other models…": the Compare Architectures command, with this model among the choices. */
+function compareButton(): HTMLElement {
+  const b = h('button', { type: 'button', id: 'compare-models' }, 'Compare with other models…');
+  b.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'compareArchitectures' }));
+  return b;
 }
 
 function summary(table: LayerTable): HTMLElement {

@@ -1,4 +1,5 @@
-// Class activation maps: the 7×7 evidence map of a top class, upsampled over the 224×224 crop.
+// Class activation maps: the 7×7 evidence map of a top class, upsampled over the 224×224 crop; for heads
+// CAM cannot read, one class-agnostic EigenCAM map.
 import { percent } from '../src/shared/format';
 import type { ExplorationView } from '../src/shared/protocol';
 import { heatCanvas } from './colormap';
@@ -11,8 +12,11 @@ const view = { classIndex: 0, opacity: 0.5 };
 export function camSection(x: ExplorationView): HTMLElement | undefined {
   const cam = x.cam;
   if (!cam || cam.classes.length === 0) {
-    return x.cam_reason ? h('p', { class: 'muted' }, `No class activation map: ${x.cam_reason}`) : undefined;
+    return x.cam_reason
+      ? h('p', { id: 'cam-reason', class: 'muted' }, `No class activation map: ${x.cam_reason}`)
+      : undefined;
   }
+  const eigen = cam.method === 'eigencam';
   view.classIndex = Math.min(view.classIndex, cam.classes.length - 1);
   const canvas = h('canvas', {
     id: 'cam-canvas',
@@ -23,7 +27,12 @@ export function camSection(x: ExplorationView): HTMLElement | undefined {
   const image = new Image();
   const draw = (): void => {
     const c = cam.classes[view.classIndex];
-    canvas.setAttribute('aria-label', `Class activation map of ${c.label} over the center crop`);
+    canvas.setAttribute(
+      'aria-label',
+      eigen
+        ? 'EigenCAM map (class-agnostic) over the center crop'
+        : `Class activation map of ${c.label} over the center crop`,
+    );
     const ctx = canvas.getContext('2d')!;
     ctx.clearRect(0, 0, cam.crop, cam.crop);
     if (image.complete && image.naturalWidth) ctx.drawImage(image, 0, 0, cam.crop, cam.crop);
@@ -47,7 +56,7 @@ export function camSection(x: ExplorationView): HTMLElement | undefined {
         'aria-checked': String(i === view.classIndex),
         'data-index': String(c.index),
       },
-      `${c.label} ${percent(c.probability)}`,
+      c.index < 0 ? c.label : `${c.label} ${percent(c.probability)}`,
     );
     b.addEventListener('click', () => {
       view.classIndex = i;
@@ -72,13 +81,22 @@ export function camSection(x: ExplorationView): HTMLElement | undefined {
   draw();
   return h(
     'section',
-    { id: 'cam' },
-    h('h2', {}, 'Why: class activation map'),
+    { id: 'cam', 'data-method': cam.method },
+    h(
+      'h2',
+      { id: 'cam-title' },
+      eigen ? 'Where: EigenCAM (class-agnostic)' : 'Why: class activation map (CAM)',
+    ),
     h(
       'p',
       { class: 'muted' },
-      `Where ${cam.layer}'s features carry the evidence for each class (fc weights × last conv features, ReLU), over the crop the model saw.`,
+      eigen
+        ? `The first principal component of ${cam.layer}'s features, over the crop the model saw: where the network looks, not the evidence for one class.`
+        : `Where ${cam.layer}'s features carry the evidence for each class (fc weights × last conv features, ReLU), over the crop the model saw.`,
     ),
+    eigen && x.cam_reason
+      ? h('p', { id: 'cam-reason', class: 'muted' }, `No class activation map: ${x.cam_reason}`)
+      : undefined,
     classes,
     h('div', { class: 'cam-body' }, canvas, h('label', { class: 'opacity' }, 'Opacity ', slider)),
   );

@@ -5,13 +5,33 @@ import { architectureSection, focusArchitecture, showActivations } from './archi
 import { camSection } from './camView';
 import { h } from './dom';
 import { featureMapsSection } from './featureMapsView';
-import { pickerButton, pickerSection, setImages } from './imagePicker';
+import { imagePicker, setImages } from './imagePicker';
 import { compareSection } from './compareView';
+import { architectureCompareSection } from './architectureCompareView';
+import {
+  modelHeading,
+  modelPicker,
+  modelStatus,
+  setModel,
+  setModelBusy,
+  setModelError,
+  setModels,
+} from './modelPicker';
+import {
+  refreshPreprocessing,
+  renderPreprocessing,
+  setImageSource,
+  setLabelFiles,
+  setPreprocessingModel,
+  setSaveOutcome,
+} from './preprocessingView';
 import { resetResultsTable, resultsTable } from './resultsTable';
 import { resultSection } from './resultView';
 import { vscode, type Persisted } from './vscodeApi';
 
 const top = document.getElementById('top')!;
+const prepHost = document.getElementById('prep')!;
+const modelsCompareHost = document.getElementById('models-compare')!;
 const archHost = document.getElementById('arch')!;
 const mapsHost = document.getElementById('maps')!;
 let persisted: Persisted = vscode.getState() ?? {};
@@ -32,6 +52,7 @@ function renderTop(): void {
       'header',
       { class: 'toolbar' },
       h('h1', {}, 'CNN Lens'),
+      modelHeading(),
       current && 'provider' in current
         ? h(
             'span',
@@ -40,12 +61,15 @@ function renderTop(): void {
           )
         : undefined,
       h('span', { class: 'spacer' }),
-      pickerButton(renderTop),
+      modelPicker.button(renderTop, () => (imagePicker.open = false)),
+      imagePicker.button(renderTop, () => (modelPicker.open = false)),
       button('Architecture', 'openArchitecture'),
       button('Runtime info', 'showRuntimeInfo'),
       button('Log', 'showLog'),
     ),
-    pickerSection(renderTop),
+    modelPicker.section(renderTop),
+    imagePicker.section(renderTop),
+    modelStatus(renderTop),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
     resultSection(state, !explored?.cam),
     explored ? camSection(explored) : undefined,
@@ -101,6 +125,24 @@ function setState(next: PanelState): void {
     save({ state });
     renderTop();
   });
+}
+
+/** The architecture comparison, while it fills in and after; undefined once closed. */
+let archComparison: Extract<HostMessage, { type: 'architectureComparison' }> | undefined;
+
+function renderArchComparison(): void {
+  const c = archComparison;
+  modelsCompareHost.replaceChildren(
+    ...(c
+      ? [
+          architectureCompareSection(c.comparison, c.busy, () => {
+            archComparison = undefined;
+            renderArchComparison();
+            document.getElementById('pick-model')?.focus();
+          }),
+        ]
+      : []),
+  );
 }
 
 function renderMaps(): void {
@@ -181,6 +223,54 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       setImages(m.files, m.truncated);
       renderTop();
       return;
+    case 'model':
+      if (setModel(m.model)) {
+        // Another model: the old one's exploration and feature maps no longer apply.
+        exploration = undefined;
+        mapPages = [];
+        renderMaps();
+        save({ exploration });
+      }
+      setPreprocessingModel(m.model);
+      renderPreprocessing(prepHost);
+      renderTop();
+      return;
+    case 'models':
+      setModels(m.models, m.truncated);
+      renderTop();
+      return;
+    case 'modelBusy':
+      setModelBusy(m.busy);
+      renderTop();
+      return;
+    case 'modelError':
+      setModelError(m.file, m.message);
+      renderTop();
+      document.getElementById('model-error')?.scrollIntoView({ block: 'nearest' });
+      return;
+    case 'imageSource':
+      setImageSource(m.file, m.src);
+      refreshPreprocessing();
+      return;
+    case 'labelFiles':
+      setLabelFiles(m.files);
+      refreshPreprocessing();
+      return;
+    case 'preprocessingSaved':
+    case 'preprocessingError':
+      setSaveOutcome(
+        m.type === 'preprocessingError' ? m.message : undefined,
+        m.type === 'preprocessingSaved' ? m.file : undefined,
+      );
+      refreshPreprocessing();
+      return;
+    case 'architectureComparison': {
+      const first = !archComparison;
+      archComparison = m;
+      renderArchComparison();
+      if (first) modelsCompareHost.scrollIntoView({ block: 'nearest' });
+      return;
+    }
   }
 });
 

@@ -11,7 +11,7 @@ export function resultSection(state: PanelState, showCrop: boolean): HTMLElement
     return h(
       'p',
       { class: 'hint' },
-      'Right-click an image in the Explorer and choose “Classify with ResNet50”, or run it from the Command Palette.',
+      'Right-click an image in the Explorer and choose “Classify with CNN Lens”, or run it from the Command Palette.',
     );
   }
   return isFailure(current) ? failureView(current) : resultView(current, showCrop);

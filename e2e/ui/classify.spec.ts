@@ -11,7 +11,7 @@ import {
   summaries,
 } from './workbench';
 
-test('Explorer → Classify with ResNet50 shows the top-5 for chelsea.png; notes.txt has no such entry', async ({
+test('Explorer → Classify with CNN Lens shows the top-5 for chelsea.png; notes.txt has no such entry', async ({
   page,
 }) => {
   await openWorkbench(page);
@@ -37,5 +37,5 @@ test('Explorer → Classify with ResNet50 shows the top-5 for chelsea.png; notes
 
   // The menu entry is there for images only; this runs after the positive check above, so the extension's
   // menu contributions are known to be loaded.
-  await expectNoContextMenuItem(page, 'notes.txt', 'Classify with ResNet50');
+  await expectNoContextMenuItem(page, 'notes.txt', 'Classify with CNN Lens');
 });

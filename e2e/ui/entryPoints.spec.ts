@@ -14,7 +14,7 @@ import {
   screenshot,
 } from './workbench';
 
-const classify = 'Classify with ResNet50';
+const classify = 'Classify with CNN Lens';
 
 /** The results table's row for `file`. */
 function row(panel: FrameLocator, file: string) {

@@ -64,9 +64,9 @@ export async function chooseContextMenuItem(page: Page, fileName: string, itemNa
   }).toPass({ timeout: 60_000 });
 }
 
-/** Runs "Classify with ResNet50" on a file through the Explorer's context menu. */
+/** Runs "Classify with CNN Lens" on a file through the Explorer's context menu. */
 export async function classifyFromExplorer(page: Page, fileName: string): Promise<void> {
-  await chooseContextMenuItem(page, fileName, 'Classify with ResNet50');
+  await chooseContextMenuItem(page, fileName, 'Classify with CNN Lens');
 }
 
 /**

@@ -4,11 +4,15 @@ import { log } from '../log';
 import type { FeatureMaps } from '../shared/exploration';
 import {
   isWebviewMessage,
+  type ArchitectureComparison,
   type ArchitectureView,
   type ExplorationView,
   type HostMessage,
   type ImageEntry,
+  type ModelChoice,
+  type ModelView,
   type PanelState,
+  type PreprocessingView,
   type WebviewMessage,
 } from '../shared/protocol';
 import { panelHtml } from './html';
@@ -28,6 +32,13 @@ export interface PanelHandlers {
   pick(file: string): void;
   /** Explorations of two entries, for the side-by-side view. */
   compare(entries: [ImageEntry, ImageEntry]): Promise<{ file: string; exploration: ExplorationView }[]>;
+  listModels(): Promise<{ models: ModelChoice[]; truncated: boolean }>;
+  /** The user picked a model the picker offered (unvalidated webview input). */
+  openModel(id: string): void;
+  listLabelFiles(): Promise<string[]>;
+  /** Save the preprocessing editor's values (checked for shape by the protocol, not for sense). */
+  savePreprocessing(preprocessing: PreprocessingView, labels: string): void;
+  cancelComparison(): void;
 }
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
@@ -40,6 +51,11 @@ export class LensPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   private exploration: Extract<HostMessage, { type: 'exploration' }> | undefined;
+  /** What a reloaded webview gets again: the model, the current image's source, the comparison. */
+  private model: ModelView | undefined;
+  private modelBusy: string | undefined;
+  private source: { file: string; uri: vscode.Uri } | undefined;
+  private comparison: Extract<HostMessage, { type: 'architectureComparison' }> | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -78,6 +94,51 @@ export class LensPanel implements vscode.Disposable {
   invalidateArchitecture(): void {
     this.architecture = undefined;
     if (this.ready) void this.sendArchitecture();
+  }
+
+  /** The layer table is known already (a model was just opened): no need to ask for it. */
+  setArchitecture(view: ArchitectureView): void {
+    this.architecture = Promise.resolve(view);
+    this.post({ type: 'architecture', architecture: view });
+  }
+
+  /** The panel's model changed or became better known. */
+  setModel(model: ModelView): void {
+    this.model = model;
+    if (this.panel) this.panel.title = this.title();
+    this.post({ type: 'model', model });
+  }
+
+  /** Shows or clears the line about work on the model (opening, saving). */
+  setModelBusy(busy: string | undefined): void {
+    this.modelBusy = busy;
+    this.post({ type: 'modelBusy', busy });
+  }
+
+  /** A model could not be opened (the panel keeps the one it has). */
+  showModelError(file: string, message: string): void {
+    this.post({ type: 'modelError', file, message });
+  }
+
+  /** The current image's file, for the preprocessing editor's crop preview. */
+  setImageSource(file: string, uri: vscode.Uri): void {
+    this.source = { file, uri };
+    this.postSource();
+  }
+
+  /** The preprocessing editor's Save finished: `error` says why it did not. */
+  preprocessingResult(error: string | undefined, file?: string): void {
+    this.post(
+      error === undefined
+        ? { type: 'preprocessingSaved', file: file ?? '' }
+        : { type: 'preprocessingError', message: error },
+    );
+  }
+
+  /** Architectures side by side, while they are read and timed and when done. */
+  showComparison(comparison: ArchitectureComparison, busy: string | undefined): void {
+    this.comparison = { type: 'architectureComparison', comparison, busy };
+    this.post(this.comparison);
   }
 
   /** Starts a new run of `total` images: the panel's results are cleared. */
@@ -125,14 +186,22 @@ export class LensPanel implements vscode.Disposable {
   setCurrent(index: number): void {
     if (index < 0 || index >= this.state.results.length) return;
     this.state.current = index;
-    const entry = this.state.results[index];
-    if (this.panel && entry) this.panel.title = `CNN Lens: ${entry.file.split('/').pop()}`;
+    if (this.panel) this.panel.title = this.title();
     this.post({ type: 'current', index });
   }
 
   dispose(): void {
     this.panel?.dispose();
     for (const d of this.disposables) d.dispose();
+  }
+
+  /** "CNN Lens: chelsea.png", with the model's name when it is not the built-in one. */
+  private title(): string {
+    const entry = this.state.results[this.state.current];
+    const image = entry?.file.split('/').pop();
+    const model = this.model && !this.model.builtIn ? this.model.name : undefined;
+    const parts = [image, model].filter(Boolean);
+    return parts.length > 0 ? `CNN Lens: ${parts.join(' · ')}` : 'CNN Lens';
   }
 
   private attach(panel: vscode.WebviewPanel): void {
@@ -187,6 +256,27 @@ export class LensPanel implements vscode.Disposable {
       case 'pick':
         this.handlers.pick(m.file);
         return;
+      case 'listModels':
+        this.handlers.listModels().then(
+          ({ models, truncated }) => this.post({ type: 'models', models, truncated }),
+          (err: Error) => log.error(`listing workspace models: ${err.message}`),
+        );
+        return;
+      case 'openModel':
+        this.handlers.openModel(m.id);
+        return;
+      case 'listLabelFiles':
+        this.handlers.listLabelFiles().then(
+          (files) => this.post({ type: 'labelFiles', files }),
+          (err: Error) => log.error(`listing labels files: ${err.message}`),
+        );
+        return;
+      case 'savePreprocessing':
+        this.handlers.savePreprocessing(m.preprocessing, m.labels);
+        return;
+      case 'cancelComparison':
+        this.handlers.cancelComparison();
+        return;
       case 'compare': {
         const [a, b] = m.indices.map((i) => this.state.results[i]);
         if (!a || !b) return;
@@ -201,6 +291,10 @@ export class LensPanel implements vscode.Disposable {
 
   /** A (re)loaded webview gets the run so far; an empty host state leaves its restored view alone. */
   private replay(): void {
+    if (this.model) this.post({ type: 'model', model: this.model });
+    if (this.modelBusy) this.post({ type: 'modelBusy', busy: this.modelBusy });
+    if (this.comparison) this.post(this.comparison);
+    this.postSource();
     const { results, total, current, busy } = this.state;
     if (total === 0) return;
     this.post({ type: 'run', total, busy });
@@ -210,13 +304,17 @@ export class LensPanel implements vscode.Disposable {
   }
 
   private async sendArchitecture(): Promise<void> {
-    this.architecture ??= this.handlers.architecture();
+    const pending = (this.architecture ??= this.handlers.architecture());
     try {
-      this.post({ type: 'architecture', architecture: await this.architecture });
+      const view = await pending;
+      // Another model's table replaced this one meanwhile (setArchitecture): it was sent already.
+      if (this.architecture === pending) this.post({ type: 'architecture', architecture: view });
     } catch (err) {
-      this.architecture = undefined;
-      log.error(`layer table: ${(err as Error).message}`);
-      this.post({ type: 'architectureError', message: (err as Error).message });
+      if (this.architecture === pending) {
+        this.architecture = undefined;
+        log.error(`layer table: ${(err as Error).message}`);
+        this.post({ type: 'architectureError', message: (err as Error).message });
+      }
     }
     if (this.focusPending) {
       this.focusPending = false;
@@ -229,7 +327,26 @@ export class LensPanel implements vscode.Disposable {
     if (this.ready) void this.panel?.webview.postMessage(m);
   }
 
+  /** The current image as a webview URL when the webview may load it (inside a workspace folder). */
+  private postSource(): void {
+    if (!this.source || !this.panel) return;
+    const { file, uri } = this.source;
+    const inside = (vscode.workspace.workspaceFolders ?? []).some((f) =>
+      uri.toString().startsWith(f.uri.toString() + '/'),
+    );
+    this.post({
+      type: 'imageSource',
+      file,
+      src: inside ? this.panel.webview.asWebviewUri(uri).toString() : undefined,
+    });
+  }
+
+  /** The bundles and styles, and the workspace folders (for the crop preview of the current image). */
   private resourceRoots(): vscode.Uri[] {
-    return [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')];
+    return [
+      vscode.Uri.joinPath(this.extensionUri, 'dist'),
+      vscode.Uri.joinPath(this.extensionUri, 'media'),
+      ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri),
+    ];
   }
 }

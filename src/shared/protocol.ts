@@ -51,6 +51,94 @@ export interface ArchitectureView {
   table: LayerTable;
 }
 
+/** How an image becomes the model's input (the model descriptor's preprocessing, as the panel edits it). */
+export interface PreprocessingView {
+  /** Shorter side resized to this, then a center crop of `crop`×`crop`. */
+  resize: number;
+  crop: number;
+  channelOrder: 'RGB' | 'BGR';
+  /** Pixel values (0…255) × scale, then (v − mean[c]) / std[c]. */
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** Preprocessing presets, as the panel offers them. */
+export const PRESETS = ['torchvision', 'caffe', 'tf', 'raw'] as const;
+export type PresetId = (typeof PRESETS)[number];
+
+/** The panel's model: what it is, where it comes from, how images are prepared for it. */
+export interface ModelView {
+  /** What picks this model again: '' for the built-in model, else its path (workspace-relative inside one). */
+  id: string;
+  name: string;
+  /** Where the file is, for display ('built-in' for the bundled model). */
+  file: string;
+  builtIn: boolean;
+  /** From the layer table once it is read; null before. */
+  family: string | null;
+  depth: string | null;
+  /** The graph's image input as declared, e.g. ["N", 3, 299, 299]. */
+  input: { name: string; shape: (number | string)[] | null } | null;
+  /** Side of the square input the model fixes, or null when its height and width are symbolic. */
+  fixedSize: number | null;
+  /** What was assumed about the input (symbolic size), or null. */
+  assumed: string | null;
+  preprocessing: PreprocessingView;
+  /** The presets at this model's input size. */
+  presets: Record<PresetId, PreprocessingView>;
+  /** How many class names, and where they come from. */
+  labels: { count: number; source: string };
+  /** The `<model>.json` beside the model, when there is one (display path). */
+  descriptor: string | null;
+  /** Why the preprocessing cannot be saved (the built-in model), or null when it can. */
+  readOnly: string | null;
+}
+
+/** A model the picker offers. */
+export interface ModelChoice {
+  id: string;
+  label: string;
+  /** E.g. "built-in", "opened before", the folder. */
+  detail: string;
+}
+
+/** One model's column in the architecture comparison. */
+export interface ModelComparison {
+  name: string;
+  file: string;
+  /** Set when the model could not be read at all; nothing else is then filled in. */
+  error?: string;
+  family?: string;
+  depth?: string;
+  params?: number;
+  buffers?: number;
+  macs?: number;
+  input?: string;
+  stages?: {
+    stage: string;
+    out_size: (number | string)[] | null;
+    width: number | string | null;
+    counted: number;
+    blocks: number;
+    block_kind: string | null;
+    params: number;
+    macs: number;
+  }[];
+  /** Milliseconds per image at each batch size timed; absent when timing failed (`timingError`). */
+  timing?: { batch: number; msPerImage: number; runs: number }[];
+  timingError?: string;
+}
+
+/** Several models side by side. */
+export interface ArchitectureComparison {
+  models: ModelComparison[];
+  /** The execution provider setting the timings ran under. */
+  provider: string;
+  /** Whether the user cancelled before every model was timed. */
+  cancelled: boolean;
+}
+
 /** An exploration as the webview gets it: the crop as a data: URL instead of bytes. */
 export type ExplorationView = Omit<Exploration, 'preview'> & { preview?: string };
 
@@ -75,7 +163,24 @@ export type HostMessage =
   | { type: 'comparison'; items: { file: string; exploration: ExplorationView }[] }
   | { type: 'comparisonError'; message: string }
   /** The workspace's image files, workspace-relative, for the picker. */
-  | { type: 'images'; files: string[]; truncated: boolean };
+  | { type: 'images'; files: string[]; truncated: boolean }
+  /** The panel's model (also sent when its family becomes known or its preprocessing was saved). */
+  | { type: 'model'; model: ModelView }
+  /** Models the model picker offers. */
+  | { type: 'models'; models: ModelChoice[]; truncated: boolean }
+  /** A model could not be opened: the panel keeps its model. */
+  | { type: 'modelError'; file: string; message: string }
+  /** Work on the model in progress (opening, saving), or done (undefined). */
+  | { type: 'modelBusy'; busy?: string }
+  /** The current image as the webview can load it, for the crop preview; undefined when it cannot. */
+  | { type: 'imageSource'; file: string; src?: string }
+  /** Labels files of the workspace (.json), for the preprocessing editor. */
+  | { type: 'labelFiles'; files: string[] }
+  /** The preprocessing editor's Save: done, or refused with the reason. */
+  | { type: 'preprocessingSaved'; file: string }
+  | { type: 'preprocessingError'; message: string }
+  /** Architectures side by side (progress while timing, then the result). */
+  | { type: 'architectureComparison'; comparison: ArchitectureComparison; busy?: string };
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -88,14 +193,54 @@ export type WebviewMessage =
   | { type: 'compare'; indices: number[] }
   /** Make a workspace image (as listed by `images`) the current image. */
   | { type: 'pick'; file: string }
-  | { type: 'command'; command: 'openArchitecture' | 'showLog' | 'showRuntimeInfo' };
+  | { type: 'command'; command: PanelCommand }
+  | { type: 'listModels' }
+  /** Make a model the panel's (an `id` the host offered: '' is the built-in model). */
+  | { type: 'openModel'; id: string }
+  | { type: 'listLabelFiles' }
+  /** Write `<model>.json` beside the panel's model; `labels` is a path typed or picked, '' for unchanged. */
+  | { type: 'savePreprocessing'; preprocessing: PreprocessingView; labels: string }
+  /** Stop timing the architectures being compared. */
+  | { type: 'cancelComparison' };
+
+/** Commands the panel's buttons run. */
+export type PanelCommand = 'openArchitecture' | 'showLog' | 'showRuntimeInfo' | 'compareArchitectures';
 
 /** Whether a result entry is a failure. */
 export function isFailure(r: ImageEntry): r is ImageFailure {
   return 'error' in r;
 }
 
-const COMMANDS = ['openArchitecture', 'showLog', 'showRuntimeInfo'];
+const COMMANDS: readonly string[] = [
+  'openArchitecture',
+  'showLog',
+  'showRuntimeInfo',
+  'compareArchitectures',
+] satisfies PanelCommand[];
+
+/** A path or id from the webview: a non-empty string of sane length without NUL. */
+function isPathText(v: unknown, allowEmpty = false): v is string {
+  return typeof v === 'string' && (allowEmpty || v.length > 0) && v.length <= 4096 && !v.includes('\0');
+}
+
+/** Preprocessing values as the editor sends them: finite numbers in range, the right shapes. */
+export function isPreprocessingView(p: unknown): p is PreprocessingView {
+  if (typeof p !== 'object' || p === null) return false;
+  const o = p as Record<string, unknown>;
+  const whole = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4096;
+  const triple = (v: unknown): boolean =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  return (
+    Object.keys(o).length === 6 &&
+    whole(o.resize) &&
+    whole(o.crop) &&
+    (o.channelOrder === 'RGB' || o.channelOrder === 'BGR') &&
+    typeof o.scale === 'number' &&
+    Number.isFinite(o.scale) &&
+    triple(o.mean) &&
+    triple(o.std)
+  );
+}
 
 /** Runtime check of a message from the webview: anything else is ignored by the host. */
 export function isWebviewMessage(m: unknown): m is WebviewMessage {
@@ -131,6 +276,14 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
       return typeof o.file === 'string' && o.file.length > 0 && o.file.length <= 4096;
     case 'command':
       return typeof o.command === 'string' && COMMANDS.includes(o.command);
+    case 'listModels':
+    case 'listLabelFiles':
+    case 'cancelComparison':
+      return Object.keys(o).length === 1;
+    case 'openModel':
+      return isPathText(o.id, true);
+    case 'savePreprocessing':
+      return isPreprocessingView(o.preprocessing) && isPathText(o.labels, true);
     default:
       return false;
   }

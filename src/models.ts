@@ -1,0 +1,255 @@
+// Models the panel can run: loading one into a fresh inference client (checked before it replaces the
+// current one), describing it for the webview, and timing several side by side.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Settings } from './config';
+import { InferenceClient } from './inference/client';
+import type { WorkerConfig } from './inference/messages';
+import { descriptorPathFor, PREPROCESSING_PRESETS, resizeFor } from './model/descriptor';
+import { resolveDescriptor } from './model/loadModel';
+import type { LayerTable } from './shared/layerTable';
+import {
+  PRESETS,
+  type ArchitectureComparison,
+  type ModelComparison,
+  type ModelView,
+  type PresetId,
+  type PreprocessingView,
+} from './shared/protocol';
+
+/** Where the extension's bundles and built model are. */
+export interface Paths {
+  /** dist/, where worker.js is and beside which models/ holds the built-in model. */
+  bundleDir: string;
+}
+
+/** The name the built-in model goes by in pickers. */
+export const BUILT_IN_LABEL = 'ResNet50 (built-in)';
+
+/** A model's path for display: workspace-relative inside the workspace, else absolute; '' is the built-in. */
+export function displayPath(file: string): string {
+  if (!file) return 'built-in';
+  return vscode.workspace.asRelativePath(file, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+}
+
+/** The worker configuration for `file` ('' for the built-in model) under `settings`. */
+export async function workerConfig(paths: Paths, settings: Settings, file: string): Promise<WorkerConfig> {
+  const descriptor = await resolveDescriptor(paths.bundleDir, file, settings.modelPreprocessing);
+  return {
+    descriptor,
+    provider: settings.executionProvider,
+    threads: settings.threads,
+    batchSize: settings.batchSize,
+    maxPixels: settings.maxPixels,
+  };
+}
+
+/** A model loaded and checked in a client of its own: its worker runs and its session was created. */
+export interface LoadedModel {
+  /** Absolute path, '' for the built-in model. */
+  file: string;
+  client: InferenceClient;
+  config: WorkerConfig;
+  table: LayerTable;
+  provider: string;
+}
+
+/** Thrown when the user cancelled loading. */
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/**
+ * Loads `file` in a new client and checks everything the panel will need: the descriptor (the file is
+ * ONNX, its input is an image, its labels fit), the layer table (graph and external data readable) and an
+ * onnxruntime session with its warm-up run. Nothing of the current model is touched; on failure or
+ * cancellation the new client is disposed.
+ */
+export async function loadModel(
+  paths: Paths,
+  settings: Settings,
+  file: string,
+  opts: {
+    signal: AbortSignal;
+    report: (message: string) => void;
+    log: (message: string) => void;
+    status: (message: string) => void;
+  },
+): Promise<LoadedModel> {
+  opts.report('reading the model…');
+  const config = await workerConfig(paths, settings, file);
+  if (opts.signal.aborted) throw new Cancelled();
+  const client = new InferenceClient(path.join(paths.bundleDir, 'worker.js'), config, opts.log, opts.status);
+  const stop = (): void => void client.dispose();
+  opts.signal.addEventListener('abort', stop, { once: true });
+  try {
+    const table = await client.layers();
+    opts.report('creating the inference session…');
+    const info = await client.runtimeInfo();
+    return { file, client, config, table, provider: info.provider };
+  } catch (err) {
+    void client.dispose();
+    throw opts.signal.aborted ? new Cancelled() : err;
+  } finally {
+    opts.signal.removeEventListener('abort', stop);
+  }
+}
+
+/** The side of the square input a layer table's model fixes, or null when it is symbolic. */
+function fixedSide(table: LayerTable | undefined): number | null {
+  const shape = table?.model.input?.shape;
+  if (!shape || shape.length !== 4) return null;
+  return typeof shape[2] === 'number' ? shape[2] : typeof shape[3] === 'number' ? shape[3] : null;
+}
+
+/** The webview's description of a model (the table, once read, adds family, depth and input). */
+export async function modelView(
+  file: string,
+  config: WorkerConfig,
+  table: LayerTable | undefined,
+): Promise<ModelView> {
+  const d = config.descriptor;
+  const fixedSize = fixedSide(table);
+  const side = fixedSize ?? d.preprocessing.crop;
+  const presets = Object.fromEntries(
+    PRESETS.map((p) => [p, { ...PREPROCESSING_PRESETS[p], crop: side, resize: resizeFor(side) }]),
+  ) as Record<PresetId, PreprocessingView>;
+  const sidecar = file ? descriptorPathFor(file) : undefined;
+  const sidecarText = sidecar ? await fs.readFile(sidecar, 'utf8').catch(() => undefined) : undefined;
+  return {
+    id: file,
+    name: d.name,
+    file: displayPath(file),
+    builtIn: file === '',
+    family: table?.family ?? null,
+    depth: table?.depth ?? null,
+    input: table?.model.input ?? null,
+    fixedSize,
+    assumed: d.assumed ?? table?.model.assumed ?? null,
+    preprocessing: {
+      resize: d.preprocessing.resize,
+      crop: d.preprocessing.crop,
+      channelOrder: d.preprocessing.channelOrder,
+      scale: d.preprocessing.scale,
+      mean: [...d.preprocessing.mean],
+      std: [...d.preprocessing.std],
+    },
+    presets,
+    labels: { count: d.labels.length, source: labelsSource(file, d.labels.length, sidecar, sidecarText) },
+    descriptor: sidecar && sidecarText !== undefined ? displayPath(sidecar) : null,
+    readOnly: file
+      ? null
+      : 'The built-in ResNet50 is prepared as its Keras weights were trained ("caffe" mode); open another model to edit its preprocessing.',
+  };
+}
+
+/** Where a model's class names come from, in words. */
+function labelsSource(file: string, count: number, sidecar?: string, sidecarText?: string): string {
+  if (!file) return 'ImageNet classes (bundled)';
+  if (sidecar && sidecarText !== undefined) {
+    try {
+      const labels = (JSON.parse(sidecarText) as { labels?: unknown }).labels;
+      if (typeof labels === 'string') return displayPath(path.resolve(path.dirname(sidecar), labels));
+      if (Array.isArray(labels)) return `listed in ${path.basename(sidecar)}`;
+    } catch {
+      // An unreadable descriptor fails the load with its own message; nothing to add here.
+    }
+  }
+  if (count === 1000) return 'ImageNet classes (bundled; no labels file given)';
+  return count > 0 ? `"class 0" … "class ${count - 1}" (no labels file given)` : 'none';
+}
+
+/** Batch sizes the comparison times, and runs per batch size. */
+export const TIMED_BATCHES = [1, 8];
+const TIMED_RUNS = 5;
+
+/**
+ * Reads each model's layer table, then times each one (batch 1 and 8) in a temporary client of its own,
+ * one model at a time so that they do not compete for the CPU. `update` gets the comparison as it fills in.
+ * Clients are disposed whatever happens; cancelling keeps what was measured.
+ */
+export async function compareArchitectures(
+  paths: Paths,
+  settings: Settings,
+  files: string[],
+  opts: {
+    signal: AbortSignal;
+    update: (comparison: ArchitectureComparison, busy: string | undefined) => void;
+    log: (message: string) => void;
+  },
+): Promise<ArchitectureComparison> {
+  const result: ArchitectureComparison = {
+    models: files.map((f) => ({ name: f ? path.basename(f) : BUILT_IN_LABEL, file: displayPath(f) })),
+    provider: settings.executionProvider,
+    cancelled: false,
+  };
+  const clients: (InferenceClient | undefined)[] = [];
+  const workerPath = path.join(paths.bundleDir, 'worker.js');
+  const cancelled = (): boolean => {
+    result.cancelled ||= opts.signal.aborted;
+    return result.cancelled;
+  };
+  try {
+    for (const [i, file] of files.entries()) {
+      if (cancelled()) break;
+      opts.update(result, `Reading ${result.models[i].file} (${i + 1} of ${files.length})…`);
+      try {
+        const config = await workerConfig(paths, settings, file);
+        const client = new InferenceClient(workerPath, config, opts.log);
+        clients[i] = client;
+        result.models[i] = {
+          ...summarise(await client.layers()),
+          name: config.descriptor.name,
+          file: displayPath(file),
+        };
+      } catch (err) {
+        result.models[i] = { ...result.models[i], error: (err as Error).message };
+      }
+    }
+    for (const [i, client] of clients.entries()) {
+      if (!client || cancelled()) continue;
+      opts.update(result, `Timing ${result.models[i].file} (${i + 1} of ${files.length}) on this machine…`);
+      try {
+        result.models[i].timing = await client.timeModel({
+          batches: TIMED_BATCHES,
+          runs: TIMED_RUNS,
+          signal: opts.signal,
+        });
+      } catch (err) {
+        if (!cancelled()) result.models[i].timingError = (err as Error).message;
+      }
+      void client.dispose();
+      clients[i] = undefined;
+    }
+  } finally {
+    await Promise.all(clients.map((c) => c?.dispose()));
+  }
+  cancelled();
+  opts.update(result, undefined);
+  return result;
+}
+
+/** What the comparison shows of a layer table. */
+function summarise(table: LayerTable): Omit<ModelComparison, 'name' | 'file'> {
+  return {
+    family: table.family,
+    depth: table.depth,
+    params: table.totals.params,
+    buffers: table.totals.buffers,
+    macs: table.totals.macs,
+    input: table.model.input?.shape ? table.model.input.shape.join('×') : undefined,
+    stages: table.stages.map((s) => ({
+      stage: s.stage,
+      out_size: s.out_size,
+      width: s.width,
+      counted: s.counted,
+      blocks: s.blocks,
+      block_kind: s.block_kind,
+      params: s.params,
+      macs: s.macs,
+    })),
+  };
+}

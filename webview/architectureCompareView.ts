@@ -1,0 +1,211 @@
+// Architectures side by side: one column per model, rows for the totals, the measured speed and each
+// stage (aligned by position), with bars against the row's largest value and ratios to the first model.
+import { compact } from '../src/shared/format';
+import type { ArchitectureComparison, ModelComparison } from '../src/shared/protocol';
+import { h } from './dom';
+import { int } from './numbers';
+import { vscode } from './vscodeApi';
+
+/** A number cell: the value, a bar (share of the row's largest) and the ratio to the first model. */
+function numberCell(row: (number | undefined)[], index: number, text: (v: number) => string): HTMLElement {
+  const value = row[index];
+  if (value === undefined) return h('td', { class: 'num' }, '');
+  const max = Math.max(...row.map((v) => v ?? 0));
+  const first = row[0];
+  const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
+  bar.style.setProperty('--p', String(max > 0 ? value / max : 0));
+  const ratio = first !== undefined && first > 0 && index > 0 ? ` ×${formatRatio(value / first)}` : '';
+  return h(
+    'td',
+    { class: 'num' },
+    h('span', { class: 'value' }, text(value)),
+    ratio ? h('span', { class: 'ratio muted', title: 'relative to the first model' }, ratio) : undefined,
+    bar,
+  );
+}
+
+function formatRatio(r: number): string {
+  return r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toPrecision(2);
+}
+
+function msOf(m: ModelComparison, batch: number): number | undefined {
+  return m.timing?.find((t) => t.batch === batch)?.msPerImage;
+}
+
+/** Why a model has no time at `batch`: not measured yet, cancelled, failed, or the model cannot take it. */
+function noTime(m: ModelComparison, c: ArchitectureComparison, busy: boolean, batch: number): string {
+  if (m.error) return '';
+  if (m.timingError) return 'timing failed';
+  if (m.timing) return `the model does not take batch ${batch}`;
+  if (c.cancelled) return 'not timed (cancelled)';
+  return busy ? 'timing…' : '';
+}
+
+/** The comparison section; `busy` is the progress line while models are read and timed. */
+export function architectureCompareSection(
+  c: ArchitectureComparison,
+  busy: string | undefined,
+  onClose: () => void,
+): HTMLElement {
+  const models = c.models;
+  const head = h(
+    'tr',
+    {},
+    h('th', { scope: 'col' }, ''),
+    ...models.map((m, i) =>
+      h(
+        'th',
+        { scope: 'col', 'data-model': String(i), title: m.file },
+        h('span', { class: 'model-col-name' }, m.name),
+        h('br'),
+        h('span', { class: 'muted' }, m.file),
+      ),
+    ),
+  );
+  const rows: HTMLElement[] = [];
+  const textRow = (label: string, cells: (m: ModelComparison) => string | HTMLElement, id?: string): void => {
+    rows.push(
+      h(
+        'tr',
+        id ? { 'data-row': id } : {},
+        h('th', { scope: 'row' }, label),
+        ...models.map((m) => h('td', {}, m.error ? '' : cells(m))),
+      ),
+    );
+  };
+  const numRow = (
+    label: string,
+    values: (number | undefined)[],
+    text: (v: number) => string,
+    id: string,
+    title?: string,
+  ): void => {
+    rows.push(
+      h(
+        'tr',
+        { 'data-row': id },
+        h('th', { scope: 'row', ...(title ? { title } : {}) }, label),
+        ...values.map((_, i) => numberCell(values, i, text)),
+      ),
+    );
+  };
+  rows.push(
+    h(
+      'tr',
+      { 'data-row': 'family' },
+      h('th', { scope: 'row' }, 'family'),
+      ...models.map((m) =>
+        m.error
+          ? h('td', { class: 'error-text', role: 'alert' }, `could not be read: ${m.error}`)
+          : h('td', {}, m.family ? h('span', { class: 'badge family' }, m.family) : '…'),
+      ),
+    ),
+  );
+  textRow('depth', (m) => h('span', { class: 'equation-small' }, m.depth ?? ''), 'depth');
+  textRow('input', (m) => m.input ?? '', 'input');
+  numRow(
+    'parameters',
+    models.map((m) => m.params),
+    int,
+    'params',
+  );
+  numRow(
+    'buffers',
+    models.map((m) => m.buffers),
+    int,
+    'buffers',
+    'BatchNorm running statistics',
+  );
+  numRow(
+    'multiply-adds',
+    models.map((m) => m.macs),
+    compact,
+    'macs',
+    'per image',
+  );
+  for (const batch of [1, 8]) {
+    const values = models.map((m) => msOf(m, batch));
+    numRow(
+      `ms/image, batch ${batch}`,
+      values,
+      (v) => v.toFixed(v < 10 ? 2 : 1),
+      `ms-b${batch}`,
+      `median of the timed runs on this machine (${c.provider})`,
+    );
+    const last = rows[rows.length - 1];
+    models.forEach((m, i) => {
+      if (values[i] === undefined) {
+        const cell = last.children[i + 1] as HTMLElement;
+        cell.textContent = noTime(m, c, busy !== undefined, batch);
+        if (m.timingError) cell.title = m.timingError;
+      }
+    });
+  }
+  const stageCount = Math.max(0, ...models.map((m) => m.stages?.length ?? 0));
+  textRow('stages', (m) => String(m.stages?.length ?? ''), 'stage-count');
+  for (let i = 0; i < stageCount; i++) {
+    const params = models.map((m) => m.stages?.[i]?.params);
+    const macs = models.map((m) => m.stages?.[i]?.macs);
+    const maxParams = Math.max(0, ...params.map((v) => v ?? 0));
+    const maxMacs = Math.max(0, ...macs.map((v) => v ?? 0));
+    rows.push(
+      h(
+        'tr',
+        { class: 'stage-row', 'data-row': `stage-${i + 1}` },
+        h('th', { scope: 'row' }, `stage ${i + 1}`),
+        ...models.map((m) => {
+          const s = m.stages?.[i];
+          if (!s) return h('td', {}, '');
+          const size = s.out_size ? s.out_size.join('×') : '?';
+          const bar = (v: number, max: number, cls: string): HTMLElement => {
+            const b = h('span', { class: `bar ${cls}`, 'aria-hidden': 'true' });
+            b.style.setProperty('--p', String(max > 0 ? v / max : 0));
+            return b;
+          };
+          return h(
+            'td',
+            {},
+            h('strong', {}, s.stage),
+            ` · ${size}, ${String(s.width ?? '?')} ch · ${s.counted} ${s.counted === 1 ? 'layer' : 'layers'}`,
+            h('br'),
+            h('span', { class: 'muted' }, `${compact(s.params)} params`),
+            bar(s.params, maxParams, 'params'),
+            h('span', { class: 'muted' }, `${compact(s.macs)} mult-adds`),
+            bar(s.macs, maxMacs, 'macs'),
+          );
+        }),
+      ),
+    );
+  }
+  const runs = models.find((m) => m.timing?.length)?.timing?.[0]?.runs ?? 'several';
+  const close = h('button', { type: 'button', id: 'arch-compare-close' }, 'Close');
+  close.addEventListener('click', onClose);
+  const cancel = h('button', { type: 'button', id: 'arch-compare-cancel' }, 'Cancel');
+  cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancelComparison' }));
+  return h(
+    'section',
+    { id: 'arch-compare', 'aria-labelledby': 'arch-compare-title', 'aria-busy': String(busy !== undefined) },
+    h('h2', { id: 'arch-compare-title' }, `Compare architectures · ${models.length} models`),
+    busy
+      ? h('p', { id: 'arch-compare-status', class: 'busy', role: 'status' }, busy, ' ', cancel)
+      : h(
+          'p',
+          { class: 'muted' },
+          `Bars: share of the row's largest value; ×: ratio to ${models[0]?.name ?? 'the first model'}. ` +
+            `Times: median ms per image over ${runs} runs after a warm-up, one model at a time, on this machine (${c.provider}).` +
+            (c.cancelled ? ' Cancelled: models not timed are marked.' : ''),
+          ' ',
+          close,
+        ),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { id: 'arch-compare-table', 'aria-label': 'Architectures side by side' },
+        h('thead', {}, head),
+        h('tbody', {}, ...rows),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,83 @@
+// The panel's model: its name and family in the toolbar, the model picker (the built-in ResNet50, models
+// opened before, the workspace's .onnx files), and the line saying what happens to it (opening, errors).
+import type { ModelChoice, ModelView } from '../src/shared/protocol';
+import { h } from './dom';
+import { ListPicker } from './listPicker';
+import { vscode } from './vscodeApi';
+
+let model: ModelView | undefined;
+let busy: string | undefined;
+let error: { file: string; message: string } | undefined;
+
+export const modelPicker = new ListPicker({
+  prefix: 'model-picker',
+  toggleId: 'pick-model',
+  toggleLabel: 'Model…',
+  noun: 'models',
+  request: () => vscode.postMessage({ type: 'listModels' }),
+  pick: (item) => {
+    error = undefined;
+    vscode.postMessage({ type: 'openModel', id: item.id });
+  },
+  selected: () => model?.id,
+});
+
+/** The model the host describes; returns whether it is another model than before. */
+export function setModel(next: ModelView): boolean {
+  const changed = model?.id !== next.id;
+  model = next;
+  if (changed) {
+    error = undefined;
+    // The list marks the current model and offers the previous one: ask again next time.
+    modelPicker.reset();
+  }
+  return changed;
+}
+
+export function setModelBusy(next: string | undefined): void {
+  busy = next;
+}
+
+export function setModelError(file: string, message: string): void {
+  error = { file, message };
+}
+
+/** Receives the picker's list from the host. */
+export function setModels(models: ModelChoice[], truncated: boolean): void {
+  modelPicker.setItems(
+    models.map((m) => ({ id: m.id, label: m.label, detail: m.detail })),
+    truncated,
+  );
+}
+
+/** "mobilenet_v2.onnx [MobileNet V2]" for the toolbar. */
+export function modelHeading(): HTMLElement | undefined {
+  if (!model) return undefined;
+  return h(
+    'span',
+    { id: 'model', class: 'model', title: `${model.name}: ${model.file}` },
+    h('span', { id: 'model-name' }, model.name),
+    model.family ? h('span', { id: 'model-family', class: 'badge' }, model.family) : undefined,
+  );
+}
+
+/** Opening in progress, or why the last model could not be opened (the panel keeps its model). */
+export function modelStatus(rerender: () => void): HTMLElement | undefined {
+  if (busy) return h('p', { id: 'model-status', class: 'busy', role: 'status' }, busy);
+  if (!error) return undefined;
+  const log = h('button', { type: 'button', id: 'model-error-log' }, 'Show log');
+  log.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'showLog' }));
+  const dismiss = h('button', { type: 'button', id: 'model-error-dismiss' }, 'Dismiss');
+  dismiss.addEventListener('click', () => {
+    error = undefined;
+    rerender();
+    document.getElementById('pick-model')?.focus();
+  });
+  return h(
+    'section',
+    { id: 'model-error', class: 'error', role: 'alert' },
+    h('h2', {}, `Cannot open ${error.file}`),
+    h('p', {}, error.message),
+    h('p', { class: 'muted' }, model ? `The panel still uses ${model.name}. ` : '', log, ' ', dismiss),
+  );
+}
