@@ -1,19 +1,23 @@
 // Benchmark, not a test: bare onnxruntime beside our InferenceClient (end to end, decode, cold start,
 // batching, main-thread event-loop delay). Prints a Markdown table and writes .bench/results.json.
 // Usage: npm run bench -- [--runs N] [--quick] [--provider auto|cpu|webgpu] [--threads N]
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
 import { classifyAll, type ImageSource } from '../src/inference/classifyAll';
 import { InferenceClient } from '../src/inference/client';
 import type { Classification, WorkerConfig } from '../src/inference/messages';
 import { prepareImage } from '../src/inference/preprocess';
 import type { ProviderSetting } from '../src/inference/providers';
-import { sha256File, type ModelDescriptor } from '../src/model/descriptor';
+import { descriptorForModel, sha256File, type ModelDescriptor } from '../src/model/descriptor';
 import { resolveDescriptor } from '../src/model/loadModel';
+import { readOnnxFile } from '../src/model/onnxGraph';
+import { analyseGraph } from '../src/model/structure/table';
+import { fixtureBytes, FIXTURES, REFERENCE, runnable } from '../test/unit/helpers/fixtures';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -27,6 +31,11 @@ const MANY = 50;
 const MAX_PIXELS = 100_000_000;
 
 const TARGETS = { ratio1mp: 1.15, decode12mp: 60, loopDelay: 20 };
+/** The largest fixture by parameters (VGG-16), made runnable and written once to .bench/: a real 0.5 GB file. */
+const BIG_FIXTURE = FIXTURES.filter((f) => REFERENCE[f]!.external === 0).sort(
+  (a, b) => REFERENCE[b]!.params - REFERENCE[a]!.params,
+)[0]!;
+const BIG_FILE = path.join(OUT, `${BIG_FIXTURE}.runnable.onnx`);
 /** Above this share of CPU time used by other processes, the report warns that ratios are unreliable. */
 const BUSY_SHARE = 0.1;
 
@@ -152,6 +161,15 @@ const R = {
   loopIdle: row('loop-delay-idle', 'main-thread max event-loop delay, idle 1 s, no worker (noise floor)', {
     provider: '-',
   }),
+  bigRead: row('big-read', `readOnnxFile of the largest runnable fixture (${BIG_FIXTURE})`, {
+    provider: 'node:fs',
+  }),
+  bigTable: row('big-table', '  then analyseGraph of its graph (shapes, costs, layer table)', {
+    provider: '-',
+  }),
+  bigDescribe: row('big-describe', '  descriptorForModel of it (read + input size + class count)', {
+    provider: 'node:fs',
+  }),
 };
 
 async function main(): Promise<void> {
@@ -189,6 +207,7 @@ async function main(): Promise<void> {
     await bareCold(ort, descriptor, tensor, providersFor(provider), opts);
   }
   R.sha.samples = await repeat(opts.cold, 0, () => timed(() => sha256File(descriptor.modelPath)));
+  await bigModel(opts.cold);
   for (let i = 0; i < opts.rounds; i++) {
     const roundStart = cpuSnapshot();
     const n = Math.floor(((i + 1) * opts.runs) / opts.rounds) - Math.floor((i * opts.runs) / opts.rounds);
@@ -245,6 +264,49 @@ async function prepareRound(d: ModelDescriptor, n: number): Promise<void> {
       ...(await repeat(n, 1, () => timed(() => prepareImage(bytes, d.preprocessing, MAX_PIXELS)))),
     );
   }
+}
+
+/**
+ * Reading and analysing a big model, as opening one in the panel does: the largest fixture with its
+ * weights filled in, written once to .bench/. Memory is measured in a fresh process, where the allocator
+ * has nothing freed earlier to reuse: its RSS growth, right after the read and the analysis, beyond the
+ * file's size.
+ */
+async function bigModel(n: number): Promise<void> {
+  const size = await fs.stat(BIG_FILE).then(
+    (s) => s.size,
+    () => 0,
+  );
+  if (size === 0) {
+    progress(`writing ${path.relative(ROOT, BIG_FILE)} (runnable ${BIG_FIXTURE}, once)`);
+    await fs.writeFile(BIG_FILE, runnable(fixtureBytes(BIG_FIXTURE)));
+  }
+  const bytes = (await fs.stat(BIG_FILE)).size;
+  R.bigRead.measurement = `readOnnxFile of the largest runnable fixture (${BIG_FIXTURE}, ${(bytes / 2 ** 20).toFixed(0)} MB file)`;
+  for (let i = 0; i < n; i++) {
+    progress(`big model ${i + 1}/${n}`);
+    let t = performance.now();
+    const graph = await readOnnxFile(BIG_FILE);
+    R.bigRead.samples.push(performance.now() - t);
+    t = performance.now();
+    analyseGraph(graph, { spatial: [224, 224] });
+    R.bigTable.samples.push(performance.now() - t);
+    R.bigDescribe.samples.push(await timed(() => descriptorForModel(BIG_FILE, 'torchvision', [])));
+  }
+  // maxRSS would not do: Linux carries it over from this (large) process through fork and exec.
+  const probe = `
+    const { readOnnxFile } = require('./src/model/onnxGraph.ts');
+    const { analyseGraph } = require('./src/model/structure/table.ts');
+    const base = process.memoryUsage().rss;
+    readOnnxFile(${JSON.stringify(BIG_FILE)}).then((g) => {
+      const read = process.memoryUsage().rss;
+      analyseGraph(g, { spatial: [224, 224] });
+      process.stdout.write(String(Math.max(read, process.memoryUsage().rss) - base));
+    });`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', probe], {
+    cwd: ROOT,
+  });
+  extra.bigModel = { fixture: BIG_FIXTURE, bytes, rssBeyondFileMB: (Number(stdout) - bytes) / 2 ** 20 };
 }
 
 /** A fresh client's first classify: worker start, session create, decode, first run. Returns the provider. */
@@ -512,9 +574,12 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
         `end to end / own run ${b.ratioOwnRun.toFixed(2)} (same request, so no drift between phases; load still inflates the run more than the decode)`,
     );
   }
+  const big = extra.bigModel as { bytes: number; rssBeyondFileMB: number };
   lines.push(
     `Burst of ${BATCH}: run sizes seen (sizes: bursts) ${JSON.stringify(extra.burstRuns)}; ` +
       `mean batch in classifyAll ${(extra.meanBatchInClassifyAll as number).toFixed(2)}`,
+    `Reading and analysing the ${(big.bytes / 2 ** 20).toFixed(0)} MB model in a fresh process: RSS grew ` +
+      `by the file's size plus ${fmt(big.rssBeyondFileMB)} MB (the file's bytes are held while it parses)`,
     '',
   );
   const json = {
