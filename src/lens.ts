@@ -333,10 +333,11 @@ export class Lens implements vscode.Disposable {
     await this.adopt(loaded);
     this.panel.setModelBusy(undefined);
     log.info(`opened ${label} (${loaded.table.family}, ${loaded.table.depth}) on ${loaded.provider}`);
+    await this.reclassifyCurrent();
     return true;
   }
 
-  /** A loaded model becomes the panel's: the old client goes, explorations are forgotten, the image is re-classified. */
+  /** A loaded model becomes the panel's: the old client goes, cached explorations are forgotten. */
   private async adopt(loaded: LoadedModel): Promise<void> {
     this.currentRun?.abort();
     const old = this.started;
@@ -351,7 +352,6 @@ export class Lens implements vscode.Disposable {
     this.currentImage.clear();
     await this.describe(runtime, loaded.table);
     this.panel.setArchitecture({ model: loaded.config.descriptor.name, table: loaded.table });
-    await this.reclassifyCurrent();
   }
 
   /** The panel's current image, classified again (with the model just opened or re-configured). */

@@ -3,7 +3,7 @@
 import { compact } from '../src/shared/format';
 import type { ArchitectureComparison, ModelComparison } from '../src/shared/protocol';
 import { h } from './dom';
-import { int } from './numbers';
+import { int } from './text';
 import { vscode } from './vscodeApi';
 
 /** A number cell: the value, a bar (share of the row's largest) and the ratio to the first model. */
@@ -57,8 +57,8 @@ export function architectureCompareSection(
         'th',
         { scope: 'col', 'data-model': String(i), title: m.file },
         h('span', { class: 'model-col-name' }, m.name),
-        h('br'),
-        h('span', { class: 'muted' }, m.file),
+        m.file !== m.name ? h('br') : undefined,
+        m.file !== m.name ? h('span', { class: 'muted' }, m.file) : undefined,
       ),
     ),
   );

@@ -4,7 +4,7 @@ import type { LayerActivation } from '../src/shared/exploration';
 import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
 import type { ArchitectureView } from '../src/shared/protocol';
 import { h } from './dom';
-import { int } from './numbers';
+import { blockCounts, countOf, int } from './text';
 import { requestFeatureMaps } from './featureMapsView';
 import { vscode } from './vscodeApi';
 
@@ -135,27 +135,6 @@ function tableRows(table: LayerTable): HTMLElement[] {
     out.push(layerRow(row, i, row.block ? 3 : 2, row.counted ? n : undefined));
   });
   return out;
-}
-
-/** "3 bottleneck blocks", "6 dense layers", "1 transition + 12 dense layers", "9 inception modules". */
-export function blockCounts(blocks: readonly BlockSummary[]): string {
-  const runs: { kind: string; n: number }[] = [];
-  for (const b of blocks) {
-    const last = runs[runs.length - 1];
-    if (last?.kind === b.kind) last.n++;
-    else runs.push({ kind: b.kind, n: 1 });
-  }
-  // Kinds in order of first appearance, each counted over the stage.
-  const counts = new Map<string, number>();
-  for (const r of runs) counts.set(r.kind, (counts.get(r.kind) ?? 0) + r.n);
-  return [...counts].map(([kind, k]) => countOf(k, kind)).join(' + ');
-}
-
-function countOf(n: number, kind: string): string {
-  if (kind === 'branches') return `${n} ${n === 1 ? 'branch block' : 'branch blocks'}`;
-  // Kinds that are nouns already ("dense layer", "inception module", "ShuffleNet V2 unit", "transition").
-  if (/(block|module|unit|layer|group|transition)$/.test(kind)) return `${n} ${kind}${n === 1 ? '' : 's'}`;
-  return `${n} ${kind} ${n === 1 ? 'block' : 'blocks'}`;
 }
 
 function stageRow(s: StageSummary, blocks: readonly BlockSummary[]): HTMLElement {

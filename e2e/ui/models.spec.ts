@@ -176,7 +176,7 @@ test('Compare Architectures: ResNet50 and SqueezeNet side by side, with params, 
   // The second column's ratio to the first model, and one row per stage position.
   await expect(table.locator('tr[data-row="macs"] td').nth(1).locator('.ratio')).toHaveText(/^ ×0\.\d+$/);
   await expect(table.locator('tr.stage-row')).toHaveCount(6);
-  await table.scrollIntoViewIfNeeded();
+  await panel.locator('#arch-compare').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'compare-architectures');
 });
 
