@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { resolveDescriptor } from '../../../src/model/loadModel';
 import { fixtureBytes, runnable } from './fixtures';
+import { GraphBuilder } from './onnxBuilder';
 import { DIST } from './paths';
 
 /** A fresh temporary folder. */
@@ -126,4 +127,27 @@ export function signedWeights(bytes: Uint8Array): Uint8Array {
 /** A signed-weight runnable copy of a fixture written as `dir/<fixture>.onnx`. */
 export function signedFixture(dir: string, fixture: string): string {
   return writeModel(dir, `${fixture}.onnx`, signedWeights(runnable(fixtureBytes(fixture))));
+}
+
+/**
+ * conv → an op our static shape inference does not know but onnxruntime runs (com.microsoft Inverse:
+ * no CNN uses it, so the shape rules are unlikely ever to learn it) → conv → pool → fc, over 3×32×32.
+ * `expectedMacs` counts both convs and the fc, from the builder's own shape bookkeeping.
+ */
+export function unknownOpModel(): { bytes: Uint8Array; expectedMacs: number; op: string } {
+  const g = new GraphBuilder({ name: 'input', c: 3, h: 32, w: 32 });
+  const a = g.conv(g.input, 8, 3, { pad: 1 });
+  const op = 'Inverse';
+  g.nodes.push({
+    opType: op,
+    domain: 'com.microsoft',
+    name: 'inverse',
+    input: [a.name],
+    output: ['inverse:out'],
+  });
+  const b = g.relu(g.conv({ ...a, name: 'inverse:out' }, 16, 3, { stride: 2, pad: 1 }));
+  g.output(g.fc(g.globalAveragePool(b), 10));
+  const model = onnx.ModelProto.decode(signedWeights(g.build()));
+  model.opsetImport!.push({ domain: 'com.microsoft', version: 1 });
+  return { bytes: onnx.ModelProto.encode(model).finish(), expectedMacs: g.expectedMacs, op };
 }
