@@ -63,7 +63,7 @@ function openTensors(shapes: GraphShapes): string[] {
  * Runs the model once on a zero image of the descriptor's size (batch 1) in a short-lived CPU session with
  * `tensors` as extra outputs, and returns their dims.
  */
-export async function measureShapes(d: ModelDescriptor, tensors: string[]): Promise<Map<string, number[]>> {
+async function measureShapes(d: ModelDescriptor, tensors: string[]): Promise<Map<string, number[]>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof Ort;
   const bytes = withOutputs(await fs.readFile(d.modelPath), tensors);

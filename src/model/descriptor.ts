@@ -75,7 +75,7 @@ export const PREPROCESSING_PRESETS: Readonly<Record<PresetName, Preprocessing>> 
 export const PRESET_NAMES = Object.keys(PREPROCESSING_PRESETS) as PresetName[];
 
 /** The crop used when the model's input size is symbolic and no descriptor sets one. */
-export const DEFAULT_CROP = 224;
+const DEFAULT_CROP = 224;
 
 /** On-disk form of a descriptor (`models/resnet50.json`, `<model>.json`): paths relative to the file. */
 export interface DescriptorFile {

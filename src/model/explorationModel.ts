@@ -140,7 +140,7 @@ function findTensor(model: onnx.ModelProto, name: string): onnx.ITensorProto | u
  * A float32 TensorProto's values, from raw_data (little-endian), float_data, or the external data file
  * in `dir`; undefined for other element types.
  */
-export async function floatsOf(t: onnx.ITensorProto, dir: string): Promise<Float32Array | undefined> {
+async function floatsOf(t: onnx.ITensorProto, dir: string): Promise<Float32Array | undefined> {
   if (t.dataType !== onnx.TensorProto.DataType.FLOAT) return undefined;
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) return externalFloats(t, dir);
   const raw = t.rawData;
