@@ -22,15 +22,15 @@ export const modelPicker = new ListPicker({
   selected: () => model?.id,
 });
 
-/** The model the host describes; returns whether it is another model than before. */
+/** The model the host describes; returns whether it replaces another model (not the first one heard of). */
 export function setModel(next: ModelView): boolean {
-  const changed = model?.id !== next.id;
-  model = next;
-  if (changed) {
+  const changed = model !== undefined && model.id !== next.id;
+  if (model?.id !== next.id) {
     error = undefined;
     // The list marks the current model and offers the previous one: ask again next time.
     modelPicker.reset();
   }
+  model = next;
   return changed;
 }
 

@@ -8,6 +8,8 @@ const commandIds = [
   'cnnLens.classify',
   'cnnLens.classifyFolder',
   'cnnLens.openArchitecture',
+  'cnnLens.openModel',
+  'cnnLens.compareArchitectures',
   'cnnLens.showRuntimeInfo',
   'cnnLens.showLog',
 ];

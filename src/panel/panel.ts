@@ -104,6 +104,8 @@ export class LensPanel implements vscode.Disposable {
 
   /** The panel's model changed or became better known. */
   setModel(model: ModelView): void {
+    // Another model: the exploration of the previous one must not come back with a reloaded webview.
+    if (this.model && this.model.id !== model.id) this.exploration = undefined;
     this.model = model;
     if (this.panel) this.panel.title = this.title();
     this.post({ type: 'model', model });
