@@ -1,7 +1,6 @@
 // A user's model file as CNN Lens needs it: readable ONNX whose one input is an NCHW float image and whose
 // output holds class scores. Each way a file can fail gets its own sentence, because the user has to act
 // on it (re-export, fetch the missing .data file, pick another model).
-import { promises as fs } from 'node:fs';
 import { normaliseGraph } from './normalise';
 import {
   DataType,
@@ -27,20 +26,22 @@ export async function readModelGraph(file: string): Promise<OnnxGraph> {
     return await readOnnxFile(file);
   } catch (err) {
     if (!(err instanceof ModelFileError)) throw err;
-    throw new ModelFileError(`cannot load model ${file}: ${await describe(file, err.message)}`);
+    throw new ModelFileError(`cannot load model ${file}: ${describe(file, err)}`, err.problem);
   }
 }
 
-/** The reader's wording, turned into what happened to the file. */
-async function describe(file: string, message: string): Promise<string> {
-  const size = (await fs.stat(file).catch(() => undefined))?.size;
-  if (size === 0) return 'the file is empty (0 bytes)';
-  if (/truncated protobuf/i.test(message)) {
-    return 'the file is truncated: it ends in the middle of the model (an incomplete download or copy?)';
+/** The reader's problem, in words about what happened to the file. */
+function describe(file: string, err: ModelFileError): string {
+  switch (err.problem) {
+    case 'empty':
+      return 'the file is empty (0 bytes)';
+    case 'truncated':
+      return 'the file is truncated: it ends in the middle of the model (an incomplete download or copy?)';
+    case 'not onnx':
+      return `the file is not an ONNX model (${err.message.replace(/^.*is not a readable ONNX model: /, '')})`;
+    default:
+      return err.message.replace(`${file} `, 'the file ');
   }
-  const unreadable = /is not a readable ONNX model: (.*)$/.exec(message);
-  if (unreadable) return `the file is not an ONNX model (${unreadable[1]})`;
-  return message.replace(`${file} `, 'the file ');
 }
 
 /** Checks that the graph takes one float32 [N, 3, H, W] image (H = W when both are fixed) and returns it. */

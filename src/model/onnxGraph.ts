@@ -3,6 +3,7 @@
 // the file's bytes alive afterwards. Field numbers follow onnx/onnx.proto (stable since IR v3).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { compactModelFile } from './onnxFile';
 import { ProtoReader, WireType } from './protobuf';
 
 /** A tensor dimension: a number, or a symbolic name such as "N" (dim_param). */
@@ -101,20 +102,41 @@ const INT_TYPES: ReadonlySet<number> = new Set([
   DataType.BOOL,
 ]);
 
-/** A model file that cannot be used, with the reason in words a user can act on. */
-export class ModelFileError extends Error {}
+/** Why a model file cannot be used. */
+export type ModelFileProblem =
+  | 'missing'
+  | 'not a file'
+  | 'empty'
+  | 'truncated'
+  | 'not onnx'
+  | 'external data missing'
+  | 'external data short'
+  | 'external data outside';
 
-/** Reads and parses an ONNX file, and checks the external data files it refers to. */
+/** A model file that cannot be used, with the reason in words a user can act on. */
+export class ModelFileError extends Error {
+  constructor(
+    message: string,
+    /** What is wrong, for callers that word it their own way; undefined for checks made after reading. */
+    readonly problem?: ModelFileProblem,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads and parses an ONNX file (weights skipped, never loaded), and checks its external data files. */
 export async function readOnnxFile(file: string): Promise<OnnxGraph> {
   const stat = await fs.stat(file).catch(() => undefined);
-  if (!stat) throw new ModelFileError(`${file} does not exist`);
-  if (!stat.isFile()) throw new ModelFileError(`${file} is not a file`);
-  const bytes = await fs.readFile(file);
+  if (!stat) throw new ModelFileError(`${file} does not exist`, 'missing');
+  if (!stat.isFile()) throw new ModelFileError(`${file} is not a file`, 'not a file');
+  if (stat.size === 0) throw new ModelFileError(`${file} is empty (0 bytes)`, 'empty');
   let graph: OnnxGraph;
   try {
-    graph = parseOnnx(bytes);
+    graph = parseOnnx(await compactModelFile(file));
   } catch (err) {
-    throw new ModelFileError(`${file} is not a readable ONNX model: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    const problem = /^Truncated/.test(message) ? 'truncated' : 'not onnx';
+    throw new ModelFileError(`${file} is not a readable ONNX model: ${message}`, problem);
   }
   await resolveExternalData(graph, path.dirname(file));
   return graph;
@@ -140,6 +162,7 @@ export async function resolveExternalData(graph: OnnxGraph, dir: string): Promis
     if (!stat?.isFile()) {
       throw new ModelFileError(
         `the model keeps its weights in "${location}" beside it, and that file is missing (${file})`,
+        'external data missing',
       );
     }
     if (stat.size < end) {
@@ -170,7 +193,10 @@ export function externalPath(dir: string, location: string): string {
   const file = path.resolve(dir, location);
   const rel = path.relative(dir, file);
   if (path.isAbsolute(location) || rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw new ModelFileError(`external data location "${location}" is outside the model's folder`);
+    throw new ModelFileError(
+      `external data location "${location}" is outside the model's folder`,
+      'external data outside',
+    );
   }
   return file;
 }

@@ -98,7 +98,7 @@ test('not a model, a truncated model, a folder, a missing file: specific message
   );
   await assert.rejects(
     readOnnxFile(path.join(dir, 'empty.onnx')),
-    /empty\.onnx is not a readable ONNX model: not an ONNX model/,
+    /empty\.onnx is empty \(0 bytes\)/,
   );
   await assert.rejects(readOnnxFile(path.join(dir, 'dir.onnx')), /dir\.onnx is not a file/);
   await assert.rejects(readOnnxFile(path.join(dir, 'nowhere.onnx')), /nowhere\.onnx does not exist/);

@@ -37,11 +37,15 @@ export function inferShapes(graph: OnnxGraph, opts: ShapeOptions = {}): GraphSha
     if (v && v.length <= MAX_FOLDED) t.values.set(init.name, v);
   }
   const assumed = setInputs(graph, opts, t);
+  // A measuring run feeds one image: its batch axis of 1 is the graph's symbolic batch.
+  const image = graph.inputs.find((i) => i.shape?.length === 4) ?? graph.inputs[0];
+  const first = image ? t.shapes.get(image.name)?.[0] : undefined;
+  const batch = typeof first === 'string' ? first : undefined;
   const nodes: NodeInfo[] = [];
   const warnings: string[] = [];
   const unresolved: string[] = [];
   for (const node of graph.nodes) {
-    const info = inferNode(node, opset, t, opts.measured);
+    const info = inferNode(node, opset, t, opts.measured, batch);
     if (info.error && !info.blocked) {
       warnings.push(`${node.name || node.op}: ${info.error}`);
       if (!info.outShape && node.outputs[0]) unresolved.push(node.outputs[0]);
@@ -56,6 +60,7 @@ function inferNode(
   opset: number,
   t: Tables,
   measured: ReadonlyMap<string, number[]> | undefined,
+  batch: string | undefined,
 ): NodeInfo {
   const inShapes = node.inputs.map((n) => (n === '' ? null : (t.shapes.get(n) ?? null)));
   const info: NodeInfo = { node, inShapes, outShapes: node.outputs.map(() => null), outShape: null };
@@ -84,7 +89,7 @@ function inferNode(
     info.error = err instanceof Error ? err.message : String(err);
     folded = [];
   }
-  if (measured) useMeasured(info, measured);
+  if (measured) useMeasured(info, measured, batch);
   info.outShape = info.outShapes[0] ?? null;
   node.outputs.forEach((o, i) => {
     if (!o) return;
@@ -121,14 +126,18 @@ function shapesOf(c: OpContext, t: Tables): Shape[] {
 }
 
 // Fills what static inference left open (null shapes, '?' dims) from a measuring run.
-function useMeasured(info: NodeInfo, measured: ReadonlyMap<string, number[]>): void {
+function useMeasured(
+  info: NodeInfo,
+  measured: ReadonlyMap<string, number[]>,
+  batch: string | undefined,
+): void {
   let used = false;
   info.outShapes = info.outShapes.map((s, i) => {
     const m = measured.get(info.node.outputs[i] ?? '');
     if (!m) return s;
     if (s === null) {
       used = true;
-      return [...m];
+      return batch !== undefined && m.length >= 2 && m[0] === 1 ? [batch, ...m.slice(1)] : [...m];
     }
     if (s.length !== m.length || !s.includes(UNKNOWN)) return s;
     used = true;

@@ -1,0 +1,162 @@
+// Reads an ONNX file without loading its weights: the protobuf is walked with positional reads, and the
+// payloads of large initializers (raw_data, float_data, …) are skipped by seeking, so that a 528 MB VGG-16 is
+// read as its ~50 KB graph. The result is a compact copy of the model without those payloads, which the
+// ordinary parser then reads.
+import { promises as fs } from 'node:fs';
+import { WireType } from './protobuf';
+
+// Initializer payloads above this size are skipped: weights. Shape tensors and scalars are far smaller.
+const KEEP_PAYLOAD = 16 * 1024;
+// TensorProto fields that hold values: float_data, int32_data, int64_data, raw_data, double_data, uint64_data.
+const PAYLOAD_FIELDS = new Set([4, 5, 7, 9, 10, 11]);
+const WINDOW = 256 * 1024;
+
+/** A compact copy of a model file: every field as written except large initializer payloads. */
+export async function compactModelFile(file: string): Promise<Uint8Array> {
+  const f = await PositionalFile.open(file);
+  try {
+    const out: Uint8Array[] = [];
+    await copyMessage(f, 0, f.size, out, (field) => (field === 7 ? graph : undefined));
+    return concat(out);
+  } finally {
+    await f.close();
+  }
+}
+
+type Child = (
+  field: number,
+) => ((f: PositionalFile, start: number, end: number) => Promise<Uint8Array>) | undefined;
+
+// GraphProto: initializers (5) and sparse initializers' values (15) are compacted; the rest is copied.
+async function graph(f: PositionalFile, start: number, end: number): Promise<Uint8Array> {
+  const out: Uint8Array[] = [];
+  await copyMessage(f, start, end, out, (field) => (field === 5 ? tensor : undefined));
+  return concat(out);
+}
+
+async function tensor(f: PositionalFile, start: number, end: number): Promise<Uint8Array> {
+  const out: Uint8Array[] = [];
+  await copyMessage(
+    f,
+    start,
+    end,
+    out,
+    () => undefined,
+    (field, length) => PAYLOAD_FIELDS.has(field) && length > KEEP_PAYLOAD,
+  );
+  return concat(out);
+}
+
+/** Copies the fields of [start, end) into `out`, compacting children and dropping what `drop` says. */
+async function copyMessage(
+  f: PositionalFile,
+  start: number,
+  end: number,
+  out: Uint8Array[],
+  child: Child,
+  drop: (field: number, length: number) => boolean = () => false,
+): Promise<void> {
+  let pos = start;
+  while (pos < end) {
+    const [key, afterKey] = await f.varint(pos, end);
+    const field = Math.floor(key / 8);
+    const wire = key % 8;
+    let next: number;
+    if (wire === WireType.Varint) next = (await f.varint(afterKey, end))[1];
+    else if (wire === WireType.Fixed64) next = afterKey + 8;
+    else if (wire === WireType.Fixed32) next = afterKey + 4;
+    else if (wire === WireType.LengthDelimited) {
+      const [length, body] = await f.varint(afterKey, end);
+      next = body + length;
+      if (next > end) throw new Error('Truncated protobuf field');
+      const compact = child(field);
+      if (compact) {
+        const bytes = await compact(f, body, next);
+        out.push(encodeVarint(key), encodeVarint(bytes.length), bytes);
+        pos = next;
+        continue;
+      }
+      if (drop(field, length)) {
+        pos = next;
+        continue;
+      }
+    } else throw new Error(`Unsupported protobuf wire type ${wire}`);
+    if (next > end) throw new Error('Truncated protobuf field');
+    out.push(await f.read(pos, next - pos));
+    pos = next;
+  }
+}
+
+/** Positional reads through a window, so that walking many small fields costs few system calls. */
+class PositionalFile {
+  private window = Buffer.alloc(0);
+  private windowStart = 0;
+
+  private constructor(
+    private readonly handle: fs.FileHandle,
+    readonly size: number,
+  ) {}
+
+  static async open(file: string): Promise<PositionalFile> {
+    const handle = await fs.open(file, 'r');
+    return new PositionalFile(handle, (await handle.stat()).size);
+  }
+
+  /** A copy of bytes [pos, pos + n). */
+  async read(pos: number, n: number): Promise<Uint8Array> {
+    if (pos + n > this.size) throw new Error('Truncated protobuf field');
+    if (pos >= this.windowStart && pos + n <= this.windowStart + this.window.length) {
+      return Uint8Array.prototype.slice.call(this.window, pos - this.windowStart, pos - this.windowStart + n);
+    }
+    if (n > WINDOW) {
+      const buf = Buffer.alloc(n);
+      await this.handle.read(buf, 0, n, pos);
+      return buf;
+    }
+    const length = Math.min(WINDOW, this.size - pos);
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await this.handle.read(buf, 0, length, pos);
+    this.window = buf.subarray(0, bytesRead);
+    this.windowStart = pos;
+    return Uint8Array.prototype.slice.call(this.window, 0, n);
+  }
+
+  /** A varint at `pos` (within `end`) and the position after it. */
+  async varint(pos: number, end: number): Promise<[number, number]> {
+    const bytes = await this.read(pos, Math.min(10, end - pos, this.size - pos));
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return [result, pos + i + 1];
+      scale *= 128;
+    }
+    throw new Error(bytes.length < 10 ? 'Truncated protobuf varint' : 'Malformed protobuf varint');
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+function encodeVarint(n: number): Uint8Array {
+  const out: number[] = [];
+  let v = n;
+  while (v >= 0x80) {
+    out.push(v % 0x80 | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return Uint8Array.from(out);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
