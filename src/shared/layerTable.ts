@@ -69,6 +69,15 @@ export interface LayerRow {
   measured: boolean;
   /** Why the row's shape or multiply-adds are unknown (the op neither inference nor a run could handle). */
   unknown: string | null;
+  /**
+   * What one output position sees of the input image, [height, width] in input pixels (the largest over the
+   * branches into the row); null for rows past global pooling, which see the whole image.
+   */
+  receptive_field: number[] | null;
+  /** Input pixels between neighbouring output positions, [height, width]; null past global pooling. */
+  effective_stride: number[] | null;
+  /** Centre of output position (0, 0) in input pixel coordinates (pixel i spans [i, i + 1)); null past global pooling. */
+  rf_center: number[] | null;
 }
 
 /** One block, e.g. a bottleneck, an MBConv, an Inception module, a dense layer. */

@@ -194,3 +194,55 @@ test('paper notation per stage', () => {
   );
   assert.equal(table('googlenet.ts').blocks[0]!.block, 'inception (3a)');
 });
+
+test('receptive fields and effective strides: the known values of VGG-16, AlexNet, ResNet-50', () => {
+  const field = (name: string, pick: (t: LayerTable) => LayerTable['rows'][number]): (number[] | null)[] => {
+    const r = pick(table(name));
+    return [r.receptive_field, r.effective_stride, r.rf_center];
+  };
+  const lastSpatial = (t: LayerTable): LayerTable['rows'][number] =>
+    [...t.rows].reverse().find((r) => r.receptive_field !== null)!;
+  assert.deepEqual(
+    field('vgg16.ts', lastSpatial),
+    [
+      [212, 212],
+      [32, 32],
+      [16, 16],
+    ],
+    'VGG-16 pool5',
+  );
+  assert.deepEqual(
+    field('alexnet.ts', lastSpatial),
+    [
+      [195, 195],
+      [32, 32],
+      [31.5, 31.5],
+    ],
+    'AlexNet pool5',
+  );
+  const resnet = field('resnet50.ts', (t) => t.rows.find((r) => r.name.startsWith('conv5_3 c'))!);
+  assert.deepEqual(
+    resnet.slice(0, 2),
+    [
+      [427, 427],
+      [32, 32],
+    ],
+    'torchvision ResNet-50 (stride on the 3×3)',
+  );
+  const first = table('resnet50.ts').rows[0]!;
+  assert.deepEqual(
+    [first.receptive_field, first.rf_center],
+    [
+      [7, 7],
+      [0.5, 0.5],
+    ],
+    'padding 3 centres a 7×7 on pixel 0',
+  );
+  assert.equal(
+    table('resnet50.ts').rows.at(-1)!.receptive_field,
+    null,
+    'past global pooling: the whole image',
+  );
+  const se = table('efficientnet_b0.ts').rows.find((r) => r.role === 'se' && r.name.includes('scale'));
+  assert.ok(se === undefined || se.receptive_field !== null, 'an SE gate does not make the features global');
+});

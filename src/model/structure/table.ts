@@ -17,6 +17,7 @@ import { detectFamily, kindIn, refineKinds, type Family } from './family';
 import { blockName, blockNotation, desc, looseRow, poolText, rowInBlock, stageNames } from './naming';
 import { decompose } from './regions';
 import { buildRowGraph, type RowDraft, type RowGraph, type Unit as NodeUnit } from './rows';
+import { receptiveFields, type Field } from './receptive';
 import { planStages, type StagePlan } from './stages';
 
 /** What the table is built with besides the graph. */
@@ -52,7 +53,10 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   refineKinds(family, found, facts);
   const plans = planStages(units, facts);
   const counted = countedRows(rg, facts, found);
-  const rows = rg.rows.map((r) => layerRow(r, g, shapes, cost, facts[r.index]!, counted.has(r.index)));
+  const fields = receptiveFields(g, shapes, rg.constLike);
+  const rows = rg.rows.map((r) =>
+    layerRow(r, g, shapes, cost, facts[r.index]!, counted.has(r.index), fields.get(r.tail)),
+  );
 
   const names = stageNames(plans, family);
   const blocks: BlockSummary[] = [];
@@ -185,6 +189,7 @@ function layerRow(
   cost: GraphCost,
   f: RowFacts,
   counted: boolean,
+  field: Field | undefined,
 ): LayerRow {
   const anchor = shapes.nodes[r.anchor.ids[0]!]!;
   const w = anchor.window;
@@ -236,6 +241,9 @@ function layerRow(
     output: r.tail,
     shared: [...new Set(costs.flatMap((c) => c.shared))],
     measured: infos.some((i) => i.measured === true),
+    receptive_field: field && !field.global ? field.size : null,
+    effective_stride: field && !field.global ? field.stride : null,
+    rf_center: field && !field.global ? field.center : null,
     unknown: unknownInfo?.error
       ? `shape unknown: ${unknownInfo.error}`
       : unknownCost !== undefined
@@ -361,6 +369,9 @@ function foldJoin(main: LayerRow, join: LayerRow): void {
   main.shared = [...new Set([...main.shared, ...join.shared])];
   main.measured ||= join.measured;
   main.unknown ??= join.unknown;
+  main.receptive_field = join.receptive_field;
+  main.effective_stride = join.effective_stride;
+  main.rf_center = join.rf_center;
   if (join.activation) main.activation = `${join.activation} after residual add`;
 }
 
