@@ -59,8 +59,8 @@ export class Lens implements vscode.Disposable {
   private modelChoice: string | undefined;
   /** Models opened in this session, so that the picker keeps offering them (absolute paths, '' built-in). */
   private readonly openedModels = new Set<string>();
-  /** Ids the model picker last offered, with their files: the webview can only pick among them. */
-  private offeredModels = new Map<string, string>();
+  /** Models the pickers offered (ids are absolute paths, '' the built-in): the webview can only pick these. */
+  private readonly offeredModels = new Set<string>();
   /** The panel's model as last described, for the status bar. */
   private described: ModelView | undefined;
   /** The model load in flight, if any; aborting it cancels it. */
@@ -363,12 +363,11 @@ export class Lens implements vscode.Disposable {
 
   /** A model the panel's picker offered. */
   private async openOffered(id: string): Promise<void> {
-    const file = this.offeredModels.get(id);
-    if (file === undefined) {
+    if (!this.offeredModels.has(id)) {
       log.warn(`refused a panel request for model ${JSON.stringify(id).slice(0, 300)}: not offered`);
       return;
     }
-    await this.openModel(file);
+    await this.openModel(id);
   }
 
   /** The built-in model, the models opened before, and the workspace's .onnx files. */
@@ -390,7 +389,8 @@ export class Lens implements vscode.Disposable {
       });
     }
     for (const f of files) choices.push({ id: f.uri.fsPath, label: f.relative, detail: 'workspace' });
-    this.offeredModels = new Map(choices.map((c) => [c.id, c.id]));
+    // Every model ever offered stays pickable: a panel may still show an older list.
+    for (const c of choices) this.offeredModels.add(c.id);
     return { models: choices, truncated };
   }
 
@@ -400,39 +400,52 @@ export class Lens implements vscode.Disposable {
    * with the new file, the previous file is put back.
    */
   private async savePreprocessing(p: PreprocessingView, labels: string): Promise<void> {
-    const runtime = this.started;
-    if (!runtime || !runtime.file) {
-      this.panel.preprocessingResult('The built-in model’s preprocessing cannot be changed.');
+    const file = this.started?.file;
+    if (!file) {
+      this.panel.preprocessingResult(
+        file === undefined
+          ? 'the model is not loaded yet'
+          : 'the built-in model’s preprocessing is part of CNN Lens and cannot be changed',
+      );
       return;
     }
-    const file = runtime.file;
+    const target = descriptorPathFor(file);
+    let written = false;
     try {
       let labelsFile: string | undefined;
       if (labels) {
         labelsFile = await resolveLabelsPath(labels);
-        if (!labelsFile)
+        if (!labelsFile) {
           throw new Error(`labels file ${labels} does not exist (a workspace path or an absolute one)`);
+        }
         const names = await loadLabels(labelsFile);
         const classes = this.described?.labels.count;
         if (classes && names.length !== classes) {
           throw new Error(`${labels} names ${names.length} classes, but the model outputs ${classes}`);
         }
       }
-      const target = descriptorPathFor(file);
       const previous = await fs.readFile(target).catch(() => undefined);
       await writeDescriptorFile(file, { preprocessing: p, ...(labelsFile !== undefined && { labelsFile }) });
+      written = true;
       log.info(`saved ${target}`);
       if (!(await this.openModel(file))) {
-        // The model did not load with it: put the previous descriptor back (or remove the new one).
+        // The model did not load with it (openModel said why): put the previous descriptor back.
         if (previous) await fs.writeFile(target, previous);
         else await fs.rm(target, { force: true });
-        throw new Error(`the model did not load with the new ${path.basename(target)}, so it was not kept`);
+        log.info(`restored the previous state of ${target}`);
+        this.panel.preprocessingResult(
+          `the model did not load with the new ${path.basename(target)}, so it was not kept`,
+        );
+        return;
       }
       this.panel.preprocessingResult(undefined, displayPath(target));
     } catch (err) {
       const message = (err as Error).message;
       this.panel.preprocessingResult(message);
-      void showError(`CNN Lens: cannot save the preprocessing of ${displayPath(file)}: ${message}`);
+      const what = written
+        ? `reload ${displayPath(file)} after saving`
+        : `save the preprocessing of ${displayPath(file)}`;
+      void showError(`CNN Lens: cannot ${what}: ${message}`);
     }
   }
 
