@@ -237,7 +237,7 @@ export function renderPreprocessing(target: HTMLElement): void {
       ...[0, 1, 2].map((i) => field(`pp-${key}-${i}`, channelName(d, i), d[key][i], (v) => (d[key][i] = v))),
     );
 
-  const input = m.input?.shape ? `${m.input.name} [${m.input.shape.join(', ')}]` : 'unknown';
+  const input = m.input?.shape ? `"${m.input.name}" [${m.input.shape.join(', ')}]` : '(shape unknown)';
   const size =
     m.fixedSize !== null
       ? `the model fixes ${m.fixedSize}×${m.fixedSize}, so the crop is ${m.fixedSize}`
@@ -256,7 +256,7 @@ export function renderPreprocessing(target: HTMLElement): void {
       type: 'text',
       list: 'pp-label-files',
       value: d.labels,
-      placeholder: `${m.labels.source} (${m.labels.count} classes): type a path or pick a workspace .json`,
+      placeholder: 'a path, or pick a workspace .json',
       'aria-describedby': 'pp-labels-note',
       ...(readOnly ? { readonly: '' } : {}),
     }),
