@@ -1,9 +1,25 @@
 // Class activation maps: the 7×7 evidence map of a top class, upsampled over the 224×224 crop; for heads
 // CAM cannot read, one class-agnostic EigenCAM map.
 import { percent } from '../src/shared/format';
+import type { ClassActivationMaps } from '../src/shared/exploration';
 import type { ExplorationView } from '../src/shared/protocol';
 import { heatCanvas } from './colormap';
 import { h } from './dom';
+
+/** How each map method is named and explained (a new method must be named here). */
+const METHODS: Record<ClassActivationMaps['method'], { title: string; explain: (layer: string) => string }> =
+  {
+    cam: {
+      title: 'Why: class activation map (CAM)',
+      explain: (layer) =>
+        `Where ${layer}'s features carry the evidence for each class (fc weights × last conv features, ReLU), over the crop the model saw.`,
+    },
+    eigencam: {
+      title: 'Where: EigenCAM (class-agnostic)',
+      explain: (layer) =>
+        `The first principal component of ${layer}'s features, over the crop the model saw: where the network looks, not the evidence for one class.`,
+    },
+  };
 
 /** View options kept across re-renders. */
 const view = { classIndex: 0, opacity: 0.5 };
@@ -82,18 +98,8 @@ export function camSection(x: ExplorationView): HTMLElement | undefined {
   return h(
     'section',
     { id: 'cam', 'data-method': cam.method },
-    h(
-      'h2',
-      { id: 'cam-title' },
-      eigen ? 'Where: EigenCAM (class-agnostic)' : 'Why: class activation map (CAM)',
-    ),
-    h(
-      'p',
-      { class: 'muted' },
-      eigen
-        ? `The first principal component of ${cam.layer}'s features, over the crop the model saw: where the network looks, not the evidence for one class.`
-        : `Where ${cam.layer}'s features carry the evidence for each class (fc weights × last conv features, ReLU), over the crop the model saw.`,
-    ),
+    h('h2', { id: 'cam-title' }, METHODS[cam.method].title),
+    h('p', { class: 'muted' }, METHODS[cam.method].explain(cam.layer)),
     eigen && x.cam_reason
       ? h('p', { id: 'cam-reason', class: 'muted' }, `No class activation map: ${x.cam_reason}`)
       : undefined,
