@@ -4,6 +4,7 @@
 // the name without the suffix is a node or a tensor of the original graph, and so belongs to a row.
 import type { LayerTable } from '../shared/layerTable';
 import type { Profile, TimedRow, UntimedKernel } from '../shared/profile';
+import type { Precision } from '../shared/quantization';
 import type { OnnxGraph } from './onnxGraph';
 
 /** One kernel execution from the trace. */
@@ -62,6 +63,7 @@ export function parseTrace(trace: unknown): Trace {
 export interface ProfileContext {
   model: string;
   provider: string;
+  precision: Precision;
   batch: number;
   plainMs: number;
   peakGflops: number;
@@ -151,6 +153,7 @@ export function attribute(trace: Trace, table: LayerTable, graph: OnnxGraph, ctx
   return {
     model: ctx.model,
     provider: ctx.provider,
+    precision: ctx.precision,
     batch: ctx.batch,
     runs,
     ms: total,

@@ -1,6 +1,7 @@
 // Where the time goes: onnxruntime's per-kernel profile of a model, attributed to the layer table's rows.
 // Plain data (no 'vscode', no Node) so the webview may import it; snake_case keys because this is also the
 // CLI's `profile --json` output.
+import type { Precision } from './quantization';
 
 /** Measured time of one layer-table row (or a block, or a stage), per run of the batch. */
 export interface TimedRow {
@@ -34,6 +35,8 @@ export interface Profile {
   model: string;
   /** The session's execution provider. */
   provider: string;
+  /** The precision the profiled model ran at. */
+  precision: Precision;
   batch: number;
   runs: number;
   /** Median milliseconds per profiled run (the total). */

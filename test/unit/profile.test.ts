@@ -32,7 +32,14 @@ async function profile(bytes: Uint8Array, runs: number): Promise<{ profile: Prof
   await fs.rm(dir, { recursive: true });
   const graph = parseOnnx(bytes);
   const table = buildLayerTable(graph);
-  const ctx = { model: 'm', provider: 'cpu', batch: 1, plainMs: 0, peakGflops: 0 };
+  const ctx = {
+    model: 'm',
+    provider: 'cpu',
+    precision: 'fp32' as const,
+    batch: 1,
+    plainMs: 0,
+    peakGflops: 0,
+  };
   return { profile: attribute(trace, table, graph, ctx), graph };
 }
 
