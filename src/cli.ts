@@ -6,18 +6,22 @@ import { runCompare } from './cli/compare';
 import { runExplain } from './cli/explain';
 import type { Io } from './cli/io';
 import { runLayers } from './cli/layers';
+import { runProfile } from './cli/profile';
+import { runQuantize } from './cli/quantize';
 
 const USAGE = `usage: node dist/cli.js <command> [options]
 
-  classify [--top K] [--json] [--provider auto|cpu|webgpu|cuda|dml|coreml] [--batch N] [--threads N]
-           [--max-pixels N] [--model file.onnx [--preprocessing torchvision|caffe|tf|raw]] <image|folder…>
+  classify [--top K] [--json] [--provider auto|cpu|webgpu|cuda|dml|coreml] [--precision fp32|int8]
+           [--batch N] [--threads N] [--max-pixels N] [--model file.onnx [--preprocessing torchvision|caffe|tf|raw]]
+           <image|folder…>
       Top-K classes per image (folders: recursive, image files only). The default model is the built-in
       ResNet50; --model takes any image classifier with an [N, 3, H, W] input (its size sets the crop)
       and an [N, classes] output. Its <model>.json beside it, if any, sets preprocessing and labels;
       otherwise --preprocessing does (default torchvision), with ImageNet labels for 1000 classes.
-      Exit code 1 when any file failed; its entry says why.
+      --precision int8 runs the model's int8 file (<model>.int8.onnx; the built-in one has its own) on the
+      CPU; GPU providers run fp32 and say so. Exit code 1 when any file failed; its entry says why.
 
-  explain [--json] [--layer NAME] [--top K] [--provider P] [--model file.onnx …] <image>
+  explain [--json] [--layer NAME] [--top K] [--provider P] [--precision P] [--model file.onnx …] <image>
       Per-layer activation statistics and class activation maps (0…1) of the top-5 classes, or one
       class-agnostic EigenCAM map when the model's head has no global pool → fc for CAM;
       --layer adds that layer's 16 strongest channels.
@@ -26,10 +30,21 @@ const USAGE = `usage: node dist/cli.js <command> [options]
       The layer table (stages, blocks, kernels, strides, shapes, parameters, multiply-adds) of any
       ONNX model; shapes static inference cannot decide are measured by one onnxruntime run.
 
-  compare [--json] [--runs N] [--no-timing] [--provider P] [--threads N] <model.onnx…>
+  compare [--json] [--runs N] [--no-timing] [--provider P] [--threads N] [--precision P] <model.onnx…>
       Models side by side: family, depth, parameters, buffers, multiply-adds, stages, blocks, and the
-      median ms per image at batch 1 and 8 on this machine (N runs, default 10). Model files only
-      (the built-in one is models/resnet50.onnx). Exit code 1 when any model failed; its entry says why.
+      median ms per image at batch 1 and 8 on this machine (N runs, default 10; --precision int8 times
+      each model's int8 file). Model files only (the built-in one is models/resnet50.onnx). Exit code 1
+      when any model failed; its entry says why.
+
+  profile [--json] [--batch N] [--runs N] [--provider P] [--precision P] [--model file.onnx …]
+      Where the time goes: onnxruntime's profile of N runs (default 10, batch 1) after a warm-up, per
+      layer and stage sorted by time: median ms, share, GFLOP/s against this machine's peak (one large
+      convolution), and the provider each ran on. Also the time of a plain run, to show the profiler's cost.
+
+  quantize --images <folder> [--hold-out 0.2] [--out file.onnx] [--json] [--model file.onnx …]
+      Calibrates the model on the folder's images (recursive) but a held-out share, writes its int8
+      model (default <model>.int8.onnx beside it; the built-in model has one, so it needs --out), and
+      reports fp32 against int8 on the held-out images: top-1 agreement, mean |Δp|, changed images.
 `;
 
 async function main(argv: string[], io: Io): Promise<number> {
@@ -44,6 +59,10 @@ async function main(argv: string[], io: Io): Promise<number> {
         return await runLayers(rest, io, path.join(__dirname, '..', 'models', 'resnet50.onnx'));
       case 'compare':
         return await runCompare(rest, io, __dirname);
+      case 'profile':
+        return await runProfile(rest, io, __dirname);
+      case 'quantize':
+        return await runQuantize(rest, io, __dirname);
       case undefined:
       case '--help':
       case 'help':

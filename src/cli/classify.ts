@@ -28,7 +28,7 @@ export async function runClassify(argv: string[], io: Io, bundleDir: string): Pr
   }
 }
 
-/** The documented JSON shape: `{file, top, provider, ms}` or `{file, error}`. */
+/** The documented JSON shape: `{file, top, provider, precision, ms}` or `{file, error}`. */
 function toJson(o: Outcome): object {
   if (o.error !== undefined) return { file: o.name, error: o.error };
   const r = o.result;
@@ -36,6 +36,7 @@ function toJson(o: Outcome): object {
     file: o.name,
     top: r.top.map((p) => ({ index: p.index, label: p.label, probability: round(p.probability, 4) })),
     provider: r.provider,
+    precision: r.precision,
     ms: { decode: round(r.ms.decode, 1), run: round(r.ms.run, 1), total: round(r.ms.total, 1) },
   };
 }
@@ -47,8 +48,9 @@ function table(outcomes: Outcome[]): string {
       lines.push(`${o.name}: error: ${o.error}`);
       continue;
     }
-    lines.push(`${o.name}  (${o.result.provider}, ${o.result.ms.total.toFixed(0)} ms)`);
-    for (const p of o.result.top)
+    const r = o.result;
+    lines.push(`${o.name}  (${r.provider}, ${r.precision}, ${r.ms.total.toFixed(0)} ms)`);
+    for (const p of r.top)
       lines.push(`  ${(p.probability * 100).toFixed(1).padStart(5)}%  ${p.label} [${p.index}]`);
   }
   return lines.join('\n') + '\n';

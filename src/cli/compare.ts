@@ -1,11 +1,12 @@
-// `cli compare [--json] [--runs N] [--no-timing] [--provider P] [--threads N] <model.onnx…>`: architectures
-// side by side (depth, parameters, multiply-adds, stages, blocks) and, unless --no-timing, milliseconds per
-// image at batch 1 and 8 on this machine. Models are analysed and timed one after another, each in a
+// `cli compare [--json] [--runs N] [--no-timing] [--provider P] [--threads N] [--precision P] <model.onnx…>`:
+// architectures side by side (depth, parameters, multiply-adds, stages, blocks) and, unless --no-timing,
+// milliseconds per image at batch 1 and 8 on this machine (--precision int8: each model's int8 file). Models are analysed and timed one after another, each in a
 // worker of its own, so that no two timings share the CPU.
 import type { ModelTiming } from '../inference/messages';
 import { descriptorForModel } from '../model/descriptor';
 import { compact } from '../shared/format';
 import type { LayerTable } from '../shared/layerTable';
+import type { Precision } from '../shared/quantization';
 import { intFlag, parseArgs, UsageError } from './args';
 import type { Io } from './io';
 import { newClient, presetFlag, runtimeSettings } from './runtime';
@@ -35,6 +36,8 @@ export type CompareEntry =
       blocks: Record<string, number>;
       /** Median ms per image; null without timing, a batch null when the model's input cannot take it. */
       ms: { batch1: number | null; batch8: number | null } | null;
+      /** The precision the timings ran at; null without timing. */
+      precision: Precision | null;
       error?: undefined;
     }
   | { file: string; error: string };
@@ -47,7 +50,11 @@ interface Compared {
 
 /** Runs `compare`: 0 when every model was compared, 1 when any failed (its entry says why). */
 export async function runCompare(argv: string[], io: Io, bundleDir: string): Promise<number> {
-  const args = parseArgs(argv, ['runs', 'provider', 'threads', 'preprocessing'], ['json', 'no-timing']);
+  const args = parseArgs(
+    argv,
+    ['runs', 'provider', 'threads', 'preprocessing', 'precision'],
+    ['json', 'no-timing'],
+  );
   if (args.positionals.length === 0) throw new UsageError('compare needs at least one model file');
   const runs = intFlag(args, 'runs', 10, 1, 1000);
   const timing = !args.flags.has('no-timing');
@@ -99,6 +106,7 @@ function entry(file: string, t: LayerTable, timings: ModelTiming[] | null): Comp
     })),
     blocks,
     ms: timings && { batch1: ms(1), batch8: ms(8) },
+    precision: timings?.[0]?.precision ?? null,
   };
 }
 
@@ -118,6 +126,7 @@ function sideBySide(compared: Compared[]): string {
     row('parameters', (e) => compact(e.params));
     row('buffers', (e) => compact(e.buffers));
     row('multiply-adds', (e) => compact(e.macs));
+    row('precision', (e) => e.precision ?? '-');
     row('ms/image, batch 1', (e) => ms(e.ms?.batch1));
     row('ms/image, batch 8', (e) => ms(e.ms?.batch8));
     const kinds = [...new Set(ok.flatMap((e) => Object.keys(e.blocks)))];

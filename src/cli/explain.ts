@@ -92,7 +92,7 @@ function toJson(file: string, r: Exploration, maps: FeatureMaps | undefined): ob
 }
 
 function summary(file: string, r: Exploration, maps: FeatureMaps | undefined): string {
-  const lines = [`${file}  (${r.provider}, ${r.ms.total.toFixed(0)} ms)`, '', 'top classes'];
+  const lines = [`${file}  (${r.provider}, ${r.precision}, ${r.ms.total.toFixed(0)} ms)`, '', 'top classes'];
   for (const p of r.top)
     lines.push(`  ${(p.probability * 100).toFixed(1).padStart(5)}%  ${p.label} [${p.index}]`);
   lines.push(

@@ -5,20 +5,34 @@ import type { WorkerConfig } from '../inference/messages';
 import { PROVIDER_SETTINGS, type ProviderSetting } from '../inference/providers';
 import { PRESET_NAMES, type PresetName } from '../model/descriptor';
 import { resolveDescriptor } from '../model/loadModel';
+import { PRECISIONS, type Precision } from '../shared/quantization';
 import { intFlag, UsageError, type Args } from './args';
 import type { Io } from './io';
 
 /** Valued flags every inference command accepts. */
-export const RUNTIME_FLAGS = ['provider', 'threads', 'max-pixels', 'model', 'preprocessing'] as const;
+export const RUNTIME_FLAGS = [
+  'provider',
+  'threads',
+  'max-pixels',
+  'model',
+  'preprocessing',
+  'precision',
+] as const;
 
 /** The runtime settings the flags choose (everything but the model and the batch size). */
-export function runtimeSettings(args: Args): Pick<WorkerConfig, 'provider' | 'threads' | 'maxPixels'> {
+export function runtimeSettings(
+  args: Args,
+): Pick<WorkerConfig, 'provider' | 'threads' | 'maxPixels'> & { precision: Precision } {
   const provider = (args.flags.get('provider') ?? 'auto') as ProviderSetting;
   if (!PROVIDER_SETTINGS.includes(provider)) {
     throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
   }
+  const precision = (args.flags.get('precision') ?? 'fp32') as Precision;
+  if (!PRECISIONS.includes(precision))
+    throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}`);
   return {
     provider,
+    precision,
     threads: intFlag(args, 'threads', 0, 0, 256),
     maxPixels: intFlag(args, 'max-pixels', 100_000_000, 1, Number.MAX_SAFE_INTEGER),
   };
@@ -49,6 +63,6 @@ export async function clientFromArgs(
   const preset = presetFlag(args);
   const model = args.flags.get('model');
   if (model === true) throw new UsageError('--model needs a file');
-  const descriptor = await resolveDescriptor(bundleDir, model ?? '', preset);
+  const descriptor = await resolveDescriptor(bundleDir, model ?? '', preset, settings.precision);
   return newClient(bundleDir, { descriptor, ...settings, ...rest }, io);
 }

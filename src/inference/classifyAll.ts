@@ -1,5 +1,7 @@
 // Classifies many files through one client with bounded memory: per-file errors, order kept, cancellable.
+// The same at both precisions, for agreement between fp32 and int8 over a folder.
 import { setMaxListeners } from 'node:events';
+import type { PrecisionPair } from '../shared/quantization';
 import type { InferenceClient } from './client';
 import type { Classification } from './messages';
 
@@ -9,29 +11,50 @@ export interface ImageSource {
   read: () => Promise<Uint8Array>;
 }
 
-/** The outcome for one input: a classification, or the reason it failed. */
-export type Outcome =
-  | { name: string; result: Classification; error?: undefined }
+/** The outcome for one input: a classification (or a pair of them), or the reason it failed. */
+export type Outcome<T = Classification> =
+  | { name: string; result: T; error?: undefined }
   | { name: string; result?: undefined; error: string };
 
-/** Options for {@link classifyAll}. */
-export interface ClassifyAllOptions {
+/** Options for {@link classifyAll} and {@link comparePrecisionsAll}. */
+export interface ClassifyAllOptions<T = Classification> {
   topK: number;
   /** Also return the crop the model saw, as a JPEG. */
   preview?: boolean;
   /** Files read and queued at once; enough to keep the worker's next batch decoding. */
   inFlight: number;
   signal?: AbortSignal;
-  onOutcome?: (o: Outcome, index: number) => void;
+  onOutcome?: (o: Outcome<T>, index: number) => void;
 }
 
 /** Classifies `sources`; a cancelled run returns the outcomes that finished (others are absent). */
-export async function classifyAll(
+export function classifyAll(
   client: InferenceClient,
   sources: readonly ImageSource[],
   opts: ClassifyAllOptions,
 ): Promise<Outcome[]> {
-  const outcomes: Outcome[] = new Array(sources.length);
+  return eachImage(sources, opts, (name, bytes) => client.classify(name, bytes, opts));
+}
+
+/**
+ * Classifies `sources` at fp32 and int8 (client.comparePrecisions); `agreement` in src/shared/quantization
+ * turns the results into the folder's report. A cancelled run returns the outcomes that finished.
+ */
+export function comparePrecisionsAll(
+  client: InferenceClient,
+  sources: readonly ImageSource[],
+  opts: ClassifyAllOptions<PrecisionPair>,
+): Promise<Outcome<PrecisionPair>[]> {
+  return eachImage(sources, opts, (name, bytes) => client.comparePrecisions(name, bytes, opts));
+}
+
+/** Reads and sends `inFlight` sources at a time, in order, each failure its own outcome. */
+async function eachImage<T>(
+  sources: readonly ImageSource[],
+  opts: ClassifyAllOptions<T>,
+  request: (name: string, bytes: Uint8Array) => Promise<T>,
+): Promise<Outcome<T>[]> {
+  const outcomes: Outcome<T>[] = new Array(sources.length);
   // Each request in flight listens to the signal until it settles.
   if (opts.signal) setMaxListeners(Math.max(10, opts.inFlight + 1), opts.signal);
   let next = 0;
@@ -39,10 +62,10 @@ export async function classifyAll(
     while (next < sources.length && !opts.signal?.aborted) {
       const i = next++;
       const { name, read } = sources[i];
-      let outcome: Outcome;
+      let outcome: Outcome<T>;
       try {
         const bytes = await read();
-        outcome = { name, result: await client.classify(name, bytes, opts) };
+        outcome = { name, result: await request(name, bytes) };
       } catch (err) {
         if (opts.signal?.aborted) return;
         outcome = { name, error: describeReadError(err as NodeJS.ErrnoException) };

@@ -2,9 +2,17 @@
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_FEATURE_MAPS, type Exploration, type FeatureMaps } from '../shared/exploration';
 import type { LayerTable } from '../shared/layerTable';
+import type { Profile } from '../shared/profile';
+import type {
+  PrecisionPair,
+  QuantizationReport,
+  QuantizeProgress,
+  QuantizeReport,
+} from '../shared/quantization';
 import type {
   Classification,
   ModelTiming,
+  QuantizeImage,
   RuntimeInfo,
   WorkerConfig,
   WorkerRequest,
@@ -25,6 +33,7 @@ interface Pending {
   resolve: (v: never) => void;
   reject: (e: Error) => void;
   worker: Worker;
+  progress?: (p: QuantizeProgress) => void;
 }
 
 /** Distributes an omitted union member's field over each member, for typed request building. */
@@ -40,6 +49,24 @@ export interface ImageOptions {
   preview?: boolean;
   signal?: AbortSignal;
 }
+
+/** Options of quantizeModel. */
+export interface QuantizeOptions {
+  /** Images to calibrate with and check on: bytes (transferred) or file paths the worker reads. */
+  images: ({ name: string; bytes: Uint8Array } | string)[];
+  /** Share of the images (0…0.9, default 0.2) kept out of calibration for the agreement report. */
+  holdOut?: number;
+  /**
+   * Where to write; default `<model>.int8.onnx` beside the model. The built-in model has its int8 model
+   * already: for it, only an explicit path is accepted.
+   */
+  out?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: QuantizeProgress) => void;
+}
+
+/** Default share of quantizeModel's images held back from calibration. */
+export const DEFAULT_HOLD_OUT = 0.2;
 
 /** A client for one inference worker. Safe to call before the worker exists and after it dies. */
 export class InferenceClient {
@@ -108,6 +135,68 @@ export class InferenceClient {
     return this.request({ type: 'time', batches: opts.batches, runs: opts.runs }, opts.signal, [], true);
   }
 
+  /**
+   * onnxruntime's profile of the model at `batch` (default 1), `runs` runs (default 10) after a warm-up, in
+   * sessions of its own created for it and released after (classification is unaffected): per row, block
+   * and stage, median ms, share, GFLOP/s and provider; `plain_ms` from an identical unprofiled session;
+   * `peak_gflops` from one large convolution on the same provider and precision. Aborting stops the runs.
+   */
+  profile(opts: { batch?: number; runs?: number; signal?: AbortSignal } = {}): Promise<Profile> {
+    const req = { type: 'profile', batch: opts.batch ?? 1, runs: opts.runs ?? 10 } as const;
+    return this.request(req, opts.signal, [], true);
+  }
+
+  /**
+   * fp32 against int8 for one image, at every layer-table row's output (SQNR, cosine, where the error
+   * jumps), with both precisions' top-K; both run on the CPU in exploration sessions of their own. Needs
+   * the model's int8 file (see quantizedDescriptor). The buffer is transferred.
+   */
+  compareQuantized(
+    name: string,
+    bytes: Uint8Array,
+    opts: { topK?: number; signal?: AbortSignal } = {},
+  ): Promise<QuantizationReport> {
+    const owned = ownedBytes(bytes);
+    const req = { type: 'compareQuantized', name, bytes: owned, topK: opts.topK ?? 5 } as const;
+    return this.request(req, opts.signal, transferList(owned));
+  }
+
+  /**
+   * One image's top-K at fp32 and at int8 (CPU sessions of their own, let go when idle), for agreement
+   * over a folder: see comparePrecisionsAll and the shared `agreement`. The buffer is transferred.
+   */
+  comparePrecisions(
+    name: string,
+    bytes: Uint8Array,
+    opts: { topK: number; signal?: AbortSignal },
+  ): Promise<PrecisionPair> {
+    const owned = ownedBytes(bytes);
+    const req = { type: 'comparePrecisions', name, bytes: owned, topK: opts.topK } as const;
+    return this.request(req, opts.signal, transferList(owned));
+  }
+
+  /**
+   * Calibrates the model (built-in or the user's, fp32) on most of `images`, writes its int8 model and
+   * returns fp32 against int8 on the held-back rest, all in the worker. Aborting stops it before the file
+   * is written (nothing is left behind). Once written, later requests go to a fresh worker, so that they
+   * run the new file.
+   */
+  async quantizeModel(opts: QuantizeOptions): Promise<QuantizeReport> {
+    const images: QuantizeImage[] = opts.images.map((i) =>
+      typeof i === 'string' ? { name: i, path: i } : { name: i.name, bytes: ownedBytes(i.bytes) },
+    );
+    const transfer = images.flatMap((i) => ('bytes' in i ? transferList(i.bytes) : []));
+    const req = {
+      type: 'quantize',
+      images,
+      holdOut: opts.holdOut ?? DEFAULT_HOLD_OUT,
+      ...(opts.out !== undefined && { out: opts.out }),
+    } as const;
+    const report = await this.request<QuantizeReport>(req, opts.signal, transfer, true, opts.onProgress);
+    this.reconfigure(this.config);
+    return report;
+  }
+
   /** New settings take effect with a fresh worker; requests in flight finish on the old one. */
   reconfigure(config: WorkerConfig): void {
     this.config = config;
@@ -147,6 +236,7 @@ export class InferenceClient {
     signal?: AbortSignal,
     transfer: ArrayBuffer[] = [],
     cancelInWorker = false,
+    progress?: (p: QuantizeProgress) => void,
   ): Promise<R> {
     if (signal?.aborted) return Promise.reject(new InferenceError('cancelled', 'cancelled'));
     const id = this.nextId++;
@@ -168,6 +258,7 @@ export class InferenceClient {
           reject(e);
         },
         worker,
+        progress,
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
@@ -223,6 +314,21 @@ export class InferenceClient {
         return;
       case 'timed':
         this.settle(m.id, m.timings);
+        return;
+      case 'profiled':
+        this.settle(m.id, m.profile);
+        return;
+      case 'comparedQuantized':
+        this.settle(m.id, m.report);
+        return;
+      case 'comparedPrecisions':
+        this.settle(m.id, m.pair);
+        return;
+      case 'quantized':
+        this.settle(m.id, m.report);
+        return;
+      case 'progress':
+        this.pending.get(m.id)?.progress?.(m.progress);
         return;
       case 'failed':
         this.settle(m.id, undefined, new InferenceError(m.message, m.kind));

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { classActivationMap, eigenCam, normaliseMap } from '../model/cam';
+import type { ModelDescriptor } from '../model/descriptor';
 import { buildExplorationModel, type ExplorationModel, type MapSource } from '../model/explorationModel';
 import {
   EIGENCAM_LABEL,
@@ -14,6 +15,7 @@ import {
   type FeatureMaps,
   type LayerActivation,
 } from '../shared/exploration';
+import type { Precision } from '../shared/quantization';
 import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
 import type { WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
@@ -49,6 +51,16 @@ interface Activations {
   tensors: Map<string, Activation>;
   probabilities: ArrayLike<number>;
   provider: string;
+  precision: Precision;
+  runMs: number;
+}
+
+/** Every layer row's output for one image, by row name, as the model computed it. */
+export interface RowOutputs {
+  rows: Map<string, Float32Array>;
+  probabilities: ArrayLike<number>;
+  provider: string;
+  precision: Precision;
   runMs: number;
 }
 
@@ -64,8 +76,8 @@ export class Explorer {
   constructor(
     private readonly cfg: WorkerConfig,
     private readonly log: (m: string) => void,
-    /** The model's layer table (shared with the worker's `layers` answer) and graph. */
-    private readonly analysis: () => Promise<ModelAnalysis>,
+    /** A model's layer table (the float model's is the worker's `layers` answer) and graph. */
+    private readonly analysis: (d: ModelDescriptor) => Promise<ModelAnalysis>,
   ) {}
 
   /** Runs the exploration model on one image and summarises every layer row's output. */
@@ -96,6 +108,7 @@ export class Explorer {
         cam: maps && mapsOver(maps, acts, p.crop, topK(acts.probabilities, CAM_CLASSES, labels)),
         cam_reason: loaded.model.camReason,
         provider: acts.provider,
+        precision: acts.precision,
         width: prepared.width,
         height: prepared.height,
         preview: prepared.preview,
@@ -103,6 +116,22 @@ export class Explorer {
       };
       result.ms.total = performance.now() - started;
       return result;
+    });
+  }
+
+  /** Runs the exploration model on one image and returns the row outputs themselves (for comparisons). */
+  rowOutputs(bytes: Uint8Array): Promise<RowOutputs> {
+    return this.serialise(async () => {
+      const [prepared, loaded] = await Promise.all([
+        prepareImage(bytes, this.cfg.descriptor.preprocessing, this.cfg.maxPixels),
+        this.load(),
+      ]);
+      const key = imageKey(sha256(bytes), loaded.modelId);
+      const acts = await this.run(loaded, key, prepared.tensor);
+      this.remember(key, bytes);
+      const rows = new Map(loaded.model.rows.map((r) => [r.row, acts.tensors.get(r.tensor)!.data]));
+      const { probabilities, provider, precision, runMs } = acts;
+      return { rows, probabilities, provider, precision, runMs };
     });
   }
 
@@ -186,26 +215,32 @@ export class Explorer {
   }
 
   private async create(): Promise<Loaded> {
-    const d = this.cfg.descriptor;
-    await checkModelFile(d);
-    const [file, analysis] = await Promise.all([fs.readFile(d.modelPath), this.analysis()]);
-    const modelSha = d.sha256 ?? sha256(file);
-    const { bytes, ...model } = await buildExplorationModel({
-      bytes: file,
-      dir: path.dirname(d.modelPath),
-      graph: analysis.graph,
-      table: analysis.table,
-      crop: d.preprocessing.crop,
-      measured: analysis.measured,
-    });
-    for (const row of model.skipped)
-      this.log(`exploration: layer "${row}" has no unambiguous ONNX node; left out`);
-    // The bytes find the model's external data files through the session's folder option (createSession).
+    let built: Omit<ExplorationModel, 'bytes'> | undefined;
+    let modelSha = '';
+    // The session picks the model file (float or int8) per provider; its exploration model is built here.
     const session = await createSession(this.cfg, this.log, {
-      model: bytes,
+      model: async (d) => {
+        await checkModelFile(d);
+        const [file, analysis] = await Promise.all([fs.readFile(d.modelPath), this.analysis(d)]);
+        modelSha = d.sha256 ?? sha256(file);
+        const { bytes, ...model } = await buildExplorationModel({
+          bytes: file,
+          dir: path.dirname(d.modelPath),
+          graph: analysis.graph,
+          table: analysis.table,
+          crop: d.preprocessing.crop,
+          measured: analysis.measured,
+        });
+        built = model;
+        return bytes;
+      },
       // Idle ORT threads spin by default and would slow the classify session sharing these cores.
       options: { extra: { session: { intra_op: { allow_spinning: '0' } } } },
     });
+    const model = built!;
+    for (const row of model.skipped)
+      this.log(`exploration: layer "${row}" has no unambiguous ONNX node; left out`);
+    const d = this.cfg.descriptor;
     return { session, model, modelId: sha256(JSON.stringify([modelSha, d.preprocessing])) };
   }
 
@@ -231,7 +266,8 @@ export class Explorer {
     }
     const logits = tensors.get(s.output)!.data;
     const probabilities = this.cfg.descriptor.outputKind === 'logits' ? softmax(logits) : logits;
-    this.last = { key, tensors, probabilities, provider: s.info.provider, runMs };
+    const { provider, precision } = s.info;
+    this.last = { key, tensors, probabilities, provider, precision, runMs };
     return this.last;
   }
 

@@ -2,6 +2,14 @@
 import type { ModelDescriptor } from '../model/descriptor';
 import type { Exploration, FeatureMaps } from '../shared/exploration';
 import type { LayerTable } from '../shared/layerTable';
+import type { Profile } from '../shared/profile';
+import type {
+  Precision,
+  PrecisionPair,
+  QuantizationReport,
+  QuantizeProgress,
+  QuantizeReport,
+} from '../shared/quantization';
 import type { Prediction } from './postprocess';
 import type { ProviderSetting } from './providers';
 
@@ -17,6 +25,11 @@ export interface WorkerConfig {
   maxPixels: number;
   /** Ms unused after which the exploration session and activations are let go (0: never; default 2 min). */
   exploreIdleMs?: number;
+  /**
+   * 'int8' runs the model's int8 file (see quantizedDescriptor) on the CPU; GPU providers run the fp32 one
+   * and say why in RuntimeInfo. Default 'fp32'.
+   */
+  precision?: Precision;
 }
 
 /** Milliseconds spent on one image. */
@@ -34,6 +47,8 @@ export interface Classification {
   top: Prediction[];
   /** The execution provider that actually ran. */
   provider: string;
+  /** The precision that actually ran (int8 asked for on a GPU provider runs fp32). */
+  precision: Precision;
   ms: Timings;
   /** How many images shared the run. */
   batch: number;
@@ -52,6 +67,9 @@ export interface RuntimeInfo {
   /** Providers tried in order and what became of each. */
   attempts: { provider: string; ok: boolean; reason?: string }[];
   provider: string;
+  /** The precision that runs, and why it is not the one asked for when it is not. */
+  precision: Precision;
+  precisionReason?: string;
   threads: number;
   /** Session creation and warm-up time. */
   ms: { create: number; warmup: number };
@@ -64,7 +82,11 @@ export interface ModelTiming {
   /** Median `session.run` milliseconds over `runs` runs (after one warm-up run), divided by `batch`. */
   msPerImage: number;
   runs: number;
+  precision: Precision;
 }
+
+/** An image for quantization: its bytes (transferred), or a file the worker reads. */
+export type QuantizeImage = { name: string; bytes: Uint8Array } | { name: string; path: string };
 
 /** Host → worker. */
 export type WorkerRequest =
@@ -85,7 +107,15 @@ export type WorkerRequest =
     }
   /** Times the model in a session of its own at each batch size (batches the input cannot take are left out). */
   | { type: 'time'; id: number; batches: number[]; runs: number }
-  /** Stops the request `target` at its next chance (timing runs); nothing is sent back for it. */
+  /** onnxruntime's profile of the model in sessions of their own, attributed to the layer table's rows. */
+  | { type: 'profile'; id: number; batch: number; runs: number }
+  /** fp32 against int8 at every layer-table row's output, for one image (CPU exploration sessions). */
+  | { type: 'compareQuantized'; id: number; name: string; bytes: Uint8Array; topK: number }
+  /** One image's top-K at both precisions (CPU sessions of their own), for agreement over a folder. */
+  | { type: 'comparePrecisions'; id: number; name: string; bytes: Uint8Array; topK: number }
+  /** Calibrates the model on some images, writes its int8 model, checks it on the held-out rest. */
+  | { type: 'quantize'; id: number; images: QuantizeImage[]; holdOut: number; out?: string }
+  /** Stops the request `target` at its next chance (timing, profile, quantize); nothing is sent back for it. */
   | { type: 'cancel'; target: number };
 
 /** Worker → host. */
@@ -97,6 +127,12 @@ export type WorkerResponse =
   /** `maps.data`'s buffer is transferred. */
   | { type: 'featureMaps'; id: number; maps: FeatureMaps }
   | { type: 'timed'; id: number; timings: ModelTiming[] }
+  | { type: 'profiled'; id: number; profile: Profile }
+  | { type: 'comparedQuantized'; id: number; report: QuantizationReport }
+  | { type: 'comparedPrecisions'; id: number; pair: PrecisionPair }
+  | { type: 'quantized'; id: number; report: QuantizeReport }
+  /** How far the request `id` has got (quantize). */
+  | { type: 'progress'; id: number; progress: QuantizeProgress }
   | { type: 'failed'; id: number; message: string; kind: 'image' | 'model' | 'internal' }
   | { type: 'log'; message: string }
   /** What the worker is busy with, for progress displays (e.g. "Preparing the GPU (webgpu)…"). */

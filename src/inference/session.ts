@@ -7,6 +7,7 @@ import { sha256File, type ModelDescriptor } from '../model/descriptor';
 import { imageInput, readModelGraph } from '../model/modelFile';
 import { ModelFileError } from '../model/onnxGraph';
 import type { RuntimeInfo, WorkerConfig } from './messages';
+import { modelFor } from './precision';
 import { providerCandidates } from './providers';
 
 type OrtModule = typeof Ort;
@@ -18,6 +19,8 @@ export class ModelError extends Error {}
 export interface LoadedSession {
   ort: OrtModule;
   session: Ort.InferenceSession;
+  /** The model it runs: the config's, or its int8 model (see ./precision). */
+  descriptor: ModelDescriptor;
   input: string;
   output: string;
   classes: number;
@@ -26,24 +29,37 @@ export interface LoadedSession {
   info: RuntimeInfo;
 }
 
-/**
- * A session over model bytes already read and checked by the caller (the descriptor's model with outputs
- * added), with options of its own. External data files resolve beside the descriptor's model file.
- */
-export interface SessionSource {
-  model: Uint8Array;
+/** What a session is created with besides the config. */
+export interface SessionExtras {
+  /**
+   * The bytes to run for the model chosen (an exploration model, say) instead of its file; external data
+   * files resolve beside the model's file.
+   */
+  model?: (d: ModelDescriptor) => Promise<Uint8Array>;
   options?: Ort.InferenceSession.SessionOptions;
+  /** What the session is busy with, for progress displays. */
+  status?: (m: string) => void;
 }
 
-/** Creates the session, trying the providers for the setting in order; logs each fallback once. */
+// Facts that hold for every session (a provider's missing prerequisite, the precision a GPU runs) go to
+// the log once per worker, not once per session.
+const told = new Set<string>();
+
+function logOnce(log: (m: string) => void, message: string): void {
+  if (told.has(message)) return;
+  told.add(message);
+  log(message);
+}
+
+/**
+ * Creates the session, trying the providers for the setting in order; logs each fallback once. The model
+ * file follows the config's precision per provider (./precision).
+ */
 export async function createSession(
   cfg: WorkerConfig,
   log: (m: string) => void,
-  source?: SessionSource,
-  status?: (m: string) => void,
+  extras: SessionExtras = {},
 ): Promise<LoadedSession> {
-  const d = cfg.descriptor;
-  if (!source) await checkModelFile(d);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as OrtModule;
   const attempts: RuntimeInfo['attempts'] = [];
@@ -52,18 +68,32 @@ export async function createSession(
     arch: process.arch,
     cudaInstalled: cudaInstalled(),
   });
+  // Each model is checked, or its bytes made, once however many providers are tried.
+  const prepared = new Map<string, Promise<Uint8Array | undefined>>();
+  const prepare = (d: ModelDescriptor): Promise<Uint8Array | undefined> => {
+    let p = prepared.get(d.modelPath);
+    if (!p) {
+      p = extras.model ? extras.model(d) : checkModelFile(d).then(() => undefined);
+      prepared.set(d.modelPath, p);
+    }
+    return p;
+  };
   const t0 = performance.now();
   for (const provider of candidates) {
     const missing = missingPrerequisite(provider);
     if (missing) {
       attempts.push({ provider, ok: false, reason: missing });
-      log(`execution provider ${provider} skipped: ${missing}`);
+      logOnce(log, `execution provider ${provider} skipped: ${missing}`);
       continue;
     }
+    // Outside the try below: a missing int8 model or a bad file is the model's fault, not the provider's.
+    const choice = await modelFor(cfg, provider);
+    const d = choice.descriptor;
+    const model = await prepare(d);
     try {
       const options: Ort.InferenceSession.SessionOptions = {
-        ...source?.options,
-        ...(source && { extra: withExternalDataFolder(source.options?.extra, d.modelPath) }),
+        ...extras.options,
+        ...(model && { extra: withExternalDataFolder(extras.options?.extra, d.modelPath) }),
         executionProviders: [provider],
         ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
         interOpNumThreads: 1,
@@ -71,22 +101,22 @@ export async function createSession(
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
       };
-      const session = source
-        ? await ort.InferenceSession.create(source.model, options)
+      const session = model
+        ? await ort.InferenceSession.create(model, options)
         : await ort.InferenceSession.create(d.modelPath, options);
       const create = performance.now() - t0;
       attempts.push({ provider, ok: true });
       const { input, output, classes, maxBatch } = checkSignature(session, d);
       const t1 = performance.now();
       if (provider !== 'cpu') {
-        status?.(`Preparing the GPU (${provider})…`);
+        extras.status?.(`Preparing the GPU (${provider})…`);
         const diff = await warmUpAndCompare(
           ort,
           session,
           { input, output },
-          { ...cfg, batchSize: Math.min(cfg.batchSize, maxBatch) },
+          { ...cfg, descriptor: d, batchSize: Math.min(cfg.batchSize, maxBatch) },
           options,
-          source?.model ?? d.modelPath,
+          model ?? d.modelPath,
         );
         if (diff > MAX_PROVIDER_DIFF) {
           await session.release();
@@ -96,16 +126,19 @@ export async function createSession(
           continue;
         }
       }
+      if (choice.reason) logOnce(log, choice.reason);
       const info: RuntimeInfo = {
         onnxruntime: ort.env.versions.node ?? 'unknown',
         available: listBackends(ort),
         attempts,
         provider,
+        precision: choice.precision,
+        ...(choice.reason && { precisionReason: choice.reason }),
         threads: cfg.threads > 0 ? cfg.threads : os.availableParallelism(),
         ms: { create, warmup: performance.now() - t1 },
         model: d.modelPath,
       };
-      return { ort, session, input, output, classes, maxBatch, info };
+      return { ort, session, descriptor: d, input, output, classes, maxBatch, info };
     } catch (err) {
       if (err instanceof ModelError) throw err;
       const reason = shortReason((err as Error).message);

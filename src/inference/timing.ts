@@ -40,7 +40,7 @@ export async function timeModel(
         await s.session.run(feeds);
         if (r > 0) ms.push(performance.now() - t); // run 0 warms up
       }
-      timings.push({ batch, msPerImage: median(ms) / batch, runs: ms.length });
+      timings.push({ batch, msPerImage: median(ms) / batch, runs: ms.length, precision: s.info.precision });
     }
     return timings;
   } finally {
@@ -48,7 +48,8 @@ export async function timeModel(
   }
 }
 
-function median(values: number[]): number {
+/** The middle value (mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

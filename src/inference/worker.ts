@@ -1,13 +1,21 @@
 // The inference worker thread: owns the classify InferenceSession (and, once asked to explore, the
-// exploration one in ./exploration; for timing, a short-lived one in ./timing), decodes images, batches runs.
+// exploration one in ./exploration; for timing, profiling, comparing precisions and quantizing, sessions of
+// their own), decodes images, batches runs.
 // onnxruntime's create() and run() block the calling thread, which is why they live here.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { ModelDescriptor } from '../model/descriptor';
 import { ModelFileError } from '../model/onnxGraph';
+import type { Precision } from '../shared/quantization';
 import { Explorer } from './exploration';
 import type { Classification, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
 import { analyseModel, type ModelAnalysis } from './modelAnalysis';
+import { measurePeak } from './peak';
 import { softmax, topK } from './postprocess';
+import { PrecisionPairs } from './precisionPairs';
 import { ImageError, prepareImage } from './preprocess';
+import { profileModel } from './profiling';
+import { compareQuantized } from './quantCompare';
+import { quantizeModel } from './quantizeJob';
 import { createSession, ModelError, type LoadedSession } from './session';
 import { timeModel } from './timing';
 
@@ -27,9 +35,12 @@ const port = parentPort!;
 const cfg = workerData as WorkerConfig;
 const ready: Ready[] = [];
 let session: Promise<LoadedSession> | undefined;
-let analysis: Promise<ModelAnalysis> | undefined;
-/** Timing requests in progress, and whether the client has cancelled each. */
-const timing = new Map<number, boolean>();
+/** Analyses by model file: the float model's (the `layers` answer) and, when it runs, its int8 model's. */
+const analyses = new Map<string, Promise<ModelAnalysis>>();
+/** Peak GFLOP/s by provider and precision, measured once. */
+const peaks = new Map<string, Promise<number>>();
+/** Long requests in progress (timing, profile, quantize), and whether the client has cancelled each. */
+const jobs = new Map<number, boolean>();
 let running = false;
 let scheduled = false;
 /** Images whose decode is under way. */
@@ -37,12 +48,15 @@ let decoding = 0;
 
 const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const log = (message: string): void => send({ type: 'log', message });
-// A separate session, created on the first explore request: the classify session stays as it is.
-const explorer = new Explorer(cfg, log, getAnalysis);
+/** Exploration sessions by provider and precision: the panel's, and the CPU pair that compares precisions. */
+const explorers = new Map<string, Explorer>();
+// Separate sessions, created on the first request that needs them: the classify session stays as it is.
+const explorer = explorerFor(cfg.provider, cfg.precision ?? 'fp32');
+const pairs = new PrecisionPairs(cfg, log);
 
 /** The session, created on first use; a failed creation is retried by the next request. */
 function getSession(): Promise<LoadedSession> {
-  session ??= createSession(cfg, log, undefined, (message) => send({ type: 'status', message })).catch(
+  session ??= createSession(cfg, log, { status: (message) => send({ type: 'status', message }) }).catch(
     (err) => {
       session = undefined;
       throw err;
@@ -51,13 +65,54 @@ function getSession(): Promise<LoadedSession> {
   return session;
 }
 
-/** The layer table (shapes measured where needed), computed once; a failure is retried by the next request. */
-function getAnalysis(): Promise<ModelAnalysis> {
-  analysis ??= analyseModel(cfg.descriptor, log).catch((err) => {
-    analysis = undefined;
-    throw err;
-  });
-  return analysis;
+/** A model's layer table (shapes measured where needed), computed once; a failure is retried by the next request. */
+function analysisOf(d: ModelDescriptor): Promise<ModelAnalysis> {
+  let a = analyses.get(d.modelPath);
+  if (!a) {
+    a = analyseModel(d, log).catch((err) => {
+      analyses.delete(d.modelPath);
+      throw err;
+    });
+    analyses.set(d.modelPath, a);
+  }
+  return a;
+}
+
+function explorerFor(provider: WorkerConfig['provider'], precision: Precision): Explorer {
+  const key = `${provider}/${precision}`;
+  let e = explorers.get(key);
+  if (!e) {
+    e = new Explorer({ ...cfg, provider, precision }, log, analysisOf);
+    explorers.set(key, e);
+  }
+  return e;
+}
+
+function peakOf(provider: string, precision: Precision): Promise<number> {
+  const key = `${provider}/${precision}`;
+  let p = peaks.get(key);
+  if (!p) {
+    p = measurePeak(provider, precision, cfg.threads).catch((err) => {
+      peaks.delete(key);
+      throw err;
+    });
+    peaks.set(key, p);
+  }
+  return p;
+}
+
+/** Runs a cancellable request; a cancelled one is already answered by the client, so its end is not sent. */
+function job(id: number, work: (cancelled: () => boolean) => Promise<WorkerResponse>): void {
+  jobs.set(id, false);
+  const cancelled = (): boolean => jobs.get(id) === true;
+  work(cancelled)
+    .then(
+      (m) => send(m),
+      (err: Error) => {
+        if (!cancelled()) fail(id, err);
+      },
+    )
+    .finally(() => jobs.delete(id));
 }
 
 port.on('message', (req: WorkerRequest) => {
@@ -67,7 +122,7 @@ port.on('message', (req: WorkerRequest) => {
       return;
     case 'layers':
       // Parsed here, not on the host's thread: reading and parsing a 100 MB model takes ~100 ms.
-      getAnalysis().then(
+      analysisOf(cfg.descriptor).then(
         (a) => send({ type: 'layers', id: req.id, table: a.table }),
         (err: Error) => fail(req.id, err),
       );
@@ -91,16 +146,49 @@ port.on('message', (req: WorkerRequest) => {
       );
       return;
     case 'time':
-      timing.set(req.id, false);
-      timeModel(cfg, log, req, () => timing.get(req.id) === true)
-        .then(
-          (timings) => send({ type: 'timed', id: req.id, timings }),
-          (err: Error) => fail(req.id, err),
+      job(req.id, async (cancelled) => {
+        const timings = await timeModel(cfg, log, req, cancelled);
+        return { type: 'timed', id: req.id, timings };
+      });
+      return;
+    case 'profile':
+      job(req.id, async (cancelled) => {
+        const deps = { analysis: analysisOf, peak: peakOf };
+        const profile = await profileModel(cfg, log, req, cancelled, deps);
+        return { type: 'profiled', id: req.id, profile };
+      });
+      return;
+    case 'compareQuantized': {
+      const both = { fp32: explorerFor('cpu', 'fp32'), int8: explorerFor('cpu', 'int8') };
+      analysisOf(cfg.descriptor)
+        .then(({ table }) =>
+          compareQuantized({ ...both, table, labels: cfg.descriptor.labels }, req.bytes, req.topK),
         )
-        .finally(() => timing.delete(req.id));
+        .then(
+          (report) => send({ type: 'comparedQuantized', id: req.id, report }),
+          (err: Error) => fail(req.id, err),
+        );
+      return;
+    }
+    case 'comparePrecisions':
+      prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels)
+        .then((p) => pairs.classify(p.tensor, req.topK))
+        .then(
+          (pair) => send({ type: 'comparedPrecisions', id: req.id, pair: { name: req.name, ...pair } }),
+          (err: Error) => fail(req.id, err),
+        );
+      return;
+    case 'quantize':
+      job(req.id, async (cancelled) => {
+        const report = await quantizeModel(cfg, log, req, {
+          cancelled,
+          progress: (p) => send({ type: 'progress', id: req.id, progress: p }),
+        });
+        return { type: 'quantized', id: req.id, report };
+      });
       return;
     case 'cancel':
-      if (timing.has(req.target)) timing.set(req.target, true);
+      if (jobs.has(req.target)) jobs.set(req.target, true);
       return;
   }
 });
@@ -159,6 +247,7 @@ async function pump(): Promise<void> {
       const result: Classification = {
         top: topK(probs, r.topK, cfg.descriptor.labels),
         provider: s.info.provider,
+        precision: s.info.precision,
         ms: { decode: r.decodeMs, run: runMs, total: performance.now() - r.started },
         batch: batch.length,
         width: r.width,

@@ -4,8 +4,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { Precision } from '../shared/quantization';
 import { fixedSize, imageInput, outputClasses, readModelGraph } from './modelFile';
-import { ModelFileError } from './onnxGraph';
+import { ModelFileError, type OnnxGraph } from './onnxGraph';
 
 /** How an image becomes the model's input tensor (NCHW float32). */
 export interface Preprocessing {
@@ -37,6 +38,8 @@ export interface ModelDescriptor {
   labels: string[];
   /** What was assumed because the model leaves it open (symbolic input height and width); absent if nothing. */
   assumed?: string;
+  /** 'int8' for a quantized (QDQ or integer-op) model file; absent for float models. */
+  precision?: Precision;
 }
 
 /** The preprocessing presets a user can pick for a model without a descriptor. */
@@ -90,6 +93,8 @@ export interface DescriptorFile {
   labels?: string | string[];
   /** Build bookkeeping (inputs' fingerprint); ignored when loading. */
   buildKey?: string;
+  /** 'int8' for the quantized model's descriptor (models/resnet50.int8.json). */
+  precision?: Precision;
 }
 
 /** Folder of the built default model, relative to the extension/CLI bundle folder (dist/). */
@@ -119,6 +124,7 @@ export async function loadDescriptor(file: string): Promise<ModelDescriptor> {
     outputKind: raw.outputKind ?? 'logits',
     preprocessing: checkPreprocessing(raw.preprocessing, file),
     labels: raw.labels === undefined ? [] : await labelsOf(raw.labels, file),
+    ...(raw.precision === 'int8' && { precision: raw.precision }),
   };
 }
 
@@ -188,7 +194,23 @@ export async function descriptorForModel(
     preprocessing,
     labels,
     ...(assumed !== undefined && { assumed }),
+    ...(isQuantized(graph) && { precision: 'int8' as const }),
   };
+}
+
+// Ops only a quantized graph has: QDQ pairs, and the integer kernels other quantizers write.
+const QUANTIZED_OPS = new Set([
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'ConvInteger',
+  'MatMulInteger',
+]);
+
+/** Whether the graph computes in int8: it holds a quantization op. */
+function isQuantized(graph: OnnxGraph): boolean {
+  return graph.nodes.some((n) => QUANTIZED_OPS.has(n.op));
 }
 
 /** ImageNet's evaluation crop covers 87.5 % of the resized shorter side (224 of 256; Inception's 299 of 342). */

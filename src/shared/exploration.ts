@@ -1,6 +1,7 @@
 // What exploring one image yields: per-layer activation summaries, class activation maps, feature maps.
 // Plain data (no 'vscode', no Node) so that the webview may import it; multi-word keys are snake_case
 // because this is also the CLI's JSON output format.
+import type { Precision } from './quantization';
 
 /** Feature maps returned when a request does not say how many. */
 export const DEFAULT_FEATURE_MAPS = 16;
@@ -74,6 +75,8 @@ export interface Exploration {
   /** Why there are no class activation maps (also when EigenCAM stands in); null when there are. */
   cam_reason: string | null;
   provider: string;
+  /** The precision the exploration model ran at (int8 asked for on a GPU provider runs fp32). */
+  precision: Precision;
   /** Size of the image as displayed (after EXIF orientation). */
   width: number;
   height: number;

@@ -14,6 +14,7 @@ interface Entry {
   file: string;
   top?: { index: number; label: string; probability: number }[];
   provider?: string;
+  precision?: string;
   ms?: { decode: number; run: number; total: number };
   error?: string;
 }
@@ -39,11 +40,12 @@ test('classify --json prints one JSON array; a bad file gets an error entry and 
   const out = JSON.parse(stdout) as Entry[];
   assert.equal(out.length, 2);
   assert.equal(out[0].file, chelsea);
-  assert.deepEqual(Object.keys(out[0]), ['file', 'top', 'provider', 'ms']);
+  assert.deepEqual(Object.keys(out[0]), ['file', 'top', 'provider', 'precision', 'ms']);
   assert.equal(out[0].top?.length, 5);
   assert.deepEqual(out[0].top?.[0].index, 285);
   assert.equal(out[0].top?.[0].label, 'Egyptian cat');
   assert.equal(out[0].provider, 'cpu');
+  assert.equal(out[0].precision, 'fp32');
   assert.ok((out[0].ms?.total ?? 0) > 0);
   assert.deepEqual(out[1], { file: bad, error: 'not a supported image (unrecognised file format)' });
 });
@@ -115,7 +117,7 @@ test(
 test('the readable table and usage errors', async () => {
   const { code, stdout } = await cli('classify', path.join(IMAGES, 'coffee.png'));
   assert.equal(code, 0);
-  assert.match(stdout, /coffee\.png {2}\(cpu, \d+ ms\)\n +\d+\.\d% {2}espresso \[967\]/);
+  assert.match(stdout, /coffee\.png {2}\(cpu, fp32, \d+ ms\)\n +\d+\.\d% {2}espresso \[967\]/);
   const usage = await cli('classify', '--top', 'many', 'x.png');
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--top must be a whole number 1…1000/);

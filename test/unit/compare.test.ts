@@ -178,6 +178,7 @@ test(
       'stages',
       'blocks',
       'ms',
+      'precision',
     ]);
     const table = await staticTable(mobilenet);
     assert.equal(m!.file, mobilenet);

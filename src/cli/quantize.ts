@@ -1,0 +1,67 @@
+// `cli quantize --images <folder> [--model M] [--hold-out 0.2] [--out file] [--json]`: calibrates the model on
+// most of the folder's images, writes its int8 model and reports fp32 against int8 on the held-out rest.
+import { DEFAULT_HOLD_OUT } from '../inference/client';
+import { expandImagePaths } from '../model/imageFiles';
+import type { QuantizeReport } from '../shared/quantization';
+import { parseArgs, UsageError } from './args';
+import type { Io } from './io';
+import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
+
+/** Runs `quantize`: 0 when the int8 model was written, 1 when quantizing failed, 2 on wrong usage (thrown). */
+export async function runQuantize(argv: string[], io: Io, bundleDir: string): Promise<number> {
+  const args = parseArgs(argv, ['images', 'hold-out', 'out', ...RUNTIME_FLAGS], ['json']);
+  const folder = args.flags.get('images');
+  if (typeof folder !== 'string') throw new UsageError('quantize needs --images <folder>');
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]!}"`);
+  if (args.flags.has('precision'))
+    throw new UsageError('quantize reads the fp32 model; --precision does not apply');
+  const holdOut = Number(args.flags.get('hold-out') ?? DEFAULT_HOLD_OUT);
+  if (!(holdOut >= 0 && holdOut <= 0.9)) throw new UsageError('--hold-out must be a share 0…0.9');
+  const out = args.flags.get('out');
+  const images = await expandImagePaths([folder]);
+  const client = await clientFromArgs(args, io, bundleDir, { batchSize: 1 });
+  try {
+    let phase = '';
+    const report = await client.quantizeModel({
+      images,
+      holdOut,
+      ...(typeof out === 'string' && { out }),
+      onProgress: (p) => {
+        if (p.phase === phase) return;
+        phase = p.phase;
+        io.stderr(`cnn-lens quantize: ${p.phase} (${p.total})\n`);
+      },
+    });
+    io.stdout(args.flags.has('json') ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+    return 0;
+  } catch (err) {
+    io.stderr(`cnn-lens quantize: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    await client.dispose();
+  }
+}
+
+function summary(r: QuantizeReport): string {
+  const a = r.agreement;
+  const lines = [
+    `wrote ${r.out}: ${r.quantized_nodes} nodes in int8 (${r.float_nodes.join(', ') || 'none'} in float), ` +
+      `calibrated on ${r.calibration.images.length} images (percentile ${r.calibration.percentile}), ` +
+      `${(r.ms / 1000).toFixed(1)} s`,
+  ];
+  if (a.images === 0) lines.push('no images were held out: agreement not measured');
+  else {
+    lines.push(
+      `held out ${a.images} images: top-1 agreement ${(a.top1_agreement! * 100).toFixed(1)} % ` +
+        `(${a.images - a.changed.length}/${a.images}), mean |Δp| of fp32's top-1 class ${a.mean_abs_dp!.toFixed(4)}`,
+    );
+    for (const c of a.changed) {
+      lines.push(
+        `  changed: ${c.name}: ${c.fp32.label} ${(c.fp32.probability * 100).toFixed(1)} % → ` +
+          `${c.int8.label} ${(c.int8.probability * 100).toFixed(1)} %`,
+      );
+    }
+  }
+  for (const s of r.skipped) lines.push(`skipped ${s.name}: ${s.reason}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,273 @@
+// Quantizing the current model with the user's images, in the worker: BatchNorm/Pad folding, two-pass
+// percentile calibration on most of the images, QDQ with per-channel int8 weights (first convolution and
+// classifier in float, as for the built-in int8 ResNet50), the file written atomically, then fp32 against
+// the new int8 model on the images calibration never saw.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { withOutputs } from '../model/explorationModel';
+import { readImageFile } from '../model/imageFiles';
+import { int8PathFor } from '../model/loadModel';
+import { externalPath } from '../model/onnxGraph';
+import { foldForQuantization } from '../model/quantize/fold';
+import { quantizeQdq } from '../model/quantize/qdq';
+import { RangeCollector } from '../model/quantize/ranges';
+import {
+  agreement,
+  type PrecisionPair,
+  type QuantizeProgress,
+  type QuantizeReport,
+} from '../shared/quantization';
+import type { QuantizeImage, WorkerConfig } from './messages';
+import { classifyBoth, pairSessions } from './precisionPairs';
+import { ImageError, prepareImage } from './preprocess';
+import { checkModelFile, ModelError } from './session';
+
+/** Share of each tensor's calibration values its range keeps (as scripts/buildInt8.ts). */
+const PERCENTILE = 99.999;
+/** The most of the images that may be held back: calibration needs most of them. */
+const MAX_HOLD_OUT = 0.9;
+const TOP_K = 5;
+
+/** What to quantize with, and where to write. */
+export interface QuantizeJob {
+  images: QuantizeImage[];
+  /** Share of the images (0…0.9) kept out of calibration for the agreement check. */
+  holdOut: number;
+  /** Where to write the int8 model; default `<model>.int8.onnx` beside the model. */
+  out?: string;
+}
+
+/** How the job reports and is stopped. */
+export interface JobHooks {
+  progress: (p: QuantizeProgress) => void;
+  /** Asked between images; true ends the job without writing anything. */
+  cancelled: () => boolean;
+}
+
+/** Quantizes the config's model; see the file comment. */
+export async function quantizeModel(
+  cfg: WorkerConfig,
+  log: (m: string) => void,
+  job: QuantizeJob,
+  hooks: JobHooks,
+): Promise<QuantizeReport> {
+  const started = performance.now();
+  const d = cfg.descriptor;
+  const out = await outputPath(d.modelPath, d.precision, job.out);
+  if (!(job.holdOut >= 0 && job.holdOut <= MAX_HOLD_OUT)) {
+    throw new ModelError(`the held-out share must be 0…${MAX_HOLD_OUT} (got ${job.holdOut})`);
+  }
+  const { calibration, heldOut } = split(job.images, job.holdOut);
+  if (calibration.length === 0) throw new ImageError('no images to calibrate with');
+  await checkModelFile(d);
+  const skipped: QuantizeReport['skipped'] = [];
+  const check = (): void => {
+    if (hooks.cancelled()) throw new Error('cancelled');
+  };
+
+  // Calibration reads every tensor the folded model computes; the session runs it unoptimised, as written.
+  const model = onnx.ModelProto.decode(await fs.readFile(d.modelPath));
+  await inlineExternalData(model, path.dirname(d.modelPath));
+  foldForQuantization(model);
+  const floatNodes = floatLayers(model);
+  const graphOutputs = new Set(model.graph!.output!.map((o) => o.name));
+  const tensors = model.graph!.node!.flatMap((n) => n.output ?? []).filter((t) => t && !graphOutputs.has(t));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof Ort;
+  const probe = await ort.InferenceSession.create(
+    withOutputs(onnx.ModelProto.encode(model).finish(), tensors),
+    {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'disabled',
+      ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
+      logSeverityLevel: 3,
+    },
+  );
+  const collector = new RangeCollector();
+  const usable = new Set(calibration.map((i) => i.name));
+  try {
+    const input = d.input ?? probe.inputNames[0]!;
+    const crop = d.preprocessing.crop;
+    for (const phase of ['ranges', 'histograms'] as const) {
+      let done = 0;
+      const total = usable.size;
+      for (const image of calibration) {
+        if (!usable.has(image.name)) continue;
+        check();
+        hooks.progress({ phase, done: done++, total });
+        let tensor: Float32Array;
+        try {
+          tensor = (await prepareImage(await bytesOf(image), d.preprocessing, cfg.maxPixels)).tensor;
+        } catch (err) {
+          // Only the first pass meets a bad image; the second leaves it out.
+          usable.delete(image.name);
+          skipped.push({ name: image.name, reason: (err as Error).message });
+          continue;
+        }
+        const outs = await probe.run({ [input]: new ort.Tensor('float32', tensor, [1, 3, crop, crop]) });
+        for (const t of tensors) {
+          const v = outs[t];
+          if (v?.type !== 'float32') continue; // shapes and indices are not quantized
+          if (phase === 'ranges') collector.observeExtremes(t, v.data as Float32Array);
+          else collector.observeHistogram(t, v.data as Float32Array);
+        }
+      }
+      if (usable.size === 0) throw new ImageError('none of the calibration images could be decoded');
+    }
+  } finally {
+    await probe.release();
+  }
+
+  check();
+  hooks.progress({ phase: 'writing', done: 0, total: 1 });
+  const result = quantizeQdq(model, collector.ranges(PERCENTILE), { floatNodes });
+  const bytes = onnx.ModelProto.encode(model).finish();
+  await writeAtomic(out, bytes);
+  log(
+    `quantized ${d.modelPath}: ${result.quantized.length} nodes in int8 (${[...floatNodes].join(', ')} float), ` +
+      `calibrated on ${usable.size} images; wrote ${out}`,
+  );
+
+  const pairs: PrecisionPair[] = [];
+  if (heldOut.length > 0) {
+    const int8 = {
+      ...d,
+      name: `${d.name} (int8)`,
+      modelPath: out,
+      sha256: undefined,
+      precision: 'int8' as const,
+    };
+    const [fp32Session, int8Session] = await pairSessions(cfg, log, { descriptor: int8, model: bytes });
+    try {
+      for (const [i, image] of heldOut.entries()) {
+        check();
+        hooks.progress({ phase: 'evaluating', done: i, total: heldOut.length });
+        let tensor: Float32Array;
+        try {
+          tensor = (await prepareImage(await bytesOf(image), d.preprocessing, cfg.maxPixels)).tensor;
+        } catch (err) {
+          skipped.push({ name: image.name, reason: (err as Error).message });
+          continue;
+        }
+        pairs.push({ name: image.name, ...(await classifyBoth(fp32Session, int8Session, tensor, TOP_K)) });
+      }
+    } finally {
+      await Promise.all([fp32Session.session.release(), int8Session.session.release()]);
+    }
+  }
+  return {
+    out,
+    calibration: {
+      images: calibration.map((i) => i.name).filter((n) => usable.has(n)),
+      percentile: PERCENTILE,
+    },
+    held_out: pairs.map((p) => p.name),
+    skipped,
+    float_nodes: [...floatNodes],
+    quantized_nodes: result.quantized.length,
+    agreement: agreement(pairs),
+    ms: performance.now() - started,
+  };
+}
+
+/**
+ * Where the int8 model goes. The built-in ResNet50 has its int8 model already (built by `npm run build`,
+ * described by `<model>.int8.json`): without an explicit path that one is refused, and it is never
+ * overwritten, nor is the float model itself.
+ */
+async function outputPath(modelPath: string, precision: string | undefined, asked?: string): Promise<string> {
+  if (precision === 'int8') {
+    throw new ModelError(`${modelPath} is quantized already: quantize its float model`);
+  }
+  const companion = int8PathFor(modelPath);
+  const built = await fs.access(companion.replace(/\.onnx$/, '.json')).then(
+    () => true,
+    () => false,
+  );
+  const out = asked ? path.resolve(asked) : companion;
+  if (out === path.resolve(modelPath))
+    throw new ModelError('the int8 model cannot replace the float model it comes from');
+  if (built && out === companion) {
+    throw new ModelError(
+      `${path.basename(modelPath)} already has its int8 model (${companion}, built by "npm run build" from ` +
+        'models/calibration): give an output path to write another one',
+    );
+  }
+  return out;
+}
+
+/** A deterministic split that does not depend on the order the images came in: by a hash of each name. */
+function split(
+  images: QuantizeImage[],
+  holdOut: number,
+): { calibration: QuantizeImage[]; heldOut: QuantizeImage[] } {
+  const hash = (s: string): string => createHash('sha256').update(s).digest('hex');
+  const ordered = images
+    .map((image) => ({ image, key: hash(image.name) }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+  // At least one held-out image when any is asked for and there is more than one image.
+  let n = Math.round(images.length * holdOut);
+  if (holdOut > 0 && n === 0 && images.length > 1) n = 1;
+  return {
+    heldOut: ordered.slice(0, n).map((x) => x.image),
+    calibration: ordered.slice(n).map((x) => x.image),
+  };
+}
+
+function bytesOf(image: QuantizeImage): Promise<Uint8Array> {
+  return 'bytes' in image ? Promise.resolve(image.bytes) : readImageFile(image.path);
+}
+
+/** The first convolution and the classifier stay in float: quantizing them costs the most accuracy. */
+function floatLayers(model: onnx.IModelProto): Set<string> {
+  const nodes = model.graph!.node!;
+  const first = nodes.find((n) => n.opType === 'Conv');
+  const last = [...nodes].reverse().find((n) => n.opType === 'Gemm' || n.opType === 'MatMul');
+  return new Set([first?.name ?? '', last?.name ?? ''].filter(Boolean));
+}
+
+/** Loads tensors kept in external data files into the model, so the quantizer can read and rewrite them. */
+async function inlineExternalData(model: onnx.IModelProto, dir: string): Promise<void> {
+  const handles = new Map<string, fs.FileHandle>();
+  try {
+    for (const t of model.graph?.initializer ?? []) {
+      if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
+      const entry = (key: string): string | undefined =>
+        t.externalData?.find((e) => e.key === key)?.value ?? undefined;
+      const file = externalPath(dir, entry('location') ?? '');
+      let handle = handles.get(file);
+      if (!handle) {
+        handle = await fs.open(file, 'r');
+        handles.set(file, handle);
+      }
+      const offset = Number(entry('offset') ?? 0);
+      const length = Number(entry('length') ?? (await handle.stat()).size - offset);
+      const raw = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(raw, 0, length, offset);
+      if (bytesRead !== length) {
+        throw new ModelError(
+          `external data of ${t.name ?? '?'} in ${file} ends early (${bytesRead} of ${length} bytes)`,
+        );
+      }
+      t.rawData = raw;
+      t.externalData = [];
+      t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+    }
+  } finally {
+    await Promise.all([...handles.values()].map((h) => h.close()));
+  }
+}
+
+async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
