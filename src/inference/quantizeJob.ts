@@ -71,6 +71,7 @@ export async function quantizeModel(
   // Calibration reads every tensor the folded model computes; the session runs it unoptimised, as written.
   const model = onnx.ModelProto.decode(await fs.readFile(d.modelPath));
   await inlineExternalData(model, path.dirname(d.modelPath));
+  readInitializersDirectly(model);
   foldForQuantization(model);
   const floatNodes = floatLayers(model);
   const graphOutputs = new Set(model.graph!.output!.map((o) => o.name));
@@ -227,6 +228,25 @@ function floatLayers(model: onnx.IModelProto): Set<string> {
   const first = nodes.find((n) => n.opType === 'Conv');
   const last = [...nodes].reverse().find((n) => n.opType === 'Gemm' || n.opType === 'MatMul');
   return new Set([first?.name ?? '', last?.name ?? ''].filter(Boolean));
+}
+
+/**
+ * Identity nodes over initializers go (TorchScript exports share equal tensors that way): the folder and
+ * quantizer need a convolution's weight and bias as initializers, not as another node's output.
+ */
+function readInitializersDirectly(model: onnx.IModelProto): void {
+  const g = model.graph!;
+  const inits = new Set((g.initializer ?? []).map((t) => t.name));
+  const outputs = new Set((g.output ?? []).map((o) => o.name));
+  const alias = new Map<string, string>();
+  g.node = g.node!.filter((n) => {
+    const from = n.input?.[0] ?? '';
+    const to = n.output?.[0] ?? '';
+    if (n.opType !== 'Identity' || !inits.has(from) || outputs.has(to)) return true;
+    alias.set(to, from);
+    return false;
+  });
+  for (const n of g.node) n.input = n.input?.map((t) => alias.get(t) ?? t);
 }
 
 /** Loads tensors kept in external data files into the model, so the quantizer can read and rewrite them. */

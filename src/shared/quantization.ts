@@ -137,9 +137,9 @@ export function cosine(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return nx === 0 || ny === 0 ? 0 : dot / Math.sqrt(nx * ny);
 }
 
-/** Where a quantization job is: decoding the images, the two calibration passes, writing, the held-out check. */
+/** Where a quantization job is: the two calibration passes, writing the model, the held-out check. */
 export interface QuantizeProgress {
-  phase: 'decoding' | 'ranges' | 'histograms' | 'writing' | 'evaluating';
+  phase: 'ranges' | 'histograms' | 'writing' | 'evaluating';
   /** Images (or steps) done of `total` in this phase. */
   done: number;
   total: number;
