@@ -183,9 +183,13 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         h('p', { class: 'error', role: 'alert' }, `Cannot show the architecture: ${m.message}`),
       );
       return;
-    case 'focusArchitecture':
-      focusArchitecture();
+    case 'focusArchitecture': {
+      // A table that arrives late must not take focus from a control the user went to meanwhile.
+      const active = document.activeElement;
+      const idle = !active || active === document.body || archHost.contains(active);
+      if (!m.unlessBusy || idle) focusArchitecture();
       return;
+    }
     case 'exploration':
       exploration = { file: m.file, view: m.exploration };
       explorationError = undefined;

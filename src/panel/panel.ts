@@ -320,7 +320,7 @@ export class LensPanel implements vscode.Disposable {
     }
     if (this.focusPending) {
       this.focusPending = false;
-      this.post({ type: 'focusArchitecture' });
+      this.post({ type: 'focusArchitecture', unlessBusy: true });
     }
   }
 

@@ -152,7 +152,8 @@ export type HostMessage =
   | { type: 'current'; index: number }
   | { type: 'architecture'; architecture: ArchitectureView }
   | { type: 'architectureError'; message: string }
-  | { type: 'focusArchitecture' }
+  /** Focus the layer table; `unlessBusy`: not if the user focused something else meanwhile (it loaded late). */
+  | { type: 'focusArchitecture'; unlessBusy?: boolean }
   /** Per-layer results for the current image (`file` as in the results). */
   | { type: 'exploration'; file: string; exploration: ExplorationView }
   | { type: 'explorationError'; file: string; message: string }
