@@ -1,6 +1,9 @@
 // Benchmark, not a test: bare onnxruntime beside our InferenceClient (end to end, decode, cold start,
-// batching, main-thread event-loop delay). Prints a Markdown table and writes .bench/results.json.
+// batching, main-thread event-loop delay), int8 beside fp32 (latency, folder throughput, top-1 agreement),
+// and the profile request (its overhead, classification beside it). Prints a Markdown table and writes
+// .bench/results.json.
 // Usage: npm run bench -- [--runs N] [--quick] [--provider auto|cpu|webgpu] [--threads N]
+//        [--photos <folder>]… (photos that are not calibration photos, for the agreement of int8 with fp32)
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -8,21 +11,24 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs, promisify } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
-import { classifyAll, type ImageSource } from '../src/inference/classifyAll';
+import { classifyAll, comparePrecisionsAll, type ImageSource } from '../src/inference/classifyAll';
 import { InferenceClient } from '../src/inference/client';
 import type { Classification, WorkerConfig } from '../src/inference/messages';
 import { prepareImage } from '../src/inference/preprocess';
 import type { ProviderSetting } from '../src/inference/providers';
 import { descriptorForModel, sha256File, type ModelDescriptor } from '../src/model/descriptor';
-import { resolveDescriptor } from '../src/model/loadModel';
+import { expandImagePaths } from '../src/model/imageFiles';
+import { quantizedDescriptor, resolveDescriptor } from '../src/model/loadModel';
 import { readOnnxFile } from '../src/model/onnxGraph';
 import { analyseGraph } from '../src/model/structure/table';
+import { agreement, type AgreementReport, type PrecisionPair } from '../src/shared/quantization';
 import { fixtureBytes, FIXTURES, REFERENCE, runnable } from '../test/unit/helpers/fixtures';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const WORKER = path.join(DIST, 'worker.js');
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images');
+const CALIBRATION = path.join(ROOT, 'models', 'calibration');
 const OUT = path.join(ROOT, '.bench');
 const BENCH_PROVIDERS: readonly ProviderSetting[] = ['auto', 'cpu', 'webgpu'];
 const TOP_K = 5;
@@ -30,7 +36,21 @@ const BATCH = 8;
 const MANY = 50;
 const MAX_PIXELS = 100_000_000;
 
-const TARGETS = { ratio1mp: 1.15, decode12mp: 60, loopDelay: 20 };
+const TARGETS = {
+  ratio1mp: 1.15,
+  decode12mp: 60,
+  loopDelay: 20,
+  /** int8 / fp32 session.run time at batch 1 and 8, at most. */
+  int8Latency: 0.6,
+  /** Folder throughput with int8 / with fp32, at least. */
+  int8Throughput: 1.6,
+  /** Profiled total / plain run, at most. */
+  profileOverhead: 1.1,
+  /** Classification's session.run beside or after a profile request / without one, at most. */
+  beside: 1.1,
+};
+/** Runs per profile request (the CLI's default). */
+const PROFILE_RUNS = 10;
 /** The largest fixture by parameters (VGG-16), made runnable and written once to .bench/: a real 0.5 GB file. */
 const BIG_FIXTURE = FIXTURES.filter((f) => REFERENCE[f]!.external === 0).sort(
   (a, b) => REFERENCE[b]!.params - REFERENCE[a]!.params,
@@ -86,6 +106,8 @@ interface Options {
   cold: number;
   provider: ProviderSetting;
   threads: number;
+  /** Folders of photos calibration never saw, for int8's agreement with fp32. */
+  photos: string[];
 }
 
 const rows: Row[] = [];
@@ -131,7 +153,15 @@ const R = {
       provider: 'sharp',
     },
   ),
+  bareB1Int8: row('bare-b1-int8', 'bare ORT session.run, batch 1, int8 (models/resnet50.int8.onnx)', {
+    vs: 'bare-b1',
+    images: 1,
+  }),
   bareB8: row('bare-b8', `bare ORT session.run, batch ${BATCH}`, { images: BATCH }),
+  bareB8Int8: row('bare-b8-int8', `bare ORT session.run, batch ${BATCH}, int8`, {
+    vs: 'bare-b8',
+    images: BATCH,
+  }),
   bare8x1: row('bare-8x1', `bare ORT ${BATCH}× session.run batch 1, sequential`, { images: BATCH }),
   clientBurst: row('client-burst', `client ${BATCH} requests at once, ${describe(JPEG_1MP)}`, {
     vs: 'bare-b8',
@@ -158,6 +188,49 @@ const R = {
     images: MANY,
   }),
   loopDelay: row('loop-delay', '  main-thread max event-loop delay during the pass'),
+  manyInt8: row(
+    'many-int8',
+    `classifyAll ${MANY} mixed ~1 MP JPEGs at int8 (inFlight ${BATCH * 2}), whole pass`,
+    {
+      vs: 'many',
+      images: MANY,
+    },
+  ),
+  profile: row(
+    'profile',
+    `profile request, batch 1: profiled total (Profile.ms, median of ${PROFILE_RUNS} runs)`,
+    {
+      vs: 'profile-plain',
+    },
+  ),
+  profilePlain: row(
+    'profile-plain',
+    '  plain run of the identical unprofiled session beside it (Profile.plain_ms)',
+  ),
+  profileInt8: row('profile-int8', 'profile request, batch 1, int8: profiled total (Profile.ms)', {
+    vs: 'profile-plain-int8',
+  }),
+  profilePlainInt8: row(
+    'profile-plain-int8',
+    '  plain run of the identical unprofiled session beside it (Profile.plain_ms)',
+  ),
+  duringProfile: row(
+    'classify-during-profile',
+    `client ${describe(JPEG_1MP)} while a profile request runs in its worker: session.run (Classification.ms.run)`,
+    { vs: 'client-1mp-run' },
+  ),
+  duringProfileE2e: row(
+    'classify-during-profile-e2e',
+    "  end to end (waits for the profile's run in progress)",
+    {
+      vs: 'client-1mp',
+    },
+  ),
+  afterProfile: row(
+    'classify-after-profile',
+    `client ${describe(JPEG_1MP)} after a profile request: session.run (Classification.ms.run)`,
+    { vs: 'client-1mp-run' },
+  ),
   loopIdle: row('loop-delay-idle', 'main-thread max event-loop delay, idle 1 s, no worker (noise floor)', {
     provider: '-',
   }),
@@ -193,6 +266,7 @@ async function main(): Promise<void> {
     batchSize: BATCH,
     maxPixels: MAX_PIXELS,
   };
+  const int8 = await quantizedDescriptor(descriptor);
   const ort = (await import('onnxruntime-node')) as typeof Ort;
   const tensor = (await prepareImage(await fs.readFile(JPEG_1MP.file), descriptor.preprocessing, MAX_PIXELS))
     .tensor;
@@ -214,12 +288,24 @@ async function main(): Promise<void> {
     progress(`round ${i + 1}/${opts.rounds}: prepareImage, ${n} runs each`);
     await prepareRound(descriptor, n);
     progress(`round ${i + 1}/${opts.rounds}: bare onnxruntime, ${n} runs each`);
-    await bareWarm(ort, descriptor, tensor, providersFor(provider), opts, n);
+    await bareWarm(ort, descriptor, tensor, providersFor(provider), opts, n, {
+      b1: R.bareB1,
+      b8: R.bareB8,
+      eightX1: R.bare8x1,
+    });
+    // QDQ models are for the CPU: GPU providers run the fp32 model at precision int8.
+    await bareWarm(ort, int8, tensor, ['cpu'], opts, n, { b1: R.bareB1Int8, b8: R.bareB8Int8 });
     progress(`round ${i + 1}/${opts.rounds}: client, ${n} runs each`);
     await idleRound();
     await clientWarm(config, n);
+    progress(`round ${i + 1}/${opts.rounds}: client at int8, profile requests`);
+    await clientInt8(config, n);
+    await profileRound(config, n);
     ((extra.othersCpuShareByRound ??= []) as number[]).push(othersShare(roundStart, cpuSnapshot()));
   }
+
+  progress('agreement of int8 with fp32 on the photos');
+  extra.agreement = await agreementOnPhotos(config, opts.photos);
 
   const report = renderReport(facts, othersShare(cpuStart, cpuSnapshot()));
   process.stdout.write(report.markdown);
@@ -234,6 +320,7 @@ function readOptions(): Options {
       quick: { type: 'boolean', default: false },
       provider: { type: 'string', default: 'auto' },
       threads: { type: 'string', default: '0' },
+      photos: { type: 'string', multiple: true, default: [] },
     },
   });
   const runs = values.runs !== undefined ? Number(values.runs) : values.quick ? 5 : 20;
@@ -245,7 +332,14 @@ function readOptions(): Options {
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0)
     throw new Error('--threads must be 0 (onnxruntime decides) or more');
-  return { runs, rounds: Math.min(10, Math.ceil(runs / 2)), cold: Math.min(5, runs), provider, threads };
+  return {
+    runs,
+    rounds: Math.min(10, Math.ceil(runs / 2)),
+    cold: Math.min(5, runs),
+    provider,
+    threads,
+    photos: values.photos,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -357,7 +451,7 @@ async function bareCold(
   }
 }
 
-/** One bare session in this thread: batch 1, batch 8 and 8× batch 1, `n` recorded runs each. */
+/** One bare session of `d`'s model in this thread: batch 1, batch 8 and 8× batch 1, `n` recorded runs each. */
 async function bareWarm(
   ort: typeof Ort,
   d: ModelDescriptor,
@@ -365,6 +459,7 @@ async function bareWarm(
   providers: string[],
   opts: Options,
   n: number,
+  out: { b1: Row; b8: Row; eightX1?: Row },
 ): Promise<void> {
   const crop = d.preprocessing.crop;
   const one = new ort.Tensor('float32', tensor, [1, 3, crop, crop]);
@@ -373,14 +468,14 @@ async function bareWarm(
   const batch = new ort.Tensor('float32', eight, [BATCH, 3, crop, crop]);
   const { session, provider } = await createBare(ort, d.modelPath, providers, opts.threads);
   const input = inputName(session, d);
-  for (const r of [R.bareB1, R.bareB8, R.bare8x1]) r.provider = provider;
+  for (const r of [out.b1, out.b8, out.eightX1]) if (r) r.provider = provider;
   try {
-    R.bareB1.samples.push(...(await repeat(n, 3, () => timed(() => session.run({ [input]: one })))));
-    R.bareB8.samples.push(...(await repeat(n, 1, () => timed(() => session.run({ [input]: batch })))));
+    out.b1.samples.push(...(await repeat(n, 3, () => timed(() => session.run({ [input]: one })))));
+    out.b8.samples.push(...(await repeat(n, 1, () => timed(() => session.run({ [input]: batch })))));
     const eightRuns = async (): Promise<void> => {
       for (let i = 0; i < BATCH; i++) await session.run({ [input]: one });
     };
-    R.bare8x1.samples.push(...(await repeat(n, 0, () => timed(eightRuns))));
+    out.eightX1?.samples.push(...(await repeat(n, 0, () => timed(eightRuns))));
   } finally {
     await session.release();
   }
@@ -479,7 +574,11 @@ async function idleRound(): Promise<void> {
 }
 
 /** classifyAll over 50 mixed ~1 MP JPEGs while this thread's event-loop delay is recorded. */
-async function many(client: InferenceClient, n: number): Promise<void> {
+async function many(
+  client: InferenceClient,
+  n: number,
+  out: { pass: Row; delay?: Row } = { pass: R.many, delay: R.loopDelay },
+): Promise<void> {
   for (let i = 0; i < n; i++) {
     let ms = 0;
     const delay = await maxLoopDelay(async () => {
@@ -488,14 +587,117 @@ async function many(client: InferenceClient, n: number): Promise<void> {
       ms = performance.now() - t;
       for (const o of outcomes) {
         if (o.error !== undefined) throw new Error(`${o.name}: ${o.error}`);
-        manyBatches.push(o.result.batch);
-        R.many.provider = R.loopDelay.provider = o.result.provider;
+        if (out.pass === R.many) manyBatches.push(o.result.batch);
+        // The int8 pass says what ran: a GPU provider runs the fp32 model even at int8.
+        out.pass.provider =
+          out.pass === R.many ? o.result.provider : `${o.result.provider}, ${o.result.precision}`;
+        if (out.delay) out.delay.provider = o.result.provider;
       }
     });
-    R.many.samples.push(ms);
-    R.loopDelay.samples.push(delay);
+    out.pass.samples.push(ms);
+    out.delay?.samples.push(delay);
   }
-  extra.meanBatchInClassifyAll = manyBatches.reduce((x, y) => x + y, 0) / manyBatches.length;
+  if (out.pass === R.many) {
+    extra.meanBatchInClassifyAll = manyBatches.reduce((x, y) => x + y, 0) / manyBatches.length;
+  }
+}
+
+/** The folder pass again with a client at precision int8, warmed up like the fp32 one. */
+async function clientInt8(config: WorkerConfig, n: number): Promise<void> {
+  const client = newClient({ ...config, precision: 'int8' });
+  try {
+    await client.classify('warm-up', await fs.readFile(JPEG_224.file), { topK: TOP_K });
+    await many(client, n, { pass: R.manyInt8 });
+  } finally {
+    await client.dispose();
+  }
+}
+
+/**
+ * Profile requests at fp32 and int8 (profiled total against the plain run beside it), then classification
+ * in the fp32 client's worker while a longer profile request runs there, and after it.
+ */
+async function profileRound(config: WorkerConfig, n: number): Promise<void> {
+  const int8 = newClient({ ...config, precision: 'int8' });
+  try {
+    const p = await int8.profile({ runs: PROFILE_RUNS });
+    R.profileInt8.samples.push(p.ms);
+    R.profilePlainInt8.samples.push(p.plain_ms);
+    R.profileInt8.provider = R.profilePlainInt8.provider = `${p.provider}, ${p.precision}`;
+  } finally {
+    await int8.dispose();
+  }
+  const client = newClient(config);
+  try {
+    const bytes = (): Promise<Buffer> => fs.readFile(JPEG_1MP.file);
+    await client.classify('warm-up', await bytes(), { topK: TOP_K });
+    const p = await client.profile({ runs: PROFILE_RUNS });
+    R.profile.samples.push(p.ms);
+    R.profilePlain.samples.push(p.plain_ms);
+    R.profile.provider = R.profilePlain.provider = `${p.provider}, ${p.precision}`;
+    extra.lastProfile = { fp32: { ms: p.ms, plain_ms: p.plain_ms, peak_gflops: p.peak_gflops } };
+    let done = false;
+    const long = client.profile({ runs: PROFILE_RUNS * 3 }).finally(() => (done = true));
+    const during: { run: number; endToEnd: number }[] = [];
+    while (!done) {
+      const t = performance.now();
+      const c = await client.classify('during', await bytes(), { topK: TOP_K });
+      if (!done) during.push({ run: c.ms.run, endToEnd: performance.now() - t });
+      R.duringProfile.provider = R.duringProfileE2e.provider = c.provider;
+    }
+    await long;
+    // The first request waited for the profile's sessions to be created (create() blocks the worker).
+    R.duringProfile.samples.push(...during.slice(1).map((d) => d.run));
+    R.duringProfileE2e.samples.push(...during.slice(1).map((d) => d.endToEnd));
+    for (let i = 0; i < n; i++) {
+      const c = await client.classify('after', await bytes(), { topK: TOP_K });
+      R.afterProfile.samples.push(c.ms.run);
+      R.afterProfile.provider = c.provider;
+    }
+  } finally {
+    await client.dispose();
+  }
+}
+
+/** Photos in folders, without any whose bytes are a calibration photo's or a test image's. */
+async function photosIn(folders: string[], exclude: Set<string>): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set(exclude);
+  for (const f of await expandImagePaths(folders)) {
+    const sha = await sha256File(f);
+    if (seen.has(sha)) continue;
+    seen.add(sha);
+    out.push(f);
+  }
+  return out;
+}
+
+/** Top-1 agreement of int8 with fp32 on each set of photos (comparePrecisions, CPU). */
+async function agreementOnPhotos(
+  config: WorkerConfig,
+  folders: string[],
+): Promise<Record<string, AgreementReport & { files: number }>> {
+  const calibration = await expandImagePaths([CALIBRATION]);
+  const test = await expandImagePaths([IMAGES]);
+  const known = new Set(await Promise.all([...calibration, ...test].map((f) => sha256File(f))));
+  const sets: Record<string, string[]> = {
+    'held out (--photos, not calibration photos)': await photosIn(folders, known),
+    'calibration photos (not held out)': calibration,
+    'test images (not calibration photos)': test,
+  };
+  const client = newClient(config);
+  const out: Record<string, AgreementReport & { files: number }> = {};
+  try {
+    for (const [label, files] of Object.entries(sets)) {
+      const sources = files.map((f) => ({ name: f, read: () => fs.readFile(f) }));
+      const outcomes = await comparePrecisionsAll(client, sources, { topK: TOP_K, inFlight: 4 });
+      const pairs = outcomes.flatMap((o): PrecisionPair[] => (o.result ? [o.result] : []));
+      out[label] = { ...agreement(pairs), files: files.length };
+    }
+  } finally {
+    await client.dispose();
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -549,6 +751,7 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
       worst: delay?.max ?? NaN,
       met: (delay?.median ?? Infinity) <= TARGETS.loopDelay,
     },
+    ...int8Targets(stat),
   };
   const breakdown = breakdownOf(extra['requests-1mp'] as RequestDetail[] | undefined);
   extra.breakdown1mp = breakdown;
@@ -563,7 +766,31 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
     `Target: main-thread max event-loop delay ≤ ${TARGETS.loopDelay} ms (median of per-pass maxima): ` +
       `${fmt(targets.loopDelay.value)} ms, worst pass ${fmt(targets.loopDelay.worst)} ms — ` +
       verdict(targets.loopDelay.met),
+    `Target: int8 / fp32 session.run ≤ ${TARGETS.int8Latency}: batch 1 ${targets.int8Batch1.value.toFixed(2)} — ` +
+      verdict(targets.int8Batch1.met) +
+      `; batch ${BATCH} ${targets.int8Batch8.value.toFixed(2)} — ${verdict(targets.int8Batch8.met)}`,
+    `Target: folder throughput int8 / fp32 ≥ ${TARGETS.int8Throughput}: ${targets.int8Throughput.value.toFixed(2)} — ` +
+      verdict(targets.int8Throughput.met),
+    `Target: profiled total / plain run ≤ ${TARGETS.profileOverhead} (batch 1, medians of per-request medians): ` +
+      `fp32 ${targets.profileOverhead.value.toFixed(3)}, int8 ${targets.profileOverheadInt8.value.toFixed(3)} — ` +
+      verdict(targets.profileOverhead.met && targets.profileOverheadInt8.met),
+    `Target: classification's session.run beside a profile request / without ≤ ${TARGETS.beside}: during ` +
+      `${targets.duringProfile.value.toFixed(2)}, after ${targets.afterProfile.value.toFixed(2)} — ` +
+      verdict(targets.duringProfile.met && targets.afterProfile.met),
   );
+  for (const [label, a] of Object.entries(
+    extra.agreement as Record<string, AgreementReport & { files: number }>,
+  )) {
+    const pct = a.top1_agreement === null ? '-' : `${(a.top1_agreement * 100).toFixed(1)} %`;
+    lines.push(
+      `int8 top-1 agreement with fp32, ${label}: ${pct} of ${a.images} photos` +
+        (a.files > a.images ? ` (${a.files - a.images} could not be read)` : '') +
+        `; mean |Δp| of fp32's top-1 class ${a.mean_abs_dp?.toFixed(4) ?? '-'}` +
+        (a.changed.length > 0
+          ? `; changed: ${a.changed.map((c) => `${path.basename(c.name)} (${c.fp32.label} → ${c.int8.label})`).join(', ')}`
+          : ''),
+    );
+  }
   if (breakdown) {
     const b = breakdown;
     lines.push(
@@ -591,6 +818,39 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
     details: extra,
   };
   return { markdown: lines.join('\n'), json };
+}
+
+/** A ratio against its target. */
+interface Verdict {
+  value: number;
+  met: boolean;
+}
+
+/** The int8 and profiling targets: ratios of row medians. */
+function int8Targets(
+  stat: (key: string) => Stats | undefined,
+): Record<
+  | 'int8Batch1'
+  | 'int8Batch8'
+  | 'int8Throughput'
+  | 'profileOverhead'
+  | 'profileOverheadInt8'
+  | 'duringProfile'
+  | 'afterProfile',
+  Verdict
+> {
+  const ratio = (a: string, b: string): number => (stat(a)?.median ?? NaN) / (stat(b)?.median ?? NaN);
+  const atMost = (value: number, target: number): Verdict => ({ value, met: value <= target });
+  const throughput = ratio('many', 'many-int8');
+  return {
+    int8Batch1: atMost(ratio('bare-b1-int8', 'bare-b1'), TARGETS.int8Latency),
+    int8Batch8: atMost(ratio('bare-b8-int8', 'bare-b8'), TARGETS.int8Latency),
+    int8Throughput: { value: throughput, met: throughput >= TARGETS.int8Throughput },
+    profileOverhead: atMost(ratio('profile', 'profile-plain'), TARGETS.profileOverhead),
+    profileOverheadInt8: atMost(ratio('profile-int8', 'profile-plain-int8'), TARGETS.profileOverhead),
+    duringProfile: atMost(ratio('classify-during-profile', 'client-1mp-run'), TARGETS.beside),
+    afterProfile: atMost(ratio('classify-after-profile', 'client-1mp-run'), TARGETS.beside),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -177,9 +177,9 @@ export class InferenceClient {
 
   /**
    * Calibrates the model (built-in or the user's, fp32) on most of `images`, writes its int8 model and
-   * returns fp32 against int8 on the held-back rest, all in the worker. Aborting stops it before the file
-   * is written (nothing is left behind). Once written, later requests go to a fresh worker, so that they
-   * run the new file.
+   * returns fp32 against int8 on the held-back rest, all in the worker. Aborting during calibration leaves
+   * no file behind (it is written atomically after it); aborting the held-out check keeps the written file.
+   * Once it is written, later requests go to a fresh worker, so that they run the new file.
    */
   async quantizeModel(opts: QuantizeOptions): Promise<QuantizeReport> {
     const images: QuantizeImage[] = opts.images.map((i) =>

@@ -160,6 +160,11 @@ test('explore at int8: the int8 exploration graph, the same layer names as fp32'
       x.layers.map((l) => l.name),
     );
     assert.notEqual(x.key, y.key, 'images are keyed per model file');
+    // Rows that end in a ReLU stay non-negative at int8, where the quantizer folds the ReLU into the Q/DQ pair.
+    const relu = x.layers.filter((l) => l.min === 0).map((l) => l.name);
+    assert.ok(relu.includes('conv5_3 c 1×1, 2048'));
+    for (const l of y.layers.filter((l) => relu.includes(l.name)))
+      assert.ok(l.min >= 0, `${l.name} min ${l.min}`);
     const int8 = await bare(path.join(MODELS, 'resnet50.int8.onnx'), fp32.descriptor, 'coffee.png');
     assert.ok(Math.abs(y.top[0]!.probability - int8[y.top[0]!.index]!) < 1e-4);
   } finally {
