@@ -16,11 +16,33 @@ export async function compactModelFile(file: string): Promise<Uint8Array> {
   const f = await PositionalFile.open(file);
   try {
     const out: Uint8Array[] = [];
-    await copyMessage(f, 0, f.size, out, (field) => (field === 7 ? graph : undefined));
+    await copyMessage(f, 0, f.size, out, (field) => (field === 7 ? graph : undefined), undefined, modelField);
     return concat(out);
   } finally {
     await f.close();
   }
+}
+
+// ModelProto's fields and their wire types: anything else at the top level is not an ONNX model (a text
+// or image file would otherwise read as a "truncated" one).
+const MODEL_FIELDS = new Map([
+  [1, WireType.Varint],
+  [2, WireType.LengthDelimited],
+  [3, WireType.LengthDelimited],
+  [4, WireType.LengthDelimited],
+  [5, WireType.Varint],
+  [6, WireType.LengthDelimited],
+  [7, WireType.LengthDelimited],
+  [8, WireType.LengthDelimited],
+  [14, WireType.LengthDelimited],
+  [20, WireType.LengthDelimited],
+  [25, WireType.LengthDelimited],
+  [26, WireType.LengthDelimited],
+]);
+
+function modelField(field: number, wire: number): void {
+  if (MODEL_FIELDS.get(field) !== wire)
+    throw new Error(`field ${field} with wire type ${wire} is not a field of an ONNX model`);
 }
 
 type Child = (
@@ -55,12 +77,14 @@ async function copyMessage(
   out: Uint8Array[],
   child: Child,
   drop: (field: number, length: number) => boolean = () => false,
+  check: (field: number, wire: number) => void = () => undefined,
 ): Promise<void> {
   let pos = start;
   while (pos < end) {
     const [key, afterKey] = await f.varint(pos, end);
     const field = Math.floor(key / 8);
     const wire = key % 8;
+    check(field, wire);
     let next: number;
     if (wire === WireType.Varint) next = (await f.varint(afterKey, end))[1];
     else if (wire === WireType.Fixed64) next = afterKey + 8;

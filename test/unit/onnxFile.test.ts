@@ -88,18 +88,20 @@ test('not a model, a truncated model, a folder, a missing file: specific message
   const dir = await tempDir();
   const good = buildResNet(spec).build();
   await fs.writeFile(path.join(dir, 'text.onnx'), 'this is not a model\n');
+  await fs.writeFile(path.join(dir, 'page.onnx'), '<!doctype html><html><body>404 Not Found</body></html>\n');
   await fs.writeFile(path.join(dir, 'cut.onnx'), good.subarray(0, Math.floor(good.length / 2)));
   await fs.writeFile(path.join(dir, 'empty.onnx'), '');
   await fs.mkdir(path.join(dir, 'dir.onnx'));
   await assert.rejects(readOnnxFile(path.join(dir, 'text.onnx')), /text\.onnx is not a readable ONNX model/);
+  await assert.rejects(readOnnxFile(path.join(dir, 'page.onnx')), (err: Error & { problem?: string }) => {
+    assert.equal(err.problem, 'not onnx', 'a web page saved as .onnx is not a truncated model');
+    return true;
+  });
   await assert.rejects(
     readOnnxFile(path.join(dir, 'cut.onnx')),
     /cut\.onnx is not a readable ONNX model: Truncated/,
   );
-  await assert.rejects(
-    readOnnxFile(path.join(dir, 'empty.onnx')),
-    /empty\.onnx is empty \(0 bytes\)/,
-  );
+  await assert.rejects(readOnnxFile(path.join(dir, 'empty.onnx')), /empty\.onnx is empty \(0 bytes\)/);
   await assert.rejects(readOnnxFile(path.join(dir, 'dir.onnx')), /dir\.onnx is not a file/);
   await assert.rejects(readOnnxFile(path.join(dir, 'nowhere.onnx')), /nowhere\.onnx does not exist/);
   await fs.rm(dir, { recursive: true });
