@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
+import type { ModelDescriptor } from '../model/descriptor';
 import { withOutputs } from '../model/explorationModel';
 import { readImageFile } from '../model/imageFiles';
 import { int8PathFor } from '../model/loadModel';
@@ -64,50 +65,102 @@ export async function quantizeModel(
   if (calibration.length === 0) throw new ImageError('no images to calibrate with');
   await checkModelFile(d);
   const skipped: QuantizeReport['skipped'] = [];
-  const check = (): void => {
-    if (hooks.cancelled()) throw new Error('cancelled');
+  const ctx: Context = {
+    cfg,
+    hooks,
+    /** The image's input tensor, or undefined (and the image listed as skipped) when it cannot be decoded. */
+    tensorOf: async (image) => {
+      if (hooks.cancelled()) throw new Error('cancelled');
+      try {
+        return (await prepareImage(await bytesOf(image), d.preprocessing, cfg.maxPixels)).tensor;
+      } catch (err) {
+        skipped.push({ name: image.name, reason: (err as Error).message });
+        return undefined;
+      }
+    },
   };
 
-  // Calibration reads every tensor the folded model computes; the session runs it unoptimised, as written.
   const model = onnx.ModelProto.decode(await fs.readFile(d.modelPath));
   await inlineExternalData(model, path.dirname(d.modelPath));
   readInitializersDirectly(model);
   foldForQuantization(model);
   const floatNodes = floatLayers(model);
+  const { ranges, used } = await calibrate(model, calibration, ctx);
+
+  if (hooks.cancelled()) throw new Error('cancelled');
+  hooks.progress({ phase: 'writing', done: 0, total: 1 });
+  const result = quantizeQdq(model, ranges, { floatNodes });
+  const bytes = onnx.ModelProto.encode(model).finish();
+  await writeAtomic(out, bytes);
+  log(
+    `quantized ${d.modelPath}: ${result.quantized.length} nodes in int8 (${[...floatNodes].join(', ')} float), ` +
+      `calibrated on ${used.length} images; wrote ${out}`,
+  );
+
+  const int8 = {
+    ...d,
+    name: `${d.name} (int8)`,
+    modelPath: out,
+    sha256: undefined,
+    precision: 'int8' as const,
+  };
+  const pairs =
+    heldOut.length > 0 ? await evaluate({ descriptor: int8, model: bytes }, heldOut, log, ctx) : [];
+  return {
+    out,
+    calibration: { images: used, percentile: PERCENTILE },
+    held_out: pairs.map((p) => p.name),
+    skipped,
+    float_nodes: [...floatNodes],
+    quantized_nodes: result.quantized.length,
+    agreement: agreement(pairs),
+    ms: performance.now() - started,
+  };
+}
+
+/** What the calibration and evaluation steps share. */
+interface Context {
+  cfg: WorkerConfig;
+  hooks: JobHooks;
+  tensorOf: (image: QuantizeImage) => Promise<Float32Array | undefined>;
+}
+
+/**
+ * Every float tensor the folded model computes, over every calibration image, twice (extremes, then
+ * histograms between them): the ranges at PERCENTILE, and the images that could be decoded.
+ */
+async function calibrate(
+  model: onnx.IModelProto,
+  images: QuantizeImage[],
+  ctx: Context,
+): Promise<{ ranges: Map<string, [number, number]>; used: string[] }> {
+  const d = ctx.cfg.descriptor;
   const graphOutputs = new Set(model.graph!.output!.map((o) => o.name));
   const tensors = model.graph!.node!.flatMap((n) => n.output ?? []).filter((t) => t && !graphOutputs.has(t));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof Ort;
+  // Unoptimised, so that every tensor is computed as written.
   const probe = await ort.InferenceSession.create(
     withOutputs(onnx.ModelProto.encode(model).finish(), tensors),
     {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'disabled',
-      ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
+      ...(ctx.cfg.threads > 0 ? { intraOpNumThreads: ctx.cfg.threads } : {}),
       logSeverityLevel: 3,
     },
   );
   const collector = new RangeCollector();
-  const usable = new Set(calibration.map((i) => i.name));
+  let usable = images;
   try {
     const input = d.input ?? probe.inputNames[0]!;
     const crop = d.preprocessing.crop;
     for (const phase of ['ranges', 'histograms'] as const) {
-      let done = 0;
-      const total = usable.size;
-      for (const image of calibration) {
-        if (!usable.has(image.name)) continue;
-        check();
-        hooks.progress({ phase, done: done++, total });
-        let tensor: Float32Array;
-        try {
-          tensor = (await prepareImage(await bytesOf(image), d.preprocessing, cfg.maxPixels)).tensor;
-        } catch (err) {
-          // Only the first pass meets a bad image; the second leaves it out.
-          usable.delete(image.name);
-          skipped.push({ name: image.name, reason: (err as Error).message });
-          continue;
-        }
+      const decoded: QuantizeImage[] = [];
+      for (const [i, image] of usable.entries()) {
+        ctx.hooks.progress({ phase, done: i, total: usable.length });
+        const tensor = await ctx.tensorOf(image);
+        if (!tensor) continue; // only the first pass meets an image that cannot be decoded
+        decoded.push(image);
         const outs = await probe.run({ [input]: new ort.Tensor('float32', tensor, [1, 3, crop, crop]) });
         for (const t of tensors) {
           const v = outs[t];
@@ -116,62 +169,35 @@ export async function quantizeModel(
           else collector.observeHistogram(t, v.data as Float32Array);
         }
       }
-      if (usable.size === 0) throw new ImageError('none of the calibration images could be decoded');
+      if (decoded.length === 0) throw new ImageError('none of the calibration images could be decoded');
+      usable = decoded;
     }
   } finally {
     await probe.release();
   }
+  return { ranges: collector.ranges(PERCENTILE), used: usable.map((i) => i.name) };
+}
 
-  check();
-  hooks.progress({ phase: 'writing', done: 0, total: 1 });
-  const result = quantizeQdq(model, collector.ranges(PERCENTILE), { floatNodes });
-  const bytes = onnx.ModelProto.encode(model).finish();
-  await writeAtomic(out, bytes);
-  log(
-    `quantized ${d.modelPath}: ${result.quantized.length} nodes in int8 (${[...floatNodes].join(', ')} float), ` +
-      `calibrated on ${usable.size} images; wrote ${out}`,
-  );
-
+/** fp32 against the new int8 model (its bytes, not yet reread from disk) on the held-out images. */
+async function evaluate(
+  int8: { descriptor: ModelDescriptor; model: Uint8Array },
+  images: QuantizeImage[],
+  log: (m: string) => void,
+  ctx: Context,
+): Promise<PrecisionPair[]> {
+  const [fp32Session, int8Session] = await pairSessions(ctx.cfg, log, int8);
   const pairs: PrecisionPair[] = [];
-  if (heldOut.length > 0) {
-    const int8 = {
-      ...d,
-      name: `${d.name} (int8)`,
-      modelPath: out,
-      sha256: undefined,
-      precision: 'int8' as const,
-    };
-    const [fp32Session, int8Session] = await pairSessions(cfg, log, { descriptor: int8, model: bytes });
-    try {
-      for (const [i, image] of heldOut.entries()) {
-        check();
-        hooks.progress({ phase: 'evaluating', done: i, total: heldOut.length });
-        let tensor: Float32Array;
-        try {
-          tensor = (await prepareImage(await bytesOf(image), d.preprocessing, cfg.maxPixels)).tensor;
-        } catch (err) {
-          skipped.push({ name: image.name, reason: (err as Error).message });
-          continue;
-        }
+  try {
+    for (const [i, image] of images.entries()) {
+      ctx.hooks.progress({ phase: 'evaluating', done: i, total: images.length });
+      const tensor = await ctx.tensorOf(image);
+      if (tensor)
         pairs.push({ name: image.name, ...(await classifyBoth(fp32Session, int8Session, tensor, TOP_K)) });
-      }
-    } finally {
-      await Promise.all([fp32Session.session.release(), int8Session.session.release()]);
     }
+  } finally {
+    await Promise.all([fp32Session.session.release(), int8Session.session.release()]);
   }
-  return {
-    out,
-    calibration: {
-      images: calibration.map((i) => i.name).filter((n) => usable.has(n)),
-      percentile: PERCENTILE,
-    },
-    held_out: pairs.map((p) => p.name),
-    skipped,
-    float_nodes: [...floatNodes],
-    quantized_nodes: result.quantized.length,
-    agreement: agreement(pairs),
-    ms: performance.now() - started,
-  };
+  return pairs;
 }
 
 /**

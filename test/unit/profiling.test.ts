@@ -3,8 +3,7 @@
 // in the same worker is unchanged around it; cancel; the CLI's JSON and its "where the time goes" table.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -19,7 +18,6 @@ import { CLI, IMAGES, WORKER } from './helpers/paths';
 
 const read = (f: string): Buffer => readFileSync(path.join(IMAGES, f));
 const NO_HANG = { timeout: 300_000 };
-const profileDirs = (): string[] => readdirSync(os.tmpdir()).filter((f) => f.startsWith('cnn-lens-profile-'));
 
 let fp32: WorkerConfig;
 let dir: string;
@@ -55,7 +53,15 @@ test(
   'profile: fp32 at batch 2 and int8 at batch 1, rows named as in `layers`; classification unchanged around it; no temp files left',
   NO_HANG,
   async () => {
-    const before = new Set(profileDirs());
+    // The workers' temporary folder is one of the test's own, so that other processes' files do not count.
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    const seen = new Set<string>();
+    const watcher = watch(tmp, (_event, name) => {
+      if (name?.startsWith('cnn-lens-profile-')) seen.add(name);
+    });
     const client = new InferenceClient(WORKER, fp32);
     const int8 = new InferenceClient(WORKER, { ...fp32, precision: 'int8' });
     try {
@@ -75,10 +81,13 @@ test(
       assert.equal(q.precision, 'int8');
       assert.match(q.model, /int8/);
     } finally {
+      process.env.TMPDIR = saved;
+      watcher.close();
       await Promise.all([client.dispose(), int8.dispose()]);
     }
+    assert.equal(seen.size, 2, 'one folder per profile request');
     assert.deepEqual(
-      profileDirs().filter((d) => !before.has(d)),
+      readdirSync(tmp).filter((f) => seen.has(f)),
       [],
     );
   },
