@@ -81,7 +81,9 @@ test(
       assert.equal(q.precision, 'int8');
       assert.match(q.model, /int8/);
     } finally {
-      process.env.TMPDIR = saved;
+      // Assigning undefined would set the string 'undefined'.
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
       watcher.close();
       await Promise.all([client.dispose(), int8.dispose()]);
     }
