@@ -2,10 +2,17 @@
 // most of the folder's images, writes its int8 model and reports fp32 against int8 on the held-out rest.
 import { DEFAULT_HOLD_OUT } from '../inference/client';
 import { expandImagePaths } from '../model/imageFiles';
-import type { QuantizeReport } from '../shared/quantization';
+import type { QuantizeProgress, QuantizeReport } from '../shared/quantization';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
+
+const PHASES: Record<QuantizeProgress['phase'], string> = {
+  ranges: 'calibration pass 1 of 2 (ranges)',
+  histograms: 'calibration pass 2 of 2 (histograms)',
+  writing: 'writing the int8 model',
+  evaluating: 'fp32 against int8 on the held-out images',
+};
 
 /** Runs `quantize`: 0 when the int8 model was written, 1 when quantizing failed, 2 on wrong usage (thrown). */
 export async function runQuantize(argv: string[], io: Io, bundleDir: string): Promise<number> {
@@ -29,7 +36,9 @@ export async function runQuantize(argv: string[], io: Io, bundleDir: string): Pr
       onProgress: (p) => {
         if (p.phase === phase) return;
         phase = p.phase;
-        io.stderr(`cnn-lens quantize: ${p.phase} (${p.total})\n`);
+        io.stderr(
+          `cnn-lens quantize: ${PHASES[p.phase]}${p.phase === 'writing' ? '' : `, ${p.total} images`}\n`,
+        );
       },
     });
     io.stdout(args.flags.has('json') ? JSON.stringify(report, null, 2) + '\n' : summary(report));
