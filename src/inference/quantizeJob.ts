@@ -80,7 +80,9 @@ export async function quantizeModel(
     },
   };
 
-  const model = onnx.ModelProto.decode(await fs.readFile(d.modelPath));
+  const file = await fs.readFile(d.modelPath);
+  // A plain Uint8Array: protobufjs reads a Buffer with the deprecated Buffer() for empty fields.
+  const model = onnx.ModelProto.decode(new Uint8Array(file.buffer, file.byteOffset, file.byteLength));
   await inlineExternalData(model, path.dirname(d.modelPath));
   readInitializersDirectly(model);
   foldForQuantization(model);

@@ -437,7 +437,8 @@ test(
     assert.equal(q.code, 0, q.stderr);
     const report = JSON.parse(q.stdout) as { out: string; held_out: string[]; agreement: { images: number } };
     assert.deepEqual([report.out, report.held_out.length, report.agreement.images], [out, 2, 2]);
-    assert.match(q.stderr, /cnn-lens quantize: ranges .*\n.*histograms/);
+    assert.match(q.stderr, /cnn-lens quantize: calibration pass 1 of 2 \(ranges\), 4 images\n/);
+    assert.match(q.stderr, /cnn-lens quantize: fp32 against int8 on the held-out images, 2 images\n/);
     // Not beside the model under its own name: int8 classification still finds no model.
     const c = await cli(
       'classify',
