@@ -57,6 +57,8 @@ const requiredFiles = [
   'media/panel.css',
   'models/resnet50.onnx',
   'models/resnet50.json',
+  'models/resnet50.int8.onnx',
+  'models/resnet50.int8.json',
   'models/labels.json',
   'models/README.md',
   'node_modules/onnxruntime-node/dist/index.js',
@@ -216,6 +218,8 @@ function stage(target, { os, cpu }, bundles, lock) {
     'CHANGELOG.md',
     'models/resnet50.onnx',
     'models/resnet50.json',
+    'models/resnet50.int8.onnx',
+    'models/resnet50.int8.json',
     'models/labels.json',
     'models/README.md',
   ]) {

@@ -6,7 +6,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { classActivationMap, eigenCam, normaliseMap } from '../model/cam';
 import type { ModelDescriptor } from '../model/descriptor';
-import type { OnnxGraph, OnnxNode } from '../model/onnxGraph';
 import { buildExplorationModel, type ExplorationModel, type MapSource } from '../model/explorationModel';
 import {
   EIGENCAM_LABEL,
@@ -16,7 +15,6 @@ import {
   type FeatureMaps,
   type LayerActivation,
 } from '../shared/exploration';
-import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';
 import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
 import type { WorkerConfig } from './messages';
@@ -229,7 +227,7 @@ export class Explorer {
           bytes: file,
           dir: path.dirname(d.modelPath),
           graph: analysis.graph,
-          table: asTheNextLayerReadsIt(analysis.graph, analysis.table),
+          table: analysis.table,
           crop: d.preprocessing.crop,
           measured: analysis.measured,
         });
@@ -305,24 +303,6 @@ export class Explorer {
       total -= b.byteLength;
     }
   }
-}
-
-/**
- * The table with each row's output as the rest of the network reads it: in a QDQ model that is the copy
- * after its QuantizeLinear → DequantizeLinear pair, which also applies the ReLU the quantizer dropped (a
- * row's own output can be the unclamped sum). Float models have no such pairs and keep their table.
- */
-function asTheNextLayerReadsIt(graph: OnnxGraph, table: LayerTable): LayerTable {
-  const readers = new Map<string, OnnxNode>();
-  for (const n of graph.nodes) {
-    if (n.op === 'QuantizeLinear' || n.op === 'DequantizeLinear') readers.set(`${n.op}:${n.inputs[0]}`, n);
-  }
-  const dequantized = (t: string): string => {
-    const q = readers.get(`QuantizeLinear:${t}`);
-    const dq = q && readers.get(`DequantizeLinear:${q.outputs[0]}`);
-    return dq?.outputs[0] ?? t;
-  };
-  return { ...table, rows: table.rows.map((r) => ({ ...r, output: dequantized(r.output) })) };
 }
 
 /** Names an image under one model and preprocessing. */

@@ -276,7 +276,11 @@ function foldState(row: RowDraft): FoldState {
 }
 
 /** Whether `u` may fold after the row: BN/LN, bias and layer scale, then one activation, after a layer. */
+// Precision changes wrap the op before them: a QDQ pair after a layer is that layer's output as read.
+const QUANT = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear']);
+
 function accepts(row: RowDraft, state: FoldState, u: Unit, consumer: RowDraft | undefined): boolean {
+  if (QUANT.has(u.op)) return true;
   // A Flatten before a fully connected layer belongs to that layer, as the papers draw it.
   if (u.kind === 'layout' && consumer && consumer.kind === 'weighted' && /Flatten|Reshape/.test(u.op)) {
     return false;
