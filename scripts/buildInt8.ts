@@ -10,7 +10,7 @@ import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { prepareImage } from '../src/inference/preprocess';
 import { loadDescriptor, sha256File, type DescriptorFile } from '../src/model/descriptor';
-import { foldForQuantization } from '../src/model/quantize/fold';
+import { PERCENTILE, prepareForQuantization } from '../src/model/quantize/pipeline';
 import { quantizeQdq } from '../src/model/quantize/qdq';
 import { RangeCollector } from '../src/model/quantize/ranges';
 
@@ -21,8 +21,6 @@ const CALIBRATION = path.join(MODELS, 'calibration');
 const OUT_MODEL = 'resnet50.int8.onnx';
 const OUT_DESCRIPTOR = path.join(MODELS, 'resnet50.int8.json');
 const SOURCES = [path.join(ROOT, 'src', 'model', 'quantize'), __filename];
-/** Share of each tensor's calibration values its range keeps. */
-const PERCENTILE = 99.999;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { force: { type: 'boolean', default: false } } });
@@ -35,12 +33,10 @@ async function main(): Promise<void> {
     return;
   }
   const model = onnx.ModelProto.decode(await fs.readFile(fp32.modelPath));
-  const folded = foldForQuantization(model);
-  const floatNodes = floatLayers(model);
+  const { folded, floatNodes, tensors } = prepareForQuantization(model);
   const foldedBytes = onnx.ModelProto.encode(model).finish();
 
   // Calibration: every activation the folded model computes, over every calibration photo, twice.
-  const tensors = model.graph!.node!.flatMap((n) => n.output ?? []).filter((t) => t !== fp32.output);
   const probe = onnx.ModelProto.decode(foldedBytes);
   probe.graph!.output!.push(...tensors.map((name) => ({ name, type: { tensorType: { elemType: 1 } } })));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -102,14 +98,6 @@ async function main(): Promise<void> {
       `activations calibrated on ${images.length} photos, ${(bytes.length / 2 ** 20).toFixed(1)} MB, ` +
       `${Math.round(performance.now() - started)} ms\n`,
   );
-}
-
-/** The first convolution and the classifier stay in float: quantizing them costs the most accuracy. */
-function floatLayers(model: onnx.IModelProto): Set<string> {
-  const nodes = model.graph!.node!;
-  const first = nodes.find((n) => n.opType === 'Conv');
-  const last = [...nodes].reverse().find((n) => n.opType === 'Gemm' || n.opType === 'MatMul');
-  return new Set([first?.name ?? '', last?.name ?? ''].filter(Boolean));
 }
 
 async function fingerprint(fp32Sha: string, images: string[]): Promise<string> {

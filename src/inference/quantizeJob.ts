@@ -12,7 +12,7 @@ import { withOutputs } from '../model/explorationModel';
 import { readImageFile } from '../model/imageFiles';
 import { int8PathFor } from '../model/loadModel';
 import { externalPath } from '../model/onnxGraph';
-import { foldForQuantization } from '../model/quantize/fold';
+import { PERCENTILE, prepareForQuantization } from '../model/quantize/pipeline';
 import { quantizeQdq } from '../model/quantize/qdq';
 import { RangeCollector } from '../model/quantize/ranges';
 import {
@@ -26,8 +26,6 @@ import { classifyBoth, pairSessions } from './precisionPairs';
 import { ImageError, prepareImage } from './preprocess';
 import { checkModelFile, ModelError } from './session';
 
-/** Share of each tensor's calibration values its range keeps (as scripts/buildInt8.ts). */
-const PERCENTILE = 99.999;
 /** The most of the images that may be held back: calibration needs most of them. */
 const MAX_HOLD_OUT = 0.9;
 const TOP_K = 5;
@@ -84,10 +82,8 @@ export async function quantizeModel(
   // A plain Uint8Array: protobufjs reads a Buffer with the deprecated Buffer() for empty fields.
   const model = onnx.ModelProto.decode(new Uint8Array(file.buffer, file.byteOffset, file.byteLength));
   await inlineExternalData(model, path.dirname(d.modelPath));
-  readInitializersDirectly(model);
-  foldForQuantization(model);
-  const floatNodes = floatLayers(model);
-  const { ranges, used } = await calibrate(model, calibration, ctx);
+  const { floatNodes, tensors } = prepareForQuantization(model);
+  const { ranges, used } = await calibrate(model, tensors, calibration, ctx);
 
   if (hooks.cancelled()) throw new Error('cancelled');
   hooks.progress({ phase: 'writing', done: 0, total: 1 });
@@ -133,12 +129,11 @@ interface Context {
  */
 async function calibrate(
   model: onnx.IModelProto,
+  tensors: string[],
   images: QuantizeImage[],
   ctx: Context,
 ): Promise<{ ranges: Map<string, [number, number]>; used: string[] }> {
   const d = ctx.cfg.descriptor;
-  const graphOutputs = new Set(model.graph!.output!.map((o) => o.name));
-  const tensors = model.graph!.node!.flatMap((n) => n.output ?? []).filter((t) => t && !graphOutputs.has(t));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof Ort;
   // Unoptimised, so that every tensor is computed as written.
@@ -248,33 +243,6 @@ function split(
 
 function bytesOf(image: QuantizeImage): Promise<Uint8Array> {
   return 'bytes' in image ? Promise.resolve(image.bytes) : readImageFile(image.path);
-}
-
-/** The first convolution and the classifier stay in float: quantizing them costs the most accuracy. */
-function floatLayers(model: onnx.IModelProto): Set<string> {
-  const nodes = model.graph!.node!;
-  const first = nodes.find((n) => n.opType === 'Conv');
-  const last = [...nodes].reverse().find((n) => n.opType === 'Gemm' || n.opType === 'MatMul');
-  return new Set([first?.name ?? '', last?.name ?? ''].filter(Boolean));
-}
-
-/**
- * Identity nodes over initializers go (TorchScript exports share equal tensors that way): the folder and
- * quantizer need a convolution's weight and bias as initializers, not as another node's output.
- */
-function readInitializersDirectly(model: onnx.IModelProto): void {
-  const g = model.graph!;
-  const inits = new Set((g.initializer ?? []).map((t) => t.name));
-  const outputs = new Set((g.output ?? []).map((o) => o.name));
-  const alias = new Map<string, string>();
-  g.node = g.node!.filter((n) => {
-    const from = n.input?.[0] ?? '';
-    const to = n.output?.[0] ?? '';
-    if (n.opType !== 'Identity' || !inits.has(from) || outputs.has(to)) return true;
-    alias.set(to, from);
-    return false;
-  });
-  for (const n of g.node) n.input = n.input?.map((t) => alias.get(t) ?? t);
 }
 
 /** Loads tensors kept in external data files into the model, so the quantizer can read and rewrite them. */
