@@ -1,6 +1,14 @@
 // The main-thread side of inference: starts the worker on first use, queues requests, survives its death.
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_FEATURE_MAPS, type Exploration, type FeatureMaps } from '../shared/exploration';
+import {
+  DEFAULT_EXPLAINED_CLASSES,
+  DEFAULT_FEATURE_MAPS,
+  type ExplainableLayer,
+  type ExplainMethod,
+  type Explanation,
+  type Exploration,
+  type FeatureMaps,
+} from '../shared/exploration';
 import type { LayerTable } from '../shared/layerTable';
 import type { Profile } from '../shared/profile';
 import type {
@@ -11,6 +19,7 @@ import type {
 } from '../shared/quantization';
 import type {
   Classification,
+  ExplainImage,
   ModelTiming,
   QuantizeImage,
   RuntimeInfo,
@@ -47,6 +56,28 @@ export interface ImageOptions {
   topK: number;
   /** Also return the crop the model saw, as a JPEG. */
   preview?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of `explain`. */
+export interface ExplainOptions {
+  method: ExplainMethod;
+  /**
+   * A stage or block, as `explainableLayers` names it ('conv4_x', 'conv4_2'); default: the last stage
+   * Grad-CAM supports (`defaultExplainLayer`). 'cam' explains only its own layer (the features before the
+   * global pool) and gives a reason for any other; occlusion reads no layer and ignores it.
+   */
+  layer?: string;
+  /** How many top classes get a map (default 5). */
+  classes?: number;
+  /** Occlusion: the patch side and stride in crop pixels (default 32 and 16 at a 224 crop, scaled to others). */
+  patch?: number;
+  stride?: number;
+  /** Score-CAM: how many channels, those with the highest mean activation (default 32). */
+  channels?: number;
+  /** Also measure each map's faithfulness and a random map's (about 40 scored images per class, plus 40). */
+  metrics?: boolean;
+  /** Aborting stops the worker's runs at the next batch. */
   signal?: AbortSignal;
 }
 
@@ -114,6 +145,40 @@ export class InferenceClient {
       bytes: owned,
     } as const;
     return this.request(req, opts.signal, owned ? transferList(owned) : []);
+  }
+
+  /**
+   * Maps of one method for an image's top classes: `cam` (EigenCAM where CAM is impossible), `gradcam`
+   * and `hirescam` at any supported stage or block output, `occlusion`, `scorecam`; with `metrics`, each
+   * map's faithfulness beside a random map's. `image` is an explored image's key (the worker must still
+   * hold it: see `explore`) or the image's bytes (transferred; an image the worker holds is not rerun).
+   * A layer or model a method cannot explain gives an Explanation with no classes and the reason.
+   */
+  explain(image: string | { name: string; bytes: Uint8Array }, opts: ExplainOptions): Promise<Explanation> {
+    const target: ExplainImage =
+      typeof image === 'string' ? { key: image } : { name: image.name, bytes: ownedBytes(image.bytes) };
+    const req = {
+      type: 'explain',
+      image: target,
+      request: {
+        method: opts.method,
+        ...(opts.layer !== undefined && { layer: opts.layer }),
+        classes: opts.classes ?? DEFAULT_EXPLAINED_CLASSES,
+        ...(opts.patch !== undefined && { patch: opts.patch }),
+        ...(opts.stride !== undefined && { stride: opts.stride }),
+        ...(opts.channels !== undefined && { channels: opts.channels }),
+        metrics: opts.metrics ?? false,
+      },
+    } as const;
+    return this.request(req, opts.signal, 'bytes' in target ? transferList(target.bytes) : [], true);
+  }
+
+  /**
+   * The stage and block outputs of the model the exploration runs, in table order, with what each
+   * explanation method can do there and why not; `defaultExplainLayer` picks the default among them.
+   */
+  explainableLayers(): Promise<ExplainableLayer[]> {
+    return this.request({ type: 'explainableLayers' });
   }
 
   /** Loads the model if needed and reports what runs it. */
@@ -311,6 +376,12 @@ export class InferenceClient {
         return;
       case 'featureMaps':
         this.settle(m.id, m.maps);
+        return;
+      case 'explained':
+        this.settle(m.id, m.explanation);
+        return;
+      case 'explainableLayers':
+        this.settle(m.id, m.layers);
         return;
       case 'timed':
         this.settle(m.id, m.timings);

@@ -1,6 +1,12 @@
 // Typed messages between the inference client (extension host / CLI main thread) and its worker.
 import type { ModelDescriptor } from '../model/descriptor';
-import type { Exploration, FeatureMaps } from '../shared/exploration';
+import type {
+  ExplainableLayer,
+  ExplainMethod,
+  Explanation,
+  Exploration,
+  FeatureMaps,
+} from '../shared/exploration';
 import type { LayerTable } from '../shared/layerTable';
 import type { Profile } from '../shared/profile';
 import type {
@@ -85,6 +91,20 @@ export interface ModelTiming {
   precision: Precision;
 }
 
+/** The image an explanation is for: an explored image's key, or its bytes (transferred). */
+export type ExplainImage = { key: string } | { name: string; bytes: Uint8Array };
+
+/** What to explain and how; every field but `method` has a default (see the client's `explain`). */
+export interface ExplainRequest {
+  method: ExplainMethod;
+  layer?: string;
+  classes: number;
+  patch?: number;
+  stride?: number;
+  channels?: number;
+  metrics: boolean;
+}
+
 /** An image for quantization: its bytes (transferred), or a file the worker reads. */
 export type QuantizeImage = { name: string; bytes: Uint8Array } | { name: string; path: string };
 
@@ -105,6 +125,10 @@ export type WorkerRequest =
       offset: number;
       bytes?: Uint8Array;
     }
+  /** Maps of one method for an image's top classes, with their faithfulness when asked (cancellable). */
+  | { type: 'explain'; id: number; image: ExplainImage; request: ExplainRequest }
+  /** The stage and block outputs explanations can be made at, and why not where they cannot. */
+  | { type: 'explainableLayers'; id: number }
   /** Times the model in a session of its own at each batch size (batches the input cannot take are left out). */
   | { type: 'time'; id: number; batches: number[]; runs: number }
   /** onnxruntime's profile of the model in sessions of their own, attributed to the layer table's rows. */
@@ -115,7 +139,7 @@ export type WorkerRequest =
   | { type: 'comparePrecisions'; id: number; name: string; bytes: Uint8Array; topK: number }
   /** Calibrates the model on some images, writes its int8 model, checks it on the held-out rest. */
   | { type: 'quantize'; id: number; images: QuantizeImage[]; holdOut: number; out?: string }
-  /** Stops the request `target` at its next chance (timing, profile, quantize); nothing is sent back for it. */
+  /** Stops the request `target` at its next chance (timing, profile, quantize, explain); nothing is sent back for it. */
   | { type: 'cancel'; target: number };
 
 /** Worker → host. */
@@ -126,6 +150,8 @@ export type WorkerResponse =
   | { type: 'explored'; id: number; result: Exploration }
   /** `maps.data`'s buffer is transferred. */
   | { type: 'featureMaps'; id: number; maps: FeatureMaps }
+  | { type: 'explained'; id: number; explanation: Explanation }
+  | { type: 'explainableLayers'; id: number; layers: ExplainableLayer[] }
   | { type: 'timed'; id: number; timings: ModelTiming[] }
   | { type: 'profiled'; id: number; profile: Profile }
   | { type: 'comparedQuantized'; id: number; report: QuantizationReport }

@@ -139,6 +139,10 @@ port.on('message', (req: WorkerRequest) => {
         (err: Error) => fail(req.id, err),
       );
       return;
+    case 'explain':
+    case 'explainableLayers':
+      fail(req.id, new Error('explanations are not implemented yet'));
+      return;
     case 'runtimeInfo':
       getSession().then(
         (s) => send({ type: 'runtimeInfo', id: req.id, info: s.info }),

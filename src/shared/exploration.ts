@@ -109,3 +109,102 @@ export interface FeatureMaps {
   /** maps.length × height × width values: map i occupies [i·height·width, (i+1)·height·width), row-major. */
   data: Float32Array;
 }
+
+/** Methods that explain a class over the image (the client's `explain`; the CLI's `--method`). */
+export const EXPLAIN_METHODS = ['cam', 'gradcam', 'hirescam', 'occlusion', 'scorecam'] as const;
+export type ExplainMethod = (typeof EXPLAIN_METHODS)[number];
+
+/** The method a map was made with: one asked for, or EigenCAM where CAM was asked for and is impossible. */
+export type MapMethod = ExplainMethod | 'eigencam';
+
+/** Classes explained when a request does not say how many. */
+export const DEFAULT_EXPLAINED_CLASSES = 5;
+/** Occlusion's patch side and stride at a 224-pixel crop; other crops scale both. */
+export const DEFAULT_OCCLUSION = { patch: 32, stride: 16, crop: 224 } as const;
+/** Score-CAM's channels (those with the highest mean activation) when a request does not say. */
+export const DEFAULT_SCORECAM_CHANNELS = 32;
+/** Steps of the deletion and insertion curves. */
+export const FAITHFULNESS_STEPS = 20;
+
+/** A stage or block output that maps can be made at, and what each method can do there. */
+export interface ExplainableLayer {
+  /** As the layer table names it: 'conv4_x' (a stage), 'conv4_2' (a block). */
+  layer: string;
+  kind: 'stage' | 'block';
+  /** [C, H, W] of the output for one image; null when it is not a feature map [N, C, H, W]. */
+  shape: number[] | null;
+  /** Why Grad-CAM and HiResCAM cannot explain it (e.g. an op with no backward rule); null when they can. */
+  reason: string | null;
+  /** Why Score-CAM cannot (no feature map bigger than 1×1); null when it can. */
+  scorecam_reason: string | null;
+  /** Whether the CAM / EigenCAM features are this layer's output ('cam' explains only there). */
+  cam: boolean;
+}
+
+/**
+ * The layer a gradient or Score-CAM request uses when it names none: the last stage Grad-CAM supports,
+ * else the last stage with a feature map (whose `reason` then says why not), else null.
+ */
+export function defaultExplainLayer(layers: readonly ExplainableLayer[]): string | null {
+  const stages = layers.filter((l) => l.kind === 'stage' && l.scorecam_reason === null).reverse();
+  return (stages.find((l) => l.reason === null) ?? stages[0])?.layer ?? null;
+}
+
+/** Faithfulness of one map for one class (deletion/insertion: Petsiuk et al. 2018; Average Drop and
+ *  Increase in Confidence: Chattopadhyay et al. 2018). */
+export interface MapScores {
+  /** The class probability as 0, 1/steps, … of the crop's pixels are replaced by the mean colour, most
+   *  salient first; a lower area is better. */
+  deletion: number[];
+  deletion_auc: number;
+  /** The class probability as those pixels are put back onto a blurred copy; a higher area is better. */
+  insertion: number[];
+  insertion_auc: number;
+  /** max(0, p(image) − p(image seen through the map)) / p(image), in percent; lower is better. */
+  average_drop: number;
+  /** 1 when the image seen through the map is more confident than the whole image, else 0. */
+  increase_in_confidence: number;
+}
+
+/** A map's faithfulness and, for comparison, a random map's (the same random map for every class). */
+export interface MapMetrics extends MapScores {
+  random: MapScores;
+}
+
+/** One class's map, with the gradient behind it and its faithfulness when they were asked for. */
+export interface ExplainedClass extends ClassMap {
+  /** Grad-CAM and HiResCAM: ∂(class logit)/∂A averaged over H×W, one value per channel (Grad-CAM's α). */
+  mean_gradient?: number[];
+  /** Present when the request asked for metrics. */
+  metrics?: MapMetrics;
+}
+
+/** Maps of one method at one layer for the top classes of one image. */
+export interface Explanation {
+  /** The image, as `Exploration.key` names it. */
+  key: string;
+  method: MapMethod;
+  /**
+   * The stage or block whose output the maps are made from ('conv4_x'); CAM's features where no stage or
+   * block ends there are named by their layer-table row. '' for occlusion, which reads no layer.
+   */
+  layer: string;
+  /** Grid size: the layer's H×W; for occlusion, the number of patch positions down and across. */
+  rows: number;
+  cols: number;
+  /** Side of the square center crop the model saw; grids are in its coordinates. */
+  crop: number;
+  /** The top classes, most probable first (EigenCAM: one class-agnostic map); empty when `reason` says why. */
+  classes: ExplainedClass[];
+  /** Why there are no maps, or why EigenCAM stands in for CAM; null otherwise. */
+  reason: string | null;
+  /** Occlusion: the patch side and stride in crop pixels. */
+  patch?: number;
+  stride?: number;
+  /** Score-CAM: the channels used. */
+  channels?: number;
+  /** Images the model scored for this request (occlusion, Score-CAM, metrics; repeats are scored once). */
+  scored: number;
+  /** Milliseconds: the maps, the metrics, and the whole request in the worker. */
+  ms: { map: number; metrics: number; total: number };
+}
