@@ -15,9 +15,10 @@ import {
   type FeatureMaps,
   type LayerActivation,
 } from '../shared/exploration';
+import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';
 import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
-import type { WorkerConfig } from './messages';
+import type { ExplainImage, WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
 import { softmax, topK, type Prediction } from './postprocess';
 import { ImageError, prepareImage } from './preprocess';
@@ -32,7 +33,7 @@ const RECENT_IMAGES = 8;
 const RECENT_BYTES = 32 * 1024 * 1024;
 
 /** The exploration session and what reading its outputs takes. */
-interface Loaded {
+export interface Loaded {
   session: LoadedSession;
   model: Omit<ExplorationModel, 'bytes'>;
   /** Identifies the model and preprocessing in image keys. */
@@ -40,14 +41,16 @@ interface Loaded {
 }
 
 /** One output tensor of the last explored image. */
-interface Activation {
+export interface Activation {
   dims: number[];
   data: Float32Array;
 }
 
 /** Everything one run of the exploration model produced for one image. */
-interface Activations {
+export interface Activations {
   key: string;
+  /** The preprocessed image the model ran on (NCHW, batch 1). */
+  image: Float32Array;
   tensors: Map<string, Activation>;
   probabilities: ArrayLike<number>;
   provider: string;
@@ -171,6 +174,27 @@ export class Explorer {
     });
   }
 
+  /**
+   * The activations of one image, named by its key (the worker must still hold it) or given by its bytes
+   * (run only when they are not the last explored image's), and the session that made them.
+   */
+  activations(image: ExplainImage): Promise<{ loaded: Loaded; acts: Activations }> {
+    return this.serialise(async () => {
+      const loaded = await this.load();
+      const acts =
+        'key' in image
+          ? await this.activationsFor(image.key)
+          : await this.activationsFor(imageKey(sha256(image.bytes), loaded.modelId), image.bytes);
+      return { loaded, acts };
+    });
+  }
+
+  /** The exploration session (created if needed) and its layer table: what explanations are made from. */
+  async model(): Promise<{ loaded: Loaded; table: LayerTable }> {
+    const loaded = await this.load();
+    return { loaded, table: (await this.analysis(loaded.session.descriptor)).table };
+  }
+
   /** Lets go of the session and the activations (idle, or the worker is closing). */
   async release(): Promise<void> {
     clearTimeout(this.idle);
@@ -267,7 +291,7 @@ export class Explorer {
     const logits = tensors.get(s.output)!.data;
     const probabilities = this.cfg.descriptor.outputKind === 'logits' ? softmax(logits) : logits;
     const { provider, precision } = s.info;
-    this.last = { key, tensors, probabilities, provider, precision, runMs };
+    this.last = { key, image: tensor, tensors, probabilities, provider, precision, runMs };
     return this.last;
   }
 
@@ -315,7 +339,12 @@ function sha256(data: Uint8Array | string): string {
 }
 
 /** CAM for the top classes, or EigenCAM's one class-agnostic map, over the image's activations. */
-function mapsOver(maps: MapSource, acts: Activations, crop: number, top: Prediction[]): ClassActivationMaps {
+export function mapsOver(
+  maps: MapSource,
+  acts: Activations,
+  crop: number,
+  top: Prediction[],
+): ClassActivationMaps {
   if (maps.method === 'cam') {
     const features = acts.tensors.get(maps.source.features)!.data;
     return {

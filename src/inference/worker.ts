@@ -1,11 +1,12 @@
 // The inference worker thread: owns the classify InferenceSession (and, once asked to explore, the
-// exploration one in ./exploration; for timing, profiling, comparing precisions and quantizing, sessions of
-// their own), decodes images, batches runs.
+// exploration one in ./exploration; for explanations, gradient sessions in ./explainer; for timing,
+// profiling, comparing precisions and quantizing, sessions of their own), decodes images, batches runs.
 // onnxruntime's create() and run() block the calling thread, which is why they live here.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelDescriptor } from '../model/descriptor';
 import { ModelFileError } from '../model/onnxGraph';
 import type { Precision } from '../shared/quantization';
+import { Explainer } from './explainer';
 import { Explorer } from './exploration';
 import type { Classification, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
 import { analyseModel, type ModelAnalysis } from './modelAnalysis';
@@ -16,6 +17,7 @@ import { ImageError, prepareImage } from './preprocess';
 import { profileModel } from './profiling';
 import { compareQuantized } from './quantCompare';
 import { quantizeModel } from './quantizeJob';
+import { sessionRunner } from './scoring';
 import { createSession, ModelError, type LoadedSession } from './session';
 import { timeModel } from './timing';
 
@@ -53,6 +55,15 @@ const explorers = new Map<string, Explorer>();
 // Separate sessions, created on the first request that needs them: the classify session stays as it is.
 const explorer = explorerFor(cfg.provider, cfg.precision ?? 'fp32');
 const pairs = new PrecisionPairs(cfg, log);
+// Explanations read the panel's exploration and score their images through the classify session.
+const explainer = new Explainer({
+  explorer,
+  run: sessionRunner(getSession),
+  batch: cfg.batchSize,
+  threads: cfg.threads,
+  idleMs: cfg.exploreIdleMs,
+  log,
+});
 
 /** The session, created on first use; a failed creation is retried by the next request. */
 function getSession(): Promise<LoadedSession> {
@@ -140,8 +151,16 @@ port.on('message', (req: WorkerRequest) => {
       );
       return;
     case 'explain':
+      job(req.id, async (cancelled) => {
+        const explanation = await explainer.explain(req.image, req.request, cancelled);
+        return { type: 'explained', id: req.id, explanation };
+      });
+      return;
     case 'explainableLayers':
-      fail(req.id, new Error('explanations are not implemented yet'));
+      explainer.layers().then(
+        (layers) => send({ type: 'explainableLayers', id: req.id, layers }),
+        (err: Error) => fail(req.id, err),
+      );
       return;
     case 'runtimeInfo':
       getSession().then(

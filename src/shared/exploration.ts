@@ -137,7 +137,7 @@ export interface ExplainableLayer {
   reason: string | null;
   /** Why Score-CAM cannot (no feature map bigger than 1×1); null when it can. */
   scorecam_reason: string | null;
-  /** Whether the CAM / EigenCAM features are this layer's output ('cam' explains only there). */
+  /** Whether CAM's features (EigenCAM's where it stands in) are this output: 'cam' explains only there. */
   cam: boolean;
 }
 

@@ -1,0 +1,246 @@
+// Explanations, worker side: maps of where the evidence for an image's top classes lies, by CAM (EigenCAM
+// where CAM is impossible), Grad-CAM and HiResCAM at any supported stage or block output, occlusion and
+// Score-CAM, and on request each map's faithfulness beside a random map's. Activations come from the
+// exploration session (which already ran the image); images to score go through the classify session in
+// batches, each distinct image once per request (./scoring).
+import { normaliseMap } from '../model/cam';
+import { faithfulness } from '../model/explain/faithfulness';
+import { occlusionMap, scoreCam } from '../model/explain/gradientFree';
+import type { LayerSupport } from '../model/gradient';
+import {
+  DEFAULT_OCCLUSION,
+  DEFAULT_SCORECAM_CHANNELS,
+  defaultExplainLayer,
+  FAITHFULNESS_STEPS,
+  type ExplainableLayer,
+  type ExplainedClass,
+  type Explanation,
+} from '../shared/exploration';
+import type { LayerTable } from '../shared/layerTable';
+import { mapsOver, type Activations, type Explorer, type Loaded } from './exploration';
+import { gradCamMap, hiResCamMap, meanGradient } from './gradCam';
+import { GradientModels } from './gradients';
+import type { ExplainImage, ExplainRequest } from './messages';
+import { topK } from './postprocess';
+import { Cancelled, ScoreBook, type BatchRunner } from './scoring';
+
+const DEFAULT_IDLE_MS = 120_000;
+
+/** What the explainer works with. */
+export interface ExplainerDeps {
+  explorer: Explorer;
+  /** Class probabilities of preprocessed images (the classify session), and how many per run. */
+  run: BatchRunner;
+  batch: number;
+  /** Intra-op threads of the gradient sessions; 0 lets onnxruntime choose. */
+  threads: number;
+  /** Ms unused after which gradient sessions are let go (0: never). */
+  idleMs?: number;
+  log: (m: string) => void;
+}
+
+/** A stage or block output, as listed and as the worker finds it. */
+interface Layer {
+  info: ExplainableLayer;
+  tensor: string;
+}
+
+/** A method's maps before metrics: the grid size, what it used, the classes. */
+type Maps = Omit<Explanation, 'key' | 'method' | 'scored' | 'ms'> & { method?: Explanation['method'] };
+
+/** Serves explain and explainableLayers requests. */
+export class Explainer {
+  private readonly gradients: GradientModels;
+  private idle: NodeJS.Timeout | undefined;
+  private active = 0;
+
+  constructor(private readonly deps: ExplainerDeps) {
+    this.gradients = new GradientModels({ threads: deps.threads, log: deps.log });
+  }
+
+  /** The stage and block outputs of the model the exploration runs, with each method's support there. */
+  async layers(): Promise<ExplainableLayer[]> {
+    return this.busy(async () => {
+      const { loaded, table } = await this.deps.explorer.model();
+      return (await this.layersOf(loaded, table)).map((l) => l.info);
+    });
+  }
+
+  /** Maps of `req.method` for the image's top classes; stops between batches once `cancelled()`. */
+  async explain(image: ExplainImage, req: ExplainRequest, cancelled: () => boolean): Promise<Explanation> {
+    return this.busy(async () => {
+      const started = performance.now();
+      const { loaded, acts } = await this.deps.explorer.activations(image);
+      const { table } = await this.deps.explorer.model();
+      const layers = await this.layersOf(loaded, table);
+      const book = new ScoreBook(this.deps.run, this.deps.batch, cancelled);
+      const crop = loaded.session.descriptor.preprocessing.crop;
+      const maps = await this.maps(loaded, acts, layers, req, book, cancelled);
+      const mapMs = performance.now() - started;
+      const method = maps.method ?? req.method;
+      if (req.metrics) {
+        for (const c of maps.classes) {
+          // EigenCAM's map belongs to no class: it is checked against the top class.
+          const k = c.index >= 0 ? c.index : topK(acts.probabilities, 1, [])[0]!.index;
+          const grid = { rows: maps.rows, cols: maps.cols, values: c.grid };
+          c.metrics = await faithfulness(acts.image, grid, book.of(k), { crop, steps: FAITHFULNESS_STEPS });
+        }
+      }
+      const total = performance.now() - started;
+      return {
+        key: acts.key,
+        ...maps,
+        method,
+        scored: book.scored,
+        ms: { map: mapMs, metrics: total - mapMs, total },
+      };
+    });
+  }
+
+  /** Lets go of the gradient sessions (idle, or the worker is closing). */
+  release(): Promise<void> {
+    clearTimeout(this.idle);
+    return this.gradients.release();
+  }
+
+  private async maps(
+    loaded: Loaded,
+    acts: Activations,
+    layers: Layer[],
+    req: ExplainRequest,
+    book: ScoreBook,
+    cancelled: () => boolean,
+  ): Promise<Maps> {
+    const d = loaded.session.descriptor;
+    const crop = d.preprocessing.crop;
+    const top = topK(acts.probabilities, Math.max(1, req.classes), d.labels);
+    const none = (layer: Layer | undefined, reason: string): Maps => {
+      const [, rows = 0, cols = 0] = layer?.info.shape ?? [];
+      return { layer: layer?.info.layer ?? '', rows, cols, crop, classes: [], reason };
+    };
+    if (req.method === 'occlusion') {
+      const scale = crop / DEFAULT_OCCLUSION.crop;
+      const patch = Math.min(crop, Math.max(1, Math.round(req.patch ?? DEFAULT_OCCLUSION.patch * scale)));
+      const stride = Math.max(1, Math.round(req.stride ?? DEFAULT_OCCLUSION.stride * scale));
+      const baseline = new Float32Array(acts.image.length); // the mean colour after normalisation
+      const classes: ExplainedClass[] = [];
+      let rows = 0;
+      for (const c of top) {
+        const grid = await occlusionMap(acts.image, baseline, book.of(c.index), { crop, patch, stride });
+        rows = grid.rows;
+        classes.push({ ...c, grid: normaliseMap(grid.values) });
+      }
+      return { layer: '', rows, cols: rows, crop, classes, reason: null, patch, stride };
+    }
+    if (req.method === 'cam') {
+      const maps = loaded.model.maps;
+      const asked = req.layer === undefined ? undefined : this.find(layers, req.layer);
+      const own = asked?.info.cam ? asked : layers.find((l) => l.info.cam);
+      // Where no stage or block ends at the features, the layer-table row names them.
+      const name = own?.info.layer ?? maps?.layer ?? '';
+      if (!maps) return none(asked ?? own, loaded.model.camReason ?? 'no layer to make a map from');
+      if (asked && !asked.info.cam) {
+        const what = maps.method === 'cam' ? 'CAM explains' : 'EigenCAM, standing in for CAM, reads';
+        return none(asked, `${what} only ${name}; Grad-CAM and Score-CAM explain other layers`);
+      }
+      const cam = mapsOver(maps, acts, crop, top);
+      return {
+        method: cam.method,
+        layer: name,
+        rows: cam.rows,
+        cols: cam.cols,
+        crop,
+        classes: cam.classes,
+        reason: loaded.model.camReason,
+      };
+    }
+    const name = req.layer ?? defaultExplainLayer(layers.map((l) => l.info));
+    if (name === null) return none(undefined, 'no stage or block outputs a feature map [N, C, H, W]');
+    const layer = this.find(layers, name);
+    const a = acts.tensors.get(layer.tensor);
+    const [channels = 0, rows = 0, cols = 0] = layer.info.shape ?? [];
+    if (req.method === 'scorecam') {
+      if (layer.info.scorecam_reason !== null || !a) return none(layer, layer.info.scorecam_reason ?? '');
+      const k = Math.min(channels, Math.max(1, req.channels ?? DEFAULT_SCORECAM_CHANNELS));
+      const baseline = new Float32Array(acts.image.length);
+      const features = { channels, height: rows, width: cols, data: a.data };
+      const classes: ExplainedClass[] = [];
+      for (const c of top) {
+        const grid = await scoreCam(acts.image, baseline, features, book.of(c.index), crop, k);
+        classes.push({ ...c, grid: normaliseMap(grid.values) });
+      }
+      return { layer: name, rows, cols, crop, classes, reason: null, channels: k };
+    }
+    if (layer.info.reason !== null || !a) return none(layer, layer.info.reason ?? '');
+    if (cancelled()) throw new Cancelled();
+    const g = await this.gradients.gradients(
+      d,
+      layer.tensor,
+      loaded.session.info.provider,
+      { features: a.data, dims: a.dims },
+      top.map((c) => c.index),
+    );
+    if (!(g instanceof Float32Array)) return none(layer, g.unsupported);
+    const size = a.data.length;
+    const classes = top.map((c, i): ExplainedClass => {
+      const grad = g.subarray(i * size, (i + 1) * size);
+      const alpha = meanGradient(grad, channels);
+      const raw = req.method === 'gradcam' ? gradCamMap(a.data, alpha) : hiResCamMap(a.data, grad, channels);
+      return { ...c, grid: normaliseMap(raw), mean_gradient: Array.from(alpha) };
+    });
+    return { layer: name, rows, cols, crop, classes, reason: null };
+  }
+
+  private find(layers: Layer[], name: string): Layer {
+    const layer = layers.find((l) => l.info.layer === name);
+    if (!layer) {
+      throw new Error(
+        `the model has no stage or block "${name}" (it has ${layers.map((l) => l.info.layer).join(', ')})`,
+      );
+    }
+    return layer;
+  }
+
+  private async layersOf(loaded: Loaded, table: LayerTable): Promise<Layer[]> {
+    const support = await this.gradients.layers(loaded.session.descriptor, table.rows);
+    const shapes = new Map(table.rows.map((r) => [r.output, r.out_shape]));
+    const maps = loaded.model.maps;
+    const camTensor = maps?.method === 'cam' ? maps.source.features : maps?.features;
+    return support.map((s: LayerSupport): Layer => {
+      const dims = shapes.get(s.tensor);
+      const shape =
+        dims?.length === 4 && dims.slice(1).every((v) => typeof v === 'number')
+          ? (dims.slice(1) as number[])
+          : null;
+      const cam = s.tensor === camTensor;
+      const scorecamReason =
+        shape === null
+          ? 'its output is not a feature map [N, C, H, W]'
+          : shape[1]! * shape[2]! <= 1
+            ? 'its output is 1×1: there is nothing to localise'
+            : null;
+      return {
+        tensor: s.tensor,
+        info: { layer: s.layer, kind: s.kind, shape, reason: s.reason, scorecam_reason: scorecamReason, cam },
+      };
+    });
+  }
+
+  /** Runs a request with the idle timer off; arms it when the last request ends. */
+  private async busy<T>(work: () => Promise<T>): Promise<T> {
+    clearTimeout(this.idle);
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      if (--this.active === 0) this.armIdle();
+    }
+  }
+
+  private armIdle(): void {
+    const ms = this.deps.idleMs ?? DEFAULT_IDLE_MS;
+    if (ms <= 0) return;
+    this.idle = setTimeout(() => void this.gradients.release(), ms);
+    this.idle.unref();
+  }
+}

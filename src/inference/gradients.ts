@@ -1,0 +1,156 @@
+// Gradients in the worker: which stage and block outputs of a model Grad-CAM supports, and onnxruntime
+// sessions of the gradient models (src/model/gradient) that compute ∂(class logit)/∂A from a layer's output
+// A. Each gradient model is built once per model and layer and kept for the next images; only the last few
+// are kept, because each holds the weights after its layer (up to the whole model's).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { onnx } from 'onnx-proto';
+import type * as Ort from 'onnxruntime-node';
+import type { ModelDescriptor } from '../model/descriptor';
+import { buildGradientModel, findLogits, supportedLayers, type LayerSupport } from '../model/gradient';
+import type { LayerRow } from '../shared/layerTable';
+
+/** Gradient sessions kept at once. */
+const KEPT_SESSIONS = 2;
+
+/** A gradient model's session, or why the layer has none. */
+type Built = { session: Ort.InferenceSession; classes: number } | { unsupported: string };
+
+/** Session settings of the worker that gradient sessions follow. */
+export interface GradientSettings {
+  /** Intra-op threads; 0 lets onnxruntime choose. */
+  threads: number;
+  log: (m: string) => void;
+}
+
+/** Support lists and gradient sessions, by model file and layer output. */
+export class GradientModels {
+  private readonly support = new Map<string, Promise<LayerSupport[]>>();
+  /** Most recently used last. */
+  private readonly sessions = new Map<string, Promise<Built>>();
+
+  constructor(private readonly settings: GradientSettings) {}
+
+  /** Grad-CAM support of every stage and block output of the model, in table order; computed once. */
+  layers(d: ModelDescriptor, rows: readonly LayerRow[]): Promise<LayerSupport[]> {
+    let s = this.support.get(d.modelPath);
+    if (!s) {
+      const crop = d.preprocessing.crop;
+      s = decode(d.modelPath).then((model) => supportedLayers(model, rows, { spatial: [crop, crop] }));
+      s.catch(() => this.support.delete(d.modelPath));
+      this.support.set(d.modelPath, s);
+    }
+    return s;
+  }
+
+  /**
+   * ∂(logit of class k)/∂A for each k of `classes`, at the layer output `tensor` whose values for one image
+   * are `features` ([1, C, H, W] as `dims`): one run of the gradient model on as many copies of A, one-hot
+   * seeds. Returns the gradients one after another (classes × C × H × W), or why there are none.
+   */
+  async gradients(
+    d: ModelDescriptor,
+    tensor: string,
+    provider: string,
+    a: { features: Float32Array; dims: number[] },
+    classes: number[],
+  ): Promise<Float32Array | { unsupported: string }> {
+    const built = await this.session(d, tensor, provider);
+    if ('unsupported' in built) return built;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ort = require('onnxruntime-node') as typeof Ort;
+    const size = a.features.length;
+    const x = new Float32Array(classes.length * size);
+    const seed = new Float32Array(classes.length * built.classes);
+    classes.forEach((k, i) => {
+      x.set(a.features, i * size);
+      seed[i * built.classes + k] = 1;
+    });
+    const out = await built.session.run(
+      {
+        features: new ort.Tensor('float32', x, [classes.length, ...a.dims.slice(1)]),
+        seed: new ort.Tensor('float32', seed, [classes.length, built.classes]),
+      },
+      ['gradient'],
+    );
+    return out.gradient!.data as Float32Array;
+  }
+
+  /** Releases every gradient session (idle, or the worker is closing). */
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    this.support.clear();
+    await Promise.all(
+      all.map((b) => b.then((s) => ('session' in s ? s.session.release() : undefined), noop)),
+    );
+  }
+
+  private session(d: ModelDescriptor, tensor: string, provider: string): Promise<Built> {
+    const key = `${d.modelPath}\n${tensor}\n${provider}`;
+    let s = this.sessions.get(key);
+    if (s) this.sessions.delete(key);
+    else {
+      s = this.create(d, tensor, provider);
+      s.catch(() => this.sessions.delete(key));
+    }
+    this.sessions.set(key, s);
+    for (const [k, old] of this.sessions) {
+      if (this.sessions.size <= KEPT_SESSIONS) break;
+      this.sessions.delete(k);
+      void old.then((b) => ('session' in b ? b.session.release() : undefined), noop);
+    }
+    return s;
+  }
+
+  private async create(d: ModelDescriptor, tensor: string, provider: string): Promise<Built> {
+    const model = await decode(d.modelPath);
+    const crop = d.preprocessing.crop;
+    const built = buildGradientModel(model, tensor, findLogits(model), { spatial: [crop, crop] });
+    if ('unsupported' in built) return { unsupported: built.unsupported };
+    if (built.note) this.settings.log(`gradient model at ${tensor}: ${built.note}`);
+    const bytes = onnx.ModelProto.encode(built.model).finish();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ort = require('onnxruntime-node') as typeof Ort;
+    const options = (providers: string[]): Ort.InferenceSession.SessionOptions => ({
+      executionProviders: providers,
+      ...(this.settings.threads > 0 ? { intraOpNumThreads: this.settings.threads } : {}),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      extra: {
+        session: {
+          // Weights kept in an external data file resolve beside the model; idle threads must not spin
+          // and slow the classify and exploration sessions sharing these cores.
+          model_external_initializers_file_folder_path: path.dirname(d.modelPath),
+          intra_op: { allow_spinning: '0' },
+        },
+      },
+    });
+    let session: Ort.InferenceSession;
+    try {
+      // Ops the GPU provider lacks (ScatterElements' reduction, say) fall back to the CPU node by node.
+      session = await ort.InferenceSession.create(
+        bytes,
+        options(provider === 'cpu' ? ['cpu'] : [provider, 'cpu']),
+      );
+    } catch (err) {
+      if (provider === 'cpu') throw err;
+      this.settings.log(
+        `gradient model on ${provider} failed (${(err as Error).message.split('\n')[0]}); using the CPU`,
+      );
+      session = await ort.InferenceSession.create(bytes, options(['cpu']));
+    }
+    const classes = built.logits[1];
+    return { session, classes: typeof classes === 'number' ? classes : d.labels.length };
+  }
+}
+
+/** The model with its weights (external ones stay references, resolved by onnxruntime). */
+async function decode(file: string): Promise<onnx.IModelProto> {
+  const bytes = await fs.readFile(file);
+  return onnx.ModelProto.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+function noop(): void {}
