@@ -7,6 +7,7 @@ import {
   resolveImageTargets,
   resolveModelTarget,
   resolveModelTargets,
+  resolveQuantizeFolder,
 } from './targets';
 
 type Handler = (lens: Lens, ...args: unknown[]) => Promise<void> | void;
@@ -28,6 +29,11 @@ const COMMANDS: Record<string, Handler> = {
   'cnnLens.compareArchitectures': async (lens, uri, uris) => {
     const files = await resolveModelTargets(uri, uris, () => lens.listModels(), lens.modelInUse);
     if (files) await lens.compareArchitectures(files);
+  },
+  'cnnLens.profile': (lens) => lens.profile(),
+  'cnnLens.quantizeFolder': async (lens, uri) => {
+    const target = await resolveQuantizeFolder(uri);
+    if (target) await lens.quantizeFolder(target.folder, target.images);
   },
   'cnnLens.showRuntimeInfo': async (lens) => {
     const text = await vscode.window.withProgress(

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { PROVIDER_SETTINGS, type ProviderSetting } from './inference/providers';
 import { PRESET_NAMES, type PresetName } from './model/descriptor';
+import { PRECISIONS, type Precision } from './shared/quantization';
 
 /** CNN Lens settings, keyed as in package.json without the `cnnLens.` prefix. */
 export interface Settings {
@@ -14,6 +15,7 @@ export interface Settings {
   modelPath: string;
   modelPreprocessing: PresetName;
   followActiveImage: boolean;
+  precision: Precision;
 }
 
 /** Defaults, identical to package.json's. */
@@ -26,6 +28,7 @@ export const DEFAULTS: Settings = {
   modelPath: '',
   modelPreprocessing: 'torchvision',
   followActiveImage: true,
+  precision: 'fp32',
 };
 
 /** Reads the settings, replacing out-of-range values with defaults. */
@@ -37,6 +40,7 @@ export function readSettings(): Settings {
   };
   const provider = c.get<string>('executionProvider', DEFAULTS.executionProvider);
   const preprocessing = c.get<string>('modelPreprocessing', DEFAULTS.modelPreprocessing);
+  const precision = c.get<string>('precision', DEFAULTS.precision);
   return {
     executionProvider: PROVIDER_SETTINGS.includes(provider as ProviderSetting)
       ? (provider as ProviderSetting)
@@ -50,5 +54,6 @@ export function readSettings(): Settings {
       ? (preprocessing as PresetName)
       : DEFAULTS.modelPreprocessing,
     followActiveImage: c.get<boolean>('followActiveImage', DEFAULTS.followActiveImage) !== false,
+    precision: PRECISIONS.includes(precision as Precision) ? (precision as Precision) : DEFAULTS.precision,
   };
 }

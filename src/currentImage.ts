@@ -6,6 +6,13 @@ import * as vscode from 'vscode';
 import type { InferenceClient } from './inference/client';
 import type { Exploration, FeatureMaps } from './shared/exploration';
 import type { ExplorationView } from './shared/protocol';
+import type { Precision } from './shared/quantization';
+
+/** The model an exploration ran: its file and the precision it ran at. */
+export interface ModelKey {
+  path: string;
+  precision: Precision;
+}
 
 const CACHE_SIZE = 32;
 
@@ -30,7 +37,7 @@ export class CurrentImage implements vscode.Disposable {
   /** Explores `uri` (shown as `file`) with `client` and sends the result to the panel. */
   async explore(
     client: InferenceClient,
-    model: string,
+    model: ModelKey,
     uri: vscode.Uri,
     file: string,
     topK: number,
@@ -47,17 +54,17 @@ export class CurrentImage implements vscode.Disposable {
     }
   }
 
-  /** The exploration of an image, from the cache when its content and the model are unchanged. */
+  /** The exploration of an image, from the cache when its content, the model and its precision are unchanged. */
   async lookup(
     client: InferenceClient,
-    model: string,
+    model: ModelKey,
     uri: vscode.Uri,
     file: string,
     topK: number,
   ): Promise<Exploration> {
     const bytes = await this.read(uri);
     const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
-    const cacheKey = `${model}\n${topK}\n${digest}`;
+    const cacheKey = `${model.path}\n${model.precision}\n${topK}\n${digest}`;
     let x = this.cache.get(cacheKey);
     if (!x) {
       x = await client.explore(file, bytes, { topK, preview: true });
@@ -78,6 +85,11 @@ export class CurrentImage implements vscode.Disposable {
     return client.featureMaps(c.key, layer, { count, offset, bytes: await this.read(c.uri) });
   }
 
+  /** The current image once explored: its file, display name and exploration key. */
+  get active(): { uri: vscode.Uri; file: string; key: string } | undefined {
+    return this.current;
+  }
+
   /** Forgets cached explorations (the model changed). */
   clear(): void {
     this.cache.clear();
@@ -95,7 +107,7 @@ export class CurrentImage implements vscode.Disposable {
   }
 
   /** Re-explores when the current file changes on disk (its new content misses the cache). */
-  private watch(client: InferenceClient, model: string, uri: vscode.Uri, file: string, topK: number): void {
+  private watch(client: InferenceClient, model: ModelKey, uri: vscode.Uri, file: string, topK: number): void {
     this.watcher?.dispose();
     if (uri.scheme !== 'file') return;
     const w = vscode.workspace.createFileSystemWatcher(

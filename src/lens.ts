@@ -28,11 +28,14 @@ import {
   compareArchitectures,
   displayPath,
   loadModel,
+  missingInt8,
   modelView,
   workerConfig,
   type LoadedModel,
   type Paths,
 } from './models';
+import { offerQuantize, PanelJobs, setPrecision, type PanelRuntime } from './panelJobs';
+import type { Precision } from './shared/quantization';
 import {
   listLabelFiles,
   listWorkspaceImages,
@@ -41,12 +44,10 @@ import {
   resolvePickedImage,
 } from './workspaceImages';
 
-/** The inference client and the configuration it was made with. */
-interface Runtime {
-  client: InferenceClient;
-  config: WorkerConfig;
-  /** The model file: absolute path, '' for the built-in model. */
-  file: string;
+/** The inference client, the configuration it was made with, and its model file. */
+interface Runtime extends PanelRuntime {
+  /** Where the int8 file would be when the setting asks for int8 and there is none (it runs fp32). */
+  int8Missing?: string;
 }
 
 /** CNN Lens, as one object with a lifetime: created at activation, nothing heavy until first use. */
@@ -67,10 +68,16 @@ export class Lens implements vscode.Disposable {
   private opening: AbortController | undefined;
   /** Settles when the model load in flight does, whatever its outcome. */
   private openingDone: Promise<unknown> | undefined;
+  /** The precision setting last applied, to notice when it changes. */
+  private askedPrecision: Precision = readSettings().precision;
   /** The architecture comparison in flight, if any. */
   private comparing: AbortController | undefined;
-  private provider: string | undefined;
+  /** The provider and precision that ran last, once known. */
+  private provider: { name: string; precision: Precision } | undefined;
   private readonly currentImage: CurrentImage;
+  private readonly jobs: PanelJobs;
+  /** Models whose missing int8 file was pointed out already (until the precision setting changes). */
+  private readonly warnedInt8 = new Set<string>();
   /** Reports a worker status line into the progress notification of the run in flight. */
   private progressNote: ((message: string) => void) | undefined;
   /** The image tab that was active at the last tab event, to react to changes only. */
@@ -79,7 +86,7 @@ export class Lens implements vscode.Disposable {
   private currentRun: AbortController | undefined;
   /** The files of the panel's run, by their display name. */
   private runUris = new Map<string, vscode.Uri>();
-  private readonly paths: Paths;
+  readonly paths: Paths;
   private readonly status: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -100,12 +107,29 @@ export class Lens implements vscode.Disposable {
       listLabelFiles: () => listLabelFiles(),
       savePreprocessing: (p, labels) => void this.savePreprocessing(p, labels),
       cancelComparison: () => this.comparing?.abort(),
+      profile: (batch, runs) => void this.jobs.profile({ batch, runs }).catch(reportError),
+      compareQuantized: () => void this.jobs.compareQuantized().catch(reportError),
+      compareRunPrecisions: () => void this.jobs.compareRunPrecisions().catch(reportError),
+      setPrecision: (precision) => void setPrecision(precision).catch(reportError),
+      cancelJob: (job) => (job === 'quantization' ? this.jobs.closeQuantization() : this.jobs.cancel(job)),
     });
     this.currentImage = new CurrentImage(this.panel, readUri);
+    this.jobs = new PanelJobs({
+      panel: this.panel,
+      paths: this.paths,
+      runtime: () => this.getRuntime(),
+      settings: readSettings,
+      currentImage: () => this.currentImage.active,
+      runImages: () => this.runImages(),
+      read: readUri,
+      classify: (uris) => this.classify(uris),
+      int8Written: () => this.applySettings(),
+    });
     this.status = vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100);
     this.status.name = 'CNN Lens model';
     this.status.command = 'cnnLens.showRuntimeInfo';
     this.disposables.push(
+      this.jobs,
       this.panel,
       this.currentImage,
       this.status,
@@ -197,13 +221,26 @@ export class Lens implements vscode.Disposable {
     this.panel.setImageSource(entry.file, uri);
     if ('error' in entry) return;
     const { client, config } = await this.getRuntime();
-    await this.currentImage.explore(
-      client,
-      config.descriptor.modelPath,
-      uri,
-      entry.file,
-      readSettings().topK,
-    );
+    await this.currentImage.explore(client, modelKey(config), uri, entry.file, readSettings().topK);
+    if (this.currentImage.active?.file === entry.file) this.jobs.currentImageChanged();
+  }
+
+  /** The run's images that classified, by display name. */
+  private runImages(): { file: string; uri: vscode.Uri }[] {
+    return this.panel.entries.flatMap((e) => {
+      const uri = this.runUris.get(e.file);
+      return uri && !('error' in e) ? [{ file: e.file, uri }] : [];
+    });
+  }
+
+  /** Profiles the panel's model (the Command Palette's "Profile Model"). */
+  profile(): Promise<void> {
+    return this.jobs.profile();
+  }
+
+  /** Quantizes the panel's model with a folder's images. */
+  quantizeFolder(folder: vscode.Uri, images: vscode.Uri[]): Promise<void> {
+    return this.jobs.quantizeFolder(folder, images);
   }
 
   /** Explorations of two entries of the run, for the side-by-side view. */
@@ -217,7 +254,7 @@ export class Lens implements vscode.Disposable {
         const uri = this.runUris.get(e.file);
         if (!uri || 'error' in e)
           throw new Error(`${e.file} could not be classified, so it cannot be compared`);
-        const x = await this.currentImage.lookup(client, config.descriptor.modelPath, uri, e.file, topK);
+        const x = await this.currentImage.lookup(client, modelKey(config), uri, e.file, topK);
         return { file: e.file, exploration: explorationView(x) };
       }),
     );
@@ -255,12 +292,14 @@ export class Lens implements vscode.Disposable {
     const { client } = await this.getRuntime();
     const info = await client.runtimeInfo();
     this.modelLoaded = true;
-    this.showProvider(info.provider);
+    this.showProvider(info.provider, info.precision);
     const tried = info.attempts.map((a) => `  ${a.provider}: ${a.ok ? 'ok' : `unavailable — ${a.reason}`}`);
+    const why = info.precisionReason ?? this.precisionNote(this.started);
     return [
       `onnxruntime-node ${info.onnxruntime}`,
       `backends compiled in: ${info.available.map((b) => `${b.name}${b.bundled ? '' : ' (needs install)'}`).join(', ')}`,
       `execution provider: ${info.provider}`,
+      `precision: ${info.precision}${why ? ` (${why})` : ''}`,
       'providers tried:',
       ...tried,
       `threads: ${info.threads}`,
@@ -341,15 +380,18 @@ export class Lens implements vscode.Disposable {
   private async adopt(loaded: LoadedModel): Promise<void> {
     this.currentRun?.abort();
     const old = this.started;
-    const runtime: Runtime = { client: loaded.client, config: loaded.config, file: loaded.file };
+    const int8Missing = await missingInt8(readSettings(), loaded.file);
+    const runtime: Runtime = { client: loaded.client, config: loaded.config, file: loaded.file, int8Missing };
     this.started = runtime;
     this.runtime = Promise.resolve(runtime);
     void old?.client.dispose();
     this.modelChoice = loaded.file;
     this.openedModels.add(loaded.file);
     this.modelLoaded = true;
-    this.provider = loaded.provider;
+    this.provider = { name: loaded.provider, precision: loaded.config.precision ?? 'fp32' };
     this.currentImage.clear();
+    this.jobs.modelChanged();
+    this.warnMissingInt8(runtime);
     await this.describe(runtime, loaded.table);
     this.panel.setArchitecture({ model: loaded.config.descriptor.name, table: loaded.table });
   }
@@ -503,6 +545,7 @@ export class Lens implements vscode.Disposable {
 
   dispose(): void {
     this.opening?.abort();
+    this.jobs.dispose();
     this.comparing?.abort();
     void this.started?.client.dispose();
     for (const d of this.disposables) d.dispose();
@@ -514,7 +557,7 @@ export class Lens implements vscode.Disposable {
     for (const f of failed) log.error(`cannot classify ${f.name}: ${f.error}`);
     if (ok[0]?.result) {
       const top = ok[0].result.top[0];
-      this.showProvider(ok[0].result.provider);
+      this.showProvider(ok[0].result.provider, ok[0].result.precision);
       const summary = `${path.basename(ok[0].name)}: ${top.label} (${(top.probability * 100).toFixed(1)}%)`;
       vscode.window.setStatusBarMessage(`$(check) CNN Lens: ${summary}`, 15_000);
       log.info(`classified ${ok.map((o) => o.name).join(', ')}`);
@@ -543,8 +586,11 @@ export class Lens implements vscode.Disposable {
     if (this.runtime) return this.runtime;
     const settings = readSettings();
     const file = this.modelFile(settings);
-    const pending: Promise<Runtime> = workerConfig(this.paths, settings, file).then(
-      (config) => {
+    const pending: Promise<Runtime> = Promise.all([
+      workerConfig(this.paths, settings, file),
+      missingInt8(settings, file),
+    ]).then(
+      ([config, int8Missing]) => {
         if (this.runtime !== pending && this.runtime) return this.runtime;
         const workerPath = path.join(this.paths.bundleDir, 'worker.js');
         const client = new InferenceClient(
@@ -556,7 +602,8 @@ export class Lens implements vscode.Disposable {
             this.panel.setBusy(m);
           },
         );
-        this.started = { client, config, file };
+        this.started = { client, config, file, int8Missing };
+        this.warnMissingInt8(this.started);
         return this.started;
       },
       (err: Error) => {
@@ -568,50 +615,100 @@ export class Lens implements vscode.Disposable {
     return pending;
   }
 
+  /**
+   * Settings changed (or the model's int8 file was written): the client restarts with the new
+   * configuration; when the model or its precision changed, the current image is classified again.
+   */
   private async applySettings(): Promise<void> {
     const started = this.started;
+    const settings = readSettings();
+    if (settings.precision !== this.askedPrecision) this.warnedInt8.clear();
+    this.askedPrecision = settings.precision;
     if (!started) return;
     try {
-      const settings = readSettings();
       const file = this.modelFile(settings);
-      const config = await workerConfig(this.paths, settings, file);
+      const [config, int8Missing] = await Promise.all([
+        workerConfig(this.paths, settings, file),
+        missingInt8(settings, file),
+      ]);
+      if (this.started !== started) return; // a model was opened meanwhile, with these settings
       started.client.reconfigure(config);
-      this.started = { client: started.client, config, file };
+      this.started = { client: started.client, config, file, int8Missing };
       this.runtime = Promise.resolve(this.started);
       this.modelLoaded = false;
       this.provider = undefined;
       this.currentImage.clear();
+      this.jobs.modelChanged();
       this.panel.invalidateArchitecture();
       log.info('settings changed: the model will be reloaded on next use');
+      this.warnMissingInt8(this.started);
+      const changed = file !== started.file || config.precision !== started.config.precision;
+      if (changed) await this.reclassifyCurrent();
     } catch (err) {
       void showError(`CNN Lens: ${(err as Error).message}`);
     }
   }
 
+  /** Why the panel's model runs fp32 though int8 was asked for (no int8 file); null when it does not. */
+  private precisionNote(runtime: Runtime | undefined): string | null {
+    if (!runtime?.int8Missing) return null;
+    return (
+      `int8 was asked for, but ${path.basename(runtime.int8Missing)} does not exist beside the model, so it ` +
+      'runs fp32; "Quantize with Images from this Folder" makes one'
+    );
+  }
+
+  /** Points out, once per model, that the int8 model asked for is missing, offering to make it. */
+  private warnMissingInt8(runtime: Runtime): void {
+    if (!runtime.int8Missing || this.warnedInt8.has(runtime.file)) return;
+    this.warnedInt8.add(runtime.file);
+    log.warn(`${this.precisionNote(runtime)}`);
+    void offerQuantize(
+      `${displayPath(runtime.file)} has no int8 model (${path.basename(runtime.int8Missing)}), so it runs fp32`,
+    );
+  }
+
   /** Tells the panel (and the status bar) what the model is. */
   private async describe(runtime: Runtime, table: LayerTable): Promise<void> {
-    this.described = await modelView(runtime.file, runtime.config, table);
+    this.described = await modelView(
+      runtime.file,
+      runtime.config,
+      table,
+      readSettings().precision,
+      this.precisionNote(runtime),
+    );
     this.panel.setModel(this.described);
     this.showStatus();
   }
 
-  private showProvider(provider: string): void {
-    this.provider = provider;
+  private showProvider(name: string, precision: Precision | undefined): void {
+    this.provider = { name, precision: precision ?? 'fp32' };
     this.showStatus();
   }
 
-  /** "$(circuit-board) mobilenet_v2.onnx · MobileNet V2: cpu" once the model or its provider is known. */
+  /** "$(circuit-board) mobilenet_v2.onnx · MobileNet V2: cpu · int8" once the model or its provider is known. */
   private showStatus(): void {
     const name = this.described?.name ?? this.started?.config.descriptor.name;
     if (!name) return;
     const family = this.described?.family;
     const what = family ? `${name} · ${family}` : name;
-    this.status.text = `$(circuit-board) ${what}${this.provider ? `: ${this.provider}` : ''}`;
+    const ran = this.provider ? `${this.provider.name} · ${this.provider.precision}` : undefined;
+    this.status.text = `$(circuit-board) ${what}${ran ? `: ${ran}` : ''}`;
     this.status.tooltip =
       `CNN Lens runs ${name}${family ? ` (${family}${this.described?.depth ? `, ${this.described.depth}` : ''})` : ''}` +
-      `${this.provider ? ` on ${this.provider}` : ''}. Click for runtime info.`;
+      `${this.provider ? ` on ${this.provider.name} at ${this.provider.precision}` : ''}. Click for runtime info.`;
     this.status.show();
   }
+}
+
+/** Names a model and the precision it runs at, for the current image's cache. */
+function modelKey(config: WorkerConfig): { path: string; precision: Precision } {
+  return { path: config.descriptor.modelPath, precision: config.precision ?? 'fp32' };
+}
+
+/** A panel request that failed before its job could say so itself. */
+function reportError(err: Error): void {
+  void showError(`CNN Lens: ${err.message}`);
 }
 
 /** Local files through Node (its errors name the cause); other schemes through VS Code's file system. */
@@ -626,6 +723,7 @@ function entryOf(o: Outcome): ImageEntry {
     file: o.name,
     top: r.top,
     provider: r.provider,
+    precision: r.precision,
     ms: r.ms,
     width: r.width,
     height: r.height,

@@ -7,8 +7,9 @@ import type { Settings } from './config';
 import { InferenceClient } from './inference/client';
 import type { WorkerConfig } from './inference/messages';
 import { descriptorPathFor, PREPROCESSING_PRESETS, resizeFor } from './model/descriptor';
-import { resolveDescriptor } from './model/loadModel';
+import { int8PathFor, resolveDescriptor } from './model/loadModel';
 import type { LayerTable } from './shared/layerTable';
+import type { Precision } from './shared/quantization';
 import {
   PRESETS,
   type ArchitectureComparison,
@@ -33,15 +34,35 @@ export function displayPath(file: string): string {
   return vscode.workspace.asRelativePath(file, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
 }
 
-/** The worker configuration for `file` ('' for the built-in model) under `settings`. */
+/**
+ * Where a user model's int8 file would be when the precision setting asks for int8 and there is none (the
+ * model then runs fp32, and the panel offers to make one); undefined when nothing is missing. The
+ * built-in model's int8 file is part of the build, and a `.int8.onnx` file is int8 already.
+ */
+export async function missingInt8(settings: Settings, file: string): Promise<string | undefined> {
+  if (settings.precision !== 'int8' || !file || /\.int8\.onnx$/i.test(file)) return undefined;
+  const int8 = int8PathFor(file);
+  const found = await Promise.any([int8, int8.replace(/\.onnx$/, '.json')].map((f) => fs.access(f))).then(
+    () => true,
+    () => false,
+  );
+  return found ? undefined : int8;
+}
+
+/**
+ * The worker configuration for `file` ('' for the built-in model) under `settings`. A user model without
+ * its int8 file runs fp32 (see missingInt8); the built-in model's missing int8 file is an error.
+ */
 export async function workerConfig(paths: Paths, settings: Settings, file: string): Promise<WorkerConfig> {
-  const descriptor = await resolveDescriptor(paths.bundleDir, file, settings.modelPreprocessing);
+  const precision = (await missingInt8(settings, file)) ? 'fp32' : settings.precision;
+  const descriptor = await resolveDescriptor(paths.bundleDir, file, settings.modelPreprocessing, precision);
   return {
     descriptor,
     provider: settings.executionProvider,
     threads: settings.threads,
     batchSize: settings.batchSize,
     maxPixels: settings.maxPixels,
+    precision,
   };
 }
 
@@ -105,11 +126,16 @@ function fixedSide(table: LayerTable | undefined): number | null {
   return typeof shape[2] === 'number' ? shape[2] : typeof shape[3] === 'number' ? shape[3] : null;
 }
 
-/** The webview's description of a model (the table, once read, adds family, depth and input). */
+/**
+ * The webview's description of a model (the table, once read, adds family, depth and input); `setting` is
+ * the precision setting and `precisionNote` says why the model runs at another precision.
+ */
 export async function modelView(
   file: string,
   config: WorkerConfig,
   table: LayerTable | undefined,
+  setting: Precision,
+  precisionNote: string | null,
 ): Promise<ModelView> {
   const d = config.descriptor;
   const fixedSize = fixedSide(table);
@@ -143,6 +169,7 @@ export async function modelView(
     readOnly: file
       ? null
       : 'The built-in ResNet50 is prepared as its Keras weights were trained ("caffe" mode); open another model to edit its preprocessing.',
+    precision: { setting, model: config.precision ?? 'fp32', note: precisionNote },
   };
 }
 
@@ -184,6 +211,7 @@ export async function compareArchitectures(
   const result: ArchitectureComparison = {
     models: files.map((f) => ({ name: f ? path.basename(f) : BUILT_IN_LABEL, file: displayPath(f) })),
     provider: settings.executionProvider,
+    precision: settings.precision,
     cancelled: false,
   };
   const clients: (InferenceClient | undefined)[] = [];

@@ -88,6 +88,46 @@ export async function resolveFolderTargets(uri?: unknown, uris?: unknown): Promi
   return unique;
 }
 
+/**
+ * A folder to quantize with and its images (recursive): the Explorer's folder, else one the user picks.
+ * Undefined when nothing was chosen or the folder holds no image (the user is told).
+ */
+export async function resolveQuantizeFolder(
+  uri?: unknown,
+): Promise<{ folder: vscode.Uri; images: vscode.Uri[] } | undefined> {
+  let folder = uri instanceof vscode.Uri ? uri : undefined;
+  if (!folder) {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      openLabel: 'Quantize with These Images',
+      title:
+        'Quantize with Images from this Folder: pick a folder of images like the ones the model will see',
+    });
+    if (!picked?.[0]) return undefined;
+    folder = picked[0];
+  }
+  const stat = await vscode.workspace.fs.stat(folder);
+  if (!(stat.type & vscode.FileType.Directory)) {
+    void vscode.window.showInformationMessage('CNN Lens: quantizing needs a folder of images, not a file.');
+    return undefined;
+  }
+  const images = (
+    await vscode.workspace.findFiles(new vscode.RelativePattern(folder, '**/*'), '**/node_modules/**')
+  )
+    .filter((f) => isImagePath(f.path) && f.scheme === 'file')
+    .sort((a, b) => a.path.localeCompare(b.path));
+  if (images.length === 0) {
+    void vscode.window.showInformationMessage(
+      `CNN Lens: no image files (png, jpg, webp, …) in ${vscode.workspace.asRelativePath(folder, false)} to calibrate with.`,
+    );
+    return undefined;
+  }
+  return { folder, images };
+}
+
 /** The models a picker offers: the built-in one, those opened before, the workspace's .onnx files. */
 type ModelList = () => Promise<{ models: ModelChoice[]; truncated: boolean }>;
 

@@ -130,7 +130,7 @@ export function architectureCompareSection(
       values,
       (v) => v.toFixed(v < 10 ? 2 : 1),
       `ms-b${batch}`,
-      `median of the timed runs on this machine (${c.provider})`,
+      `median of the timed runs on this machine (${c.provider}, ${c.precision})`,
     );
     const last = rows[rows.length - 1];
     models.forEach((m, i) => {
@@ -192,7 +192,7 @@ export function architectureCompareSection(
           'p',
           { class: 'muted' },
           `Bars: share of the row's largest value; ×: ratio to ${models[0]?.name ?? 'the first model'}. ` +
-            `Times: median ms per image over ${runs} runs after a warm-up, one model at a time, on this machine (${c.provider}).` +
+            `Times: median ms per image over ${runs} runs after a warm-up, one model at a time, on this machine (${c.provider}, ${c.precision}${c.precision === 'int8' ? '; a model without its int8 file runs fp32' : ''}).` +
             (c.cancelled ? ' Cancelled: models not timed are marked.' : ''),
           ' ',
           close,

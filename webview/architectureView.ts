@@ -2,13 +2,29 @@
 import { compact, percent, shapeText } from '../src/shared/format';
 import type { LayerActivation } from '../src/shared/exploration';
 import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
+import type { Profile, TimedRow } from '../src/shared/profile';
 import type { ArchitectureView } from '../src/shared/protocol';
+import type { QuantizationReport, QuantizedRow } from '../src/shared/quantization';
 import { h } from './dom';
+import { msText, peakShare } from './figures';
 import { blockCounts, countOf, int } from './text';
 import { requestFeatureMaps } from './featureMapsView';
 import { vscode } from './vscodeApi';
 
-const COLUMNS = ['Layer', 'Kernel', 'Stride', 'Channels', 'Output', 'Params', 'Mult-adds', 'Activations'];
+/** Column headers, with a class for the columns shown only once there is something to show. */
+const COLUMNS: [string, string, string?][] = [
+  ['Layer', ''],
+  ['Kernel', ''],
+  ['Stride', ''],
+  ['Channels', ''],
+  ['Output', ''],
+  ['RF / stride', 'col-rf', 'receptive field of one output position, and effective stride, in input pixels'],
+  ['Params', ''],
+  ['Mult-adds', ''],
+  ['Time', 'col-time', 'median ms per run, from the last profile'],
+  ['int8 error', 'col-quant', 'SQNR (dB) and cosine of the int8 output against fp32, for the current image'],
+  ['Activations', ''],
+];
 
 /** Renders the section; returns it and the time the render took (for the benchmark note). */
 export function architectureSection(view: ArchitectureView): HTMLElement {
@@ -29,13 +45,21 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
     h(
       'thead',
       {},
-      h('tr', { role: 'row' }, ...COLUMNS.map((c) => h('th', { role: 'columnheader', scope: 'col' }, c))),
+      h(
+        'tr',
+        { role: 'row' },
+        ...COLUMNS.map(([name, cls, title]) =>
+          h('th', { role: 'columnheader', scope: 'col', class: cls, ...(title && { title }) }, name),
+        ),
+      ),
     ),
   );
   const body = h('tbody');
   grid.append(body);
   for (const tr of tableRows(table)) body.append(tr);
   wireInteraction(body, table, card);
+  fillTimes(grid);
+  fillQuantization(grid);
   const section = h(
     'section',
     { id: 'architecture', 'aria-labelledby': 'architecture-title' },
@@ -43,6 +67,7 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
       'div',
       { class: 'section-head' },
       h('h2', { id: 'architecture-title' }, `Architecture · ${view.model}`),
+      quantizationButton(),
       compareButton(),
     ),
     summary(table),
@@ -50,6 +75,21 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
   );
   section.dataset.renderMs = (performance.now() - t0).toFixed(1);
   return section;
+}
+
+/** "fp32 vs int8 for this image": the current image at both precisions, row by row. */
+function quantizationButton(): HTMLElement {
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      id: 'compare-precisions',
+      title: 'Run the current image at fp32 and at int8 and compare every layer’s output (SQNR, cosine)',
+    },
+    'fp32 vs int8 for this image',
+  );
+  b.addEventListener('click', () => vscode.postMessage({ type: 'compareQuantized' }));
+  return b;
 }
 
 /** "Compare with other models…": the Compare Architectures command, with this model among the choices. */
@@ -152,7 +192,7 @@ function stageRow(s: StageSummary, blocks: readonly BlockSummary[]): HTMLElement
     },
     h(
       'td',
-      { role: 'gridcell', colspan: '5' },
+      { role: 'gridcell', colspan: '6' },
       h('span', { class: 'twisty', 'aria-hidden': 'true' }),
       h('strong', {}, s.stage),
       ` · output ${size}, ${String(s.width ?? '?')} ch · `,
@@ -162,6 +202,8 @@ function stageRow(s: StageSummary, blocks: readonly BlockSummary[]): HTMLElement
     ),
     h('td', { role: 'gridcell', class: 'num' }, int(s.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(s.macs)),
+    h('td', { role: 'gridcell', class: 'num col-time time' }),
+    h('td', { role: 'gridcell', class: 'col-quant' }),
     h('td', { role: 'gridcell' }),
   );
   return tr;
@@ -174,7 +216,7 @@ function blockRow(b: BlockSummary, showNotation: boolean): HTMLElement {
     { role: 'row', class: 'block', 'aria-level': '2', 'data-block': b.block, tabindex: '-1' },
     h(
       'td',
-      { role: 'gridcell', colspan: '5' },
+      { role: 'gridcell', colspan: '6' },
       h('strong', {}, b.block),
       ` · ${b.kind}`,
       showNotation || b.shortcut ? ' · ' : '',
@@ -190,6 +232,8 @@ function blockRow(b: BlockSummary, showNotation: boolean): HTMLElement {
     ),
     h('td', { role: 'gridcell', class: 'num' }, int(b.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(b.macs)),
+    h('td', { role: 'gridcell', class: 'num col-time time' }),
+    h('td', { role: 'gridcell', class: 'col-quant' }),
     h('td', { role: 'gridcell' }),
   );
 }
@@ -270,10 +314,109 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
     ),
     h('td', { role: 'gridcell' }, inC !== undefined && outC !== undefined ? `${inC} → ${outC}` : ''),
     h('td', { role: 'gridcell' }, spatial),
+    rfCell(row),
     h('td', { role: 'gridcell', class: 'num' }, int(row.params)),
     h('td', { role: 'gridcell', class: 'num' }, compact(row.macs)),
+    h('td', { role: 'gridcell', class: 'num col-time time' }),
+    h('td', { role: 'gridcell', class: 'col-quant quant' }),
     h('td', { role: 'gridcell', class: 'act' }),
   );
+}
+
+/** "35 / 4": the receptive field and effective stride (both sides when they differ); blank past global pooling. */
+function rfCell(row: LayerRow): HTMLElement {
+  const rf = row.receptive_field;
+  const stride = row.effective_stride;
+  if (!rf || !stride) return h('td', { role: 'gridcell', class: 'col-rf num' });
+  const side = (v: number[]): string => (v[0] === v[1] ? String(v[0]) : v.join('×'));
+  return h(
+    'td',
+    {
+      role: 'gridcell',
+      class: 'col-rf num',
+      title: `each output position sees ${rf.join('×')} input pixels; neighbours are ${stride.join('×')} pixels apart`,
+    },
+    `${side(rf)} / ${side(stride)}`,
+  );
+}
+
+/** The last profile's times, by row, block and stage name; null when there is no profile. */
+let times: { profile: Profile; byName: Map<string, TimedRow> } | null = null;
+
+/** Shows a profile's times in the Time column (null hides the column). */
+export function showTimes(profile: Profile | null): void {
+  times = profile
+    ? {
+        profile,
+        byName: new Map([...profile.rows, ...profile.blocks, ...profile.stages].map((r) => [r.name, r])),
+      }
+    : null;
+  const grid = document.getElementById('layers');
+  if (grid) fillTimes(grid);
+}
+
+function fillTimes(grid: HTMLElement): void {
+  grid.classList.toggle('has-time', times !== null);
+  for (const td of grid.querySelectorAll<HTMLElement>('td.time')) {
+    const tr = td.parentElement!;
+    const name = tr.dataset.name ?? tr.dataset.block ?? tr.dataset.stage ?? '';
+    const t = times?.byName.get(name);
+    if (!t || !times) {
+      td.replaceChildren();
+      td.removeAttribute('title');
+      continue;
+    }
+    td.title = `${percent(t.share)} of the run; ${t.provider}${t.fallback ? ' (CPU fallback)' : ''}`;
+    td.replaceChildren(
+      `${msText(t.ms)} ms`,
+      t.fallback
+        ? h(
+            'span',
+            { class: 'badge fallback', title: 'ran on the CPU: the GPU provider could not take it' },
+            'CPU',
+          )
+        : '',
+    );
+  }
+}
+
+/** The current image's fp32-vs-int8 error, by row name; null when there is none. */
+let quantization: Map<string, QuantizedRow> | null = null;
+
+/** Shows the int8 error per row in its column (null hides the column). */
+export function showQuantization(report: QuantizationReport | null): void {
+  quantization = report ? new Map(report.rows.map((r) => [r.name, r])) : null;
+  const grid = document.getElementById('layers');
+  if (grid) fillQuantization(grid);
+}
+
+function fillQuantization(grid: HTMLElement): void {
+  grid.classList.toggle('has-quant', quantization !== null);
+  for (const td of grid.querySelectorAll<HTMLElement>('td.quant')) {
+    const q = quantization?.get(td.parentElement!.dataset.name ?? '');
+    td.replaceChildren(...(q ? quantCell(q) : []));
+  }
+}
+
+/** "28.1 dB · 0.998", the jump marked, or why nothing was compared. */
+function quantCell(q: QuantizedRow): (Node | string)[] {
+  if (q.missing)
+    return [h('span', { class: 'muted', title: `the ${q.missing} model has no output for this row` }, '–')];
+  const db = q.sqnr_db === null ? 'exact' : q.sqnr_db === -Infinity ? '−∞ dB' : `${q.sqnr_db.toFixed(1)} dB`;
+  return [
+    h('span', { class: 'sqnr' }, db),
+    q.cosine !== null ? h('span', { class: 'muted' }, ` · ${q.cosine.toFixed(3)}`) : '',
+    q.jump
+      ? h(
+          'span',
+          {
+            class: 'badge jump',
+            title: 'SQNR fell by more than 6 dB from the previous main-path row: the error jumps here',
+          },
+          'jump',
+        )
+      : '',
+  ];
 }
 
 /** The current image's per-layer results, by row name; empty when no image has been explored. */
@@ -366,6 +509,16 @@ function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
     'multiply-adds',
     `${int(row.macs)} (${percent(table.totals.macs ? row.macs / table.totals.macs : 0, 2)} of the model)`,
   );
+  if (row.receptive_field && row.effective_stride && row.rf_center) {
+    add('receptive field', `${row.receptive_field.join('×')} input pixels per output position`);
+    add('effective stride', `${row.effective_stride.join('×')} input pixels between neighbouring positions`);
+    add('position (0, 0)', `centred at y ${row.rf_center[0]}, x ${row.rf_center[1]} of the crop`);
+  } else {
+    add('receptive field', 'the whole image (past global pooling)');
+  }
+  timeDefinition(add, row.name);
+  const q = quantization?.get(row.name);
+  if (q) add('int8 error', quantText(q));
   add('activation', row.activation ?? 'none');
   add('role', ROLE_TEXT[row.role]);
   add('counted in depth', row.counted ? 'yes' : 'no');
@@ -403,6 +556,7 @@ function blockCard(b: BlockSummary, table: LayerTable): HTMLElement[] {
     'multiply-adds',
     `${int(b.macs)} (${percent(table.totals.macs ? b.macs / table.totals.macs : 0, 2)} of the model)`,
   );
+  timeDefinition(add, b.block);
   return [h('h3', {}, b.block), h('p', { class: 'muted' }, `${b.stage} · block`), dl];
 }
 
@@ -420,7 +574,29 @@ function stageCard(s: StageSummary, table: LayerTable): HTMLElement[] {
     'multiply-adds',
     `${int(s.macs)} (${percent(table.totals.macs ? s.macs / table.totals.macs : 0, 2)} of the model)`,
   );
+  timeDefinition(add, s.stage);
   return [h('h3', {}, s.stage), h('p', { class: 'muted' }, 'stage'), dl];
+}
+
+/** The card's time line for a row, block or stage, when a profile has it. */
+function timeDefinition(add: (k: string, v: string) => void, name: string): void {
+  const t = times?.byName.get(name);
+  if (!t || !times) return;
+  const share = peakShare(t.gflops, times.profile.peak_gflops);
+  add(
+    'time',
+    `${msText(t.ms)} ms per run of batch ${times.profile.batch} (${percent(t.share)} of the run)` +
+      (t.gflops !== null ? `, ${t.gflops.toFixed(1)} GFLOP/s` : '') +
+      (share !== null ? ` = ${percent(share, 0)} of peak` : '') +
+      `, ${t.provider}${t.fallback ? ' (CPU fallback)' : ''}`,
+  );
+}
+
+/** "28.1 dB SQNR, cosine 0.998 (the error jumps here)". */
+function quantText(q: QuantizedRow): string {
+  if (q.missing) return `not compared: the ${q.missing} model has no output here`;
+  const db = q.sqnr_db === null ? 'identical' : `${q.sqnr_db.toFixed(1)} dB SQNR`;
+  return `${db}${q.cosine !== null ? `, cosine ${q.cosine.toFixed(4)}` : ''}${q.jump ? ' (the error jumps here)' : ''}`;
 }
 
 /** Roving focus, arrow keys, collapse/expand, hover and focus → card. */
@@ -535,6 +711,25 @@ function findStage(tr: HTMLElement): HTMLElement | undefined {
   let prev = tr.previousElementSibling as HTMLElement | null;
   while (prev && !prev.classList.contains('stage')) prev = prev.previousElementSibling as HTMLElement | null;
   return prev ?? undefined;
+}
+
+/**
+ * Moves keyboard focus to the row, block or stage named `name` (expanding its stage), as a link from the
+ * profile and quantization views; returns whether the table has it.
+ */
+export function focusLayer(name: string): boolean {
+  const body = document.querySelector<HTMLElement>('#layers tbody');
+  const tr = [...(body?.querySelectorAll<HTMLElement>('tr') ?? [])].find(
+    (r) => r.dataset.name === name || r.dataset.block === name || r.dataset.stage === name,
+  );
+  if (!body || !tr) return false;
+  const stage = tr.classList.contains('stage') ? undefined : findStage(tr);
+  if (stage?.getAttribute('aria-expanded') === 'false') stage.click();
+  for (const r of body.querySelectorAll<HTMLElement>('tr[tabindex="0"]')) r.tabIndex = -1;
+  tr.tabIndex = 0;
+  tr.scrollIntoView({ block: 'center' });
+  tr.focus({ preventScroll: true });
+  return true;
 }
 
 /** Moves keyboard focus into the table (after "Open Architecture"). */

@@ -1,7 +1,14 @@
 // The CNN Lens panel UI. State comes from the host; the webview renders it and reports user actions.
 import type { FeatureMaps } from '../src/shared/exploration';
 import type { ExplorationView, HostMessage, PanelState, WebviewMessage } from '../src/shared/protocol';
-import { architectureSection, focusArchitecture, showActivations } from './architectureView';
+import type { QuantizationReport } from '../src/shared/quantization';
+import {
+  architectureSection,
+  focusArchitecture,
+  showActivations,
+  showQuantization,
+  showTimes,
+} from './architectureView';
 import { camSection } from './camView';
 import { h } from './dom';
 import { featureMapsSection } from './featureMapsView';
@@ -9,6 +16,7 @@ import { imagePicker, setImages } from './imagePicker';
 import { compareSection } from './compareView';
 import { architectureCompareSection } from './architectureCompareView';
 import {
+  currentModel,
   modelHeading,
   modelPicker,
   modelStatus,
@@ -25,6 +33,7 @@ import {
   setPreprocessingModel,
   setSaveOutcome,
 } from './preprocessingView';
+import { currentProfile, currentQuantization, jobSections, requestProfile, setJobState } from './jobsView';
 import { resetResultsTable, resultsTable } from './resultsTable';
 import { resultSection } from './resultView';
 import { vscode, type Persisted } from './vscodeApi';
@@ -32,6 +41,7 @@ import { vscode, type Persisted } from './vscodeApi';
 const top = document.getElementById('top')!;
 const prepHost = document.getElementById('prep')!;
 const modelsCompareHost = document.getElementById('models-compare')!;
+const jobsHost = document.getElementById('jobs')!;
 const archHost = document.getElementById('arch')!;
 const mapsHost = document.getElementById('maps')!;
 let persisted: Persisted = vscode.getState() ?? {};
@@ -56,20 +66,27 @@ function renderTop(): void {
       current && 'provider' in current
         ? h(
             'span',
-            { id: 'provider', class: 'badge', title: 'Execution provider that ran the model' },
-            current.provider,
+            {
+              id: 'provider',
+              class: 'badge',
+              title: 'Execution provider and precision that ran the model',
+            },
+            `${current.provider} · ${current.precision ?? 'fp32'}`,
           )
         : undefined,
       h('span', { class: 'spacer' }),
+      precisionSelect(),
       modelPicker.button(renderTop, () => (imagePicker.open = false)),
       imagePicker.button(renderTop, () => (modelPicker.open = false)),
       button('Architecture', 'openArchitecture'),
+      profileButton(),
       button('Runtime info', 'showRuntimeInfo'),
       button('Log', 'showLog'),
     ),
     modelPicker.section(renderTop),
     imagePicker.section(renderTop),
     modelStatus(renderTop),
+    precisionNote(),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
     resultSection(state, !explored?.cam),
     explored ? camSection(explored) : undefined,
@@ -83,12 +100,81 @@ function renderTop(): void {
   top.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
   focused();
   showActivations(explored?.layers);
+  showQuantization(quantizationShown());
+}
+
+/** The fp32/int8 report of the current image, when there is one. */
+function quantizationShown(): QuantizationReport | null {
+  const current = state.results[state.current];
+  const q = currentQuantization(current?.file);
+  return q?.status === 'done' ? q.report : null;
+}
+
+/** The job sections, and the table columns they fill. */
+function renderJobs(): void {
+  const focused = rememberFocus(jobsHost);
+  jobsHost.replaceChildren(...jobSections(renderJobs, selectFile));
+  focused();
+  showTimes(currentProfile());
+  showQuantization(quantizationShown());
+}
+
+/** Makes the run's entry for `file` current (a changed image in the agreement report). */
+function selectFile(file: string): void {
+  const index = state.results.findIndex((e) => e.file === file);
+  if (index >= 0) vscode.postMessage({ type: 'select', index });
+}
+
+/** The precision setting, as a select in the toolbar. */
+function precisionSelect(): HTMLElement | undefined {
+  const model = currentModel();
+  if (!model) return undefined;
+  const select = h(
+    'select',
+    { id: 'precision', title: 'cnnLens.precision: int8 runs the model’s int8 (QDQ) file on the CPU' },
+    ...(['fp32', 'int8'] as const).map((p) =>
+      h('option', { value: p, ...(model.precision.setting === p && { selected: '' }) }, p),
+    ),
+  ) as HTMLSelectElement;
+  select.addEventListener('change', () =>
+    vscode.postMessage({ type: 'setPrecision', precision: select.value === 'int8' ? 'int8' : 'fp32' }),
+  );
+  return h('label', { class: 'precision' }, 'Precision ', select);
+}
+
+/** Why the model runs fp32 though int8 was asked for, with the action that fixes it. */
+function precisionNote(): HTMLElement | undefined {
+  const note = currentModel()?.precision.note;
+  if (!note) return undefined;
+  const quantize = h(
+    'button',
+    { type: 'button', id: 'precision-quantize' },
+    'Quantize with Images from a Folder…',
+  );
+  quantize.addEventListener('click', () =>
+    vscode.postMessage({ type: 'command', command: 'quantizeFolder' }),
+  );
+  return h('p', { id: 'precision-note', class: 'notice', role: 'note' }, `${note}. `, quantize);
+}
+
+function profileButton(): HTMLElement {
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      id: 'profile-button',
+      title: 'Where the time goes: onnxruntime’s profile of the model',
+    },
+    'Profile',
+  );
+  b.addEventListener('click', requestProfile);
+  return b;
 }
 
 /** Re-rendering replaces elements: give focus (and the caret) back to the element with the same id. */
-function rememberFocus(): () => void {
+function rememberFocus(host: HTMLElement = top): () => void {
   const el = document.activeElement;
-  if (!(el instanceof HTMLElement) || !el.id || !top.contains(el)) return () => undefined;
+  if (!(el instanceof HTMLElement) || !el.id || !host.contains(el)) return () => undefined;
   const caret = el instanceof HTMLInputElement ? el.selectionStart : null;
   return () => {
     const again = document.getElementById(el.id);
@@ -267,6 +353,12 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         m.type === 'preprocessingSaved' ? m.file : undefined,
       );
       refreshPreprocessing();
+      return;
+    case 'job':
+      setJobState(m.job, m.state);
+      renderJobs();
+      if (m.state && m.state.status !== 'running' && m.job !== 'quantization')
+        document.getElementById(m.job)?.scrollIntoView({ block: 'nearest' });
       return;
     case 'architectureComparison': {
       const first = !archComparison;

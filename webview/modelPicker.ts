@@ -34,6 +34,11 @@ export function setModel(next: ModelView): boolean {
   return changed;
 }
 
+/** The panel's model as last described, once the host has said. */
+export function currentModel(): ModelView | undefined {
+  return model;
+}
+
 export function setModelBusy(next: string | undefined): void {
   busy = next;
 }

@@ -61,7 +61,7 @@ function resultView(r: ImageResult, showCrop: boolean): HTMLElement {
     h(
       'p',
       { id: 'runinfo', class: 'muted' },
-      `${r.provider} · ${Math.round(r.ms.total)} ms (decode ${Math.round(r.ms.decode)} ms, run ${Math.round(r.ms.run)} ms) · ${r.width}×${r.height}`,
+      `${r.provider} · ${r.precision ?? 'fp32'} · ${Math.round(r.ms.total)} ms (decode ${Math.round(r.ms.decode)} ms, run ${Math.round(r.ms.run)} ms) · ${r.width}×${r.height}`,
     ),
   );
 }

@@ -122,7 +122,15 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
       `Images: ${state.results.length - failed} classified, ${failed} failed`,
       state.results.length < state.total ? ` (${state.results.length} of ${state.total})` : '',
     ),
-    h('div', { class: 'results-tools' }, filter, compareButton(), exportButton('csv'), exportButton('json')),
+    h(
+      'div',
+      { class: 'results-tools' },
+      filter,
+      compareButton(),
+      precisionsButton(state.results.length - failed),
+      exportButton('csv'),
+      exportButton('json'),
+    ),
     h(
       'table',
       { id: 'results-table', 'aria-label': 'Classified images' },
@@ -168,5 +176,22 @@ function compareButton(): HTMLElement {
   b.disabled = ticked.size !== 2;
   b.title = 'Tick two images to see them side by side';
   b.addEventListener('click', () => vscode.postMessage({ type: 'compare', indices: [...ticked] }));
+  return b;
+}
+
+/** "fp32 vs int8": the run's classified images at both precisions (agreement, images that changed class). */
+function precisionsButton(classified: number): HTMLElement {
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      id: 'compare-run-precisions',
+      title:
+        'Classify these images at fp32 and at int8: top-1 agreement, mean |Δp|, the images that changed class',
+    },
+    'fp32 vs int8',
+  ) as HTMLButtonElement;
+  b.disabled = classified === 0;
+  b.addEventListener('click', () => vscode.postMessage({ type: 'compareRunPrecisions' }));
   return b;
 }

@@ -23,7 +23,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
 <title>CNN Lens</title>
 </head>
 <body>
-<main><div id="top"></div><div id="prep"></div><div id="models-compare"></div><div id="arch"></div><div id="maps"></div></main>
+<main><div id="top"></div><div id="prep"></div><div id="models-compare"></div><div id="jobs"></div><div id="arch"></div><div id="maps"></div></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

@@ -9,12 +9,15 @@ import {
   type ExplorationView,
   type HostMessage,
   type ImageEntry,
+  type JobKind,
+  type JobStates,
   type ModelChoice,
   type ModelView,
   type PanelState,
   type PreprocessingView,
   type WebviewMessage,
 } from '../shared/protocol';
+import type { Precision } from '../shared/quantization';
 import { panelHtml } from './html';
 
 export const VIEW_TYPE = 'cnnLens.panel';
@@ -39,6 +42,11 @@ export interface PanelHandlers {
   /** Save the preprocessing editor's values (checked for shape by the protocol, not for sense). */
   savePreprocessing(preprocessing: PreprocessingView, labels: string): void;
   cancelComparison(): void;
+  profile(batch: number, runs: number): void;
+  compareQuantized(): void;
+  compareRunPrecisions(): void;
+  setPrecision(precision: Precision): void;
+  cancelJob(job: JobKind): void;
 }
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
@@ -56,6 +64,8 @@ export class LensPanel implements vscode.Disposable {
   private modelBusy: string | undefined;
   private source: { file: string; uri: vscode.Uri } | undefined;
   private comparison: Extract<HostMessage, { type: 'architectureComparison' }> | undefined;
+  /** Each job section's last state, for a reloaded webview. */
+  private readonly jobs = new Map<JobKind, HostMessage>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -143,10 +153,20 @@ export class LensPanel implements vscode.Disposable {
     this.post(this.comparison);
   }
 
+  /** A job section's state (progress, outcome); null clears the section. */
+  setJob<K extends JobKind>(job: K, state: JobStates[K] | null): void {
+    const m = { type: 'job', job, state } as Extract<HostMessage, { type: 'job'; job: K }>;
+    if (state === null) this.jobs.delete(job);
+    else this.jobs.set(job, m);
+    this.post(m);
+  }
+
   /** Starts a new run of `total` images: the panel's results are cleared. */
   beginRun(total: number, busy: string): void {
     this.state = { results: [], total, current: 0, busy };
     this.exploration = undefined;
+    // The agreement report was about the previous run's images.
+    this.setJob('agreement', null);
     this.post({ type: 'run', total, busy });
   }
 
@@ -166,6 +186,11 @@ export class LensPanel implements vscode.Disposable {
   /** Whether the panel exists (open in some tab group). */
   get isOpen(): boolean {
     return this.panel !== undefined;
+  }
+
+  /** The run's entries so far. */
+  get entries(): readonly ImageEntry[] {
+    return this.state.results;
   }
 
   /** The current entry of the run, if any. */
@@ -279,6 +304,21 @@ export class LensPanel implements vscode.Disposable {
       case 'cancelComparison':
         this.handlers.cancelComparison();
         return;
+      case 'profile':
+        this.handlers.profile(m.batch, m.runs);
+        return;
+      case 'compareQuantized':
+        this.handlers.compareQuantized();
+        return;
+      case 'compareRunPrecisions':
+        this.handlers.compareRunPrecisions();
+        return;
+      case 'setPrecision':
+        this.handlers.setPrecision(m.precision);
+        return;
+      case 'cancelJob':
+        this.handlers.cancelJob(m.job);
+        return;
       case 'compare': {
         const [a, b] = m.indices.map((i) => this.state.results[i]);
         if (!a || !b) return;
@@ -291,18 +331,21 @@ export class LensPanel implements vscode.Disposable {
     }
   }
 
-  /** A (re)loaded webview gets the run so far; an empty host state leaves its restored view alone. */
+  /** A (re)loaded webview gets the run so far and the job sections; an empty run leaves its restored view alone. */
   private replay(): void {
     if (this.model) this.post({ type: 'model', model: this.model });
     if (this.modelBusy) this.post({ type: 'modelBusy', busy: this.modelBusy });
     if (this.comparison) this.post(this.comparison);
     this.postSource();
     const { results, total, current, busy } = this.state;
-    if (total === 0) return;
-    this.post({ type: 'run', total, busy });
-    this.post({ type: 'results', start: 0, items: results });
-    this.post({ type: 'current', index: current });
-    if (this.exploration) this.post(this.exploration);
+    if (total > 0) {
+      this.post({ type: 'run', total, busy });
+      this.post({ type: 'results', start: 0, items: results });
+      this.post({ type: 'current', index: current });
+      if (this.exploration) this.post(this.exploration);
+    }
+    // After the run: a new run clears the run's sections in the webview.
+    for (const m of this.jobs.values()) this.post(m);
   }
 
   private async sendArchitecture(): Promise<void> {

@@ -2,6 +2,8 @@
 // webview imports: no 'vscode', no Node.
 import type { Exploration, FeatureMaps } from './exploration';
 import type { LayerTable } from './layerTable';
+import type { Profile } from './profile';
+import type { AgreementReport, Precision, QuantizationReport, QuantizeReport } from './quantization';
 
 /** One ranked class. */
 export interface PredictionView {
@@ -16,6 +18,8 @@ export interface ImageResult {
   file: string;
   top: PredictionView[];
   provider: string;
+  /** The precision that ran (int8 asked for on a GPU provider runs fp32); absent in older saved states. */
+  precision?: Precision;
   ms: { decode: number; run: number; total: number };
   width: number;
   height: number;
@@ -93,6 +97,11 @@ export interface ModelView {
   descriptor: string | null;
   /** Why the preprocessing cannot be saved (the built-in model), or null when it can. */
   readOnly: string | null;
+  /**
+   * The cnnLens.precision setting, the precision the worker is asked to run this model at (fp32 when the
+   * int8 file the setting asks for is missing; a GPU provider may still run fp32), and why they differ.
+   */
+  precision: { setting: Precision; model: Precision; note: string | null };
 }
 
 /** A model the picker offers. */
@@ -135,12 +144,70 @@ export interface ArchitectureComparison {
   models: ModelComparison[];
   /** The execution provider setting the timings ran under. */
   provider: string;
+  /** The precision setting the timings ran under (models without an int8 file run fp32). */
+  precision: Precision;
   /** Whether the user cancelled before every model was timed. */
   cancelled: boolean;
 }
 
 /** An exploration as the webview gets it: the crop as a data: URL instead of bytes. */
 export type ExplorationView = Omit<Exploration, 'preview'> & { preview?: string };
+
+/**
+ * Long work the panel starts and can cancel, each with a section of its own: the profile, the current
+ * image at both precisions, the run's images at both precisions, quantizing the model with a folder's
+ * images, and explanations.
+ */
+export const JOBS = ['profile', 'quantization', 'agreement', 'quantize'] as const;
+export type JobKind = (typeof JOBS)[number];
+
+/** A job in progress, failed or cancelled; `done` states are each job's own. */
+export type JobProgress =
+  /** `fraction`: 0…1 when known. */
+  | { status: 'running'; message: string; fraction?: number }
+  /** `offerQuantize`: it failed for want of the model's int8 file, which quantizing makes. */
+  | { status: 'failed'; message: string; offerQuantize?: boolean }
+  | { status: 'cancelled'; message: string };
+
+/** The profile section: where the time goes for the panel's model at its precision. */
+export type ProfileState = JobProgress | { status: 'done'; profile: Profile };
+
+/** The current image at fp32 and int8, row by row. */
+export type QuantizationState =
+  | (JobProgress & { file: string })
+  | { status: 'done'; file: string; report: QuantizationReport };
+
+/** The run's images at fp32 and int8: agreement, and the images that changed class (display names). */
+export type AgreementState =
+  | JobProgress
+  | {
+      status: 'done';
+      report: AgreementReport;
+      failed: { file: string; error: string }[];
+      cancelled: boolean;
+    };
+
+/** Quantizing the panel's model with a folder's images. */
+export type QuantizeState =
+  | (JobProgress & { folder: string })
+  | {
+      status: 'done';
+      folder: string;
+      /** The int8 model written (display path) and the model it came from (display name). */
+      out: string;
+      model: string;
+      report: QuantizeReport;
+      /** Whether the panel runs int8 already (else it offers to switch). */
+      int8Active: boolean;
+    };
+
+/** Job sections by kind, as the host sends them; null clears a section. */
+export interface JobStates {
+  profile: ProfileState;
+  quantization: QuantizationState;
+  agreement: AgreementState;
+  quantize: QuantizeState;
+}
 
 /** Host → webview. */
 export type HostMessage =
@@ -181,7 +248,9 @@ export type HostMessage =
   | { type: 'preprocessingSaved'; file: string }
   | { type: 'preprocessingError'; message: string }
   /** Architectures side by side (progress while timing, then the result). */
-  | { type: 'architectureComparison'; comparison: ArchitectureComparison; busy?: string };
+  | { type: 'architectureComparison'; comparison: ArchitectureComparison; busy?: string }
+  /** A job's section: its progress, outcome or result; null when it no longer applies (model changed). */
+  | { [K in JobKind]: { type: 'job'; job: K; state: JobStates[K] | null } }[JobKind];
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -202,10 +271,25 @@ export type WebviewMessage =
   /** Write `<model>.json` beside the panel's model; `labels` is a path typed or picked, '' for unchanged. */
   | { type: 'savePreprocessing'; preprocessing: PreprocessingView; labels: string }
   /** Stop timing the architectures being compared. */
-  | { type: 'cancelComparison' };
+  | { type: 'cancelComparison' }
+  /** Profile the panel's model: `batch` images per run, the median of `runs` runs. */
+  | { type: 'profile'; batch: number; runs: number }
+  /** The current image at fp32 and int8. */
+  | { type: 'compareQuantized' }
+  /** The run's images at fp32 and int8. */
+  | { type: 'compareRunPrecisions' }
+  /** Make the panel run at this precision (the cnnLens.precision setting). */
+  | { type: 'setPrecision'; precision: Precision }
+  /** Stop a job in progress. */
+  | { type: 'cancelJob'; job: JobKind };
 
 /** Commands the panel's buttons run. */
-export type PanelCommand = 'openArchitecture' | 'showLog' | 'showRuntimeInfo' | 'compareArchitectures';
+export type PanelCommand =
+  | 'openArchitecture'
+  | 'showLog'
+  | 'showRuntimeInfo'
+  | 'compareArchitectures'
+  | 'quantizeFolder';
 
 /** Whether a result entry is a failure. */
 export function isFailure(r: ImageEntry): r is ImageFailure {
@@ -217,11 +301,20 @@ const COMMANDS: readonly string[] = [
   'showLog',
   'showRuntimeInfo',
   'compareArchitectures',
+  'quantizeFolder',
 ] satisfies PanelCommand[];
+
+/** Most images per run a profile may use, and most runs. */
+export const PROFILE_LIMITS = { batch: 64, runs: 200 } as const;
 
 /** A path or id from the webview: a non-empty string of sane length without NUL. */
 function isPathText(v: unknown, allowEmpty = false): v is string {
   return typeof v === 'string' && (allowEmpty || v.length > 0) && v.length <= 4096 && !v.includes('\0');
+}
+
+/** A whole number in [min, max]. */
+function wholeIn(v: unknown, min: number, max: number): boolean {
+  return Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 }
 
 /** Preprocessing values as the editor sends them: finite numbers in range, the right shapes. */
@@ -285,6 +378,19 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
       return isPathText(o.id, true);
     case 'savePreprocessing':
       return isPreprocessingView(o.preprocessing) && isPathText(o.labels, true);
+    case 'profile':
+      return (
+        Object.keys(o).length === 3 &&
+        wholeIn(o.batch, 1, PROFILE_LIMITS.batch) &&
+        wholeIn(o.runs, 1, PROFILE_LIMITS.runs)
+      );
+    case 'compareQuantized':
+    case 'compareRunPrecisions':
+      return Object.keys(o).length === 1;
+    case 'setPrecision':
+      return Object.keys(o).length === 2 && (o.precision === 'fp32' || o.precision === 'int8');
+    case 'cancelJob':
+      return Object.keys(o).length === 2 && (JOBS as readonly unknown[]).includes(o.job);
     default:
       return false;
   }

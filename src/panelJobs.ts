@@ -1,0 +1,407 @@
+// The panel's long jobs on the panel's model: where the time goes (profile), the current image and the
+// run's images at fp32 and int8, and quantizing the model with a folder's images. Each shows its progress
+// in a notification with Cancel and in its panel section, and its outcome in that section.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Settings } from './config';
+import { comparePrecisionsAll } from './inference/classifyAll';
+import { InferenceClient, InferenceError } from './inference/client';
+import type { WorkerConfig } from './inference/messages';
+import { log, showError } from './log';
+import { BUILT_IN_LABEL, displayPath, missingInt8, workerConfig, type Paths } from './models';
+import type { LensPanel } from './panel/panel';
+import type { Profile } from './shared/profile';
+import { agreement, type QuantizeProgress, type QuantizationReport } from './shared/quantization';
+import type { JobKind, JobProgress, JobStates } from './shared/protocol';
+
+/** The inference client the panel runs, the configuration it was made with, and its model file. */
+export interface PanelRuntime {
+  client: InferenceClient;
+  config: WorkerConfig;
+  /** Absolute path, '' for the built-in model. */
+  file: string;
+}
+
+/** What the jobs need of the rest of the extension (the Lens implements it). */
+export interface JobHost {
+  readonly panel: LensPanel;
+  readonly paths: Paths;
+  runtime(): Promise<PanelRuntime>;
+  settings(): Settings;
+  /** The panel's current image, once it has been explored. */
+  currentImage(): { uri: vscode.Uri; file: string; key: string } | undefined;
+  /** The run's images that classified, in order, by display name. */
+  runImages(): { file: string; uri: vscode.Uri }[];
+  read(uri: vscode.Uri): Promise<Uint8Array>;
+  /** Classifies images as a new run of the panel. */
+  classify(uris: vscode.Uri[]): Promise<void>;
+  /** The model's int8 file changed on disk: a runtime that runs it must load it again. */
+  int8Written(): Promise<void>;
+}
+
+/** Profile options the panel used last (the Command Palette profiles with them too). */
+const DEFAULT_PROFILE = { batch: 1, runs: 10 };
+
+/** Quantization phases in words, and the share of the whole job each takes. */
+const PHASES: Record<QuantizeProgress['phase'], { words: string; from: number; share: number }> = {
+  ranges: { words: 'calibrating: activation ranges', from: 0, share: 0.4 },
+  histograms: { words: 'calibrating: histograms', from: 0.4, share: 0.4 },
+  writing: { words: 'writing the int8 model', from: 0.8, share: 0.05 },
+  evaluating: { words: 'checking fp32 against int8 on the held-back images', from: 0.85, share: 0.15 },
+};
+
+/** Owns the jobs in flight (one per kind) and what their sections show. */
+export class PanelJobs implements vscode.Disposable {
+  private readonly inFlight = new Map<JobKind, AbortController>();
+  private profileOptions = DEFAULT_PROFILE;
+  /** The last fp32/int8 report for the current image, by the exploration key of the image. */
+  private quantized: { key: string; report: QuantizationReport } | undefined;
+  /** Once the user compared precisions for an image, each new current image is compared too. */
+  private followQuantization = false;
+
+  constructor(private readonly host: JobHost) {}
+
+  /** Stops a job in progress (the panel's Cancel). */
+  cancel(kind: JobKind): void {
+    this.inFlight.get(kind)?.abort();
+  }
+
+  /** The panel's model or precision changed: results of the old one no longer apply. */
+  modelChanged(): void {
+    for (const kind of ['profile', 'quantization', 'agreement'] as const) {
+      this.inFlight.get(kind)?.abort();
+      this.host.panel.setJob(kind, null);
+    }
+    this.quantized = undefined;
+    this.followQuantization = false;
+  }
+
+  /** Profiles the panel's model (onnxruntime's profiler in sessions of their own). */
+  async profile(opts: { batch: number; runs: number } = this.profileOptions): Promise<void> {
+    this.profileOptions = opts;
+    const { client, config } = await this.host.runtime();
+    const model = config.descriptor.name;
+    const what = `${model}, batch ${opts.batch}, ${opts.runs} runs`;
+    this.host.panel.show(true);
+    const profile = await this.track(
+      'profile',
+      `CNN Lens: profiling ${model}`,
+      async (signal, report) => {
+        report(`profiling ${what}: creating a profiled and a plain session, then running them in turn…`);
+        return client.profile({ ...opts, signal });
+      },
+      (p) => p,
+    );
+    if (profile) this.host.panel.setJob('profile', { status: 'done', profile });
+    if (profile) log.info(profileSummary(profile));
+  }
+
+  /** The current image at fp32 and int8, row by row (two CPU exploration sessions). */
+  async compareQuantized(): Promise<void> {
+    const current = this.host.currentImage();
+    if (!current) {
+      this.host.panel.setJob('quantization', {
+        status: 'failed',
+        file: '',
+        message: 'classify an image first: the comparison runs on the current image',
+      });
+      return;
+    }
+    this.followQuantization = true;
+    const { file, uri, key } = current;
+    if (this.quantized?.key === key) {
+      this.host.panel.setJob('quantization', { status: 'done', file, report: this.quantized.report });
+      return;
+    }
+    const runtime = await this.host.runtime();
+    if (await this.refuseWithoutInt8(runtime, 'quantization', file)) return;
+    const report = await this.track(
+      'quantization',
+      `CNN Lens: ${file} at fp32 and int8`,
+      async (signal, note) => {
+        note(`running ${file} at fp32 and at int8 (CPU), comparing every layer…`);
+        const bytes = await this.host.read(uri);
+        return runtime.client.compareQuantized(file, bytes, { topK: this.host.settings().topK, signal });
+      },
+      (p) => ({ ...p, file }),
+      vscode.ProgressLocation.Window,
+    );
+    if (!report) return;
+    this.quantized = { key, report };
+    this.host.panel.setJob('quantization', { status: 'done', file, report });
+  }
+
+  /** A new current image was explored: compare it too when the user asked for the comparison before. */
+  currentImageChanged(): void {
+    if (this.followQuantization) void this.compareQuantized();
+  }
+
+  /** Stops following the current image with fp32/int8 comparisons (the section was closed). */
+  closeQuantization(): void {
+    this.followQuantization = false;
+    this.cancel('quantization');
+  }
+
+  /** The run's images at fp32 and int8: top-1 agreement, mean |Δp|, the images that changed class. */
+  async compareRunPrecisions(): Promise<void> {
+    const images = this.host.runImages();
+    if (images.length === 0) {
+      this.host.panel.setJob('agreement', {
+        status: 'failed',
+        message: 'no classified images in this run to compare',
+      });
+      return;
+    }
+    const runtime = await this.host.runtime();
+    if (await this.refuseWithoutInt8(runtime, 'agreement', '')) return;
+    const settings = this.host.settings();
+    let cancelled = false;
+    const outcomes = await this.track(
+      'agreement',
+      `CNN Lens: ${images.length} images at fp32 and int8`,
+      async (signal, report) => {
+        report(`0 of ${images.length} images`, 0);
+        let done = 0;
+        const found = await comparePrecisionsAll(
+          runtime.client,
+          images.map((i) => ({ name: i.file, read: () => this.host.read(i.uri) })),
+          {
+            topK: settings.topK,
+            inFlight: settings.batchSize * 2,
+            signal,
+            onOutcome: () => {
+              done++;
+              report(`${done} of ${images.length} images`, done / images.length);
+            },
+          },
+        );
+        // Cancelling keeps what finished: the report covers those images and says so.
+        cancelled = signal.aborted;
+        return found;
+      },
+      (p) => p,
+      vscode.ProgressLocation.Notification,
+      true,
+    );
+    if (!outcomes) return;
+    const pairs = outcomes.flatMap((o) => (o.result ? [o.result] : []));
+    const failed = outcomes.flatMap((o) => (o.error !== undefined ? [{ file: o.name, error: o.error }] : []));
+    for (const f of failed) log.error(`fp32/int8 comparison of ${f.file}: ${f.error}`);
+    const report = agreement(pairs);
+    this.host.panel.setJob('agreement', { status: 'done', report, failed, cancelled });
+    log.info(
+      `fp32 vs int8 on ${report.images} images: top-1 agreement ${pct(report.top1_agreement)}, ` +
+        `${report.changed.length} changed class`,
+    );
+  }
+
+  /**
+   * Calibrates the panel's model on a folder's images in a client of its own (the panel keeps running),
+   * writes `<model>.int8.onnx`, reports fp32 against int8 on the images held back from calibration and
+   * offers to switch to int8. The built-in model has its int8 model already: it offers a comparison instead.
+   */
+  async quantizeFolder(folder: vscode.Uri, images: vscode.Uri[]): Promise<void> {
+    const settings = this.host.settings();
+    const { file, config: current } = await this.host.runtime();
+    const folderName = vscode.workspace.asRelativePath(folder, false);
+    if (!file) {
+      const compare = 'Compare fp32 and int8 on this Folder';
+      const choice = await vscode.window.showInformationMessage(
+        `CNN Lens: ${BUILT_IN_LABEL} comes with its int8 model (models/resnet50.int8.onnx, calibrated on the ` +
+          'photos in models/calibration), so there is nothing to quantize. Open your own model to quantize it, ' +
+          `or see how int8 does on ${folderName}.`,
+        compare,
+      );
+      if (choice === compare) {
+        await this.host.classify(images);
+        await this.compareRunPrecisions();
+      }
+      return;
+    }
+    if (current.descriptor.precision === 'int8') {
+      void showError(`CNN Lens: ${displayPath(file)} is an int8 model already: quantize its float model.`);
+      return;
+    }
+    const names = new Map(images.map((u) => [u.fsPath, vscode.workspace.asRelativePath(u, false)]));
+    const label = displayPath(file);
+    this.host.panel.show(true);
+    let client: InferenceClient | undefined;
+    const report = await this.track(
+      'quantize',
+      `CNN Lens: quantizing ${label} with ${folderName}`,
+      async (signal, note) => {
+        note(`reading ${label}…`, 0);
+        // fp32 whatever the setting: the float model is what gets calibrated.
+        const config = await workerConfig(this.host.paths, { ...settings, precision: 'fp32' }, file);
+        client = new InferenceClient(path.join(this.host.paths.bundleDir, 'worker.js'), config, (m) =>
+          log.info(m),
+        );
+        return client.quantizeModel({
+          images: images.map((u) => u.fsPath),
+          signal,
+          onProgress: (p) => {
+            const phase = PHASES[p.phase];
+            const within = p.total > 0 ? p.done / p.total : 0;
+            const count = p.phase === 'writing' ? '' : `, ${p.done} of ${p.total} images`;
+            note(`${phase.words}${count}`, phase.from + phase.share * within);
+          },
+        });
+      },
+      (p) => ({ ...p, folder: folderName }),
+    ).finally(() => void client?.dispose());
+    if (!report) return;
+    const rename = (n: string): string => names.get(n) ?? path.basename(n);
+    const named = {
+      ...report,
+      calibration: { ...report.calibration, images: report.calibration.images.map(rename) },
+      held_out: report.held_out.map(rename),
+      skipped: report.skipped.map((s) => ({ ...s, name: rename(s.name) })),
+      agreement: {
+        ...report.agreement,
+        changed: report.agreement.changed.map((c) => ({ ...c, name: rename(c.name) })),
+      },
+    };
+    const int8Active = this.host.settings().precision === 'int8';
+    const out = displayPath(report.out);
+    this.host.panel.setJob('quantize', {
+      status: 'done',
+      folder: folderName,
+      out,
+      model: label,
+      report: named,
+      int8Active,
+    });
+    this.quantized = undefined;
+    await this.host.int8Written();
+    const a = report.agreement;
+    const summary =
+      a.images > 0
+        ? `top-1 agreement with fp32 ${pct(a.top1_agreement)} on ${a.images} held-back ${a.images === 1 ? 'image' : 'images'}`
+        : 'no images were held back to check it';
+    log.info(`quantized ${label} with ${folderName}: wrote ${report.out}; ${summary}`);
+    const switchTo = 'Switch to int8';
+    const choice = await vscode.window.showInformationMessage(
+      `CNN Lens: wrote ${out} (${summary}).`,
+      ...(int8Active ? [] : [switchTo]),
+    );
+    if (choice === switchTo) await setPrecision('int8');
+  }
+
+  dispose(): void {
+    for (const abort of this.inFlight.values()) abort.abort();
+  }
+
+  /**
+   * Says so (in the section and a notification offering to quantize) when the panel's model has no int8
+   * file to compare with; returns whether it had none.
+   */
+  private async refuseWithoutInt8(
+    runtime: PanelRuntime,
+    kind: 'quantization' | 'agreement',
+    file: string,
+  ): Promise<boolean> {
+    const missing = await missingInt8({ ...this.host.settings(), precision: 'int8' }, runtime.file);
+    if (!missing) return false;
+    const message = `${displayPath(runtime.file)} has no int8 model yet (${path.basename(missing)} beside it)`;
+    const failed = {
+      status: 'failed',
+      message: `${message}: quantize it with a folder of your images first`,
+      offerQuantize: true,
+    } as const;
+    if (kind === 'quantization') this.host.panel.setJob(kind, { ...failed, file });
+    else this.host.panel.setJob(kind, failed);
+    void offerQuantize(message);
+    return true;
+  }
+
+  /**
+   * Runs `work` with a notification (or a status-bar spinner) and the section's progress, both with Cancel.
+   * Returns its result, or undefined when it was cancelled or failed (the section and a notification with
+   * "Show Log" say why). `keepCancelled`: a cancelled run's result is kept (it says what finished).
+   */
+  private async track<K extends JobKind, T>(
+    kind: K,
+    title: string,
+    work: (signal: AbortSignal, report: (message: string, fraction?: number) => void) => Promise<T>,
+    state: (p: JobProgress) => JobStates[K],
+    location = vscode.ProgressLocation.Notification,
+    keepCancelled = false,
+  ): Promise<T | undefined> {
+    this.inFlight.get(kind)?.abort();
+    const abort = new AbortController();
+    this.inFlight.set(kind, abort);
+    const mine = (): boolean => this.inFlight.get(kind) === abort;
+    const section = (p: JobProgress): void => {
+      if (mine()) this.host.panel.setJob(kind, state(p));
+    };
+    try {
+      return await vscode.window.withProgress(
+        { location, title, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => abort.abort());
+          let shown = 0;
+          const report = (message: string, fraction?: number): void => {
+            const increment = fraction === undefined ? undefined : Math.max(0, fraction - shown) * 100;
+            if (fraction !== undefined) shown = Math.max(shown, fraction);
+            progress.report({ message, increment });
+            section({ status: 'running', message, ...(fraction !== undefined && { fraction }) });
+          };
+          const result = await work(abort.signal, report);
+          if (abort.signal.aborted && !keepCancelled) throw new InferenceError('cancelled', 'cancelled');
+          return result;
+        },
+      );
+    } catch (err) {
+      if (abort.signal.aborted || (err instanceof InferenceError && err.kind === 'cancelled')) {
+        section({ status: 'cancelled', message: 'Cancelled.' });
+        log.info(`${title.replace(/^CNN Lens: /, '')}: cancelled`);
+        return undefined;
+      }
+      const message = (err as Error).message;
+      section({ status: 'failed', message });
+      void showError(`${title}: ${message}`);
+      return undefined;
+    } finally {
+      if (mine()) this.inFlight.delete(kind);
+    }
+  }
+}
+
+/** Sets cnnLens.precision where it is set (the workspace's value wins over the user's). */
+export async function setPrecision(precision: 'fp32' | 'int8'): Promise<void> {
+  const config = vscode.workspace.getConfiguration('cnnLens');
+  const inspected = config.inspect('precision');
+  const target =
+    inspected?.workspaceFolderValue !== undefined
+      ? vscode.ConfigurationTarget.WorkspaceFolder
+      : inspected?.workspaceValue !== undefined
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
+  await config.update('precision', precision, target);
+}
+
+/** Says that a model has no int8 file, offering to make one. */
+export async function offerQuantize(message: string): Promise<void> {
+  const quantize = 'Quantize with Images from a Folder…';
+  const fp32 = 'Use fp32';
+  const choice = await vscode.window.showWarningMessage(`CNN Lens: ${message}.`, quantize, fp32, 'Show Log');
+  if (choice === quantize) await vscode.commands.executeCommand('cnnLens.quantizeFolder');
+  else if (choice === fp32) await setPrecision('fp32');
+  else if (choice === 'Show Log') log.show(true);
+}
+
+function pct(v: number | null): string {
+  return v === null ? '–' : `${(v * 100).toFixed(1)}%`;
+}
+
+/** One log line: the total, the plain run and the three slowest rows. */
+function profileSummary(p: Profile): string {
+  const top = [...p.rows]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 3)
+    .map((r) => `${r.name} ${r.ms.toFixed(2)} ms`);
+  return (
+    `profile of ${p.model} (${p.provider}, ${p.precision}, batch ${p.batch}, ${p.runs} runs): ` +
+    `${p.ms.toFixed(1)} ms profiled, ${p.plain_ms.toFixed(1)} ms plain; slowest ${top.join(', ')}`
+  );
+}

@@ -1,0 +1,136 @@
+// The arithmetic behind the panel's measured views: the profile's ranking, a feature-map position's
+// receptive field on the crop and on the original image, and what faithfulness figures say in words.
+// No DOM here, so unit tests can import it.
+import type { LayerRow } from '../src/shared/layerTable';
+import type { Profile, TimedRow } from '../src/shared/profile';
+
+/** Rows of one profile level, slowest first; ties keep the table's order. */
+export function slowestFirst(rows: readonly TimedRow[]): TimedRow[] {
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => b.r.ms - a.r.ms || a.i - b.i)
+    .map(({ r }) => r);
+}
+
+/** How much the profiler slowed the runs down: profiled over plain, minus one (0.04 = 4 % slower). */
+export function profilerOverhead(p: Profile): number | null {
+  return p.plain_ms > 0 ? p.ms / p.plain_ms - 1 : null;
+}
+
+/** A row's achieved rate as a share of the measured peak (0…1, more when the peak was beaten); null without one. */
+export function peakShare(gflops: number | null, peak: number): number | null {
+  return gflops === null || !(peak > 0) ? null : gflops / peak;
+}
+
+/** "12.3", "1.25", "0.043": milliseconds with three significant digits where small. */
+export function msText(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toPrecision(2);
+}
+
+/** A rectangle in pixels: left and top edges, width and height. */
+export interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** What one output position of a row sees of the model's input (the crop), in crop pixels. */
+export interface ReceptiveField {
+  /** The whole field, which may reach past the crop into the padding. */
+  field: Box;
+  /** The part inside the crop. */
+  visible: Box;
+  /** Centre of the position, [y, x] in crop pixels. */
+  center: [number, number];
+}
+
+/**
+ * The receptive field of output position (y, x) of `row` on a `crop`×`crop` input: centred at
+ * rf_center + (y, x)·effective_stride, receptive_field pixels across (pixel i spans [i, i + 1)). Undefined
+ * for rows past global pooling, which see the whole image.
+ */
+export function receptiveField(
+  row: Pick<LayerRow, 'receptive_field' | 'effective_stride' | 'rf_center'>,
+  y: number,
+  x: number,
+  crop: number,
+): ReceptiveField | undefined {
+  const [rh, rw] = row.receptive_field ?? [];
+  const [sh, sw] = row.effective_stride ?? [];
+  const [ch, cw] = row.rf_center ?? [];
+  if ([rh, rw, sh, sw, ch, cw].some((v) => v === undefined || !Number.isFinite(v))) return undefined;
+  const cy = ch! + y * sh!;
+  const cx = cw! + x * sw!;
+  const field = { left: cx - rw! / 2, top: cy - rh! / 2, width: rw!, height: rh! };
+  const left = Math.max(0, field.left);
+  const top = Math.max(0, field.top);
+  const right = Math.min(crop, field.left + field.width);
+  const bottom = Math.min(crop, field.top + field.height);
+  const visible = { left, top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
+  return { field, visible, center: [cy, cx] };
+}
+
+/**
+ * Where the crop lies in the original image (`width`×`height` as displayed): the shorter side resized to
+ * `resize` (each side rounded, never below the crop), then the central `crop` pixels, as the worker's
+ * preprocessing does. Returns the scale from crop pixels to original pixels along each axis and the crop's
+ * offset in resized pixels.
+ */
+export function cropPlacement(
+  width: number,
+  height: number,
+  resize: number,
+  crop: number,
+): { sx: number; sy: number; offsetX: number; offsetY: number } {
+  const scale = resize / Math.min(width, height);
+  const rw = Math.max(crop, Math.round(width * scale));
+  const rh = Math.max(crop, Math.round(height * scale));
+  return { sx: width / rw, sy: height / rh, offsetX: (rw - crop) >> 1, offsetY: (rh - crop) >> 1 };
+}
+
+/** A box in crop pixels as a box in the original image's pixels. */
+export function cropToOriginal(box: Box, placement: ReturnType<typeof cropPlacement>): Box {
+  const { sx, sy, offsetX, offsetY } = placement;
+  return {
+    left: (box.left + offsetX) * sx,
+    top: (box.top + offsetY) * sy,
+    width: box.width * sx,
+    height: box.height * sy,
+  };
+}
+
+/** The figures of one map, or of the random map beside it. */
+export interface FaithfulnessFigures {
+  deletion_auc: number;
+  insertion_auc: number;
+  average_drop: number;
+  increase_in_confidence: number;
+}
+
+/** Which way each figure is better, and its name. */
+export const FAITHFULNESS_MEASURES = [
+  { key: 'insertion_auc', name: 'insertion', better: 'higher' },
+  { key: 'deletion_auc', name: 'deletion', better: 'lower' },
+  { key: 'average_drop', name: 'Average Drop', better: 'lower' },
+  { key: 'increase_in_confidence', name: 'Increase in Confidence', better: 'higher' },
+] as const;
+
+/** Whether the map beats the random map at one measure (equal is not beating it). */
+export function beatsRandom(
+  map: FaithfulnessFigures,
+  random: FaithfulnessFigures,
+  key: (typeof FAITHFULNESS_MEASURES)[number]['key'],
+): boolean {
+  const better = FAITHFULNESS_MEASURES.find((m) => m.key === key)!.better;
+  return better === 'higher' ? map[key] > random[key] : map[key] < random[key];
+}
+
+/** "beats random at insertion, not at deletion", from the two curves' areas. */
+export function verdict(map: FaithfulnessFigures, random: FaithfulnessFigures): string {
+  const ins = beatsRandom(map, random, 'insertion_auc');
+  const del = beatsRandom(map, random, 'deletion_auc');
+  if (ins && del) return 'beats random at insertion and at deletion';
+  if (!ins && !del) return 'does not beat random at insertion or at deletion';
+  return ins ? 'beats random at insertion, not at deletion' : 'beats random at deletion, not at insertion';
+}

@@ -1,0 +1,557 @@
+// The sections of the panel's long jobs: where the time goes (the profile), the current image at fp32 and
+// int8, the run's images at both precisions, and quantizing the model with a folder's images. Each shows
+// its progress with Cancel, its failure with "Show log", or its result.
+import { percent } from '../src/shared/format';
+import type { ClassScore } from '../src/shared/exploration';
+import type { Profile, TimedRow } from '../src/shared/profile';
+import {
+  PROFILE_LIMITS,
+  type AgreementState,
+  type JobKind,
+  type JobProgress,
+  type JobStates,
+  type ProfileState,
+  type QuantizationState,
+  type QuantizeState,
+} from '../src/shared/protocol';
+import type { AgreementReport } from '../src/shared/quantization';
+import { focusLayer } from './architectureView';
+import { h } from './dom';
+import { msText, peakShare, profilerOverhead, slowestFirst } from './figures';
+import { vscode } from './vscodeApi';
+
+/** Each section's last state from the host; absent: no section. */
+const states: { [K in JobKind]?: JobStates[K] } = {};
+
+/** View options that survive re-renders. */
+const view = {
+  level: 'rows' as 'rows' | 'blocks' | 'stages',
+  showAll: false,
+  batch: '1',
+  runs: '10',
+};
+
+/** Rows shown before "Show all". */
+const TOP_ROWS = 15;
+
+/** What the webview does on a job's news beyond drawing it (the architecture table's columns). */
+type Listener = () => void;
+
+/** Sets a section's state (null removes the section). */
+export function setJobState<K extends JobKind>(job: K, state: JobStates[K] | null): void {
+  if (state === null) delete states[job];
+  else states[job] = state;
+}
+
+/** The profile the table's Time column shows, when there is one. */
+export function currentProfile(): Profile | null {
+  const p = states.profile;
+  return p?.status === 'done' ? p.profile : null;
+}
+
+/** The fp32/int8 report the table's int8 column shows, when it is for `file` (the current image). */
+export function currentQuantization(file: string | undefined): QuantizationState | undefined {
+  const q = states.quantization;
+  return q && q.file === file ? q : undefined;
+}
+
+/** Starts a profile with the options in the section's form (the toolbar's "Profile" button too). */
+export function requestProfile(): void {
+  const batch = Number(view.batch);
+  const runs = Number(view.runs);
+  if (profileProblems(batch, runs).length > 0) {
+    view.batch = '1';
+    view.runs = '10';
+  }
+  vscode.postMessage({ type: 'profile', batch: Number(view.batch), runs: Number(view.runs) });
+}
+
+/** All job sections, in a fixed order. */
+export function jobSections(rerender: Listener, select: (file: string) => void): HTMLElement[] {
+  const out: (HTMLElement | undefined)[] = [
+    states.quantize && quantizeSection(states.quantize, rerender),
+    states.agreement && agreementSection(states.agreement, rerender, select),
+    states.quantization && quantizationSection(states.quantization, rerender),
+    states.profile && profileSection(states.profile, rerender),
+  ];
+  return out.filter((e): e is HTMLElement => e !== undefined);
+}
+
+/** A section with a heading, a Close button (which also cancels) and its body. */
+function section(
+  job: JobKind,
+  title: string,
+  rerender: Listener,
+  ...body: (Node | undefined)[]
+): HTMLElement {
+  const close = h(
+    'button',
+    { type: 'button', class: 'close', id: `${job}-close`, 'aria-label': `Close ${title}` },
+    'Close',
+  );
+  close.addEventListener('click', () => {
+    if (states[job]?.status === 'running' || job === 'quantization')
+      vscode.postMessage({ type: 'cancelJob', job });
+    delete states[job];
+    rerender();
+  });
+  return h(
+    'section',
+    { id: job, class: 'job', 'aria-labelledby': `${job}-title` },
+    h('div', { class: 'section-head' }, h('h2', { id: `${job}-title` }, title), close),
+    ...body,
+  );
+}
+
+/** Progress with Cancel, a failure with "Show log" (and the quantize action when the int8 file is missing). */
+function progressView(job: JobKind, p: JobProgress): HTMLElement {
+  if (p.status === 'running') {
+    const cancel = h('button', { type: 'button', id: `${job}-cancel` }, 'Cancel');
+    cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancelJob', job }));
+    const bar =
+      p.fraction === undefined
+        ? undefined
+        : h('progress', {
+            id: `${job}-progress`,
+            max: '1',
+            value: String(p.fraction),
+            'aria-label': 'progress',
+          });
+    return h(
+      'div',
+      { class: 'job-status' },
+      h('p', { class: 'busy', role: 'status' }, p.message),
+      bar,
+      cancel,
+    );
+  }
+  if (p.status === 'cancelled') return h('p', { class: 'muted', role: 'status' }, p.message);
+  const log = h('button', { type: 'button' }, 'Show log');
+  log.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'showLog' }));
+  const quantize = p.offerQuantize
+    ? h('button', { type: 'button', class: 'primary' }, 'Quantize with Images from a Folder…')
+    : undefined;
+  quantize?.addEventListener('click', () =>
+    vscode.postMessage({ type: 'command', command: 'quantizeFolder' }),
+  );
+  return h(
+    'div',
+    { class: 'error', role: 'alert' },
+    h('p', {}, p.message),
+    h('p', {}, quantize ?? '', quantize ? ' ' : '', log),
+  );
+}
+
+// ---- Profile ------------------------------------------------------------------------------------------
+
+/** Why the form's batch and runs cannot be used, one line each. */
+function profileProblems(batch: number, runs: number): string[] {
+  const out: string[] = [];
+  if (!Number.isInteger(batch) || batch < 1 || batch > PROFILE_LIMITS.batch)
+    out.push(`Batch must be a whole number from 1 to ${PROFILE_LIMITS.batch}`);
+  if (!Number.isInteger(runs) || runs < 1 || runs > PROFILE_LIMITS.runs)
+    out.push(`Runs must be a whole number from 1 to ${PROFILE_LIMITS.runs}`);
+  return out;
+}
+
+function profileSection(state: ProfileState, rerender: Listener): HTMLElement {
+  const title =
+    state.status === 'done' ? `Where the time goes · ${state.profile.model}` : 'Where the time goes';
+  return section(
+    'profile',
+    title,
+    rerender,
+    state.status === 'done' ? profileResult(state.profile, rerender) : progressView('profile', state),
+    profileForm(rerender, state.status === 'running'),
+  );
+}
+
+/** Batch and runs, validated as typed (the values stay as typed), and "Profile again". */
+function profileForm(rerender: Listener, running: boolean): HTMLElement {
+  const problems = profileProblems(Number(view.batch), Number(view.runs));
+  const field = (key: 'batch' | 'runs', label: string, max: number): HTMLElement => {
+    const bad = problems.some((p) => p.startsWith(label));
+    const input = h('input', {
+      type: 'number',
+      id: `profile-${key}`,
+      min: '1',
+      max: String(max),
+      step: '1',
+      value: view[key],
+      'aria-invalid': String(bad),
+      'aria-describedby': 'profile-problems',
+    }) as HTMLInputElement;
+    input.addEventListener('input', () => {
+      view[key] = input.value;
+      rerender();
+    });
+    return h('label', { class: 'pp-field' }, h('span', {}, label), input);
+  };
+  const run = h(
+    'button',
+    { type: 'button', id: 'profile-run', class: 'primary' },
+    'Profile again',
+  ) as HTMLButtonElement;
+  run.disabled = problems.length > 0 || running;
+  run.addEventListener('click', requestProfile);
+  return h(
+    'div',
+    { class: 'profile-form' },
+    field('batch', 'Batch', PROFILE_LIMITS.batch),
+    field('runs', 'Runs', PROFILE_LIMITS.runs),
+    run,
+    h(
+      'ul',
+      { id: 'profile-problems', class: 'pp-problems error-text', 'aria-live': 'polite' },
+      ...problems.map((p) => h('li', {}, p)),
+    ),
+  );
+}
+
+const LEVELS = [
+  ['rows', 'Layers'],
+  ['blocks', 'Blocks'],
+  ['stages', 'Stages'],
+] as const;
+
+function profileResult(p: Profile, rerender: Listener): HTMLElement {
+  const overhead = profilerOverhead(p);
+  const summary = h(
+    'p',
+    { id: 'profile-summary' },
+    h('strong', {}, `${msText(p.ms)} ms`),
+    ` per run of batch ${p.batch} (median of ${p.runs} profiled runs) · plain run ${msText(p.plain_ms)} ms`,
+    overhead !== null ? ` (profiler ${overhead >= 0 ? '+' : '−'}${percent(Math.abs(overhead), 0)})` : '',
+    ` · ${p.provider} · ${p.precision} · peak ${p.peak_gflops.toFixed(0)} GFLOP/s`,
+    h('span', { class: 'muted' }, ' (one large convolution on this machine)'),
+  );
+  const levels = h('div', { role: 'radiogroup', 'aria-label': 'Group times by', class: 'segmented' });
+  for (const [level, label] of LEVELS) {
+    const b = h(
+      'button',
+      {
+        type: 'button',
+        role: 'radio',
+        'aria-checked': String(view.level === level),
+        id: `profile-level-${level}`,
+      },
+      label,
+    );
+    b.addEventListener('click', () => {
+      view.level = level;
+      view.showAll = false;
+      rerender();
+      document.getElementById(`profile-level-${level}`)?.focus();
+    });
+    // Arrow keys move between the options, as in a radio group.
+    b.addEventListener('keydown', (e) => {
+      const i = LEVELS.findIndex(([l]) => l === level);
+      const step =
+        e.key === 'ArrowRight' || e.key === 'ArrowDown'
+          ? 1
+          : e.key === 'ArrowLeft' || e.key === 'ArrowUp'
+            ? -1
+            : 0;
+      if (!step) return;
+      e.preventDefault();
+      view.level = LEVELS[(i + step + LEVELS.length) % LEVELS.length][0];
+      view.showAll = false;
+      rerender();
+      document.getElementById(`profile-level-${view.level}`)?.focus();
+    });
+    levels.append(b);
+  }
+  const rows = slowestFirst(p[view.level]);
+  const shown = view.showAll ? rows : rows.slice(0, TOP_ROWS);
+  const peak = p.peak_gflops;
+  const table = h(
+    'table',
+    {
+      id: 'profile-table',
+      'aria-label': `Time per ${view.level === 'rows' ? 'layer' : view.level.slice(0, -1)}, slowest first`,
+    },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, '#'),
+        h(
+          'th',
+          { scope: 'col' },
+          view.level === 'rows' ? 'Layer' : view.level === 'blocks' ? 'Block' : 'Stage',
+        ),
+        h('th', { scope: 'col', class: 'num' }, 'ms'),
+        h('th', { scope: 'col' }, 'Share'),
+        h(
+          'th',
+          { scope: 'col', title: `achieved GFLOP/s against this machine's peak (${peak.toFixed(0)})` },
+          'GFLOP/s',
+        ),
+        h('th', { scope: 'col' }, 'Provider'),
+      ),
+    ),
+    h('tbody', {}, ...shown.map((r, i) => profileRow(r, i, peak))),
+  );
+  const more =
+    rows.length > TOP_ROWS
+      ? h(
+          'button',
+          { type: 'button', id: 'profile-more' },
+          view.showAll ? `Show the top ${TOP_ROWS}` : `Show all ${rows.length}`,
+        )
+      : undefined;
+  more?.addEventListener('click', () => {
+    view.showAll = !view.showAll;
+    rerender();
+    document.getElementById('profile-more')?.focus();
+  });
+  const other = p.other.reduce((sum, k) => sum + k.ms, 0);
+  return h(
+    'div',
+    {},
+    summary,
+    levels,
+    h('div', { class: 'table-wrap' }, table),
+    more,
+    p.other.length > 0
+      ? h(
+          'p',
+          {
+            id: 'profile-other',
+            class: 'muted',
+            title: p.other.map((k) => `${k.name} (${k.op}): ${msText(k.ms)} ms`).join('\n'),
+          },
+          `Outside the table's rows: ${msText(other)} ms in ${p.other.length} ${p.other.length === 1 ? 'kernel' : 'kernels'} (layout conversions and the like).`,
+        )
+      : undefined,
+    h(
+      'p',
+      { class: 'muted' },
+      'The architecture table’s Time column shows these times per layer, block and stage. Select a name to find it there.',
+    ),
+  );
+}
+
+function bar(value: number, cls: string): HTMLElement {
+  const b = h('span', { class: `bar ${cls}`, 'aria-hidden': 'true' });
+  b.style.setProperty('--p', String(Math.max(0, Math.min(1, value))));
+  return b;
+}
+
+function profileRow(r: TimedRow, i: number, peak: number): HTMLElement {
+  const link = h(
+    'button',
+    { type: 'button', class: 'link', title: 'Find it in the architecture table' },
+    r.name,
+  );
+  link.addEventListener('click', () => focusLayer(r.name));
+  const share = peakShare(r.gflops, peak);
+  return h(
+    'tr',
+    { 'data-name': r.name },
+    h('td', { class: 'num muted' }, String(i + 1)),
+    h('td', {}, link),
+    h('td', { class: 'num' }, msText(r.ms)),
+    h('td', { class: 'share' }, bar(r.share, 'time'), ` ${percent(r.share)}`),
+    h(
+      'td',
+      { class: 'share' },
+      r.gflops === null ? h('span', { class: 'muted' }, 'no multiply-adds') : '',
+      r.gflops !== null && share !== null ? bar(share, 'rate') : '',
+      r.gflops !== null
+        ? ` ${r.gflops.toFixed(1)}${share !== null ? ` (${percent(share, 0)} of peak)` : ''}`
+        : '',
+    ),
+    h(
+      'td',
+      {},
+      r.provider.replace(/ExecutionProvider$/, ''),
+      r.fallback
+        ? h(
+            'span',
+            { class: 'badge fallback', title: 'the session runs on a GPU, but this ran on the CPU' },
+            'CPU fallback',
+          )
+        : '',
+    ),
+  );
+}
+
+// ---- fp32 vs int8 for the current image ---------------------------------------------------------------
+
+function quantizationSection(state: QuantizationState, rerender: Listener): HTMLElement {
+  const title = state.file ? `fp32 vs int8 · ${state.file}` : 'fp32 vs int8';
+  if (state.status !== 'done')
+    return section('quantization', title, rerender, progressView('quantization', state));
+  const r = state.report;
+  const main = r.rows.filter((row) => row.sqnr_db !== null || row.cosine !== null);
+  const last = [...main].reverse().find((row) => !row.missing);
+  const jumps = r.rows.filter((row) => row.jump);
+  const same = r.top_fp32[0]?.index === r.top_int8[0]?.index;
+  const top = (label: string, list: ClassScore[]): HTMLElement =>
+    h(
+      'div',
+      { class: 'compare-side' },
+      h('h3', {}, label),
+      h('ol', {}, ...list.map((c) => h('li', {}, `${c.label} ${percent(c.probability)}`))),
+    );
+  return section(
+    'quantization',
+    title,
+    rerender,
+    h(
+      'p',
+      { id: 'quantization-summary' },
+      same ? 'Same top-1 class at both precisions' : h('strong', {}, 'The top-1 class changes with int8'),
+      last
+        ? ` · last layer ${last.sqnr_db === null ? 'identical' : `${last.sqnr_db.toFixed(1)} dB SQNR`}${last.cosine !== null ? `, cosine ${last.cosine.toFixed(4)}` : ''}`
+        : '',
+      ` · ${r.provider}, fp32 ${msText(r.ms.fp32)} ms, int8 ${msText(r.ms.int8)} ms`,
+    ),
+    h('div', { class: 'compare-sides' }, top('fp32', r.top_fp32), top('int8', r.top_int8)),
+    jumps.length > 0
+      ? h(
+          'p',
+          { id: 'quantization-jumps' },
+          `The error jumps (SQNR down by more than 6 dB from the row before) at ${jumps.length} ${jumps.length === 1 ? 'row' : 'rows'}: `,
+          ...jumps.flatMap((j, i) => {
+            const b = h('button', { type: 'button', class: 'link' }, j.name);
+            b.addEventListener('click', () => focusLayer(j.name));
+            return i > 0 ? [', ', b] : [b];
+          }),
+        )
+      : h('p', { id: 'quantization-jumps', class: 'muted' }, 'No row where the error jumps.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Each layer’s SQNR and cosine are in the architecture table’s “int8 error” column (higher is closer to fp32); this follows the current image until closed.',
+    ),
+  );
+}
+
+// ---- fp32 vs int8 over the run ------------------------------------------------------------------------
+
+/** "97.5 % top-1 agreement (39 of 40) · mean |Δp| 0.012" and the images that changed class. */
+function agreementBody(a: AgreementReport, select: ((file: string) => void) | undefined): HTMLElement[] {
+  const agree = a.top1_agreement === null ? 0 : Math.round(a.top1_agreement * a.images);
+  const changed = a.changed.map((c) => {
+    const name = select
+      ? h('button', { type: 'button', class: 'link', title: 'Make it the current image' }, c.name)
+      : h('span', {}, c.name);
+    name.addEventListener('click', () => select?.(c.name));
+    return h(
+      'li',
+      {},
+      name,
+      `: ${c.fp32.label} ${percent(c.fp32.probability)} → ${c.int8.label} ${percent(c.int8.probability)}`,
+    );
+  });
+  return [
+    h(
+      'p',
+      { class: 'agreement-figures' },
+      h(
+        'strong',
+        {},
+        a.top1_agreement === null ? 'no images' : `${percent(a.top1_agreement)} top-1 agreement`,
+      ),
+      ` (${agree} of ${a.images} ${a.images === 1 ? 'image' : 'images'})`,
+      a.mean_abs_dp !== null ? ` · mean |Δp| of fp32’s top class ${a.mean_abs_dp.toFixed(4)}` : '',
+      a.dp_bounded > 0
+        ? h(
+            'span',
+            { class: 'muted' },
+            ` (an upper bound: for ${a.dp_bounded} ${a.dp_bounded === 1 ? 'image' : 'images'} fp32’s class fell outside int8’s top list)`,
+          )
+        : '',
+    ),
+    changed.length > 0
+      ? h(
+          'div',
+          {},
+          h('h3', {}, `Changed class (${changed.length})`),
+          h('ul', { class: 'changed' }, ...changed),
+        )
+      : h('p', { class: 'muted' }, 'No image changed class.'),
+  ];
+}
+
+function agreementSection(
+  state: AgreementState,
+  rerender: Listener,
+  select: (file: string) => void,
+): HTMLElement {
+  const title = 'fp32 vs int8 · this run’s images';
+  if (state.status !== 'done') return section('agreement', title, rerender, progressView('agreement', state));
+  return section(
+    'agreement',
+    title,
+    rerender,
+    ...agreementBody(state.report, select),
+    state.failed.length > 0
+      ? h(
+          'p',
+          { class: 'error-text' },
+          `Not compared: ${state.failed.map((f) => `${f.file} (${f.error})`).join('; ')}`,
+        )
+      : undefined,
+    state.cancelled
+      ? h('p', { class: 'muted' }, 'Cancelled: the figures cover the images that finished.')
+      : undefined,
+  );
+}
+
+// ---- Quantize with a folder's images ------------------------------------------------------------------
+
+function quantizeSection(state: QuantizeState, rerender: Listener): HTMLElement {
+  const title =
+    state.status === 'done'
+      ? `Quantized ${state.model} with ${state.folder}`
+      : `Quantizing with ${state.folder}`;
+  if (state.status !== 'done') return section('quantize', title, rerender, progressView('quantize', state));
+  const r = state.report;
+  const switchButton = h(
+    'button',
+    { type: 'button', id: 'quantize-switch', class: 'primary' },
+    'Switch to int8',
+  );
+  switchButton.addEventListener('click', () =>
+    vscode.postMessage({ type: 'setPrecision', precision: 'int8' }),
+  );
+  return section(
+    'quantize',
+    title,
+    rerender,
+    h(
+      'p',
+      { id: 'quantize-summary' },
+      `Wrote ${state.out}: ${r.quantized_nodes} nodes in int8`,
+      r.float_nodes.length > 0 ? `, left in float: ${r.float_nodes.join(', ')}` : '',
+      `. Calibrated on ${r.calibration.images.length} ${r.calibration.images.length === 1 ? 'image' : 'images'} (activation ranges keep ${percent(r.calibration.percentile / 100, 3)} of the values), in ${(r.ms / 1000).toFixed(1)} s.`,
+    ),
+    r.held_out.length > 0
+      ? h(
+          'h3',
+          {},
+          `fp32 vs int8 on the ${r.held_out.length} held-back ${r.held_out.length === 1 ? 'image' : 'images'}`,
+        )
+      : h(
+          'p',
+          { class: 'notice' },
+          'No image was held back from calibration, so nothing checks the int8 model: quantize with more images.',
+        ),
+    ...(r.held_out.length > 0 ? agreementBody(r.agreement, undefined) : []),
+    r.skipped.length > 0
+      ? h(
+          'p',
+          { class: 'error-text' },
+          `Skipped (could not be decoded): ${r.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`,
+        )
+      : undefined,
+    state.int8Active
+      ? h('p', { class: 'muted' }, 'The panel runs int8: it uses the new model now.')
+      : h('p', {}, switchButton, h('span', { class: 'muted' }, ' sets cnnLens.precision to int8.')),
+  );
+}
