@@ -1,9 +1,19 @@
-// `cli explain [--json] [--layer NAME] [--provider P] <image>`: what each layer does with one image and
-// where the top classes' evidence lies (class activation maps), from the worker's exploration session.
+// `cli explain [--json] [--method M] [--layer NAME] [--metrics] <image>`: what each layer does with one
+// image and where the top classes' evidence lies (CAM, Grad-CAM, HiResCAM, occlusion or Score-CAM, with
+// their faithfulness on request), from the worker's exploration session.
 import { InferenceError } from '../inference/client';
 import { readImageFile } from '../model/imageFiles';
-import type { ClassMap, Exploration, FeatureMaps } from '../shared/exploration';
-import { intFlag, parseArgs, UsageError } from './args';
+import {
+  EXPLAIN_METHODS,
+  type ClassMap,
+  type ExplainableLayer,
+  type ExplainMethod,
+  type Explanation,
+  type Exploration,
+  type FeatureMaps,
+  type MapScores,
+} from '../shared/exploration';
+import { intFlag, parseArgs, UsageError, type Args } from './args';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
 import type { Io } from './io';
 
@@ -12,15 +22,34 @@ const LAYER_CHANNELS = 16;
 // Heat-map characters, from cold to hot, for the readable summary.
 const SHADES = ' .:-=+*#%@';
 
-/** Runs `explain`: 0 on success, 1 when the image or model fails, 2 on wrong usage (thrown). */
+/** What `--layer` names: a stage or block to explain at, and the row whose feature maps to list. */
+interface LayerChoice {
+  explain: string | undefined;
+  row: string;
+}
+
+/** Runs `explain`: 0 on success, 1 when the image, model or map fails, 2 on wrong usage (thrown). */
 export async function runExplain(argv: string[], io: Io, bundleDir: string): Promise<number> {
-  const args = parseArgs(argv, ['layer', 'top', ...RUNTIME_FLAGS], ['json']);
+  const args = parseArgs(
+    argv,
+    ['method', 'layer', 'top', 'patch', 'stride', 'channels', 'batch', ...RUNTIME_FLAGS],
+    ['json', 'metrics'],
+  );
   if (args.positionals.length !== 1) throw new UsageError('explain needs exactly one image');
   const file = args.positionals[0]!;
   const layer = args.flags.get('layer');
   if (layer === true) throw new UsageError('--layer needs a layer name');
+  const method = methodFlag(args);
   const topK = intFlag(args, 'top', 5, 1, 1000);
-  const client = await clientFromArgs(args, io, bundleDir, { batchSize: 1, exploreIdleMs: 0 });
+  const batchSize = intFlag(args, 'batch', 8, 1, 64);
+  const options = {
+    method,
+    metrics: args.flags.has('metrics'),
+    patch: optionalInt(args, 'patch'),
+    stride: optionalInt(args, 'stride'),
+    channels: optionalInt(args, 'channels'),
+  };
+  const client = await clientFromArgs(args, io, bundleDir, { batchSize, exploreIdleMs: 0 });
   try {
     let bytes: Uint8Array;
     try {
@@ -30,36 +59,69 @@ export async function runExplain(argv: string[], io: Io, bundleDir: string): Pro
       return 1;
     }
     let result: Exploration;
+    let choice: LayerChoice | undefined;
+    let explanation: Explanation;
     try {
       result = await client.explore(file, bytes, { topK });
+      if (layer !== undefined) {
+        const layers = await client.explainableLayers();
+        choice = chooseLayer(layer, result, layers);
+        if (!choice) {
+          const names = [...layers.map((l) => l.layer), ...result.layers.map((l) => l.name)];
+          io.stderr(
+            `cnn-lens explain: no layer "${layer}"; the stages, blocks and layers are:\n  ${names.join('\n  ')}\n`,
+          );
+          return 2;
+        }
+      }
+      explanation = await client.explain(result.key, { ...options, layer: choice?.explain });
     } catch (err) {
       if (!(err instanceof InferenceError)) throw err;
       io.stderr(`cnn-lens explain: ${file}: ${err.message}\n`);
       return 1;
     }
-    if (layer !== undefined && !result.layers.some((l) => l.name === layer)) {
-      io.stderr(
-        `cnn-lens explain: no layer "${layer}"; the layers are:\n  ${result.layers.map((l) => l.name).join('\n  ')}\n`,
-      );
-      return 2;
-    }
-    const maps =
-      layer === undefined
-        ? undefined
-        : await client.featureMaps(result.key, layer, { count: LAYER_CHANNELS });
+    const maps = choice && (await client.featureMaps(result.key, choice.row, { count: LAYER_CHANNELS }));
     io.stdout(
       args.flags.has('json')
-        ? JSON.stringify(toJson(file, result, maps), null, 2) + '\n'
-        : summary(file, result, maps),
+        ? JSON.stringify(toJson(file, result, explanation, maps), null, 2) + '\n'
+        : summary(file, result, explanation, maps),
     );
-    return 0;
+    if (explanation.classes.length > 0) return 0;
+    io.stderr(`cnn-lens explain: ${file}: no ${method} maps: ${explanation.reason ?? 'unknown reason'}\n`);
+    return 1;
   } finally {
     await client.dispose();
   }
 }
 
-/** The documented JSON shape: `{file, top, layers, cam, cam_method[, feature_maps]}`. */
-function toJson(file: string, r: Exploration, maps: FeatureMaps | undefined): object {
+function methodFlag(args: Args): ExplainMethod {
+  const method = args.flags.get('method') ?? 'cam';
+  if (!EXPLAIN_METHODS.includes(method as ExplainMethod)) {
+    throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}`);
+  }
+  return method as ExplainMethod;
+}
+
+function optionalInt(args: Args, name: string): number | undefined {
+  return args.flags.has(name) ? intFlag(args, name, 0, 1, 100_000) : undefined;
+}
+
+/**
+ * A stage or block is explained at and lists the feature maps of the row whose output it is; a row of the
+ * layer table lists its own (as before) and leaves the maps at the method's default layer. Undefined when
+ * nothing has that name.
+ */
+function chooseLayer(name: string, r: Exploration, layers: ExplainableLayer[]): LayerChoice | undefined {
+  const stage = layers.find((l) => l.layer === name);
+  if (stage) return { explain: stage.layer, row: stage.row };
+  return r.layers.some((l) => l.name === name) ? { explain: undefined, row: name } : undefined;
+}
+
+/**
+ * The documented JSON shape: `{file, top, layers, cam, cam_method[, cam_reason][, feature_maps]}`; each
+ * `cam` entry is `{index, label, grid, layer, method[, metrics]}`.
+ */
+function toJson(file: string, r: Exploration, e: Explanation, maps: FeatureMaps | undefined): object {
   return {
     file,
     top: r.top.map((p) => ({ index: p.index, label: p.label, probability: round(p.probability, 4) })),
@@ -70,12 +132,16 @@ function toJson(file: string, r: Exploration, maps: FeatureMaps | undefined): ob
       max: sig(l.max),
       zero_fraction: round(l.zero_fraction, 4),
     })),
-    cam: (r.cam?.classes ?? []).map((c) => ({
+    cam: e.classes.map((c) => ({
       index: c.index,
       label: c.label,
       grid: c.grid.map((v) => round(v, 4)),
+      layer: e.layer,
+      method: e.method,
+      ...(c.metrics && { metrics: { ...scores(c.metrics), random: scores(c.metrics.random) } }),
     })),
-    cam_method: r.cam?.method ?? null,
+    cam_method: e.classes.length > 0 ? e.method : null,
+    ...(e.reason !== null && { cam_reason: e.reason }),
     ...(maps && {
       feature_maps: {
         layer: maps.layer,
@@ -91,7 +157,27 @@ function toJson(file: string, r: Exploration, maps: FeatureMaps | undefined): ob
   };
 }
 
-function summary(file: string, r: Exploration, maps: FeatureMaps | undefined): string {
+/** A map's four faithfulness figures (the curves stay out of the JSON). */
+function scores(m: MapScores): object {
+  return {
+    deletion_auc: round(m.deletion_auc, 4),
+    insertion_auc: round(m.insertion_auc, 4),
+    average_drop: round(m.average_drop, 2),
+    increase_in_confidence: m.increase_in_confidence,
+  };
+}
+
+/** Names a method for the summary. */
+const TITLES: Record<Explanation['method'], string> = {
+  cam: 'class activation maps',
+  eigencam: 'EigenCAM (class-agnostic)',
+  gradcam: 'Grad-CAM',
+  hirescam: 'HiResCAM',
+  occlusion: 'occlusion sensitivity',
+  scorecam: 'Score-CAM',
+};
+
+function summary(file: string, r: Exploration, e: Explanation, maps: FeatureMaps | undefined): string {
   const lines = [`${file}  (${r.provider}, ${r.precision}, ${r.ms.total.toFixed(0)} ms)`, '', 'top classes'];
   for (const p of r.top)
     lines.push(`  ${(p.probability * 100).toFixed(1).padStart(5)}%  ${p.label} [${p.index}]`);
@@ -105,26 +191,7 @@ function summary(file: string, r: Exploration, maps: FeatureMaps | undefined): s
         `${l.max.toFixed(2).padStart(8)}  ${(l.zero_fraction * 100).toFixed(0).padStart(3)}%`,
     );
   }
-  if (r.cam?.method === 'cam') {
-    const c = r.cam;
-    lines.push(
-      '',
-      `class activation maps over ${c.layer} (${c.rows}×${c.cols} cells of the ${c.crop}² crop)`,
-    );
-    for (const m of c.classes)
-      lines.push(`  ${m.label} [${m.index}]: peak at row ${peak(m, c.cols).join(', col ')}`);
-    lines.push('', `${c.classes[0]!.label}:`, ...heatMap(c.classes[0]!, c.rows, c.cols));
-  } else if (r.cam) {
-    const c = r.cam;
-    const map = c.classes[0]!;
-    lines.push(
-      '',
-      `no class activation maps: ${r.cam_reason ?? 'unknown reason'}`,
-      `EigenCAM over ${c.layer} instead (class-agnostic; ${c.rows}×${c.cols} cells of the ${c.crop}² crop): ` +
-        `peak at row ${peak(map, c.cols).join(', col ')}`,
-      ...heatMap(map, c.rows, c.cols),
-    );
-  } else lines.push('', `no class activation maps: ${r.cam_reason ?? 'unknown reason'}`);
+  lines.push('', ...explanationLines(e));
   if (maps) {
     lines.push(
       '',
@@ -137,6 +204,34 @@ function summary(file: string, r: Exploration, maps: FeatureMaps | undefined): s
     }
   }
   return lines.join('\n') + '\n';
+}
+
+function explanationLines(e: Explanation): string[] {
+  const first = e.classes[0];
+  if (!first) return [`no ${TITLES[e.method]}: ${e.reason ?? 'unknown reason'}`];
+  const where =
+    e.layer === null
+      ? `${e.patch}-pixel patches every ${e.stride} pixels`
+      : `${e.layer}${e.channels ? `, ${e.channels} channels` : ''}`;
+  const lines = [
+    ...(e.method === 'eigencam' ? [`no class activation maps: ${e.reason ?? 'unknown reason'}`] : []),
+    `${TITLES[e.method]} over ${where} (${e.rows}×${e.cols} cells of the ${e.crop}² crop)`,
+  ];
+  for (const c of e.classes) {
+    const name = c.index >= 0 ? `${c.label} [${c.index}]` : c.label;
+    lines.push(`  ${name}: peak at row ${peak(c, e.cols).join(', col ')}`);
+    if (c.metrics) {
+      const m = c.metrics;
+      lines.push(
+        `    deletion AUC ${m.deletion_auc.toFixed(3)} (random ${m.random.deletion_auc.toFixed(3)}, lower is better), ` +
+          `insertion AUC ${m.insertion_auc.toFixed(3)} (random ${m.random.insertion_auc.toFixed(3)}, higher is better), ` +
+          `average drop ${m.average_drop.toFixed(1)}% (random ${m.random.average_drop.toFixed(1)}%), ` +
+          `increase in confidence ${m.increase_in_confidence} (random ${m.random.increase_in_confidence})`,
+      );
+    }
+  }
+  lines.push('', `${first.label}:`, ...heatMap(first, e.rows, e.cols));
+  return lines;
 }
 
 /** [row, col] of a map's highest cell. */

@@ -116,7 +116,7 @@ export class Explainer {
     const top = topK(acts.probabilities, Math.max(1, req.classes), d.labels);
     const none = (layer: Layer | undefined, reason: string): Maps => {
       const [, rows = 0, cols = 0] = layer?.info.shape ?? [];
-      return { layer: layer?.info.layer ?? '', rows, cols, crop, classes: [], reason };
+      return { layer: layer?.info.layer ?? null, rows, cols, crop, classes: [], reason };
     };
     if (req.method === 'occlusion') {
       const scale = crop / DEFAULT_OCCLUSION.crop;
@@ -130,14 +130,14 @@ export class Explainer {
         rows = grid.rows;
         classes.push({ ...c, grid: normaliseMap(grid.values) });
       }
-      return { layer: '', rows, cols: rows, crop, classes, reason: null, patch, stride };
+      return { layer: null, rows, cols: rows, crop, classes, reason: null, patch, stride };
     }
     if (req.method === 'cam') {
       const maps = loaded.model.maps;
       const asked = req.layer === undefined ? undefined : this.find(layers, req.layer);
       const own = asked?.info.cam ? asked : layers.find((l) => l.info.cam);
       // Where no stage or block ends at the features, the layer-table row names them.
-      const name = own?.info.layer ?? maps?.layer ?? '';
+      const name = own?.info.layer ?? maps?.layer ?? null;
       if (!maps) return none(asked ?? own, loaded.model.camReason ?? 'no layer to make a map from');
       if (asked && !asked.info.cam) {
         const what = maps.method === 'cam' ? 'CAM explains' : 'EigenCAM, standing in for CAM, reads';
@@ -203,11 +203,12 @@ export class Explainer {
 
   private async layersOf(loaded: Loaded, table: LayerTable): Promise<Layer[]> {
     const support = await this.gradients.layers(loaded.session.descriptor, table.rows);
-    const shapes = new Map(table.rows.map((r) => [r.output, r.out_shape]));
+    const rows = new Map(table.rows.map((r) => [r.output, r]));
     const maps = loaded.model.maps;
     const camTensor = maps?.method === 'cam' ? maps.source.features : maps?.features;
     return support.map((s: LayerSupport): Layer => {
-      const dims = shapes.get(s.tensor);
+      const row = rows.get(s.tensor)!;
+      const dims = row.out_shape;
       const shape =
         dims?.length === 4 && dims.slice(1).every((v) => typeof v === 'number')
           ? (dims.slice(1) as number[])
@@ -221,7 +222,15 @@ export class Explainer {
             : null;
       return {
         tensor: s.tensor,
-        info: { layer: s.layer, kind: s.kind, shape, reason: s.reason, scorecam_reason: scorecamReason, cam },
+        info: {
+          layer: s.layer,
+          kind: s.kind,
+          row: row.name,
+          shape,
+          reason: s.reason,
+          scorecam_reason: scorecamReason,
+          cam,
+        },
       };
     });
   }

@@ -131,6 +131,8 @@ export interface ExplainableLayer {
   /** As the layer table names it: 'conv4_x' (a stage), 'conv4_2' (a block). */
   layer: string;
   kind: 'stage' | 'block';
+  /** The layer-table row whose output it is (its feature maps: `featureMaps(key, row)`). */
+  row: string;
   /** [C, H, W] of the output for one image; null when it is not a feature map [N, C, H, W]. */
   shape: number[] | null;
   /** Why Grad-CAM and HiResCAM cannot explain it (e.g. an op with no backward rule); null when they can. */
@@ -186,9 +188,9 @@ export interface Explanation {
   method: MapMethod;
   /**
    * The stage or block whose output the maps are made from ('conv4_x'); CAM's features where no stage or
-   * block ends there are named by their layer-table row. '' for occlusion, which reads no layer.
+   * block ends there are named by their layer-table row. Null for occlusion, which reads no layer.
    */
-  layer: string;
+  layer: string | null;
   /** Grid size: the layer's H×W; for occlusion, the number of patch positions down and across. */
   rows: number;
   cols: number;

@@ -243,7 +243,7 @@ test('cli explain --json prints the documented keys; --layer adds the 16 stronge
   assert.equal(out.layers.length, table.rows.length);
   assert.deepEqual(Object.keys(out.layers[0]!), ['name', 'out_shape', 'mean', 'max', 'zero_fraction']);
   assert.equal(out.cam.length, 5);
-  assert.deepEqual(Object.keys(out.cam[0]!), ['index', 'label', 'grid']);
+  assert.deepEqual(Object.keys(out.cam[0]!), ['index', 'label', 'grid', 'layer', 'method']);
   assert.equal(out.cam[0]!.grid.length, 49);
   assert.equal(out.feature_maps.channels.length, 16);
   assert.deepEqual(Object.keys(out.feature_maps.channels[0]!), ['channel', 'mean', 'min', 'max']);
