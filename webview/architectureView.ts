@@ -356,6 +356,7 @@ export function showTimes(profile: Profile | null): void {
 }
 
 function fillTimes(grid: HTMLElement): void {
+  const t0 = performance.now();
   grid.classList.toggle('has-time', times !== null);
   for (const td of grid.querySelectorAll<HTMLElement>('td.time')) {
     const tr = td.parentElement!;
@@ -378,6 +379,7 @@ function fillTimes(grid: HTMLElement): void {
         : '',
     );
   }
+  grid.dataset.timesMs = (performance.now() - t0).toFixed(1);
 }
 
 /** The current image's fp32-vs-int8 error, by row name; null when there is none. */

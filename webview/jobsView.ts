@@ -37,16 +37,23 @@ const TOP_ROWS = 15;
 /** What the webview does on a job's news beyond drawing it (the architecture table's columns). */
 type Listener = () => void;
 
+/** The last finished profile: it stays in view while another runs, or after one was cancelled or failed. */
+let lastProfile: Profile | null = null;
+
 /** Sets a section's state (null removes the section). */
 export function setJobState<K extends JobKind>(job: K, state: JobStates[K] | null): void {
   if (state === null) delete states[job];
   else states[job] = state;
+  if (job === 'profile') {
+    const p = state as ProfileState | null;
+    if (p === null) lastProfile = null;
+    else if (p.status === 'done') lastProfile = p.profile;
+  }
 }
 
 /** The profile the table's Time column shows, when there is one. */
 export function currentProfile(): Profile | null {
-  const p = states.profile;
-  return p?.status === 'done' ? p.profile : null;
+  return lastProfile;
 }
 
 /** The fp32/int8 report the table's int8 column shows, when it is for `file` (the current image). */
@@ -155,14 +162,15 @@ function profileProblems(batch: number, runs: number): string[] {
 }
 
 function profileSection(state: ProfileState, rerender: Listener): HTMLElement {
-  const title =
-    state.status === 'done' ? `Where the time goes · ${state.profile.model}` : 'Where the time goes';
+  const shown = lastProfile;
+  const title = shown ? `Where the time goes · ${shown.model}` : 'Where the time goes';
   return section(
     'profile',
     title,
     rerender,
-    state.status === 'done' ? profileResult(state.profile, rerender) : progressView('profile', state),
+    state.status === 'done' ? undefined : progressView('profile', state),
     profileForm(rerender, state.status === 'running'),
+    shown ? profileResult(shown, rerender, state.status !== 'done') : undefined,
   );
 }
 
@@ -214,7 +222,8 @@ const LEVELS = [
   ['stages', 'Stages'],
 ] as const;
 
-function profileResult(p: Profile, rerender: Listener): HTMLElement {
+/** The profile's figures; `previous`: a newer profile is running, was cancelled or failed. */
+function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLElement {
   const overhead = profilerOverhead(p);
   const summary = h(
     'p',
@@ -310,7 +319,8 @@ function profileResult(p: Profile, rerender: Listener): HTMLElement {
   const other = p.other.reduce((sum, k) => sum + k.ms, 0);
   return h(
     'div',
-    {},
+    { class: previous ? 'previous' : '' },
+    previous ? h('p', { class: 'muted' }, 'The last finished profile:') : undefined,
     summary,
     levels,
     h('div', { class: 'table-wrap' }, table),

@@ -115,9 +115,24 @@ const userSettingsFile = path.resolve(__dirname, '../.run/ui/ud/User/settings.js
 
 /** Removes a colour theme that `setColorTheme` saved, so the tests after this one start in the default. */
 export function resetColorTheme(): void {
+  resetUserSetting('workbench.colorTheme');
+}
+
+/**
+ * Removes a user setting that a test changed (e.g. `cnnLens.precision` through the panel), so the tests
+ * after it start with the default.
+ */
+export function resetUserSetting(key: string): void {
   const settings = JSON.parse(fs.readFileSync(userSettingsFile, 'utf8')) as Record<string, unknown>;
-  if (!('workbench.colorTheme' in settings)) return;
-  delete settings['workbench.colorTheme'];
+  if (!(key in settings)) return;
+  delete settings[key];
+  fs.writeFileSync(userSettingsFile, JSON.stringify(settings, null, 2) + '\n');
+}
+
+/** Sets a user setting in the settings file, as the Settings editor would. */
+export function setUserSetting(key: string, value: unknown): void {
+  const settings = JSON.parse(fs.readFileSync(userSettingsFile, 'utf8')) as Record<string, unknown>;
+  settings[key] = value;
   fs.writeFileSync(userSettingsFile, JSON.stringify(settings, null, 2) + '\n');
 }
 
