@@ -22,17 +22,18 @@ const USAGE = `usage: node dist/cli.js <command> [options]
       CPU; GPU providers run fp32 and say so. Exit code 1 when any file failed; its entry says why.
 
   explain [--json] [--method cam|gradcam|hirescam|occlusion|scorecam] [--layer STAGE|BLOCK|ROW] [--metrics]
-          [--patch N] [--stride N] [--channels K] [--batch N] [--top K] [--provider P] [--precision P]
-          [--model file.onnx …] <image>
-      Per-layer activation statistics and maps (0…1, the layer's H×W) of where the top-5 classes' evidence
+          [--classes K] [--patch N] [--stride N] [--channels K] [--batch N] [--top K] [--provider P]
+          [--precision P] [--model file.onnx …] <image>
+      Per-layer activation statistics and maps (0…1, the layer's H×W) of where the top classes' evidence
       lies: cam (default: class activation maps over the features the classifier pools, or one
       class-agnostic EigenCAM map when the head has no global pool → fc), gradcam and hirescam (at any
       stage or block output whose gradient the model allows; default the last stage), occlusion (--patch
       and --stride in crop pixels, default 32 and 16 at 224, scaled to other crops) or scorecam (the
       --channels strongest channels of the layer, default 32). --layer conv4_x explains at that stage's
       output and lists its 16 strongest channels; a layer-table row name lists that row's channels.
-      --metrics adds each map's faithfulness beside a random map's: deletion and insertion AUC, average
-      drop, increase in confidence (about 40 images per class, scored in runs of --batch, default 8).
+      --classes sets how many top classes get a map (default 5). --metrics adds each map's faithfulness
+      beside a random map's: deletion and insertion AUC, average drop, increase in confidence (about 40
+      images per class and 40 for the random map, scored in runs of --batch, default 8).
       Exit code 1 when the method cannot explain the layer or model; the reason is printed.
 
   layers [--json|--markdown] [--model file.onnx]

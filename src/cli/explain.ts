@@ -4,6 +4,7 @@
 import { InferenceError } from '../inference/client';
 import { readImageFile } from '../model/imageFiles';
 import {
+  DEFAULT_EXPLAINED_CLASSES,
   EXPLAIN_METHODS,
   type ClassMap,
   type ExplainableLayer,
@@ -32,7 +33,7 @@ interface LayerChoice {
 export async function runExplain(argv: string[], io: Io, bundleDir: string): Promise<number> {
   const args = parseArgs(
     argv,
-    ['method', 'layer', 'top', 'patch', 'stride', 'channels', 'batch', ...RUNTIME_FLAGS],
+    ['method', 'layer', 'classes', 'top', 'patch', 'stride', 'channels', 'batch', ...RUNTIME_FLAGS],
     ['json', 'metrics'],
   );
   if (args.positionals.length !== 1) throw new UsageError('explain needs exactly one image');
@@ -44,6 +45,7 @@ export async function runExplain(argv: string[], io: Io, bundleDir: string): Pro
   const batchSize = intFlag(args, 'batch', 8, 1, 64);
   const options = {
     method,
+    classes: intFlag(args, 'classes', DEFAULT_EXPLAINED_CLASSES, 1, 1000),
     metrics: args.flags.has('metrics'),
     patch: optionalInt(args, 'patch'),
     stride: optionalInt(args, 'stride'),
