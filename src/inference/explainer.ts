@@ -69,32 +69,47 @@ export class Explainer {
   /** Maps of `req.method` for the image's top classes; stops between batches once `cancelled()`. */
   async explain(image: ExplainImage, req: ExplainRequest, cancelled: () => boolean): Promise<Explanation> {
     return this.busy(async () => {
-      const started = performance.now();
-      const { loaded, acts } = await this.deps.explorer.activations(image);
-      const { table } = await this.deps.explorer.model();
-      const layers = await this.layersOf(loaded, table);
       const book = new ScoreBook(this.deps.run, this.deps.batch, cancelled);
-      const crop = loaded.session.descriptor.preprocessing.crop;
-      const maps = await this.maps(loaded, acts, layers, req, book, cancelled);
-      const mapMs = performance.now() - started;
-      const method = maps.method ?? req.method;
-      if (req.metrics) {
-        for (const c of maps.classes) {
-          // EigenCAM's map belongs to no class: it is checked against the top class.
-          const k = c.index >= 0 ? c.index : topK(acts.probabilities, 1, [])[0]!.index;
-          const grid = { rows: maps.rows, cols: maps.cols, values: c.grid };
-          c.metrics = await faithfulness(acts.image, grid, book.of(k), { crop, steps: FAITHFULNESS_STEPS });
-        }
+      try {
+        return await this.compute(image, req, book, cancelled);
+      } catch (err) {
+        // The client has already answered a cancelled request; the log says that the work stopped.
+        if (err instanceof Cancelled)
+          this.deps.log(`${req.method} cancelled after scoring ${book.scored} images`);
+        throw err;
       }
-      const total = performance.now() - started;
-      return {
-        key: acts.key,
-        ...maps,
-        method,
-        scored: book.scored,
-        ms: { map: mapMs, metrics: total - mapMs, total },
-      };
     });
+  }
+
+  private async compute(
+    image: ExplainImage,
+    req: ExplainRequest,
+    book: ScoreBook,
+    cancelled: () => boolean,
+  ): Promise<Explanation> {
+    const started = performance.now();
+    const { loaded, acts } = await this.deps.explorer.activations(image);
+    const { table } = await this.deps.explorer.model();
+    const layers = await this.layersOf(loaded, table);
+    const crop = loaded.session.descriptor.preprocessing.crop;
+    const maps = await this.maps(loaded, acts, layers, req, book, cancelled);
+    const mapMs = performance.now() - started;
+    if (req.metrics) {
+      for (const c of maps.classes) {
+        // EigenCAM's map belongs to no class: it is checked against the top class.
+        const k = c.index >= 0 ? c.index : topK(acts.probabilities, 1, [])[0]!.index;
+        const grid = { rows: maps.rows, cols: maps.cols, values: c.grid };
+        c.metrics = await faithfulness(acts.image, grid, book.of(k), { crop, steps: FAITHFULNESS_STEPS });
+      }
+    }
+    const total = performance.now() - started;
+    return {
+      key: acts.key,
+      ...maps,
+      method: maps.method ?? req.method,
+      scored: book.scored,
+      ms: { map: mapMs, metrics: total - mapMs, total },
+    };
   }
 
   /** Lets go of the gradient sessions (idle, or the worker is closing). */

@@ -407,15 +407,28 @@ test(
 );
 
 test(
-  'cancelling a metrics request rejects it at once; the worker then serves the next request',
+  'cancelling an occlusion request rejects it at once and stops its runs in the worker; the next request is served',
   NO_HANG,
   async () => {
-    const abort = new AbortController();
-    const pending = client.explain(chelsea.key, { method: 'occlusion', metrics: true, signal: abort.signal });
-    setTimeout(() => abort.abort(), 300);
-    await assert.rejects(pending, (err: InferenceError) => err.kind === 'cancelled');
-    const next = await client.explain(chelsea.key, { method: 'cam', classes: 1 });
-    assert.equal(next.classes[0]!.index, 285);
+    const logs: string[] = [];
+    const own = new InferenceClient(WORKER, config, (m) => logs.push(m));
+    try {
+      const x = await own.explore('chelsea.png', read('chelsea.png'), { topK: 5 });
+      const abort = new AbortController();
+      const pending = own.explain(x.key, { method: 'occlusion', metrics: true, signal: abort.signal });
+      setTimeout(() => abort.abort(), 300);
+      await assert.rejects(pending, (err: InferenceError) => err.kind === 'cancelled');
+      const next = await own.explain(x.key, { method: 'cam', classes: 1 });
+      assert.equal(next.classes[0]!.index, 285);
+      // Occlusion alone is 170 images per class; the log says how far it got when a batch saw the cancel.
+      const said = (): RegExpExecArray | undefined =>
+        logs.map((m) => /^occlusion cancelled after scoring (\d+) images$/.exec(m)).find((m) => m !== null) ??
+        undefined;
+      while (!said()) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(Number(said()![1]) < 170, `stopped after ${said()![1]} images`);
+    } finally {
+      await own.dispose();
+    }
   },
 );
 
