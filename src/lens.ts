@@ -112,6 +112,8 @@ export class Lens implements vscode.Disposable {
       compareRunPrecisions: () => void this.jobs.compareRunPrecisions().catch(reportError),
       setPrecision: (precision) => void setPrecision(precision).catch(reportError),
       cancelJob: (job) => (job === 'quantization' ? this.jobs.closeQuantization() : this.jobs.cancel(job)),
+      explainableLayers: () => this.jobs.explainableLayers(),
+      explain: (request) => void this.jobs.explain(request).catch(reportError),
     });
     this.currentImage = new CurrentImage(this.panel, readUri);
     this.jobs = new PanelJobs({

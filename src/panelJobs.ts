@@ -10,9 +10,10 @@ import type { WorkerConfig } from './inference/messages';
 import { log, showError } from './log';
 import { BUILT_IN_LABEL, displayPath, missingInt8, workerConfig, type Paths } from './models';
 import type { LensPanel } from './panel/panel';
+import type { ExplainableLayer, ExplainMethod, Explanation } from './shared/exploration';
 import type { Profile } from './shared/profile';
 import { agreement, type QuantizeProgress, type QuantizationReport } from './shared/quantization';
-import type { JobKind, JobProgress, JobStates } from './shared/protocol';
+import type { ExplainRequestView, JobKind, JobProgress, JobStates } from './shared/protocol';
 
 /** The inference client the panel runs, the configuration it was made with, and its model file. */
 export interface PanelRuntime {
@@ -50,6 +51,18 @@ const PHASES: Record<QuantizeProgress['phase'], { words: string; from: number; s
   evaluating: { words: 'checking fp32 against int8 on the held-back images', from: 0.85, share: 0.15 },
 };
 
+/** Each explanation method's name in messages. */
+const METHOD_NAMES: Record<ExplainMethod, string> = {
+  cam: 'CAM',
+  gradcam: 'Grad-CAM',
+  hirescam: 'HiResCAM',
+  occlusion: 'occlusion',
+  scorecam: 'Score-CAM',
+};
+
+/** Explanations kept, by image and request, so that going back to a method or layer is instant. */
+const EXPLANATIONS_KEPT = 16;
+
 /** Owns the jobs in flight (one per kind) and what their sections show. */
 export class PanelJobs implements vscode.Disposable {
   private readonly inFlight = new Map<JobKind, AbortController>();
@@ -58,6 +71,10 @@ export class PanelJobs implements vscode.Disposable {
   private quantized: { key: string; report: QuantizationReport } | undefined;
   /** Once the user compared precisions for an image, each new current image is compared too. */
   private followQuantization = false;
+  /** The panel's model's explainable layers, asked for once per model. */
+  private layers: Promise<ExplainableLayer[]> | undefined;
+  /** Recent explanations by image key and request. */
+  private readonly explanations = new Map<string, Explanation>();
 
   constructor(private readonly host: JobHost) {}
 
@@ -68,12 +85,91 @@ export class PanelJobs implements vscode.Disposable {
 
   /** The panel's model or precision changed: results of the old one no longer apply. */
   modelChanged(): void {
-    for (const kind of ['profile', 'quantization', 'agreement'] as const) {
+    for (const kind of ['profile', 'quantization', 'agreement', 'explain'] as const) {
       this.inFlight.get(kind)?.abort();
       this.host.panel.setJob(kind, null);
     }
     this.quantized = undefined;
     this.followQuantization = false;
+    this.layers = undefined;
+    this.explanations.clear();
+  }
+
+  /** The stages and blocks of the panel's model that explanations can use (asked for once per model). */
+  explainableLayers(): Promise<ExplainableLayer[]> {
+    const pending = (this.layers ??= this.host.runtime().then((r) => r.client.explainableLayers()));
+    pending.catch(() => {
+      if (this.layers === pending) this.layers = undefined;
+    });
+    return pending;
+  }
+
+  /**
+   * Explains the current image's top classes with one method at one layer (and, on request, how faithful
+   * each map is beside a random map's). Quick maps show a status-bar spinner; slow ones (occlusion,
+   * Score-CAM, faithfulness) a notification; both with Cancel in the panel.
+   */
+  async explain(request: ExplainRequestView): Promise<void> {
+    const current = this.host.currentImage();
+    if (!current) {
+      this.host.panel.setJob('explain', {
+        status: 'failed',
+        file: '',
+        request,
+        message: 'classify an image first: explanations are of the current image',
+      });
+      return;
+    }
+    const { file, uri, key } = current;
+    const cacheKey = `${key}\n${JSON.stringify(request)}`;
+    const kept = this.explanations.get(cacheKey);
+    if (kept) {
+      this.host.panel.setJob('explain', { status: 'done', file, request, explanation: kept });
+      return;
+    }
+    const runtime = await this.host.runtime();
+    const method = METHOD_NAMES[request.method];
+    const where = request.method === 'occlusion' ? '' : ` at ${request.layer ?? 'its default layer'}`;
+    const slow = request.metrics || request.method === 'occlusion' || request.method === 'scorecam';
+    const explanation = await this.track(
+      'explain',
+      `CNN Lens: ${method} for ${file}${request.metrics ? ', with faithfulness' : ''}`,
+      async (signal, note) => {
+        note(
+          request.metrics
+            ? `${method}${where}, then deletion and insertion curves for each map and a random one (about 40 images per class)…`
+            : `${method}${where}…`,
+        );
+        const bytes = await this.host.read(uri);
+        return runtime.client.explain(
+          { name: file, bytes },
+          {
+            method: request.method,
+            ...(request.layer !== null && { layer: request.layer }),
+            ...(request.patch !== undefined && { patch: request.patch }),
+            ...(request.stride !== undefined && { stride: request.stride }),
+            ...(request.channels !== undefined && { channels: request.channels }),
+            classes: this.host.settings().topK,
+            metrics: request.metrics,
+            signal,
+          },
+        );
+      },
+      (p) => ({ ...p, file, request }),
+      slow ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
+    );
+    if (!explanation) return;
+    this.explanations.delete(cacheKey);
+    this.explanations.set(cacheKey, explanation);
+    if (this.explanations.size > EXPLANATIONS_KEPT) {
+      this.explanations.delete(this.explanations.keys().next().value!);
+    }
+    this.host.panel.setJob('explain', { status: 'done', file, request, explanation });
+    log.info(
+      `${method} for ${file}${where}: ${explanation.classes.length} maps ${explanation.rows}×${explanation.cols}` +
+        (explanation.reason ? ` (${explanation.reason})` : '') +
+        `, ${explanation.scored} images scored, ${explanation.ms.total.toFixed(0)} ms`,
+    );
   }
 
   /** Profiles the panel's model (onnxruntime's profiler in sessions of their own). */

@@ -1,16 +1,52 @@
-// Feature maps of one layer: the strongest channels as a grid of heat tiles, more on request.
+// Feature maps of one layer: the strongest channels as a grid of heat tiles, more on request. A position of a
+// tile (a click, or Enter after moving a cursor with the arrow keys) shows its receptive field on the crop the
+// model saw and on the original image.
 import type { FeatureMaps } from '../src/shared/exploration';
+import type { LayerRow } from '../src/shared/layerTable';
 import { heatCanvas } from './colormap';
 import { h } from './dom';
+import { cropPlacement, cropToOriginal, receptiveField, type Box } from './figures';
 import { vscode } from './vscodeApi';
 
 const PAGE = 16;
 
+/** What the receptive field is drawn from: the layer's row, the crop, the original image and how one maps to the other. */
+export interface FieldContext {
+  /** The layer-table row of the maps' layer, when the table has it. */
+  row: LayerRow | undefined;
+  /** The crop the model saw (a data: URL) and the original image (a webview URL, when the webview may load it). */
+  preview: string | undefined;
+  source: string | undefined;
+  file: string;
+  /** The original image's size as displayed, and the model's preprocessing. */
+  width: number;
+  height: number;
+  resize: number;
+  crop: number;
+}
+
+/** The cursor of the focused tile, and the position whose receptive field is shown. */
+let cursor: { channel: number; y: number; x: number } | undefined;
+let picked: { channel: number; y: number; x: number } | undefined;
+/** The layer the positions belong to; another layer forgets them. */
+let positionsOf: string | undefined;
+
 /** The section for maps received so far for one layer (pages appended in order). */
-export function featureMapsSection(pages: FeatureMaps[]): HTMLElement {
+export function featureMapsSection(pages: FeatureMaps[], context: FieldContext): HTMLElement {
   const first = pages[0];
+  if (positionsOf !== `${first.key}\n${first.layer}`) {
+    positionsOf = `${first.key}\n${first.layer}`;
+    cursor = undefined;
+    picked = undefined;
+  }
   const shown = pages.reduce((n, p) => n + p.maps.length, 0);
+  const field = h('div', { id: 'rf', 'aria-live': 'polite' });
   const grid = h('div', { class: 'fm-grid', role: 'list' });
+  const hasField = Boolean(context.row?.receptive_field);
+  const redraw = (): void => {
+    for (const box of grid.querySelectorAll<HTMLElement>('.fm-cursor')) updateCursor(box);
+    field.replaceChildren(...fieldView(context, first));
+  };
   for (const page of pages) {
     const size = page.height * page.width;
     page.maps.forEach((m, i) => {
@@ -19,20 +55,29 @@ export function featureMapsSection(pages: FeatureMaps[]): HTMLElement {
       const tile = heatCanvas(values, page.width, page.height, m.min, m.max);
       tile.className = 'fm-tile';
       tile.setAttribute('aria-hidden', 'true');
-      grid.append(
-        h(
-          'figure',
-          {
-            role: 'listitem',
-            tabindex: '0',
-            'aria-label': `channel ${m.channel}, mean ${m.mean.toFixed(3)}`,
-          },
-          tile,
-          h('figcaption', {}, `ch ${m.channel}`, h('br'), `${m.min.toFixed(2)} … ${m.max.toFixed(2)}`),
-        ),
+      const box = h('span', { class: 'fm-cursor', 'aria-hidden': 'true' });
+      box.dataset.channel = String(m.channel);
+      box.dataset.width = String(page.width);
+      box.dataset.height = String(page.height);
+      const figure = h(
+        'figure',
+        {
+          role: 'listitem',
+          tabindex: '0',
+          'data-channel': String(m.channel),
+          'aria-label':
+            `channel ${m.channel}, mean ${m.mean.toFixed(3)}` +
+            (hasField ? '; arrow keys move a cursor, Enter shows its receptive field' : ''),
+        },
+        h('span', { class: 'fm-view' }, tile, box),
+        h('figcaption', {}, `ch ${m.channel}`, h('br'), `${m.min.toFixed(2)} … ${m.max.toFixed(2)}`),
       );
+      if (hasField) wirePositions(figure, tile, m.channel, page.width, page.height, redraw);
+      grid.append(figure);
+      updateCursor(box);
     });
   }
+  field.replaceChildren(...fieldView(context, first));
   const more = h(
     'button',
     { type: 'button', id: 'fm-more' },
@@ -48,11 +93,215 @@ export function featureMapsSection(pages: FeatureMaps[]): HTMLElement {
     h(
       'p',
       { class: 'muted' },
-      `${shown} of ${first.channels} channels, strongest mean activation first; ${first.height}×${first.width} each. Hover or focus a tile to enlarge it.`,
+      `${shown} of ${first.channels} channels, strongest mean activation first; ${first.height}×${first.width} each. Hover or focus a tile to enlarge it` +
+        (hasField
+          ? '; click a position (or move the cursor with the arrow keys and press Enter) to see what it sees.'
+          : '.'),
     ),
-    grid,
+    h('div', { class: 'fm-body' }, grid, field),
     shown < first.channels ? more : undefined,
   );
+}
+
+/** Clicks and keys on one tile: a click picks a position, arrows move the cursor, Enter or Space picks it. */
+function wirePositions(
+  figure: HTMLElement,
+  tile: HTMLCanvasElement,
+  channel: number,
+  width: number,
+  height: number,
+  redraw: () => void,
+): void {
+  tile.addEventListener('click', (e) => {
+    // The bounding box includes the hover enlargement, so the position is right at any scale.
+    const r = tile.getBoundingClientRect();
+    const x = Math.min(width - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * width)));
+    const y = Math.min(height - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * height)));
+    cursor = { channel, y, x };
+    picked = cursor;
+    redraw();
+  });
+  figure.addEventListener('keydown', (e) => {
+    const at = cursor?.channel === channel ? cursor : { channel, y: height >> 1, x: width >> 1 };
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
+    const move = moves[e.key];
+    if (move) {
+      cursor = {
+        channel,
+        y: Math.min(height - 1, Math.max(0, at.y + move[0])),
+        x: Math.min(width - 1, Math.max(0, at.x + move[1])),
+      };
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      cursor = at;
+      picked = at;
+    } else {
+      return;
+    }
+    e.preventDefault();
+    redraw();
+  });
+  figure.addEventListener('focus', () => {
+    if (cursor?.channel === channel) return;
+    cursor = { channel, y: height >> 1, x: width >> 1 };
+    redraw();
+  });
+}
+
+/** Places a tile's cursor box over its cell (hidden on the other tiles). */
+function updateCursor(box: HTMLElement): void {
+  const channel = Number(box.dataset.channel);
+  const w = Number(box.dataset.width);
+  const hgt = Number(box.dataset.height);
+  const at = cursor?.channel === channel ? cursor : picked?.channel === channel ? picked : undefined;
+  box.hidden = !at;
+  if (!at) return;
+  box.style.left = `${(at.x / w) * 100}%`;
+  box.style.top = `${(at.y / hgt) * 100}%`;
+  box.style.width = `${100 / w}%`;
+  box.style.height = `${100 / hgt}%`;
+  box.classList.toggle('picked', picked?.channel === channel && picked.x === at.x && picked.y === at.y);
+}
+
+/** The picked position's receptive field on the crop and on the original image, with what it means in words. */
+function fieldView(context: FieldContext, maps: FeatureMaps): HTMLElement[] {
+  const row = context.row;
+  if (!row?.receptive_field) {
+    return row
+      ? [
+          h(
+            'p',
+            { class: 'muted' },
+            `Each position of ${maps.layer} sees the whole image (past global pooling).`,
+          ),
+        ]
+      : [];
+  }
+  if (!picked)
+    return [h('p', { id: 'rf-hint', class: 'muted' }, 'Receptive field: pick a position on a tile.')];
+  const rf = receptiveField(row, picked.y, picked.x, context.crop);
+  if (!rf) return [];
+  const placement = cropPlacement(context.width, context.height, context.resize, context.crop);
+  const original = cropToOriginal(rf.visible, placement);
+  const clipped = rf.visible.width < rf.field.width || rf.visible.height < rf.field.height;
+  const stride = row.effective_stride ?? [];
+  const cropCanvas = boxCanvas('rf-crop', context.crop, context.crop, 1, context.preview, [
+    { box: rf.visible, kind: 'field' },
+  ]);
+  cropCanvas.setAttribute(
+    'aria-label',
+    `Receptive field on the ${context.crop}×${context.crop} crop: ${boxText(rf.visible)}`,
+  );
+  const fit = Math.min(1, 320 / Math.max(context.width, context.height));
+  const originalCanvas = context.source
+    ? boxCanvas(
+        'rf-original',
+        Math.round(context.width * fit),
+        Math.round(context.height * fit),
+        fit,
+        context.source,
+        [
+          {
+            box: cropToOriginal({ left: 0, top: 0, width: context.crop, height: context.crop }, placement),
+            kind: 'crop',
+          },
+          { box: original, kind: 'field' },
+        ],
+      )
+    : undefined;
+  originalCanvas?.setAttribute(
+    'aria-label',
+    `Receptive field on ${context.file} (${context.width}×${context.height}): ${boxText(original)}; the dashed square is the crop`,
+  );
+  return [
+    h('h3', { id: 'rf-title' }, `Receptive field · channel ${picked.channel}, y ${picked.y}, x ${picked.x}`),
+    h(
+      'p',
+      { id: 'rf-text' },
+      `${row.receptive_field.join('×')} input pixels, centred at y ${rf.center[0]}, x ${rf.center[1]} of the crop` +
+        (clipped
+          ? `, ${Math.round(rf.visible.height)}×${Math.round(rf.visible.width)} of them inside it (the rest is padding)`
+          : '') +
+        `; neighbouring positions are ${stride.join('×')} pixels apart.`,
+    ),
+    h(
+      'div',
+      { class: 'rf-images' },
+      h('figure', {}, cropCanvas, h('figcaption', { class: 'muted' }, 'on the crop the model saw')),
+      originalCanvas
+        ? h('figure', {}, originalCanvas, h('figcaption', { class: 'muted' }, `on ${context.file}`))
+        : h(
+            'p',
+            { class: 'muted' },
+            `${context.file} is outside the workspace folders: only the crop is shown.`,
+          ),
+    ),
+  ];
+}
+
+function boxText(b: Box): string {
+  return `x ${Math.round(b.left)}–${Math.round(b.left + b.width)}, y ${Math.round(b.top)}–${Math.round(b.top + b.height)}`;
+}
+
+/**
+ * A canvas `width`×`height` showing `src` with boxes drawn over it, `k` canvas pixels per image pixel. The
+ * boxes are drawn in the theme's focus colour, the crop's outline dashed, and everything outside the field
+ * fades. `data-box` holds the field's box in image pixels, for tests.
+ */
+function boxCanvas(
+  id: string,
+  width: number,
+  height: number,
+  k: number,
+  src: string | undefined,
+  boxes: { box: Box; kind: 'field' | 'crop' }[],
+): HTMLCanvasElement {
+  const canvas = h('canvas', {
+    id,
+    width: String(width),
+    height: String(height),
+    role: 'img',
+  }) as HTMLCanvasElement;
+  const field = boxes.find((b) => b.kind === 'field')!.box;
+  canvas.dataset.box = [field.left, field.top, field.width, field.height].map((v) => Math.round(v)).join(',');
+  const style = getComputedStyle(document.body);
+  const colour = style.getPropertyValue('--vscode-focusBorder').trim() || style.color;
+  const shade = style.getPropertyValue('--vscode-editor-background').trim() || 'black';
+  const image = new Image();
+  const draw = (): void => {
+    const ctx = canvas.getContext('2d')!;
+    ctx.clearRect(0, 0, width, height);
+    if (image.complete && image.naturalWidth) ctx.drawImage(image, 0, 0, width, height);
+    // Everything outside the field fades, so the field stands out on any image.
+    ctx.save();
+    ctx.globalAlpha = 0.55;
+    ctx.fillStyle = shade;
+    ctx.beginPath();
+    ctx.rect(0, 0, width, height);
+    ctx.rect(field.left * k, field.top * k, field.width * k, field.height * k);
+    ctx.fill('evenodd');
+    ctx.restore();
+    for (const { box, kind } of boxes) {
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = 2;
+      ctx.setLineDash(kind === 'crop' ? [5, 4] : []);
+      ctx.strokeRect(
+        box.left * k + 1,
+        box.top * k + 1,
+        Math.max(1, box.width * k - 2),
+        Math.max(1, box.height * k - 2),
+      );
+    }
+    canvas.dataset.drawn = 'true';
+  };
+  image.addEventListener('load', draw);
+  if (src) image.src = src;
+  draw();
+  return canvas;
 }
 
 /** Asks the host for the first page of a layer's maps. */

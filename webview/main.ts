@@ -9,9 +9,16 @@ import {
   showQuantization,
   showTimes,
 } from './architectureView';
-import { camSection } from './camView';
+import {
+  camSection,
+  explanationsConnected,
+  followExplanation,
+  resetExplanations,
+  setExplainableLayers,
+  setExplanation,
+} from './camView';
 import { h } from './dom';
-import { featureMapsSection } from './featureMapsView';
+import { featureMapsSection, type FieldContext } from './featureMapsView';
 import { imagePicker, setImages } from './imagePicker';
 import { compareSection } from './compareView';
 import { architectureCompareSection } from './architectureCompareView';
@@ -89,7 +96,7 @@ function renderTop(): void {
     precisionNote(),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
     resultSection(state, !explored?.cam),
-    explored ? camSection(explored) : undefined,
+    explored && current ? camSection(explored, current.file, renderTop) : undefined,
     explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
     resultsTable(state, renderTop),
     typeof comparison === 'string'
@@ -231,8 +238,30 @@ function renderArchComparison(): void {
   );
 }
 
+/** The current image as the webview may load it, for the receptive field on the original. */
+let imageSource: { file: string; src?: string } | undefined;
+
 function renderMaps(): void {
-  mapsHost.replaceChildren(...(mapPages.length ? [featureMapsSection(mapPages)] : []));
+  mapsHost.replaceChildren(
+    ...(mapPages.length ? [featureMapsSection(mapPages, fieldContext(mapPages[0]))] : []),
+  );
+}
+
+/** What the receptive field of a feature-map position is drawn from. */
+function fieldContext(maps: FeatureMaps): FieldContext {
+  const x = exploration?.view;
+  const p = currentModel()?.preprocessing;
+  const file = exploration?.file ?? '';
+  return {
+    row: persisted.architecture?.table.rows.find((r) => r.name === maps.layer),
+    preview: x?.preview,
+    source: imageSource?.file === file ? imageSource.src : undefined,
+    file,
+    width: x?.width ?? p?.crop ?? 224,
+    height: x?.height ?? p?.crop ?? 224,
+    resize: p?.resize ?? 256,
+    crop: p?.crop ?? 224,
+  };
 }
 
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
@@ -283,6 +312,12 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       renderMaps();
       save({ exploration });
       renderTop();
+      followExplanation();
+      return;
+    case 'explainableLayers':
+    case 'explainableLayersError':
+      setExplainableLayers(m.type === 'explainableLayers' ? m.layers : m.message);
+      renderTop();
       return;
     case 'explorationError':
       explorationError = `Per-layer results for ${m.file} failed: ${m.message}`;
@@ -315,7 +350,8 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       return;
     case 'model':
       if (setModel(m.model)) {
-        // Another model: the old one's exploration and feature maps no longer apply.
+        // Another model: the old one's exploration, feature maps and explanations no longer apply.
+        resetExplanations();
         exploration = undefined;
         mapPages = [];
         renderMaps();
@@ -339,6 +375,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       document.getElementById('model-error')?.scrollIntoView({ block: 'nearest' });
       return;
     case 'imageSource':
+      imageSource = { file: m.file, src: m.src };
       setImageSource(m.file, m.src);
       refreshPreprocessing();
       return;
@@ -355,6 +392,11 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       refreshPreprocessing();
       return;
     case 'job':
+      if (m.job === 'explain') {
+        setExplanation(m.state);
+        renderTop();
+        return;
+      }
       setJobState(m.job, m.state);
       renderJobs();
       if (m.state && m.state.status !== 'running' && m.job !== 'quantization')
@@ -383,3 +425,4 @@ try {
   renderTop();
 }
 vscode.postMessage({ type: 'ready' });
+explanationsConnected();

@@ -117,7 +117,7 @@ test('chelsea.png: measured activations in every layer row; feature maps by clic
   const tile = tiles(panel).nth(5);
   await page.mouse.move(5, 795);
   await tile.hover();
-  await expect(tile.locator('.fm-tile')).toHaveCSS('transform', 'matrix(2.4, 0, 0, 2.4, 0, 0)');
+  await expect(tile.locator('.fm-view')).toHaveCSS('transform', 'matrix(2.4, 0, 0, 2.4, 0, 0)');
   await screenshot(panelArea(page), 'explore-feature-maps');
 });
 

@@ -1,11 +1,12 @@
 // The CNN Lens webview panel: one instance, revealed when open, revived after a reload.
 import * as vscode from 'vscode';
 import { log } from '../log';
-import type { FeatureMaps } from '../shared/exploration';
+import type { ExplainableLayer, FeatureMaps } from '../shared/exploration';
 import {
   isWebviewMessage,
   type ArchitectureComparison,
   type ArchitectureView,
+  type ExplainRequestView,
   type ExplorationView,
   type HostMessage,
   type ImageEntry,
@@ -47,6 +48,8 @@ export interface PanelHandlers {
   compareRunPrecisions(): void;
   setPrecision(precision: Precision): void;
   cancelJob(job: JobKind): void;
+  explainableLayers(): Promise<ExplainableLayer[]>;
+  explain(request: ExplainRequestView): void;
 }
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
@@ -319,6 +322,22 @@ export class LensPanel implements vscode.Disposable {
       case 'cancelJob':
         this.handlers.cancelJob(m.job);
         return;
+      case 'listExplainableLayers':
+        this.handlers.explainableLayers().then(
+          (layers) => this.post({ type: 'explainableLayers', layers }),
+          (err: Error) => {
+            log.error(`explainable layers: ${err.message}`);
+            this.post({ type: 'explainableLayersError', message: err.message });
+          },
+        );
+        return;
+      case 'explain': {
+        const { method, layer, patch, stride, channels, metrics } = m;
+        this.handlers.explain({ method, layer, patch, stride, channels, metrics });
+        return;
+      }
+      default:
+        return m satisfies never;
       case 'compare': {
         const [a, b] = m.indices.map((i) => this.state.results[i]);
         if (!a || !b) return;

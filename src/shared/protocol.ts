@@ -1,6 +1,13 @@
 // Messages between the extension host and the CNN Lens webview. src/shared/ is the only src/ code the
 // webview imports: no 'vscode', no Node.
-import type { Exploration, FeatureMaps } from './exploration';
+import {
+  EXPLAIN_METHODS,
+  type ExplainableLayer,
+  type ExplainMethod,
+  type Explanation,
+  type Exploration,
+  type FeatureMaps,
+} from './exploration';
 import type { LayerTable } from './layerTable';
 import type { Profile } from './profile';
 import type { AgreementReport, Precision, QuantizationReport, QuantizeReport } from './quantization';
@@ -158,7 +165,7 @@ export type ExplorationView = Omit<Exploration, 'preview'> & { preview?: string 
  * image at both precisions, the run's images at both precisions, quantizing the model with a folder's
  * images, and explanations.
  */
-export const JOBS = ['profile', 'quantization', 'agreement', 'quantize'] as const;
+export const JOBS = ['profile', 'quantization', 'agreement', 'quantize', 'explain'] as const;
 export type JobKind = (typeof JOBS)[number];
 
 /** A job in progress, failed or cancelled; `done` states are each job's own. */
@@ -201,12 +208,32 @@ export type QuantizeState =
       int8Active: boolean;
     };
 
+/** What the panel asks to explain about the current image: a method, its layer and settings. */
+export interface ExplainRequestView {
+  method: ExplainMethod;
+  /** A stage or block as explainableLayers names it; null: the method's own (CAM) or default layer. */
+  layer: string | null;
+  /** Occlusion: the patch side and stride in crop pixels. */
+  patch?: number;
+  stride?: number;
+  /** Score-CAM: how many channels. */
+  channels?: number;
+  /** Also measure faithfulness (deletion, insertion, Average Drop, Increase in Confidence) beside a random map. */
+  metrics: boolean;
+}
+
+/** An explanation of the current image (`file`): in progress, failed or done. */
+export type ExplainState =
+  | (JobProgress & { file: string; request: ExplainRequestView })
+  | { status: 'done'; file: string; request: ExplainRequestView; explanation: Explanation };
+
 /** Job sections by kind, as the host sends them; null clears a section. */
 export interface JobStates {
   profile: ProfileState;
   quantization: QuantizationState;
   agreement: AgreementState;
   quantize: QuantizeState;
+  explain: ExplainState;
 }
 
 /** Host → webview. */
@@ -249,6 +276,9 @@ export type HostMessage =
   | { type: 'preprocessingError'; message: string }
   /** Architectures side by side (progress while timing, then the result). */
   | { type: 'architectureComparison'; comparison: ArchitectureComparison; busy?: string }
+  /** The stages and blocks the panel's model can be explained at, and what each method can do there. */
+  | { type: 'explainableLayers'; layers: ExplainableLayer[] }
+  | { type: 'explainableLayersError'; message: string }
   /** A job's section: its progress, outcome or result; null when it no longer applies (model changed). */
   | { [K in JobKind]: { type: 'job'; job: K; state: JobStates[K] | null } }[JobKind];
 
@@ -281,7 +311,10 @@ export type WebviewMessage =
   /** Make the panel run at this precision (the cnnLens.precision setting). */
   | { type: 'setPrecision'; precision: Precision }
   /** Stop a job in progress. */
-  | { type: 'cancelJob'; job: JobKind };
+  | { type: 'cancelJob'; job: JobKind }
+  | { type: 'listExplainableLayers' }
+  /** Explain the current image (its top classes). */
+  | ({ type: 'explain' } & ExplainRequestView);
 
 /** Commands the panel's buttons run. */
 export type PanelCommand =
@@ -303,6 +336,24 @@ const COMMANDS: readonly string[] = [
   'compareArchitectures',
   'quantizeFolder',
 ] satisfies PanelCommand[];
+
+/** Largest occlusion patch or stride (pixels) and most Score-CAM channels the panel may ask for. */
+export const EXPLAIN_LIMITS = { pixels: 4096, channels: 4096 } as const;
+
+/** An explain request from the webview: a known method, a sane layer name, whole numbers in range. */
+function isExplainRequest(o: Record<string, unknown>): boolean {
+  const optional = (v: unknown, max: number): boolean => v === undefined || wholeIn(v, 1, max);
+  const known = new Set(['type', 'method', 'layer', 'patch', 'stride', 'channels', 'metrics']);
+  return (
+    Object.keys(o).every((k) => known.has(k)) &&
+    (EXPLAIN_METHODS as readonly unknown[]).includes(o.method) &&
+    (o.layer === null || (typeof o.layer === 'string' && o.layer.length > 0 && o.layer.length <= 200)) &&
+    optional(o.patch, EXPLAIN_LIMITS.pixels) &&
+    optional(o.stride, EXPLAIN_LIMITS.pixels) &&
+    optional(o.channels, EXPLAIN_LIMITS.channels) &&
+    typeof o.metrics === 'boolean'
+  );
+}
 
 /** Most images per run a profile may use, and most runs. */
 export const PROFILE_LIMITS = { batch: 64, runs: 200 } as const;
@@ -391,6 +442,10 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
       return Object.keys(o).length === 2 && (o.precision === 'fp32' || o.precision === 'int8');
     case 'cancelJob':
       return Object.keys(o).length === 2 && (JOBS as readonly unknown[]).includes(o.job);
+    case 'listExplainableLayers':
+      return Object.keys(o).length === 1;
+    case 'explain':
+      return isExplainRequest(o);
     default:
       return false;
   }
