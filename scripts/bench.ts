@@ -1,6 +1,7 @@
 // Benchmark, not a test: bare onnxruntime beside our InferenceClient (end to end, decode, cold start,
 // batching, main-thread event-loop delay), int8 beside fp32 (latency, folder throughput, top-1 agreement),
-// and the profile request (its overhead, classification beside it). Prints a Markdown table and writes
+// the profile request (its overhead, classification beside it) and explanations (Grad-CAM against one
+// forward pass, faithfulness curves against 25, occlusion, Score-CAM). Prints a Markdown table and writes
 // .bench/results.json.
 // Usage: npm run bench -- [--runs N] [--quick] [--provider auto|cpu|webgpu] [--threads N]
 //        [--photos <folder>]… (photos that are not calibration photos, for the agreement of int8 with fp32)
@@ -48,7 +49,14 @@ const TARGETS = {
   profileOverhead: 1.1,
   /** Classification's session.run beside or after a profile request / without one, at most. */
   beside: 1.1,
+  /** Grad-CAM at one layer / one bare forward pass (batch 1), at most. */
+  gradCam: 3,
+  /** A 20-step pair of faithfulness curves, in single forward passes, at most. */
+  curvePasses: 25,
 };
+/** The layer Grad-CAM is timed at, and the classes of a request (the panel's top 5). */
+const GRADCAM_LAYER = 'conv4_x';
+const EXPLAINED = 5;
 /** Runs per profile request (the CLI's default). */
 const PROFILE_RUNS = 10;
 /** The largest fixture by parameters (VGG-16), made runnable and written once to .bench/: a real 0.5 GB file. */
@@ -231,6 +239,49 @@ const R = {
     `client ${describe(JPEG_1MP)} after a profile request: session.run (Classification.ms.run)`,
     { vs: 'client-1mp-run' },
   ),
+  gradCam1: row(
+    'gradcam-1',
+    `Grad-CAM at ${GRADCAM_LAYER}, 1 class: client explain (image by key), end to end`,
+    {
+      vs: 'bare-b1',
+    },
+  ),
+  gradCam1Worker: row('gradcam-1-worker', '  of which in the worker (Explanation.ms.total)', {
+    vs: 'bare-b1',
+  }),
+  gradCam5: row(
+    'gradcam-5',
+    `Grad-CAM at ${GRADCAM_LAYER}, top ${EXPLAINED} classes (the gradient model at batch ${EXPLAINED}), end to end`,
+    { vs: 'bare-b1' },
+  ),
+  gradCam5Worker: row('gradcam-5-worker', '  of which in the worker (Explanation.ms.total)', {
+    vs: 'bare-b1',
+  }),
+  bare25x1: row('bare-25x1', 'bare ORT 25× session.run batch 1, sequential', { images: 25 }),
+  faithfulness1: row(
+    'faithfulness-1',
+    'faithfulness, 20 steps, 1 class: the map’s and a random map’s deletion + insertion curves, Average Drop, IiC (Explanation.ms.metrics)',
+    { vs: 'bare-25x1' },
+  ),
+  faithfulness1Pair: row('faithfulness-1-pair', '  per pair of curves (ms.metrics / 2 maps)', {
+    vs: 'bare-25x1',
+  }),
+  faithfulness5: row(
+    'faithfulness-5',
+    `faithfulness, 20 steps, top ${EXPLAINED} classes and the random map (Explanation.ms.metrics)`,
+    { vs: 'bare-25x1' },
+  ),
+  faithfulness5Pair: row('faithfulness-5-pair', `  per pair of curves (ms.metrics / ${EXPLAINED + 1} maps)`, {
+    vs: 'bare-25x1',
+  }),
+  occlusion: row(
+    'occlusion',
+    `occlusion, default patch 32 / stride 16 (13×13 positions), top ${EXPLAINED} classes (Explanation.ms.map)`,
+  ),
+  scoreCam: row(
+    'scorecam',
+    `Score-CAM, k = 32 channels of the last stage, top ${EXPLAINED} classes (Explanation.ms.map)`,
+  ),
   loopIdle: row('loop-delay-idle', 'main-thread max event-loop delay, idle 1 s, no worker (noise floor)', {
     provider: '-',
   }),
@@ -292,6 +343,7 @@ async function main(): Promise<void> {
       b1: R.bareB1,
       b8: R.bareB8,
       eightX1: R.bare8x1,
+      twentyFiveX1: R.bare25x1,
     });
     // QDQ models are for the CPU: GPU providers run the fp32 model at precision int8.
     await bareWarm(ort, int8, tensor, ['cpu'], opts, n, { b1: R.bareB1Int8, b8: R.bareB8Int8 });
@@ -301,6 +353,8 @@ async function main(): Promise<void> {
     progress(`round ${i + 1}/${opts.rounds}: client at int8, profile requests`);
     await clientInt8(config, n);
     await profileRound(config, n);
+    progress(`round ${i + 1}/${opts.rounds}: explanations`);
+    await explainRound(config, n);
     ((extra.othersCpuShareByRound ??= []) as number[]).push(othersShare(roundStart, cpuSnapshot()));
   }
 
@@ -459,7 +513,7 @@ async function bareWarm(
   providers: string[],
   opts: Options,
   n: number,
-  out: { b1: Row; b8: Row; eightX1?: Row },
+  out: { b1: Row; b8: Row; eightX1?: Row; twentyFiveX1?: Row },
 ): Promise<void> {
   const crop = d.preprocessing.crop;
   const one = new ort.Tensor('float32', tensor, [1, 3, crop, crop]);
@@ -468,7 +522,7 @@ async function bareWarm(
   const batch = new ort.Tensor('float32', eight, [BATCH, 3, crop, crop]);
   const { session, provider } = await createBare(ort, d.modelPath, providers, opts.threads);
   const input = inputName(session, d);
-  for (const r of [out.b1, out.b8, out.eightX1]) if (r) r.provider = provider;
+  for (const r of [out.b1, out.b8, out.eightX1, out.twentyFiveX1]) if (r) r.provider = provider;
   try {
     out.b1.samples.push(...(await repeat(n, 3, () => timed(() => session.run({ [input]: one })))));
     out.b8.samples.push(...(await repeat(n, 1, () => timed(() => session.run({ [input]: batch })))));
@@ -476,8 +530,63 @@ async function bareWarm(
       for (let i = 0; i < BATCH; i++) await session.run({ [input]: one });
     };
     out.eightX1?.samples.push(...(await repeat(n, 0, () => timed(eightRuns))));
+    const singles = async (): Promise<void> => {
+      for (let i = 0; i < 25; i++) await session.run({ [input]: one });
+    };
+    out.twentyFiveX1?.samples.push(...(await repeat(n, 0, () => timed(singles))));
   } finally {
     await session.release();
+  }
+}
+
+/**
+ * Explanations of one explored 1 MP JPEG in a fresh client, after a warm-up of each kind (the gradient
+ * session is built then): Grad-CAM `n` times per round; faithfulness, occlusion and Score-CAM, which run
+ * dozens to hundreds of images each, once per round.
+ */
+async function explainRound(config: WorkerConfig, n: number): Promise<void> {
+  const client = newClient({ ...config, exploreIdleMs: 0 });
+  try {
+    const { key } = await client.explore('explain', await fs.readFile(JPEG_1MP.file), { topK: TOP_K });
+    // Images are scored by the classify session: created here, not inside the first timed request.
+    const { provider } = await client.runtimeInfo();
+    const gradCam = async (classes: number, e2e: Row, worker: Row): Promise<void> => {
+      const samples = await repeat(n, 1, async () => {
+        const t = performance.now();
+        const e = await client.explain(key, { method: 'gradcam', layer: GRADCAM_LAYER, classes });
+        const ms = performance.now() - t;
+        worker.samples.push(e.ms.total);
+        if (e.classes.length !== classes) throw new Error(`Grad-CAM at ${GRADCAM_LAYER}: ${e.reason}`);
+        return ms;
+      });
+      worker.samples.splice(worker.samples.length - n - 1, 1); // the warm-up request
+      e2e.samples.push(...samples);
+    };
+    await gradCam(1, R.gradCam1, R.gradCam1Worker);
+    await gradCam(EXPLAINED, R.gradCam5, R.gradCam5Worker);
+    const explain = async (
+      opts: Parameters<InferenceClient['explain']>[1],
+      r: Row,
+      part: 'map' | 'metrics',
+    ) => {
+      const e = await client.explain(key, opts);
+      r.samples.push(e.ms[part]);
+      r.images = e.scored;
+      return e;
+    };
+    const cam = { method: 'cam', metrics: true } as const;
+    const one = await explain({ ...cam, classes: 1 }, R.faithfulness1, 'metrics');
+    R.faithfulness1Pair.samples.push(one.ms.metrics / 2);
+    const five = await explain({ ...cam, classes: EXPLAINED }, R.faithfulness5, 'metrics');
+    R.faithfulness5Pair.samples.push(five.ms.metrics / (EXPLAINED + 1));
+    await explain({ method: 'occlusion', classes: EXPLAINED }, R.occlusion, 'map');
+    await explain({ method: 'scorecam', classes: EXPLAINED }, R.scoreCam, 'map');
+    for (const r of [R.gradCam1, R.gradCam1Worker, R.gradCam5, R.gradCam5Worker]) r.provider = provider;
+    for (const r of [R.faithfulness1, R.faithfulness1Pair, R.faithfulness5, R.faithfulness5Pair])
+      r.provider = provider;
+    for (const r of [R.occlusion, R.scoreCam]) r.provider = provider;
+  } finally {
+    await client.dispose();
   }
 }
 
@@ -742,6 +851,7 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
   const ratioOfMinima = (stat('client-1mp')?.min ?? NaN) / (stat('bare-b1')?.min ?? NaN);
   const verdict = (ok: boolean, loadSensitive = true): string =>
     (ok ? 'MET' : 'MISSED') + (busy && loadSensitive ? ' (unreliable: busy machine)' : '');
+  const explain = explainTargets(stat);
   const targets = {
     ratio1mp: { target: TARGETS.ratio1mp, value: ratio1mp, ratioOfMinima, met: ratio1mp <= TARGETS.ratio1mp },
     decode12mp: { target: TARGETS.decode12mp, value: decode12, met: decode12 <= TARGETS.decode12mp },
@@ -752,6 +862,7 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
       met: (delay?.median ?? Infinity) <= TARGETS.loopDelay,
     },
     ...int8Targets(stat),
+    ...explain.json,
   };
   const breakdown = breakdownOf(extra['requests-1mp'] as RequestDetail[] | undefined);
   extra.breakdown1mp = breakdown;
@@ -774,6 +885,7 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
     `Target: profiled total / plain run ≤ ${TARGETS.profileOverhead} (batch 1, medians of per-request medians): ` +
       `fp32 ${targets.profileOverhead.value.toFixed(3)}, int8 ${targets.profileOverheadInt8.value.toFixed(3)} — ` +
       verdict(targets.profileOverhead.met && targets.profileOverheadInt8.met),
+    ...explain.lines,
     `Target: classification's session.run beside a profile request / without ≤ ${TARGETS.beside}: during ` +
       `${targets.duringProfile.value.toFixed(2)}, after ${targets.afterProfile.value.toFixed(2)} — ` +
       verdict(targets.duringProfile.met && targets.afterProfile.met),
@@ -818,6 +930,36 @@ function renderReport(facts: string, others: number): { markdown: string; json: 
     details: extra,
   };
   return { markdown: lines.join('\n'), json };
+}
+
+/** The explanation targets: Grad-CAM against one forward pass, a pair of curves against 25. */
+function explainTargets(stat: (key: string) => Stats | undefined): {
+  lines: string[];
+  json: Record<'gradCam1' | 'gradCam5' | 'curvePair', Verdict>;
+} {
+  const median = (key: string): number => stat(key)?.median ?? NaN;
+  const fwd = median('bare-b1');
+  const [one, five] = [median('gradcam-1-worker') / fwd, median('gradcam-5-worker') / fwd];
+  const [e2eOne, e2eFive] = [median('gradcam-1') / fwd, median('gradcam-5') / fwd];
+  const passes = (key: string): number => (median(key) / median('bare-25x1')) * TARGETS.curvePasses;
+  const [pair1, pair5] = [passes('faithfulness-1-pair'), passes('faithfulness-5-pair')];
+  const verdict = (ok: boolean): string => (ok ? 'MET' : 'MISSED');
+  const json = {
+    gradCam1: { value: one, met: one <= TARGETS.gradCam },
+    gradCam5: { value: five, met: five <= TARGETS.gradCam },
+    curvePair: { value: Math.max(pair1, pair5), met: Math.max(pair1, pair5) <= TARGETS.curvePasses },
+  };
+  const lines = [
+    `Target: Grad-CAM at ${GRADCAM_LAYER} / one bare forward pass ≤ ${TARGETS.gradCam} (in the worker; the ` +
+      `exploration's forward pass already holds the layer's output): 1 class ${one.toFixed(2)} — ` +
+      `${verdict(one <= TARGETS.gradCam)}, top ${EXPLAINED} ${five.toFixed(2)} — ${verdict(five <= TARGETS.gradCam)}; ` +
+      `client end to end ${e2eOne.toFixed(2)} and ${e2eFive.toFixed(2)}`,
+    `Target: a 20-step pair of faithfulness curves ≤ the time of ${TARGETS.curvePasses} single forward passes: ` +
+      `${pair1.toFixed(1)} passes per pair with 1 class, ${pair5.toFixed(1)} with ${EXPLAINED} (the random map's ` +
+      `and the baselines' images shared) — ${verdict(Math.max(pair1, pair5) <= TARGETS.curvePasses)}; one ` +
+      `curve ${(pair5 / 2).toFixed(1)} passes — ${verdict(pair5 / 2 <= TARGETS.curvePasses)}`,
+  ];
+  return { lines, json };
 }
 
 /** A ratio against its target. */

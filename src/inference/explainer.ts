@@ -17,11 +17,11 @@ import {
   type Explanation,
 } from '../shared/exploration';
 import type { LayerTable } from '../shared/layerTable';
-import { mapsOver, type Activations, type Explorer, type Loaded } from './exploration';
+import { mapsOver, type Activation, type Activations, type Explorer, type Loaded } from './exploration';
 import { gradCamMap, hiResCamMap, meanGradient } from './gradCam';
 import { GradientModels } from './gradients';
 import type { ExplainImage, ExplainRequest } from './messages';
-import { topK } from './postprocess';
+import { topK, type Prediction } from './postprocess';
 import { Cancelled, ScoreBook, type BatchRunner } from './scoring';
 
 const DEFAULT_IDLE_MS = 120_000;
@@ -97,7 +97,8 @@ export class Explainer {
     if (req.metrics) {
       for (const c of maps.classes) {
         // EigenCAM's map belongs to no class: it is checked against the top class.
-        const k = c.index >= 0 ? c.index : topK(acts.probabilities, 1, [])[0]!.index;
+        const k =
+          c.index >= 0 ? c.index : topK(acts.probabilities, 1, loaded.session.descriptor.labels)[0]!.index;
         const grid = { rows: maps.rows, cols: maps.cols, values: c.grid };
         c.metrics = await faithfulness(acts.image, grid, book.of(k), { crop, steps: FAITHFULNESS_STEPS });
       }
@@ -112,12 +113,6 @@ export class Explainer {
     };
   }
 
-  /** Lets go of the gradient sessions (idle, or the worker is closing). */
-  release(): Promise<void> {
-    clearTimeout(this.idle);
-    return this.gradients.release();
-  }
-
   private async maps(
     loaded: Loaded,
     acts: Activations,
@@ -127,83 +122,73 @@ export class Explainer {
     cancelled: () => boolean,
   ): Promise<Maps> {
     const d = loaded.session.descriptor;
-    const crop = d.preprocessing.crop;
-    const top = topK(acts.probabilities, Math.max(1, req.classes), d.labels);
-    const none = (layer: Layer | undefined, reason: string): Maps => {
-      const [, rows = 0, cols = 0] = layer?.info.shape ?? [];
-      return { layer: layer?.info.layer ?? null, rows, cols, crop, classes: [], reason };
+    const at: At = {
+      acts,
+      crop: d.preprocessing.crop,
+      top: topK(acts.probabilities, Math.max(1, req.classes), d.labels),
+      book,
     };
-    if (req.method === 'occlusion') {
-      const scale = crop / DEFAULT_OCCLUSION.crop;
-      const patch = Math.min(crop, Math.max(1, Math.round(req.patch ?? DEFAULT_OCCLUSION.patch * scale)));
-      const stride = Math.max(1, Math.round(req.stride ?? DEFAULT_OCCLUSION.stride * scale));
-      const baseline = new Float32Array(acts.image.length); // the mean colour after normalisation
-      const classes: ExplainedClass[] = [];
-      let rows = 0;
-      for (const c of top) {
-        const grid = await occlusionMap(acts.image, baseline, book.of(c.index), { crop, patch, stride });
-        rows = grid.rows;
-        classes.push({ ...c, grid: normaliseMap(grid.values) });
+    switch (req.method) {
+      case 'occlusion':
+        return occlusion(at, req);
+      case 'cam':
+        return this.cam(loaded, layers, at, req.layer);
+      case 'scorecam':
+      case 'gradcam':
+      case 'hirescam': {
+        const name = req.layer ?? defaultExplainLayer(layers.map((l) => l.info));
+        if (name === null) return none(at, undefined, 'no stage or block outputs a feature map [N, C, H, W]');
+        const layer = this.find(layers, name);
+        if (req.method === 'scorecam') return scoreCamMaps(at, layer, req.channels);
+        if (cancelled()) throw new Cancelled();
+        return this.gradientMaps(loaded, at, layer, req.method);
       }
-      return { layer: null, rows, cols: rows, crop, classes, reason: null, patch, stride };
     }
-    if (req.method === 'cam') {
-      const maps = loaded.model.maps;
-      const asked = req.layer === undefined ? undefined : this.find(layers, req.layer);
-      const own = asked?.info.cam ? asked : layers.find((l) => l.info.cam);
-      // Where no stage or block ends at the features, the layer-table row names them.
-      const name = own?.info.layer ?? maps?.layer ?? null;
-      if (!maps) return none(asked ?? own, loaded.model.camReason ?? 'no layer to make a map from');
-      if (asked && !asked.info.cam) {
-        const what = maps.method === 'cam' ? 'CAM explains' : 'EigenCAM, standing in for CAM, reads';
-        return none(asked, `${what} only ${name}; Grad-CAM and Score-CAM explain other layers`);
-      }
-      const cam = mapsOver(maps, acts, crop, top);
-      return {
-        method: cam.method,
-        layer: name,
-        rows: cam.rows,
-        cols: cam.cols,
-        crop,
-        classes: cam.classes,
-        reason: loaded.model.camReason,
-      };
+  }
+
+  /** CAM (or EigenCAM) at its own layer; any other layer gets the reason. */
+  private cam(loaded: Loaded, layers: Layer[], at: At, layer: string | undefined): Maps {
+    const maps = loaded.model.maps;
+    const asked = layer === undefined ? undefined : this.find(layers, layer);
+    const own = asked?.info.cam ? asked : layers.find((l) => l.info.cam);
+    // Where no stage or block ends at the features, the layer-table row names them.
+    const name = own?.info.layer ?? maps?.layer ?? null;
+    if (!maps) return none(at, asked ?? own, loaded.model.camReason ?? 'no layer to make a map from');
+    if (asked && !asked.info.cam) {
+      const what = maps.method === 'cam' ? 'CAM explains' : 'EigenCAM, standing in for CAM, reads';
+      return none(at, asked, `${what} only ${name}; Grad-CAM and Score-CAM explain other layers`);
     }
-    const name = req.layer ?? defaultExplainLayer(layers.map((l) => l.info));
-    if (name === null) return none(undefined, 'no stage or block outputs a feature map [N, C, H, W]');
-    const layer = this.find(layers, name);
-    const a = acts.tensors.get(layer.tensor);
-    const [channels = 0, rows = 0, cols = 0] = layer.info.shape ?? [];
-    if (req.method === 'scorecam') {
-      if (layer.info.scorecam_reason !== null || !a) return none(layer, layer.info.scorecam_reason ?? '');
-      const k = Math.min(channels, Math.max(1, req.channels ?? DEFAULT_SCORECAM_CHANNELS));
-      const baseline = new Float32Array(acts.image.length);
-      const features = { channels, height: rows, width: cols, data: a.data };
-      const classes: ExplainedClass[] = [];
-      for (const c of top) {
-        const grid = await scoreCam(acts.image, baseline, features, book.of(c.index), crop, k);
-        classes.push({ ...c, grid: normaliseMap(grid.values) });
-      }
-      return { layer: name, rows, cols, crop, classes, reason: null, channels: k };
-    }
-    if (layer.info.reason !== null || !a) return none(layer, layer.info.reason ?? '');
-    if (cancelled()) throw new Cancelled();
+    const cam = mapsOver(maps, at.acts, at.crop, at.top);
+    const { method, rows, cols, classes } = cam;
+    return { method, layer: name, rows, cols, crop: at.crop, classes, reason: loaded.model.camReason };
+  }
+
+  /** Grad-CAM or HiResCAM: one run of the layer's gradient model for every class. */
+  private async gradientMaps(
+    loaded: Loaded,
+    at: At,
+    layer: Layer,
+    method: 'gradcam' | 'hirescam',
+  ): Promise<Maps> {
+    if (layer.info.reason !== null) return none(at, layer, layer.info.reason);
+    const a = output(at.acts, layer);
     const g = await this.gradients.gradients(
-      d,
+      loaded.session.descriptor,
       layer.tensor,
       loaded.session.info.provider,
       { features: a.data, dims: a.dims },
-      top.map((c) => c.index),
+      at.top.map((c) => c.index),
     );
-    if (!(g instanceof Float32Array)) return none(layer, g.unsupported);
+    if (!(g instanceof Float32Array)) return none(at, layer, g.unsupported);
+    const [channels, rows, cols] = layer.info.shape!;
     const size = a.data.length;
-    const classes = top.map((c, i): ExplainedClass => {
+    const classes = at.top.map((c, i): ExplainedClass => {
       const grad = g.subarray(i * size, (i + 1) * size);
-      const alpha = meanGradient(grad, channels);
-      const raw = req.method === 'gradcam' ? gradCamMap(a.data, alpha) : hiResCamMap(a.data, grad, channels);
+      const alpha = meanGradient(grad, channels!);
+      const raw = method === 'gradcam' ? gradCamMap(a.data, alpha) : hiResCamMap(a.data, grad, channels!);
       return { ...c, grid: normaliseMap(raw), mean_gradient: Array.from(alpha) };
     });
-    return { layer: name, rows, cols, crop, classes, reason: null };
+    return { layer: layer.info.layer, rows: rows!, cols: cols!, crop: at.crop, classes, reason: null };
   }
 
   private find(layers: Layer[], name: string): Layer {
@@ -267,4 +252,65 @@ export class Explainer {
     this.idle = setTimeout(() => void this.gradients.release(), ms);
     this.idle.unref();
   }
+}
+
+/** What every method reads: the image's activations, the crop, the classes to explain, the scores. */
+interface At {
+  acts: Activations;
+  crop: number;
+  top: Prediction[];
+  book: ScoreBook;
+}
+
+/** No maps, and why; the grid size is the layer's when there is one. */
+function none(at: At, layer: Layer | undefined, reason: string): Maps {
+  const [, rows = 0, cols = 0] = layer?.info.shape ?? [];
+  return { layer: layer?.info.layer ?? null, rows, cols, crop: at.crop, classes: [], reason };
+}
+
+/** The layer's output for this image, which the exploration holds for every row. */
+function output(acts: Activations, layer: Layer): Activation {
+  const a = acts.tensors.get(layer.tensor);
+  if (!a) throw new Error(`the exploration holds no output of ${layer.info.layer} (${layer.tensor})`);
+  return a;
+}
+
+/** Occlusion: the patch grid's drops, one class after another over the same scored images. */
+async function occlusion(at: At, req: ExplainRequest): Promise<Maps> {
+  const { crop, acts } = at;
+  const scale = crop / DEFAULT_OCCLUSION.crop;
+  const patch = Math.min(crop, Math.max(1, Math.round(req.patch ?? DEFAULT_OCCLUSION.patch * scale)));
+  const stride = Math.max(1, Math.round(req.stride ?? DEFAULT_OCCLUSION.stride * scale));
+  const baseline = new Float32Array(acts.image.length); // the mean colour after normalisation
+  const classes: ExplainedClass[] = [];
+  let positions = 0;
+  for (const c of at.top) {
+    const grid = await occlusionMap(acts.image, baseline, at.book.of(c.index), { crop, patch, stride });
+    positions = grid.rows;
+    classes.push({ ...c, grid: normaliseMap(grid.values) });
+  }
+  return { layer: null, rows: positions, cols: positions, crop, classes, reason: null, patch, stride };
+}
+
+/** Score-CAM over the layer's strongest channels, one class after another over the same scored images. */
+async function scoreCamMaps(at: At, layer: Layer, channels: number | undefined): Promise<Maps> {
+  if (layer.info.scorecam_reason !== null) return none(at, layer, layer.info.scorecam_reason);
+  const [c, height, width] = layer.info.shape!;
+  const k = Math.min(c!, Math.max(1, channels ?? DEFAULT_SCORECAM_CHANNELS));
+  const baseline = new Float32Array(at.acts.image.length);
+  const features = { channels: c!, height: height!, width: width!, data: output(at.acts, layer).data };
+  const classes: ExplainedClass[] = [];
+  for (const p of at.top) {
+    const grid = await scoreCam(at.acts.image, baseline, features, at.book.of(p.index), at.crop, k);
+    classes.push({ ...p, grid: normaliseMap(grid.values) });
+  }
+  return {
+    layer: layer.info.layer,
+    rows: height!,
+    cols: width!,
+    crop: at.crop,
+    classes,
+    reason: null,
+    channels: k,
+  };
 }
