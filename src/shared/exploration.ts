@@ -191,7 +191,11 @@ export interface Explanation {
    * block ends there are named by their layer-table row. Null for occlusion, which reads no layer.
    */
   layer: string | null;
-  /** Grid size: the layer's H×W; for occlusion, the number of patch positions down and across. */
+  /**
+   * Grid size: the layer's H×W. For occlusion, the patch positions down and across: cell (r, c) is the patch
+   * at [r·stride, r·stride + patch) × [c·stride, c·stride + patch), so the cells' centres run from patch/2 to
+   * crop − patch/2 (near, not exactly on, the equal cells ClassMap describes).
+   */
   rows: number;
   cols: number;
   /** Side of the square center crop the model saw; grids are in its coordinates. */
