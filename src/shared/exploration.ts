@@ -193,8 +193,8 @@ export interface Explanation {
   layer: string | null;
   /**
    * Grid size: the layer's H×W. For occlusion, the patch positions down and across: cell (r, c) is the patch
-   * at [r·stride, r·stride + patch) × [c·stride, c·stride + patch), so the cells' centres run from patch/2 to
-   * crop − patch/2 (near, not exactly on, the equal cells ClassMap describes).
+   * at [r·stride, r·stride + patch) × [c·stride, c·stride + patch): centres from patch/2 in steps of stride
+   * (near, not exactly on, the equal cells ClassMap describes; at 224 with 32/16, 16 … 208 px).
    */
   rows: number;
   cols: number;
