@@ -64,8 +64,9 @@ export interface ExplainOptions {
   method: ExplainMethod;
   /**
    * A stage or block, as `explainableLayers` names it ('conv4_x', 'conv4_2'); default: the last stage
-   * Grad-CAM supports (`defaultExplainLayer`). 'cam' explains only its own layer (the features before the
-   * global pool) and gives a reason for any other; occlusion reads no layer and ignores it.
+   * Grad-CAM supports (`defaultExplainLayer`). 'cam' explains only the layers marked `cam` (the features
+   * before the global pool) and gives a reason for any other; occlusion reads no layer and ignores it. A
+   * name the model does not have fails the request.
    */
   layer?: string;
   /** How many top classes get a map (default 5). */
