@@ -10,6 +10,8 @@ const commandIds = [
   'cnnLens.openArchitecture',
   'cnnLens.openModel',
   'cnnLens.compareArchitectures',
+  'cnnLens.profile',
+  'cnnLens.quantizeFolder',
   'cnnLens.showRuntimeInfo',
   'cnnLens.showLog',
 ];

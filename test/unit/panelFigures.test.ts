@@ -1,0 +1,195 @@
+// The arithmetic behind the panel's measured views (webview/figures.ts) and the panel's new messages:
+// the profile's ranking, receptive-field boxes, the crop's place in the original image (checked against the
+// worker's real preprocessing), faithfulness in words, and run-time checks of what the webview may send.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { prepareImage } from '../../src/inference/preprocess';
+import type { Profile, TimedRow } from '../../src/shared/profile';
+import { isWebviewMessage } from '../../src/shared/protocol';
+import {
+  beatsRandom,
+  cropPlacement,
+  cropToOriginal,
+  msText,
+  peakShare,
+  profilerOverhead,
+  receptiveField,
+  slowestFirst,
+  verdict,
+  type FaithfulnessFigures,
+} from '../../webview/figures';
+
+const timed = (name: string, ms: number): TimedRow => ({
+  name,
+  stage: null,
+  block: null,
+  ms,
+  share: 0,
+  gflops: null,
+  provider: 'CPUExecutionProvider',
+  fallback: false,
+  kernels: [],
+});
+
+test('profile rows: slowest first, ties in table order; overhead, share of peak, ms text', () => {
+  const rows = [timed('a', 1), timed('b', 3), timed('c', 1), timed('d', 2)];
+  assert.deepEqual(
+    slowestFirst(rows).map((r) => r.name),
+    ['b', 'd', 'a', 'c'],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ['a', 'b', 'c', 'd'],
+    'the profile itself is left in table order',
+  );
+  const profile = { ms: 10.4, plain_ms: 10 } as Profile;
+  assert.ok(Math.abs(profilerOverhead(profile)! - 0.04) < 1e-9);
+  assert.equal(profilerOverhead({ ms: 1, plain_ms: 0 } as Profile), null);
+  assert.equal(peakShare(50, 200), 0.25);
+  assert.equal(peakShare(null, 200), null);
+  assert.equal(peakShare(50, 0), null);
+  assert.deepEqual([123.4, 12.34, 1.234, 0.04321].map(msText), ['123', '12.3', '1.23', '0.043']);
+});
+
+test('receptive field of an output position: centre + position × stride, clipped to the crop', () => {
+  // conv4_1 a of ResNet50 as the layer table gives it: 99 pixels across, 16 apart, (0, 0) centred at 0.5.
+  const row = { receptive_field: [99, 99], effective_stride: [16, 16], rf_center: [0.5, 0.5] };
+  const inside = receptiveField(row, 8, 9, 224)!;
+  assert.deepEqual(inside.center, [128.5, 144.5]);
+  assert.deepEqual(inside.field, { left: 95, top: 79, width: 99, height: 99 });
+  assert.deepEqual(inside.visible, inside.field);
+  // Position (0, 0) reaches 49 pixels into the padding above and to the left.
+  const corner = receptiveField(row, 0, 0, 224)!;
+  assert.deepEqual(corner.field, { left: -49, top: -49, width: 99, height: 99 });
+  assert.deepEqual(corner.visible, { left: 0, top: 0, width: 50, height: 50 });
+  // Non-square fields and strides keep height and width apart.
+  const tall = receptiveField(
+    { receptive_field: [7, 3], effective_stride: [2, 1], rf_center: [3.5, 1.5] },
+    1,
+    2,
+    224,
+  )!;
+  assert.deepEqual(tall.field, { left: 2, top: 2, width: 3, height: 7 });
+  // Past global pooling there is no field to draw.
+  assert.equal(
+    receptiveField({ receptive_field: null, effective_stride: null, rf_center: null }, 0, 0, 224),
+    undefined,
+  );
+});
+
+test("the crop's place in the original image matches the worker's preprocessing", async () => {
+  // A 300×200 black image with a white 20×20 square at x 200, y 50: find it in the crop the worker makes and
+  // map it back.
+  const width = 300;
+  const height = 200;
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 50; y < 70; y++)
+    for (let x = 200; x < 220; x++) pixels.fill(255, (y * width + x) * 3, (y * width + x) * 3 + 3);
+  const png = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+  const p = {
+    resize: 256,
+    crop: 224,
+    channelOrder: 'RGB' as const,
+    scale: 1 / 255,
+    mean: [0, 0, 0] as [number, number, number],
+    std: [1, 1, 1] as [number, number, number],
+  };
+  const { tensor } = await prepareImage(png, p, 1e8);
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let y = 0; y < p.crop; y++) {
+    for (let x = 0; x < p.crop; x++) {
+      if (tensor[y * p.crop + x]! < 0.5) continue;
+      left = Math.min(left, x);
+      top = Math.min(top, y);
+      right = Math.max(right, x + 1);
+      bottom = Math.max(bottom, y + 1);
+    }
+  }
+  const placement = cropPlacement(width, height, p.resize, p.crop);
+  const back = cropToOriginal({ left, top, width: right - left, height: bottom - top }, placement);
+  for (const [got, want] of [
+    [back.left, 200],
+    [back.top, 50],
+    [back.width, 20],
+    [back.height, 20],
+  ] as const) {
+    assert.ok(Math.abs(got - want) <= 1.5, `square mapped back to ${JSON.stringify(back)}`);
+  }
+  // chelsea.png (451×300): the crop is the central 263×263 pixels, from x 94, y 19.
+  const chelsea = cropPlacement(451, 300, 256, 224);
+  const whole = cropToOriginal({ left: 0, top: 0, width: 224, height: 224 }, chelsea);
+  assert.deepEqual([whole.left, whole.top, whole.width, whole.height].map(Math.round), [94, 19, 262, 263]);
+});
+
+test('faithfulness in words: which curves beat the random map', () => {
+  const figures = (insertion: number, deletion: number): FaithfulnessFigures => ({
+    insertion_auc: insertion,
+    deletion_auc: deletion,
+    average_drop: 30,
+    increase_in_confidence: 0,
+  });
+  const random = figures(0.3, 0.3);
+  assert.equal(verdict(figures(0.5, 0.1), random), 'beats random at insertion and at deletion');
+  assert.equal(verdict(figures(0.5, 0.4), random), 'beats random at insertion, not at deletion');
+  assert.equal(verdict(figures(0.2, 0.1), random), 'beats random at deletion, not at insertion');
+  assert.equal(verdict(figures(0.2, 0.4), random), 'does not beat random at insertion or at deletion');
+  // Equal is not beating it; Average Drop is better lower, Increase in Confidence higher.
+  assert.equal(beatsRandom(random, random, 'insertion_auc'), false);
+  assert.equal(beatsRandom({ ...random, average_drop: 10 }, random, 'average_drop'), true);
+  assert.equal(beatsRandom({ ...random, increase_in_confidence: 1 }, random, 'increase_in_confidence'), true);
+});
+
+test('the panel’s job and explanation messages: well-formed ones pass', () => {
+  for (const m of [
+    { type: 'profile', batch: 1, runs: 10 },
+    { type: 'profile', batch: 64, runs: 200 },
+    { type: 'compareQuantized' },
+    { type: 'compareRunPrecisions' },
+    { type: 'setPrecision', precision: 'int8' },
+    { type: 'setPrecision', precision: 'fp32' },
+    { type: 'cancelJob', job: 'profile' },
+    { type: 'cancelJob', job: 'explain' },
+    { type: 'listExplainableLayers' },
+    { type: 'explain', method: 'gradcam', layer: 'conv4_x', metrics: false },
+    { type: 'explain', method: 'cam', layer: null, metrics: true },
+    { type: 'explain', method: 'occlusion', layer: null, patch: 32, stride: 16, metrics: false },
+    { type: 'explain', method: 'scorecam', layer: 'conv5_x', channels: 8, metrics: true },
+    { type: 'command', command: 'quantizeFolder' },
+  ]) {
+    assert.ok(isWebviewMessage(m), JSON.stringify(m));
+  }
+});
+
+test('the panel’s job and explanation messages: malformed ones are refused', () => {
+  for (const m of [
+    { type: 'profile', batch: 0, runs: 10 },
+    { type: 'profile', batch: 65, runs: 10 },
+    { type: 'profile', batch: 1.5, runs: 10 },
+    { type: 'profile', batch: 1, runs: 201 },
+    { type: 'profile', batch: '1', runs: 10 },
+    { type: 'profile', batch: 1 },
+    { type: 'profile', batch: 1, runs: 10, extra: true },
+    { type: 'compareQuantized', file: '/etc/passwd' },
+    { type: 'setPrecision', precision: 'int4' },
+    { type: 'setPrecision' },
+    { type: 'cancelJob', job: 'everything' },
+    { type: 'listExplainableLayers', layer: 'x' },
+    { type: 'explain', method: 'lime', layer: null, metrics: false },
+    { type: 'explain', method: 'gradcam', layer: '', metrics: false },
+    { type: 'explain', method: 'gradcam', layer: 'x'.repeat(201), metrics: false },
+    { type: 'explain', method: 'gradcam', layer: 3, metrics: false },
+    { type: 'explain', method: 'gradcam', layer: 'conv4_x' },
+    { type: 'explain', method: 'gradcam', layer: 'conv4_x', metrics: 'yes' },
+    { type: 'explain', method: 'occlusion', layer: null, patch: 0, metrics: false },
+    { type: 'explain', method: 'occlusion', layer: null, stride: 2.5, metrics: false },
+    { type: 'explain', method: 'occlusion', layer: null, patch: 5000, metrics: false },
+    { type: 'explain', method: 'scorecam', layer: 'conv5_x', channels: -1, metrics: false },
+    { type: 'explain', method: 'gradcam', layer: 'conv4_x', metrics: false, classes: 1000 },
+    { type: 'command', command: 'profile' },
+  ]) {
+    assert.equal(isWebviewMessage(m), false, JSON.stringify(m).slice(0, 120));
+  }
+});
