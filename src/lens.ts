@@ -121,11 +121,11 @@ export class Lens implements vscode.Disposable {
       paths: this.paths,
       runtime: () => this.getRuntime(),
       settings: readSettings,
-      currentImage: () => this.currentImage.active,
+      currentImage: () => this.currentTarget(),
       runImages: () => this.runImages(),
       read: readUri,
       classify: (uris) => this.classify(uris),
-      int8Written: () => this.applySettings(),
+      int8Written: () => this.applySettings(true),
     });
     this.status = vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100);
     this.status.name = 'CNN Lens model';
@@ -225,6 +225,15 @@ export class Lens implements vscode.Disposable {
     const { client, config } = await this.getRuntime();
     await this.currentImage.explore(client, modelKey(config), uri, entry.file, readSettings().topK);
     if (this.currentImage.active?.file === entry.file) this.jobs.currentImageChanged();
+  }
+
+  /** The panel's current image when it classified, with its exploration key once explored. */
+  private currentTarget(): { uri: vscode.Uri; file: string; key?: string } | undefined {
+    const entry = this.panel.currentEntry;
+    const uri = entry && !('error' in entry) ? this.runUris.get(entry.file) : undefined;
+    if (!entry || !uri) return undefined;
+    const active = this.currentImage.active;
+    return { uri, file: entry.file, key: active?.file === entry.file ? active.key : undefined };
   }
 
   /** The run's images that classified, by display name. */
@@ -619,9 +628,10 @@ export class Lens implements vscode.Disposable {
 
   /**
    * Settings changed (or the model's int8 file was written): the client restarts with the new
-   * configuration; when the model or its precision changed, the current image is classified again.
+   * configuration; when the model, its precision or its provider changed (or the int8 file it runs was
+   * rewritten), the current image is classified again.
    */
-  private async applySettings(): Promise<void> {
+  private async applySettings(int8Written = false): Promise<void> {
     const started = this.started;
     const settings = readSettings();
     if (settings.precision !== this.askedPrecision) this.warnedInt8.clear();
@@ -639,13 +649,22 @@ export class Lens implements vscode.Disposable {
       this.runtime = Promise.resolve(this.started);
       this.modelLoaded = false;
       this.provider = undefined;
-      this.currentImage.clear();
-      this.jobs.modelChanged();
       this.panel.invalidateArchitecture();
       log.info('settings changed: the model will be reloaded on next use');
       this.warnMissingInt8(this.started);
-      const changed = file !== started.file || config.precision !== started.config.precision;
-      if (changed) await this.reclassifyCurrent();
+      // What ran before no longer applies when the model, its precision or what runs it changed: the
+      // explorations, profile and comparisons go, and the current image is classified again.
+      const changed =
+        (int8Written && config.precision === 'int8') ||
+        file !== started.file ||
+        config.precision !== started.config.precision ||
+        config.provider !== started.config.provider ||
+        config.threads !== started.config.threads;
+      if (changed) {
+        this.currentImage.clear();
+        this.jobs.modelChanged();
+        await this.reclassifyCurrent();
+      }
     } catch (err) {
       void showError(`CNN Lens: ${(err as Error).message}`);
     }

@@ -29,8 +29,11 @@ export interface JobHost {
   readonly paths: Paths;
   runtime(): Promise<PanelRuntime>;
   settings(): Settings;
-  /** The panel's current image, once it has been explored. */
-  currentImage(): { uri: vscode.Uri; file: string; key: string } | undefined;
+  /**
+   * The panel's current image, once classified; `key` names it in the worker once it has been explored
+   * (the caches use it), undefined while its exploration is under way.
+   */
+  currentImage(): { uri: vscode.Uri; file: string; key?: string } | undefined;
   /** The run's images that classified, in order, by display name. */
   runImages(): { file: string; uri: vscode.Uri }[];
   read(uri: vscode.Uri): Promise<Uint8Array>;
@@ -71,6 +74,8 @@ export class PanelJobs implements vscode.Disposable {
   private quantized: { key: string; report: QuantizationReport } | undefined;
   /** Once the user compared precisions for an image, each new current image is compared too. */
   private followQuantization = false;
+  /** The image the last comparison of precisions was asked for. */
+  private quantizationFor: string | undefined;
   /** The panel's model's explainable layers, asked for once per model. */
   private layers: Promise<ExplainableLayer[]> | undefined;
   /** Recent explanations by image key and request. */
@@ -91,6 +96,7 @@ export class PanelJobs implements vscode.Disposable {
     }
     this.quantized = undefined;
     this.followQuantization = false;
+    this.quantizationFor = undefined;
     this.layers = undefined;
     this.explanations.clear();
   }
@@ -121,8 +127,8 @@ export class PanelJobs implements vscode.Disposable {
       return;
     }
     const { file, uri, key } = current;
-    const cacheKey = `${key}\n${JSON.stringify(request)}`;
-    const kept = this.explanations.get(cacheKey);
+    const cacheKey = key && `${key}\n${JSON.stringify(request)}`;
+    const kept = cacheKey ? this.explanations.get(cacheKey) : undefined;
     if (kept) {
       this.host.panel.setJob('explain', { status: 'done', file, request, explanation: kept });
       return;
@@ -159,10 +165,12 @@ export class PanelJobs implements vscode.Disposable {
       slow ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
     );
     if (!explanation) return;
-    this.explanations.delete(cacheKey);
-    this.explanations.set(cacheKey, explanation);
-    if (this.explanations.size > EXPLANATIONS_KEPT) {
-      this.explanations.delete(this.explanations.keys().next().value!);
+    if (cacheKey) {
+      this.explanations.delete(cacheKey);
+      this.explanations.set(cacheKey, explanation);
+      if (this.explanations.size > EXPLANATIONS_KEPT) {
+        this.explanations.delete(this.explanations.keys().next().value!);
+      }
     }
     this.host.panel.setJob('explain', { status: 'done', file, request, explanation });
     log.info(
@@ -205,7 +213,8 @@ export class PanelJobs implements vscode.Disposable {
     }
     this.followQuantization = true;
     const { file, uri, key } = current;
-    if (this.quantized?.key === key) {
+    this.quantizationFor = file;
+    if (key && this.quantized?.key === key) {
       this.host.panel.setJob('quantization', { status: 'done', file, report: this.quantized.report });
       return;
     }
@@ -223,13 +232,14 @@ export class PanelJobs implements vscode.Disposable {
       vscode.ProgressLocation.Window,
     );
     if (!report) return;
-    this.quantized = { key, report };
+    if (key) this.quantized = { key, report };
     this.host.panel.setJob('quantization', { status: 'done', file, report });
   }
 
   /** A new current image was explored: compare it too when the user asked for the comparison before. */
   currentImageChanged(): void {
-    if (this.followQuantization) void this.compareQuantized();
+    const file = this.host.currentImage()?.file;
+    if (this.followQuantization && file !== this.quantizationFor) void this.compareQuantized();
   }
 
   /** Stops following the current image with fp32/int8 comparisons (the section was closed). */

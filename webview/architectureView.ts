@@ -358,6 +358,8 @@ export function showTimes(profile: Profile | null): void {
 function fillTimes(grid: HTMLElement): void {
   const t0 = performance.now();
   grid.classList.toggle('has-time', times !== null);
+  const header = grid.querySelector<HTMLElement>('th.col-time');
+  if (header) header.textContent = times ? `Time (batch ${times.profile.batch})` : 'Time';
   for (const td of grid.querySelectorAll<HTMLElement>('td.time')) {
     const tr = td.parentElement!;
     const name = tr.dataset.name ?? tr.dataset.block ?? tr.dataset.stage ?? '';

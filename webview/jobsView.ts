@@ -62,15 +62,18 @@ export function currentQuantization(file: string | undefined): QuantizationState
   return q && q.file === file ? q : undefined;
 }
 
-/** Starts a profile with the options in the section's form (the toolbar's "Profile" button too). */
+/** The form's last valid batch and runs. */
+const valid = { batch: 1, runs: 10 };
+
+/**
+ * Starts a profile with the form's batch and runs (the toolbar's "Profile" button too, which uses the last
+ * valid ones while the form holds a bad value; the value typed stays for the user to fix).
+ */
 export function requestProfile(): void {
   const batch = Number(view.batch);
   const runs = Number(view.runs);
-  if (profileProblems(batch, runs).length > 0) {
-    view.batch = '1';
-    view.runs = '10';
-  }
-  vscode.postMessage({ type: 'profile', batch: Number(view.batch), runs: Number(view.runs) });
+  if (profileProblems(batch, runs).length === 0) Object.assign(valid, { batch, runs });
+  vscode.postMessage({ type: 'profile', ...valid });
 }
 
 /** All job sections, in a fixed order. */

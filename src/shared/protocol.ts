@@ -338,7 +338,7 @@ const COMMANDS: readonly string[] = [
 ] satisfies PanelCommand[];
 
 /** Largest occlusion patch or stride (pixels) and most Score-CAM channels the panel may ask for. */
-export const EXPLAIN_LIMITS = { pixels: 4096, channels: 4096 } as const;
+const EXPLAIN_LIMITS = { pixels: 4096, channels: 4096 } as const;
 
 /** An explain request from the webview: a known method, a sane layer name, whole numbers in range. */
 function isExplainRequest(o: Record<string, unknown>): boolean {
