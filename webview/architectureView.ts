@@ -395,11 +395,13 @@ export function showQuantization(report: QuantizationReport | null): void {
 }
 
 function fillQuantization(grid: HTMLElement): void {
+  const t0 = performance.now();
   grid.classList.toggle('has-quant', quantization !== null);
   for (const td of grid.querySelectorAll<HTMLElement>('td.quant')) {
     const q = quantization?.get(td.parentElement!.dataset.name ?? '');
     td.replaceChildren(...(q ? quantCell(q) : []));
   }
+  grid.dataset.quantMs = (performance.now() - t0).toFixed(1);
 }
 
 /** "28.1 dB · 0.998", the jump marked, or why nothing was compared. */
