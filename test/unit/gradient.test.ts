@@ -2,15 +2,21 @@
 // on small graphs built for each backward rule, Grad-CAM equal to CAM at the last stage of real exports,
 // inner stages of real exports against finite differences, what is refused and why, and the speed.
 import assert from 'node:assert/strict';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { findLogits, buildGradientModel, supportedLayers } from '../../src/model/gradient';
+import { parseOnnx } from '../../src/model/onnxGraph';
 import { readFloats } from '../../src/model/quantize/tensors';
 import { buildLayerTable } from '../../src/model/structure/table';
 import { checkGradient, featuresOf, fillWeights, runOnce } from './helpers/gradientCheck';
 import { fixtureBytes, fixtureGraph, runnable } from './helpers/fixtures';
 import { attr, GraphBuilder, type Tensor } from './helpers/onnxBuilder';
+
+const FP32_MODEL = path.resolve(__dirname, '..', '..', 'models', 'resnet50.onnx');
+const INT8_MODEL = path.resolve(__dirname, '..', '..', 'models', 'resnet50.int8.onnx');
 
 const CLASSES = 5;
 
@@ -463,3 +469,43 @@ test('speed: the gradient at ResNet-18 conv4_x against one forward pass (reporte
   await forward.release();
   await gradient.release();
 });
+
+test(
+  'int8 QDQ ResNet50: gradients pass QuantizeLinear/DequantizeLinear straight through where values were kept, close to fp32',
+  { skip: !existsSync(INT8_MODEL) && 'models/resnet50.int8.onnx is not built (npm run build)' },
+  async () => {
+    const grads: Float32Array[] = [];
+    for (const file of [FP32_MODEL, INT8_MODEL]) {
+      const bytes = await fs.readFile(file);
+      const row = buildLayerTable(parseOnnx(bytes)).rows.find((r) => r.name.startsWith('conv4_6 c'))!;
+      const model = onnx.ModelProto.decode(bytes);
+      const g = buildGradientModel(model, row.output, findLogits(model));
+      assert.ok(!('unsupported' in g), 'unsupported' in g ? g.unsupported : '');
+      const s = await ort.InferenceSession.create(onnx.ModelProto.encode(g.model).finish());
+      const features = Float32Array.from({ length: 1024 * 14 * 14 }, (_, i) =>
+        Math.max(0, Math.sin(i * 0.01)),
+      );
+      const seed = new Float32Array(1000);
+      seed[285] = 1;
+      const out = await s.run({
+        features: new ort.Tensor('float32', features, [1, 1024, 14, 14]),
+        seed: new ort.Tensor('float32', seed, [1, 1000]),
+      });
+      grads.push(out.gradient!.data as Float32Array);
+      await s.release();
+    }
+    const [a, b] = grads as [Float32Array, Float32Array];
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = 0; i < a.length; i++) {
+      dot += a[i]! * b[i]!;
+      na += a[i]! ** 2;
+      nb += b[i]! ** 2;
+    }
+    assert.ok(
+      dot / Math.sqrt(na * nb) > 0.9,
+      `cosine of the int8 and fp32 gradients ${dot / Math.sqrt(na * nb)}`,
+    );
+  },
+);

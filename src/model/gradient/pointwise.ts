@@ -76,6 +76,27 @@ const div: Rule = (s) => {
 
 const pass: Rule = (s) => [s.g];
 
+// A QuantizeLinear → DequantizeLinear pair (int8 QDQ models) passes the gradient straight through where
+// quantization kept the value, as quantization-aware training does, and stops it where the value was
+// clamped to the range (which is also where the ReLUs the quantizer absorbed switched off):
+// DequantizeLinear scales the gradient by the scale, QuantizeLinear divides it back and masks it.
+const quantizeLinear: Rule = (s) => {
+  s.only([0], 'scale or zero point');
+  if (s.inShape(1).length > 0) throw new NotSupported('its scale is per channel');
+  const e = s.e;
+  const float = (t: string): string => e.op('Cast', [t], [{ name: 'to', type: 2, i: 1 }]);
+  const level = e.op('Sub', [float(s.y(0)), s.x(2) !== '' ? float(s.x(2)) : e.scalar(0)]);
+  const error = e.op('Abs', [e.op('Sub', [e.op('Mul', [level, s.x(1)]), s.x(0)])]);
+  const kept = e.op('LessOrEqual', [error, e.op('Mul', [s.x(1), e.scalar(0.5001)])]);
+  return [e.keep(kept, e.op('Div', [s.g, s.x(1)]), `${s.node.name}/dX`)];
+};
+
+const dequantizeLinear: Rule = (s) => {
+  s.only([0], 'scale or zero point');
+  if (s.inShape(1).length > 0) throw new NotSupported('its scale is per channel');
+  return [s.e.op('Mul', [s.g, s.x(1)], [], `${s.node.name}/dX`)];
+};
+
 /** Rules of the element-wise ops, by op. */
 export const POINTWISE: Record<string, Rule> = {
   Relu: relu,
@@ -90,4 +111,6 @@ export const POINTWISE: Record<string, Rule> = {
   Div: div,
   Identity: pass,
   Dropout: pass,
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
 };
