@@ -135,6 +135,10 @@ test('A feature-map position (click, or arrows and Enter) shows its receptive fi
   // On the original (451×300): the crop is its central 263×263 pixels, so the field is ~1.17× larger there.
   await expect(maps.locator('#rf-original')).toHaveAttribute('data-box', /^\d+,\d+,116,116$/);
   await expect(tile.locator('.fm-cursor.picked')).toBeVisible();
+  await page.mouse.move(5, 795);
+  await maps.locator('#fm-title').focus();
+  await maps.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await screenshot(panelArea(page), 'receptive-field');
 
   // A click on the top-left corner of another tile: position 0, 0, whose field reaches into the padding.
   const other = maps.locator('.fm-grid figure').nth(1);
@@ -147,6 +151,5 @@ test('A feature-map position (click, or arrows and Enter) shows its receptive fi
   await expect(maps.locator('#rf-text')).toContainText('of them inside it (the rest is padding)');
   await page.mouse.move(5, 795);
   await maps.locator('#fm-title').focus();
-  await maps.evaluate((el) => el.scrollIntoView({ block: 'start' }));
-  await screenshot(panelArea(page), 'receptive-field');
+  await screenshot(panelArea(page), 'receptive-field-corner');
 });
