@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { sha256File, type ModelDescriptor } from '../model/descriptor';
+import type { ModelDescriptor } from '../model/descriptor';
 import { imageInput, readModelGraph } from '../model/modelFile';
 import { ModelFileError } from '../model/onnxGraph';
 import type { RuntimeInfo, WorkerConfig } from './messages';
 import { modelFor } from './precision';
 import { providerCandidates } from './providers';
+import { matchesSha256 } from './verified';
 
 type OrtModule = typeof Ort;
 
@@ -163,7 +164,7 @@ export async function checkModelFile(d: ModelDescriptor): Promise<void> {
     );
   }
   if (d.sha256) {
-    if ((await sha256File(d.modelPath)) === d.sha256) return;
+    if (await matchesSha256(d.modelPath, d.sha256)) return;
     throw new ModelError(
       `model file ${d.modelPath} does not match the sha256 recorded when it was built ` +
         '(truncated or replaced): run "npm run build" to rebuild it',
