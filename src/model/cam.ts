@@ -28,8 +28,9 @@ export interface CamSource {
 /** The CAM source of a graph, or why it has none. */
 export type CamLookup = { source: CamSource; reason?: undefined } | { source?: undefined; reason: string };
 
-// Ops between the pool and the fc that only change the layout of [N, C, 1, 1].
-const RESHAPES = new Set(['Flatten', 'Reshape', 'Squeeze']);
+// Ops between the pool and the fc that only change the layout of [N, C, 1, 1] (or its precision: an int8
+// model's QuantizeLinear/DequantizeLinear pair).
+const RESHAPES = new Set(['Flatten', 'Reshape', 'Squeeze', 'QuantizeLinear', 'DequantizeLinear']);
 // Ops after the fc that keep the class ranking (CAM weights the logits' linear part).
 const AFTER_FC = new Set(['Softmax', 'Identity']);
 

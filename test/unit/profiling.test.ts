@@ -42,11 +42,12 @@ function checkProfile(p: Profile, rows: string[], batch: number, runs: number): 
   assert.ok(p.stages.every((s) => s.ms > 0 && s.provider === 'CPUExecutionProvider' && !s.fallback));
   assert.ok(p.rows.filter((r) => r.gflops !== null).every((r) => r.ms > 0 && r.gflops! > 0));
   assert.ok(p.ms > 0 && p.plain_ms > 0 && p.peak_gflops > 0);
-  // Shares are of the profiled total: the rows cannot hold more than all of it.
+  // Shares are of the profiled total. Each row's median may come from another run, so the sums only
+  // approximate the total (noise on a loaded machine moves them); counting a kernel twice would double them.
   const shares = p.rows.reduce((s, r) => s + r.share, 0);
-  assert.ok(shares > 0.5 && shares <= 1.05, `rows hold ${shares} of the total`);
+  assert.ok(shares > 0.5 && shares <= 1.5, `rows hold ${shares} of the total`);
   const stageMs = p.stages.reduce((s, r) => s + r.ms, 0);
-  assert.ok(stageMs <= p.ms * 1.05, 'stages fit in the run');
+  assert.ok(stageMs <= p.ms * 1.5, `stages (${stageMs} ms) fit in the run (${p.ms} ms)`);
 }
 
 test(
