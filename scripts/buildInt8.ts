@@ -9,10 +9,13 @@ import { parseArgs } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { prepareImage } from '../src/inference/preprocess';
-import { loadDescriptor, sha256File, type DescriptorFile } from '../src/model/descriptor';
+import { loadDescriptor } from '../src/files/descriptorFile';
+import { sha256File } from '../src/files/sha256';
+import type { DescriptorFile } from '../src/model/descriptor';
 import { PERCENTILE, prepareForQuantization } from '../src/model/quantize/pipeline';
 import { quantizeQdq } from '../src/model/quantize/qdq';
 import { RangeCollector } from '../src/model/quantize/ranges';
+import { writeAtomic } from '../src/files/writeAtomic';
 
 const ROOT = path.resolve(__dirname, '..');
 const MODELS = path.join(ROOT, 'models');
@@ -130,17 +133,6 @@ async function upToDate(buildKey: string): Promise<boolean> {
     return d.buildKey === buildKey && (await sha256File(path.join(MODELS, OUT_MODEL))) === d.sha256;
   } catch {
     return false;
-  }
-}
-
-async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
   }
 }
 

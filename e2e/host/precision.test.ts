@@ -1,4 +1,4 @@
-// cnnLens.precision in the real extension host: the worker configuration the panel makes (src/models.ts
+// cnnLens.precision in the real extension host: the worker configuration the panel makes (src/host/models.ts
 // workerConfig) runs the built-in model's int8 file, runs a user model without its int8 file at fp32 (the
 // panel then offers to make one), and picks the int8 file up once it exists; the setting as the typed reader
 // reads it.
@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULTS, readSettings } from '../../src/config';
-import { missingInt8, workerConfig, type Paths } from '../../src/models';
+import { DEFAULTS, readSettings } from '../../src/host/config';
+import { missingInt8, workerConfig, type Paths } from '../../src/host/models';
 import { buildResNet } from '../../test/unit/helpers/onnxBuilder';
 
 const extensionId = 'cnn-lens.cnn-lens';

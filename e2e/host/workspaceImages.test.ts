@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { resolvePickedImage } from '../../src/workspaceImages';
+import { resolvePickedImage } from '../../src/host/workspaceImages';
 
 describe('resolvePickedImage (webview-named paths)', () => {
   let root: string;

@@ -1,6 +1,6 @@
-// The other ways to start a classification (src/targets.ts): an Explorer multi-selection, the editor title
+// The other ways to start a classification (src/host/targets.ts): an Explorer multi-selection, the editor title
 // action, the Command Palette with and without an image editor active, and the panel following the active
-// image (src/lens.ts followActiveImage).
+// image (src/host/followActiveImage.ts).
 import { expect, test, type FrameLocator, type Page } from '@playwright/test';
 import {
   classifyFromExplorer,

@@ -1,6 +1,6 @@
 // `cli classify [--top K] [--json] [--provider P] … <image|folder…>`
 import { classifyAll, type Outcome } from '../inference/classifyAll';
-import { expandImagePaths, readImageFile } from '../model/imageFiles';
+import { expandImagePaths, readImageFile } from '../files/imageFiles';
 import { intFlag, parseArgs, UsageError } from './args';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
 import type { Io } from './io';

@@ -3,7 +3,7 @@
 // milliseconds per image at batch 1 and 8 on this machine (--precision int8: each model's int8 file). Models are analysed and timed one after another, each in a
 // worker of its own, so that no two timings share the CPU.
 import type { ModelTiming } from '../inference/messages';
-import { descriptorForModel } from '../model/descriptor';
+import { descriptorForModel } from '../files/descriptorFile';
 import { compact } from '../shared/format';
 import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';

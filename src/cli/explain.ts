@@ -2,7 +2,7 @@
 // image and where the top classes' evidence lies (CAM, Grad-CAM, HiResCAM, occlusion or Score-CAM, with
 // their faithfulness on request), from the worker's exploration session.
 import { InferenceError } from '../inference/client';
-import { readImageFile } from '../model/imageFiles';
+import { readImageFile } from '../files/imageFiles';
 import {
   DEFAULT_EXPLAINED_CLASSES,
   EXPLAIN_METHODS,

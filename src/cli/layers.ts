@@ -1,9 +1,9 @@
 // `cli layers [--json|--markdown] [--model path]`: the layer table of a model, as the Architecture panel shows it.
 import { analyseModel } from '../inference/modelAnalysis';
-import { descriptorForModel } from '../model/descriptor';
-import { readOnnxFile } from '../model/onnxGraph';
+import { descriptorForModel } from '../files/descriptorFile';
+import { readOnnxFile } from '../files/onnxFile';
 import { buildLayerTable } from '../model/structure/table';
-import { renderMarkdown, renderText } from '../model/tableText';
+import { renderMarkdown, renderText } from './tableText';
 import type { LayerTable } from '../shared/layerTable';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';

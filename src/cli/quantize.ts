@@ -1,7 +1,7 @@
 // `cli quantize --images <folder> [--model M] [--hold-out 0.2] [--out file] [--json]`: calibrates the model on
 // most of the folder's images, writes its int8 model and reports fp32 against int8 on the held-out rest.
 import { DEFAULT_HOLD_OUT } from '../inference/client';
-import { expandImagePaths } from '../model/imageFiles';
+import { expandImagePaths } from '../files/imageFiles';
 import type { QuantizeProgress, QuantizeReport } from '../shared/quantization';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';

@@ -1,16 +1,12 @@
-// Picks the model descriptor for a configured model path (empty: the built ResNet50), and finds the int8
-// model that belongs to a float one.
+// Which model files a configured model path means: its descriptor (empty path: the built ResNet50), and the
+// int8 model that belongs to a float one.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { defaultDescriptorPath, type ModelDescriptor } from '../model/descriptor';
+import { ModelFileError } from '../model/onnxGraph';
+import type { PresetName } from '../shared/preprocessing';
 import type { Precision } from '../shared/quantization';
-import {
-  defaultDescriptorPath,
-  descriptorForModel,
-  loadDescriptor,
-  type ModelDescriptor,
-  type PresetName,
-} from './descriptor';
-import { ModelFileError } from './onnxGraph';
+import { descriptorForModel, loadDescriptor } from './descriptorFile';
 
 /**
  * Where the bundles live decides where the built model is: `<bundleDir>/../models/`. Another model gets

@@ -1,9 +1,117 @@
 // Reads an ONNX file without loading its weights: the protobuf is walked with positional reads, and the
 // payloads of large initializers (raw_data, float_data, …) are skipped by seeking, so that a 528 MB VGG-16 is
 // read as its ~50 KB graph. The result is a compact copy of the model without those payloads, which the
-// ordinary parser then reads.
+// ordinary parser (src/model/onnxGraph.ts) then reads; external data files are checked, never loaded.
 import { promises as fs } from 'node:fs';
-import { WireType } from './protobuf';
+import * as path from 'node:path';
+import {
+  externalPath,
+  keepsValues,
+  ModelFileError,
+  parseOnnx,
+  rawInts,
+  type OnnxGraph,
+} from '../model/onnxGraph';
+import { WireType } from '../model/protobuf';
+
+/** Reads and parses an ONNX file (weights skipped, never loaded), and checks its external data files. */
+export async function readOnnxFile(file: string): Promise<OnnxGraph> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) throw new ModelFileError(`${file} does not exist`, 'missing');
+  if (!stat.isFile()) throw new ModelFileError(`${file} is not a file`, 'not a file');
+  if (stat.size === 0) throw new ModelFileError(`${file} is empty (0 bytes)`, 'empty');
+  let graph: OnnxGraph;
+  try {
+    graph = parseOnnx(await compactModelFile(file));
+  } catch (err) {
+    const message = (err as Error).message;
+    const problem = /^Truncated/.test(message) ? 'truncated' : 'not onnx';
+    throw new ModelFileError(`${file} is not a readable ONNX model: ${message}`, problem);
+  }
+  await resolveExternalData(graph, path.dirname(file));
+  return graph;
+}
+
+/** Reads a user's model file; any failure is a ModelFileError that says what is wrong with the file. */
+export async function readModelGraph(file: string): Promise<OnnxGraph> {
+  try {
+    return await readOnnxFile(file);
+  } catch (err) {
+    if (!(err instanceof ModelFileError)) throw err;
+    throw new ModelFileError(`cannot load model ${file}: ${describe(file, err)}`, err.problem);
+  }
+}
+
+/** The reader's problem, in words about what happened to the file. */
+function describe(file: string, err: ModelFileError): string {
+  switch (err.problem) {
+    case 'empty':
+      return 'the file is empty (0 bytes)';
+    case 'truncated':
+      return 'the file is truncated: it ends in the middle of the model (an incomplete download or copy?)';
+    case 'not onnx':
+      return `the file is not an ONNX model (${err.message.replace(/^.*is not a readable ONNX model: /, '')})`;
+    default:
+      return err.message.replace(`${file} `, 'the file ');
+  }
+}
+
+/**
+ * `length` bytes (to the end of the file when negative) at `offset` of the external data file `location` of
+ * a model in `dir`; fewer when the file ends first.
+ */
+export async function readExternalData(
+  dir: string,
+  location: string,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
+  const handle = await fs.open(externalPath(dir, location), 'r');
+  try {
+    const size = length >= 0 ? length : Math.max(0, (await handle.stat()).size - offset);
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buf, 0, size, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Checks that every external data file exists and is long enough, and reads the values of the small
+ * integer tensors kept there (shapes); weights are never read.
+ */
+async function resolveExternalData(graph: OnnxGraph, dir: string): Promise<void> {
+  const needed = new Map<string, { end: number; tensor: string }>();
+  for (const t of graph.initializers.values()) {
+    if (!t.external) continue;
+    const { location, offset, length } = t.external;
+    const end = offset + Math.max(0, length);
+    const seen = needed.get(location);
+    if (!seen || end > seen.end) needed.set(location, { end, tensor: t.name });
+  }
+  for (const [location, { end, tensor }] of needed) {
+    const file = externalPath(dir, location);
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (!stat?.isFile()) {
+      throw new ModelFileError(
+        `the model keeps its weights in "${location}" beside it, and that file is missing (${file})`,
+        'external data missing',
+      );
+    }
+    if (stat.size < end) {
+      throw new ModelFileError(
+        `the external data file "${location}" is ${stat.size.toLocaleString('en-US')} bytes, but tensor ` +
+          `${tensor} needs ${end.toLocaleString('en-US')}: the file is truncated or belongs to another export`,
+      );
+    }
+  }
+  for (const t of graph.initializers.values()) {
+    if (!t.external || !keepsValues(t)) continue;
+    const { location, offset, length } = t.external;
+    t.ints = rawInts(t, await readExternalData(dir, location, offset, length));
+  }
+}
 
 // Initializer payloads above this size are skipped: weights. Shape tensors and scalars are far smaller.
 const KEEP_PAYLOAD = 16 * 1024;
@@ -12,7 +120,7 @@ const PAYLOAD_FIELDS = new Set([4, 5, 7, 9, 10, 11]);
 const WINDOW = 256 * 1024;
 
 /** A compact copy of a model file: every field as written except large initializer payloads. */
-export async function compactModelFile(file: string): Promise<Uint8Array> {
+async function compactModelFile(file: string): Promise<Uint8Array> {
   const f = await PositionalFile.open(file);
   try {
     const out: Uint8Array[] = [];

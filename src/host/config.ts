@@ -1,9 +1,9 @@
 // The one typed reader of CNN Lens settings. Every key here is declared in package.json with the same
 // default; an in-host test checks that both agree.
 import * as vscode from 'vscode';
-import { PROVIDER_SETTINGS, type ProviderSetting } from './inference/providers';
-import { PRESET_NAMES, type PresetName } from './model/descriptor';
-import { PRECISIONS, type Precision } from './shared/quantization';
+import { PROVIDER_SETTINGS, type ProviderSetting } from '../inference/providers';
+import { PRESET_NAMES, type PresetName } from '../shared/preprocessing';
+import { PRECISIONS, type Precision } from '../shared/quantization';
 
 /** CNN Lens settings, keyed as in package.json without the `cnnLens.` prefix. */
 export interface Settings {

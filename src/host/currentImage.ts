@@ -3,15 +3,22 @@
 import { webcrypto } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { InferenceClient } from './inference/client';
-import type { Exploration, FeatureMaps } from './shared/exploration';
-import type { ExplorationView } from './shared/protocol';
-import type { Precision } from './shared/quantization';
+import type { InferenceClient } from '../inference/client';
+import type { WorkerConfig } from '../inference/messages';
+import type { Exploration, FeatureMaps } from '../shared/exploration';
+import type { ExplorationView } from '../shared/protocol';
+import type { Precision } from '../shared/quantization';
+import { Disposable } from './disposable';
 
 /** The model an exploration ran: its file and the precision it ran at. */
 export interface ModelKey {
   path: string;
   precision: Precision;
+}
+
+/** Names a model and the precision it runs at, for the cache. */
+export function modelKey(config: WorkerConfig): ModelKey {
+  return { path: config.descriptor.modelPath, precision: config.precision ?? 'fp32' };
 }
 
 const CACHE_SIZE = 32;
@@ -23,7 +30,7 @@ export interface ExplorationSink {
 }
 
 /** Explores the current image and keeps what the feature-map requests need. */
-export class CurrentImage implements vscode.Disposable {
+export class CurrentImage extends Disposable {
   private readonly cache = new Map<string, Exploration>();
   private current: { uri: vscode.Uri; file: string; key: string } | undefined;
   private watcher: vscode.Disposable | undefined;
@@ -32,7 +39,10 @@ export class CurrentImage implements vscode.Disposable {
   constructor(
     private readonly sink: ExplorationSink,
     private readonly read: (uri: vscode.Uri) => Promise<Uint8Array>,
-  ) {}
+  ) {
+    super();
+    this._register({ dispose: () => this.watcher?.dispose() });
+  }
 
   /** Explores `uri` (shown as `file`) with `client` and sends the result to the panel. */
   async explore(
@@ -94,10 +104,6 @@ export class CurrentImage implements vscode.Disposable {
   clear(): void {
     this.cache.clear();
     this.current = undefined;
-  }
-
-  dispose(): void {
-    this.watcher?.dispose();
   }
 
   private remember(key: string, x: Exploration): void {

@@ -4,20 +4,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Settings } from './config';
-import { InferenceClient } from './inference/client';
-import type { WorkerConfig } from './inference/messages';
-import { descriptorPathFor, PREPROCESSING_PRESETS, resizeFor } from './model/descriptor';
-import { int8PathFor, resolveDescriptor } from './model/loadModel';
-import type { LayerTable } from './shared/layerTable';
-import type { Precision } from './shared/quantization';
-import {
-  PRESETS,
-  type ArchitectureComparison,
-  type ModelComparison,
-  type ModelView,
-  type PresetId,
-  type PreprocessingView,
-} from './shared/protocol';
+import { InferenceClient } from '../inference/client';
+import type { WorkerConfig } from '../inference/messages';
+import { descriptorPathFor, PREPROCESSING_PRESETS, resizeFor } from '../model/descriptor';
+import { int8PathFor, resolveDescriptor } from '../files/modelPaths';
+import type { LayerTable } from '../shared/layerTable';
+import type { Precision } from '../shared/quantization';
+import { PRESET_NAMES, type PresetName, type Preprocessing } from '../shared/preprocessing';
+import { type ArchitectureComparison, type ModelComparison, type ModelView } from '../shared/protocol';
 
 /** Where the extension's bundles and built model are. */
 export interface Paths {
@@ -141,8 +135,8 @@ export async function modelView(
   const fixedSize = fixedSide(table);
   const side = fixedSize ?? d.preprocessing.crop;
   const presets = Object.fromEntries(
-    PRESETS.map((p) => [p, { ...PREPROCESSING_PRESETS[p], crop: side, resize: resizeFor(side) }]),
-  ) as Record<PresetId, PreprocessingView>;
+    PRESET_NAMES.map((p) => [p, { ...PREPROCESSING_PRESETS[p], crop: side, resize: resizeFor(side) }]),
+  ) as Record<PresetName, Preprocessing>;
   const sidecar = file ? descriptorPathFor(file) : undefined;
   const sidecarText = sidecar ? await fs.readFile(sidecar, 'utf8').catch(() => undefined) : undefined;
   return {

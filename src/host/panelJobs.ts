@@ -4,16 +4,18 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Settings } from './config';
-import { comparePrecisionsAll } from './inference/classifyAll';
-import { InferenceClient, InferenceError } from './inference/client';
-import type { WorkerConfig } from './inference/messages';
+import { comparePrecisionsAll } from '../inference/classifyAll';
+import { InferenceClient, InferenceError } from '../inference/client';
+import type { WorkerConfig } from '../inference/messages';
+import { Disposable } from './disposable';
 import { log, showError } from './log';
 import { BUILT_IN_LABEL, displayPath, missingInt8, workerConfig, type Paths } from './models';
 import type { LensPanel } from './panel/panel';
-import type { ExplainableLayer, ExplainMethod, Explanation } from './shared/exploration';
-import type { Profile } from './shared/profile';
-import { agreement, type QuantizeProgress, type QuantizationReport } from './shared/quantization';
-import type { ExplainRequestView, JobKind, JobProgress, JobStates } from './shared/protocol';
+import { offerQuantize, setPrecision } from './precisionSetting';
+import type { ExplainableLayer, ExplainMethod, Explanation } from '../shared/exploration';
+import type { Profile } from '../shared/profile';
+import { agreement, type QuantizeProgress, type QuantizationReport } from '../shared/quantization';
+import type { ExplainRequestView, JobKind, JobProgress, JobStates } from '../shared/protocol';
 
 /** The inference client the panel runs, the configuration it was made with, and its model file. */
 export interface PanelRuntime {
@@ -67,7 +69,7 @@ const METHOD_NAMES: Record<ExplainMethod, string> = {
 const EXPLANATIONS_KEPT = 16;
 
 /** Owns the jobs in flight (one per kind) and what their sections show. */
-export class PanelJobs implements vscode.Disposable {
+export class PanelJobs extends Disposable {
   private readonly inFlight = new Map<JobKind, AbortController>();
   private profileOptions = DEFAULT_PROFILE;
   /** The last fp32/int8 report for the current image, by the exploration key of the image. */
@@ -81,7 +83,10 @@ export class PanelJobs implements vscode.Disposable {
   /** Recent explanations by image key and request. */
   private readonly explanations = new Map<string, Explanation>();
 
-  constructor(private readonly host: JobHost) {}
+  constructor(private readonly host: JobHost) {
+    super();
+    this._register({ dispose: () => this.inFlight.forEach((abort) => abort.abort()) });
+  }
 
   /** Stops a job in progress (the panel's Cancel). */
   cancel(kind: JobKind): void {
@@ -393,10 +398,6 @@ export class PanelJobs implements vscode.Disposable {
     if (choice === switchTo) await setPrecision('int8');
   }
 
-  dispose(): void {
-    for (const abort of this.inFlight.values()) abort.abort();
-  }
-
   /**
    * Says so (in the section and a notification offering to quantize) when the panel's model has no int8
    * file to compare with; returns whether it had none.
@@ -471,29 +472,6 @@ export class PanelJobs implements vscode.Disposable {
       if (mine()) this.inFlight.delete(kind);
     }
   }
-}
-
-/** Sets cnnLens.precision where it is set (the workspace's value wins over the user's). */
-export async function setPrecision(precision: 'fp32' | 'int8'): Promise<void> {
-  const config = vscode.workspace.getConfiguration('cnnLens');
-  const inspected = config.inspect('precision');
-  const target =
-    inspected?.workspaceFolderValue !== undefined
-      ? vscode.ConfigurationTarget.WorkspaceFolder
-      : inspected?.workspaceValue !== undefined
-        ? vscode.ConfigurationTarget.Workspace
-        : vscode.ConfigurationTarget.Global;
-  await config.update('precision', precision, target);
-}
-
-/** Says that a model has no int8 file, offering to make one. */
-export async function offerQuantize(message: string): Promise<void> {
-  const quantize = 'Quantize with Images from a Folder…';
-  const fp32 = 'Use fp32';
-  const choice = await vscode.window.showWarningMessage(`CNN Lens: ${message}.`, quantize, fp32, 'Show Log');
-  if (choice === quantize) await vscode.commands.executeCommand('cnnLens.quantizeFolder');
-  else if (choice === fp32) await setPrecision('fp32');
-  else if (choice === 'Show Log') log.show(true);
 }
 
 function pct(v: number | null): string {

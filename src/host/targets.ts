@@ -1,7 +1,7 @@
 // What a command acts on: the Explorer selection, the active editor tab, or a pick from the workspace.
 import * as vscode from 'vscode';
-import { isImagePath } from './model/imageFiles';
-import type { ModelChoice } from './shared/protocol';
+import { isImagePath } from '../files/imageFiles';
+import type { ModelChoice } from '../shared/protocol';
 import { isModelPath } from './workspaceImages';
 
 /**

@@ -1,10 +1,10 @@
-// The workspace's images, models and labels files for the panel's pickers, and the check on paths the
-// webview names.
+// The workspace's images, models and labels files for the panel's pickers, the check on paths the webview
+// names, and reading an image wherever it lives.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isImagePath } from './model/imageFiles';
-import { resolveInsideWorkspace } from './model/workspacePaths';
+import { isImagePath, readImageFile } from '../files/imageFiles';
+import { resolveInsideWorkspace } from '../files/workspacePaths';
 
 const MAX_LISTED = 5000;
 
@@ -82,4 +82,9 @@ export async function resolvePickedImage(file: string): Promise<vscode.Uri | und
   if (!real) return undefined;
   const roots = await Promise.all(folders.map((f) => fs.realpath(f.uri.fsPath).catch(() => f.uri.fsPath)));
   return roots.some((r) => real.startsWith(r + path.sep)) ? vscode.Uri.file(full) : undefined;
+}
+
+/** Local files through Node (its errors name the cause); other schemes through VS Code's file system. */
+export async function readUri(uri: vscode.Uri): Promise<Uint8Array> {
+  return uri.scheme === 'file' ? readImageFile(uri.fsPath) : vscode.workspace.fs.readFile(uri);
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { readExternalData } from '../files/onnxFile';
 import { classActivationMap, eigenCam, normaliseMap } from '../model/cam';
 import type { ModelDescriptor } from '../model/descriptor';
 import { buildExplorationModel, type ExplorationModel, type MapSource } from '../model/explorationModel';
@@ -249,7 +250,8 @@ export class Explorer {
         modelSha = d.sha256 ?? sha256(file);
         const { bytes, ...model } = await buildExplorationModel({
           bytes: file,
-          dir: path.dirname(d.modelPath),
+          readExternal: (location, offset, length) =>
+            readExternalData(path.dirname(d.modelPath), location, offset, length),
           graph: analysis.graph,
           table: analysis.table,
           crop: d.preprocessing.crop,

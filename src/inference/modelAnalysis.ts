@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import type { ModelDescriptor } from '../model/descriptor';
 import { withOutputs } from '../model/explorationModel';
-import { readModelGraph } from '../model/modelFile';
+import { readModelGraph } from '../files/onnxFile';
 import { ModelFileError, type OnnxGraph } from '../model/onnxGraph';
 import type { GraphShapes } from '../model/shapes';
 import { analyseGraph } from '../model/structure/table';

@@ -1,6 +1,6 @@
 // Which model file a session runs: the precision asked for, unless the execution provider is a GPU one.
 import type { ModelDescriptor } from '../model/descriptor';
-import { quantizedDescriptor } from '../model/loadModel';
+import { quantizedDescriptor } from '../files/modelPaths';
 import type { Precision } from '../shared/quantization';
 import type { WorkerConfig } from './messages';
 

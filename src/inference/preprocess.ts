@@ -1,6 +1,6 @@
 // Image file bytes → the model's input tensor, following the model descriptor's preprocessing.
 // Runs in the inference worker; sharp does its decoding on libuv's thread pool.
-import type { Preprocessing } from '../model/descriptor';
+import type { Preprocessing } from '../shared/preprocessing';
 
 type Sharp = typeof import('sharp');
 let sharpModule: Sharp | undefined;

@@ -9,8 +9,8 @@ import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import type { ModelDescriptor } from '../model/descriptor';
 import { withOutputs } from '../model/explorationModel';
-import { readImageFile } from '../model/imageFiles';
-import { int8PathFor } from '../model/loadModel';
+import { readImageFile } from '../files/imageFiles';
+import { int8PathFor } from '../files/modelPaths';
 import { externalPath } from '../model/onnxGraph';
 import { PERCENTILE, prepareForQuantization } from '../model/quantize/pipeline';
 import { quantizeQdq } from '../model/quantize/qdq';
@@ -25,6 +25,7 @@ import type { QuantizeImage, WorkerConfig } from './messages';
 import { classifyBoth, pairSessions } from './precisionPairs';
 import { ImageError, prepareImage } from './preprocess';
 import { checkModelFile, ModelError } from './session';
+import { writeAtomic } from '../files/writeAtomic';
 
 /** The most of the images that may be held back: calibration needs most of them. */
 const MAX_HOLD_OUT = 0.9;
@@ -274,16 +275,5 @@ async function inlineExternalData(model: onnx.IModelProto, dir: string): Promise
     }
   } finally {
     await Promise.all([...handles.values()].map((h) => h.close()));
-  }
-}
-
-async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
   }
 }

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { sha256File } from '../model/descriptor';
+import { sha256File } from '../files/sha256';
+import { writeAtomic } from '../files/writeAtomic';
 
 /** Where the record is kept (one small JSON file per user). */
 export const VERIFIED_FILE = path.join(os.tmpdir(), `cnn-lens-verified-${os.userInfo().uid}.json`);
@@ -35,7 +36,7 @@ export async function matchesSha256(
     entries[key] = { size: stat.size, mtimeMs: stat.mtimeMs, sha256: expected };
     const keys = Object.keys(entries);
     for (const k of keys.slice(0, Math.max(0, keys.length - MAX_ENTRIES))) delete entries[k];
-    await write(record, entries).catch(() => undefined); // an unwritable temp folder only costs a hash next time
+    await writeAtomic(record, JSON.stringify(entries)).catch(() => undefined); // an unwritable temp folder only costs a hash next time
   }
   return ok;
 }
@@ -47,10 +48,4 @@ async function read(record: string): Promise<Record<string, Entry>> {
   } catch {
     return {};
   }
-}
-
-async function write(record: string, entries: Record<string, Entry>): Promise<void> {
-  const tmp = `${record}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(entries));
-  await fs.rename(tmp, record);
 }

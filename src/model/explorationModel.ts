@@ -1,11 +1,10 @@
 // The exploration model: the same ONNX model with the output tensor of every layer-table row added as a
 // graph output, built in memory with onnx-proto, plus what the maps over the image need: the fc weights
 // for class activation maps, or, for heads CAM cannot explain, the features tensor EigenCAM reads.
-import { promises as fs } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import type { LayerTable, TableShape } from '../shared/layerTable';
 import { findCamSource, type CamSource } from './cam';
-import { externalPath, type OnnxGraph } from './onnxGraph';
+import type { OnnxGraph } from './onnxGraph';
 
 /** A layer-table row and the tensor its last folded node produces. */
 export interface RowOutput {
@@ -41,9 +40,10 @@ export interface ExplorationModel {
 
 /** What the exploration model is built from: the file, and the analysis of its graph. */
 export interface ExplorationInput {
-  /** The .onnx file's bytes and its folder, where any external data files are. */
+  /** The .onnx file's bytes. */
   bytes: Uint8Array;
-  dir: string;
+  /** Reads `length` bytes at `offset` of the model's external data file `location` (beside the model). */
+  readExternal: (location: string, offset: number, length: number) => Promise<Uint8Array>;
   /** The graph as read from the file, and its layer table at the crop size. */
   graph: OnnxGraph;
   table: LayerTable;
@@ -67,7 +67,7 @@ export async function buildExplorationModel(x: ExplorationInput): Promise<Explor
   let camReason = found.reason ?? null;
   if (found.source) {
     const weight = findTensor(model, found.source.weight);
-    const weights = weight && (await floatsOf(weight, x.dir));
+    const weights = weight && (await floatsOf(weight, x.readExternal));
     if (weights?.length === found.source.channels * found.source.classes) {
       const layer = rows.find((r) => r.tensor === found.source.features)?.row ?? found.source.features;
       maps = { method: 'cam', source: found.source, weights, layer };
@@ -137,30 +137,26 @@ function findTensor(model: onnx.ModelProto, name: string): onnx.ITensorProto | u
 }
 
 /**
- * A float32 TensorProto's values, from raw_data (little-endian), float_data, or the external data file
- * in `dir`; undefined for other element types.
+ * A float32 TensorProto's values, from raw_data (little-endian), float_data, or the model's external data;
+ * undefined for other element types.
  */
-async function floatsOf(t: onnx.ITensorProto, dir: string): Promise<Float32Array | undefined> {
+async function floatsOf(
+  t: onnx.ITensorProto,
+  readExternal: ExplorationInput['readExternal'],
+): Promise<Float32Array | undefined> {
   if (t.dataType !== onnx.TensorProto.DataType.FLOAT) return undefined;
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) return externalFloats(t, dir);
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+    const entry = (key: string): string | undefined =>
+      t.externalData?.find((e) => e.key === key)?.value ?? undefined;
+    const size = (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+    const length = Number(entry('length') ?? size * 4);
+    return littleEndianFloats(
+      await readExternal(entry('location') ?? '', Number(entry('offset') ?? 0), length),
+    );
+  }
   const raw = t.rawData;
   if (raw && raw.length > 0) return littleEndianFloats(raw);
   return t.floatData ? Float32Array.from(t.floatData) : undefined;
-}
-
-async function externalFloats(t: onnx.ITensorProto, dir: string): Promise<Float32Array> {
-  const entry = (key: string): string | undefined =>
-    t.externalData?.find((e) => e.key === key)?.value ?? undefined;
-  const size = (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
-  const length = Number(entry('length') ?? size * 4);
-  const handle = await fs.open(externalPath(dir, entry('location') ?? ''), 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buf, 0, length, Number(entry('offset') ?? 0));
-    return littleEndianFloats(buf.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
 }
 
 function littleEndianFloats(raw: Uint8Array): Float32Array {

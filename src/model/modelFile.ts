@@ -2,14 +2,7 @@
 // output holds class scores. Each way a file can fail gets its own sentence, because the user has to act
 // on it (re-export, fetch the missing .data file, pick another model).
 import { normaliseGraph } from './normalise';
-import {
-  DataType,
-  ModelFileError,
-  readOnnxFile,
-  type Dim,
-  type OnnxGraph,
-  type ValueInfo,
-} from './onnxGraph';
+import { DataType, ModelFileError, type Dim, type OnnxGraph, type ValueInfo } from './onnxGraph';
 import { inferShapes } from './shapes';
 
 /** The image input of a model: its name and the dims of [N, 3, H, W] as declared (numbers or symbols). */
@@ -18,30 +11,6 @@ export interface ImageInput {
   batch: Dim;
   height: Dim;
   width: Dim;
-}
-
-/** Reads a model file's graph; any failure is a ModelFileError that says what is wrong with the file. */
-export async function readModelGraph(file: string): Promise<OnnxGraph> {
-  try {
-    return await readOnnxFile(file);
-  } catch (err) {
-    if (!(err instanceof ModelFileError)) throw err;
-    throw new ModelFileError(`cannot load model ${file}: ${describe(file, err)}`, err.problem);
-  }
-}
-
-/** The reader's problem, in words about what happened to the file. */
-function describe(file: string, err: ModelFileError): string {
-  switch (err.problem) {
-    case 'empty':
-      return 'the file is empty (0 bytes)';
-    case 'truncated':
-      return 'the file is truncated: it ends in the middle of the model (an incomplete download or copy?)';
-    case 'not onnx':
-      return `the file is not an ONNX model (${err.message.replace(/^.*is not a readable ONNX model: /, '')})`;
-    default:
-      return err.message.replace(`${file} `, 'the file ');
-  }
 }
 
 /** Checks that the graph takes one float32 [N, 3, H, W] image (H = W when both are fixed) and returns it. */

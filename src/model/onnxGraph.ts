@@ -1,9 +1,7 @@
 // ONNX bytes → a small uniform graph model (nodes, initializer dims, graph input/output shapes).
 // Weight payloads are skipped, not decoded: a 100 MB model parses in milliseconds and nothing keeps
 // the file's bytes alive afterwards. Field numbers follow onnx/onnx.proto (stable since IR v3).
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { compactModelFile } from './onnxFile';
 import { ProtoReader, WireType } from './protobuf';
 
 /** A tensor dimension: a number, or a symbolic name such as "N" (dim_param). */
@@ -124,68 +122,14 @@ export class ModelFileError extends Error {
   }
 }
 
-/** Reads and parses an ONNX file (weights skipped, never loaded), and checks its external data files. */
-export async function readOnnxFile(file: string): Promise<OnnxGraph> {
-  const stat = await fs.stat(file).catch(() => undefined);
-  if (!stat) throw new ModelFileError(`${file} does not exist`, 'missing');
-  if (!stat.isFile()) throw new ModelFileError(`${file} is not a file`, 'not a file');
-  if (stat.size === 0) throw new ModelFileError(`${file} is empty (0 bytes)`, 'empty');
-  let graph: OnnxGraph;
-  try {
-    graph = parseOnnx(await compactModelFile(file));
-  } catch (err) {
-    const message = (err as Error).message;
-    const problem = /^Truncated/.test(message) ? 'truncated' : 'not onnx';
-    throw new ModelFileError(`${file} is not a readable ONNX model: ${message}`, problem);
-  }
-  await resolveExternalData(graph, path.dirname(file));
-  return graph;
+/** Whether a tensor's values are kept when it is read (a small integer tensor: a shape); weights never are. */
+export function keepsValues(t: TensorInfo): boolean {
+  return INT_TYPES.has(t.dataType) && t.size <= MAX_KEPT_INTS;
 }
 
-/**
- * Checks that every external data file exists and is long enough, and reads the values of the small
- * integer tensors kept there (shapes); weights are never read.
- */
-export async function resolveExternalData(graph: OnnxGraph, dir: string): Promise<void> {
-  const needed = new Map<string, { end: number; tensor: string }>();
-  for (const t of graph.initializers.values()) {
-    if (!t.external) continue;
-    const { location, offset, length } = t.external;
-    const end = offset + Math.max(0, length);
-    const seen = needed.get(location);
-    if (!seen || end > seen.end) needed.set(location, { end, tensor: t.name });
-  }
-  const sizes = new Map<string, number>();
-  for (const [location, { end, tensor }] of needed) {
-    const file = externalPath(dir, location);
-    const stat = await fs.stat(file).catch(() => undefined);
-    if (!stat?.isFile()) {
-      throw new ModelFileError(
-        `the model keeps its weights in "${location}" beside it, and that file is missing (${file})`,
-        'external data missing',
-      );
-    }
-    if (stat.size < end) {
-      throw new ModelFileError(
-        `the external data file "${location}" is ${stat.size.toLocaleString('en-US')} bytes, but tensor ` +
-          `${tensor} needs ${end.toLocaleString('en-US')}: the file is truncated or belongs to another export`,
-      );
-    }
-    sizes.set(location, stat.size);
-  }
-  for (const t of graph.initializers.values()) {
-    if (!t.external || !INT_TYPES.has(t.dataType) || t.size > MAX_KEPT_INTS) continue;
-    const { location, offset, length } = t.external;
-    const size = length >= 0 ? length : sizes.get(location)! - offset;
-    const handle = await fs.open(externalPath(dir, location), 'r');
-    try {
-      const buf = Buffer.alloc(size);
-      await handle.read(buf, 0, size, offset);
-      t.ints = readRawInts(new ProtoReader(buf), t.dataType, t.size);
-    } finally {
-      await handle.close();
-    }
-  }
+/** A kept tensor's values from its raw bytes (little-endian), as stored in an external data file. */
+export function rawInts(t: TensorInfo, bytes: Uint8Array): number[] {
+  return readRawInts(new ProtoReader(bytes), t.dataType, t.size);
 }
 
 /** The external data file of a model in `dir`; a location that leaves the model's folder is refused. */
@@ -350,7 +294,7 @@ function readTensor(r: ProtoReader): TensorInfo {
     };
     return t;
   }
-  if (INT_TYPES.has(t.dataType) && t.size <= MAX_KEPT_INTS) {
+  if (keepsValues(t)) {
     t.ints = raw ? readRawInts(raw, t.dataType, t.size) : ints.slice(0, t.size);
   } else if (FLOAT_TYPES.has(t.dataType) && t.size <= MAX_KEPT_FLOATS) {
     const values = raw ? readRawFloats(raw, t.dataType, t.size) : floats.slice(0, t.size);

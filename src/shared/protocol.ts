@@ -9,6 +9,7 @@ import {
   type FeatureMaps,
 } from './exploration';
 import type { LayerTable } from './layerTable';
+import type { Preprocessing, PresetName } from './preprocessing';
 import type { Profile } from './profile';
 import type { AgreementReport, Precision, QuantizationReport, QuantizeReport } from './quantization';
 
@@ -62,22 +63,6 @@ export interface ArchitectureView {
   table: LayerTable;
 }
 
-/** How an image becomes the model's input (the model descriptor's preprocessing, as the panel edits it). */
-export interface PreprocessingView {
-  /** Shorter side resized to this, then a center crop of `crop`×`crop`. */
-  resize: number;
-  crop: number;
-  channelOrder: 'RGB' | 'BGR';
-  /** Pixel values (0…255) × scale, then (v − mean[c]) / std[c]. */
-  scale: number;
-  mean: [number, number, number];
-  std: [number, number, number];
-}
-
-/** Preprocessing presets, as the panel offers them. */
-export const PRESETS = ['torchvision', 'caffe', 'tf', 'raw'] as const;
-export type PresetId = (typeof PRESETS)[number];
-
 /** The panel's model: what it is, where it comes from, how images are prepared for it. */
 export interface ModelView {
   /** What picks this model again: '' for the built-in model, else its path (workspace-relative inside one). */
@@ -95,9 +80,9 @@ export interface ModelView {
   fixedSize: number | null;
   /** What was assumed about the input (symbolic size), or null. */
   assumed: string | null;
-  preprocessing: PreprocessingView;
+  preprocessing: Preprocessing;
   /** The presets at this model's input size. */
-  presets: Record<PresetId, PreprocessingView>;
+  presets: Record<PresetName, Preprocessing>;
   /** How many class names, and where they come from. */
   labels: { count: number; source: string };
   /** The `<model>.json` beside the model, when there is one (display path). */
@@ -299,7 +284,7 @@ export type WebviewMessage =
   | { type: 'openModel'; id: string }
   | { type: 'listLabelFiles' }
   /** Write `<model>.json` beside the panel's model; `labels` is a path typed or picked, '' for unchanged. */
-  | { type: 'savePreprocessing'; preprocessing: PreprocessingView; labels: string }
+  | { type: 'savePreprocessing'; preprocessing: Preprocessing; labels: string }
   /** Stop timing the architectures being compared. */
   | { type: 'cancelComparison' }
   /** Profile the panel's model: `batch` images per run, the median of `runs` runs. */
@@ -369,7 +354,7 @@ function wholeIn(v: unknown, min: number, max: number): boolean {
 }
 
 /** Preprocessing values as the editor sends them: finite numbers in range, the right shapes. */
-export function isPreprocessingView(p: unknown): p is PreprocessingView {
+export function isPreprocessing(p: unknown): p is Preprocessing {
   if (typeof p !== 'object' || p === null) return false;
   const o = p as Record<string, unknown>;
   const whole = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4096;
@@ -428,7 +413,7 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
     case 'openModel':
       return isPathText(o.id, true);
     case 'savePreprocessing':
-      return isPreprocessingView(o.preprocessing) && isPathText(o.labels, true);
+      return isPreprocessing(o.preprocessing) && isPathText(o.labels, true);
     case 'profile':
       return (
         Object.keys(o).length === 3 &&

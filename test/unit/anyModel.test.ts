@@ -20,15 +20,13 @@ import { InferenceClient, InferenceError } from '../../src/inference/client';
 import type { WorkerConfig } from '../../src/inference/messages';
 import { softmax } from '../../src/inference/postprocess';
 import { prepareImage, toTensor } from '../../src/inference/preprocess';
+import { descriptorForModel, writeDescriptorFile } from '../../src/files/descriptorFile';
 import {
-  descriptorForModel,
   PREPROCESSING_PRESETS,
   TORCHVISION_PREPROCESSING,
-  writeDescriptorFile,
   type ModelDescriptor,
-  type Preprocessing,
-  type PresetName,
 } from '../../src/model/descriptor';
+import { type Preprocessing, type PresetName } from '../../src/shared/preprocessing';
 import { fixtureBytes, runnable } from './helpers/fixtures';
 import {
   imagenetLabels,

@@ -7,7 +7,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { kerasToOnnx, type TfjsLayersModel } from '../../src/model/build/kerasToOnnx';
-import { readShards } from '../../src/model/build/weights';
+import { readShards } from '../../src/files/weightShards';
 import type { DescriptorFile } from '../../src/model/descriptor';
 
 const ROOT = path.resolve(__dirname, '..', '..');

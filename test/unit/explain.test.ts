@@ -9,7 +9,7 @@ import { onnx } from 'onnx-proto';
 import { prepareImage } from '../../src/inference/preprocess';
 import { softmax } from '../../src/inference/postprocess';
 import { classActivationMap, findCamSource } from '../../src/model/cam';
-import { loadDescriptor } from '../../src/model/descriptor';
+import { loadDescriptor } from '../../src/files/descriptorFile';
 import { auc, faithfulness } from '../../src/model/explain/faithfulness';
 import { occlusionMap, scoreCam } from '../../src/model/explain/gradientFree';
 import { blurred, pixelOrder, upsample, type Grid } from '../../src/model/explain/maps';

@@ -17,7 +17,7 @@ import type { WorkerConfig } from '../../src/inference/messages';
 import { prepareImage } from '../../src/inference/preprocess';
 import { softmax } from '../../src/inference/postprocess';
 import { findCamSource, normaliseMap } from '../../src/model/cam';
-import { descriptorForModel } from '../../src/model/descriptor';
+import { descriptorForModel } from '../../src/files/descriptorFile';
 import { faithfulness } from '../../src/model/explain/faithfulness';
 import { upsample } from '../../src/model/explain/maps';
 import { parseOnnx } from '../../src/model/onnxGraph';

@@ -14,7 +14,7 @@ import { InferenceClient, InferenceError } from '../../src/inference/client';
 import type { WorkerConfig } from '../../src/inference/messages';
 import { prepareImage } from '../../src/inference/preprocess';
 import { normaliseMap } from '../../src/model/cam';
-import { readOnnxFile } from '../../src/model/onnxGraph';
+import { readOnnxFile } from '../../src/files/onnxFile';
 import { buildLayerTable } from '../../src/model/structure/table';
 import type { LayerTable } from '../../src/shared/layerTable';
 import type { Exploration } from '../../src/shared/exploration';

@@ -17,8 +17,9 @@ import { after, before, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { InferenceClient, InferenceError } from '../../src/inference/client';
 import type { WorkerConfig } from '../../src/inference/messages';
-import { loadDescriptor, TORCHVISION_PREPROCESSING, type ModelDescriptor } from '../../src/model/descriptor';
-import { resolveDescriptor } from '../../src/model/loadModel';
+import { loadDescriptor } from '../../src/files/descriptorFile';
+import { TORCHVISION_PREPROCESSING, type ModelDescriptor } from '../../src/model/descriptor';
+import { resolveDescriptor } from '../../src/files/modelPaths';
 import { GraphBuilder } from './helpers/onnxBuilder';
 import { DIST, IMAGES, ROOT, WORKER } from './helpers/paths';
 

@@ -21,7 +21,7 @@ import { classifyAll, type Outcome } from '../../src/inference/classifyAll';
 import { InferenceClient } from '../../src/inference/client';
 import { ImageError, prepareImage } from '../../src/inference/preprocess';
 import { CAFFE_PREPROCESSING } from '../../src/model/descriptor';
-import { readImageFile } from '../../src/model/imageFiles';
+import { readImageFile } from '../../src/files/imageFiles';
 import { pngClaiming, truncatedJpeg } from './helpers/badImages';
 import { CLI, IMAGES, WORKER } from './helpers/paths';
 import { cpuConfig } from './helpers/client';

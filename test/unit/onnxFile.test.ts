@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { readOnnxFile } from '../../src/model/onnxGraph';
+import { readOnnxFile } from '../../src/files/onnxFile';
 import { buildLayerTable } from '../../src/model/structure/table';
 import { buildResNet, type ResNetSpec } from './helpers/onnxBuilder';
 

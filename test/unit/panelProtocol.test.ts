@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { int as sharedInt } from '../../src/shared/format';
 import type { BlockSummary } from '../../src/shared/layerTable';
-import { isWebviewMessage, type PreprocessingView } from '../../src/shared/protocol';
+import { isWebviewMessage } from '../../src/shared/protocol';
+import type { Preprocessing } from '../../src/shared/preprocessing';
 import { blockCounts, int } from '../../webview/text';
 
-const TORCHVISION: PreprocessingView = {
+const TORCHVISION: Preprocessing = {
   resize: 256,
   crop: 224,
   channelOrder: 'RGB',

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { InferenceClient, InferenceError } from '../../src/inference/client';
 import type { WorkerConfig } from '../../src/inference/messages';
-import { descriptorForModel } from '../../src/model/descriptor';
+import { descriptorForModel } from '../../src/files/descriptorFile';
 import type { Profile } from '../../src/shared/profile';
 import { cpuConfig } from './helpers/client';
 import { signedWeights, tempDir, writeModel } from './helpers/models';

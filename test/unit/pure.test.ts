@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { parseArgs, UsageError } from '../../src/cli/args';
 import { softmax, topK } from '../../src/inference/postprocess';
 import { providerCandidates } from '../../src/inference/providers';
-import { isImagePath } from '../../src/model/imageFiles';
+import { isImagePath } from '../../src/files/imageFiles';
 import { isWebviewMessage } from '../../src/shared/protocol';
 
 test('auto prefers a GPU provider the platform has and always ends with CPU', () => {

@@ -15,9 +15,10 @@ import type { WorkerConfig } from '../../src/inference/messages';
 import { analyseModel } from '../../src/inference/modelAnalysis';
 import { prepareImage } from '../../src/inference/preprocess';
 import { compareRows } from '../../src/inference/quantCompare';
-import { descriptorForModel, type ModelDescriptor } from '../../src/model/descriptor';
+import { descriptorForModel } from '../../src/files/descriptorFile';
+import type { ModelDescriptor } from '../../src/model/descriptor';
 import { withOutputs } from '../../src/model/explorationModel';
-import { quantizedDescriptor } from '../../src/model/loadModel';
+import { quantizedDescriptor } from '../../src/files/modelPaths';
 import type { LayerTable } from '../../src/shared/layerTable';
 import {
   agreement,

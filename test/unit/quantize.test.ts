@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { prepareImage } from '../../src/inference/preprocess';
 import { softmax } from '../../src/inference/postprocess';
-import { loadDescriptor } from '../../src/model/descriptor';
+import { loadDescriptor } from '../../src/files/descriptorFile';
 import { foldForQuantization } from '../../src/model/quantize/fold';
 import { quantizeQdq } from '../../src/model/quantize/qdq';
 import { RangeCollector, uint8Params } from '../../src/model/quantize/ranges';

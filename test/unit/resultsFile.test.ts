@@ -1,7 +1,7 @@
 // Export of results: CSV quoting (and formula-injection guard) and the JSON shape.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resultsCsv, resultsJson } from '../../src/model/resultsFile';
+import { resultsCsv, resultsJson } from '../../src/host/panel/resultsFile';
 import type { ImageEntry } from '../../src/shared/protocol';
 
 const entries: ImageEntry[] = [

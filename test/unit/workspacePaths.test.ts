@@ -1,7 +1,7 @@
 // The webview may only name files inside the workspace folders.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveInsideWorkspace } from '../../src/model/workspacePaths';
+import { resolveInsideWorkspace } from '../../src/files/workspacePaths';
 
 const one = [{ name: 'photos', fsPath: '/home/u/photos' }];
 const two = [...one, { name: 'more', fsPath: '/srv/more' }];

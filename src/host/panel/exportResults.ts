@@ -1,8 +1,8 @@
 // Saves the panel's results where the user chooses.
 import * as vscode from 'vscode';
-import { resultsCsv, resultsJson } from '../model/resultsFile';
+import { resultsCsv, resultsJson } from './resultsFile';
 import { showError } from '../log';
-import type { ImageEntry } from '../shared/protocol';
+import type { ImageEntry } from '../../shared/protocol';
 
 /** Asks for a file name and writes the results as CSV or JSON. */
 export async function exportResults(format: 'csv' | 'json', entries: readonly ImageEntry[]): Promise<void> {

@@ -1,7 +1,8 @@
 // The CNN Lens webview panel: one instance, revealed when open, revived after a reload.
 import * as vscode from 'vscode';
+import { Disposable } from '../disposable';
 import { log } from '../log';
-import type { ExplainableLayer, FeatureMaps } from '../shared/exploration';
+import type { ExplainableLayer, FeatureMaps } from '../../shared/exploration';
 import {
   isWebviewMessage,
   type ArchitectureComparison,
@@ -15,10 +16,10 @@ import {
   type ModelChoice,
   type ModelView,
   type PanelState,
-  type PreprocessingView,
   type WebviewMessage,
-} from '../shared/protocol';
-import type { Precision } from '../shared/quantization';
+} from '../../shared/protocol';
+import type { Preprocessing } from '../../shared/preprocessing';
+import type { Precision } from '../../shared/quantization';
 import { panelHtml } from './html';
 
 export const VIEW_TYPE = 'cnnLens.panel';
@@ -41,7 +42,7 @@ export interface PanelHandlers {
   openModel(id: string): void;
   listLabelFiles(): Promise<string[]>;
   /** Save the preprocessing editor's values (checked for shape by the protocol, not for sense). */
-  savePreprocessing(preprocessing: PreprocessingView, labels: string): void;
+  savePreprocessing(preprocessing: Preprocessing, labels: string): void;
   cancelComparison(): void;
   profile(batch: number, runs: number): void;
   compareQuantized(): void;
@@ -53,13 +54,12 @@ export interface PanelHandlers {
 }
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
-export class LensPanel implements vscode.Disposable {
+export class LensPanel extends Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private state: PanelState = { results: [], total: 0, current: 0 };
   private architecture: Promise<ArchitectureView> | undefined;
   private ready = false;
   private focusPending = false;
-  private readonly disposables: vscode.Disposable[] = [];
 
   private exploration: Extract<HostMessage, { type: 'exploration' }> | undefined;
   /** What a reloaded webview gets again: the model, the current image's source, the comparison. */
@@ -74,11 +74,13 @@ export class LensPanel implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly handlers: PanelHandlers,
   ) {
-    this.disposables.push(
+    super();
+    this._register(
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
         deserializeWebviewPanel: async (panel) => this.attach(panel),
       }),
     );
+    this._register({ dispose: () => this.panel?.dispose() });
   }
 
   /** Opens the panel beside the editor, or reveals it, without stealing focus when `preserveFocus`. */
@@ -218,11 +220,6 @@ export class LensPanel implements vscode.Disposable {
     this.state.current = index;
     if (this.panel) this.panel.title = this.title();
     this.post({ type: 'current', index });
-  }
-
-  dispose(): void {
-    this.panel?.dispose();
-    for (const d of this.disposables) d.dispose();
   }
 
   /** "CNN Lens: chelsea.png", with the model's name when it is not the built-in one. */

@@ -1,5 +1,5 @@
 // Classification results as CSV or JSON files (the panel's Export buttons).
-import type { ImageEntry } from '../shared/protocol';
+import type { ImageEntry } from '../../shared/protocol';
 
 /** JSON in the CLI's classify format: `{file, top, provider, ms}` or `{file, error}`. */
 export function resultsJson(entries: readonly ImageEntry[]): string {

@@ -1,7 +1,5 @@
 // TF.js weight shards → one tensor per manifest entry. The converter writes the tensors back to back,
 // in manifest order, across the concatenated shard files, so a tensor may straddle two shards.
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 
 /** One entry of a TF.js weights manifest. */
 export interface WeightSpec {
@@ -79,13 +77,6 @@ export function splitWeights(
     }
   });
   return tensors;
-}
-
-/** Reads every group's shard files (paths relative to `dir`, the folder of model.json), in manifest order. */
-export async function readShards(dir: string, groups: readonly WeightsGroup[]): Promise<Uint8Array[][]> {
-  return Promise.all(
-    groups.map((group) => Promise.all(group.paths.map((p) => fs.readFile(path.join(dir, p))))),
-  );
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -1,6 +1,6 @@
 // The configuration the tests run the real worker with: the built model on CPU.
 import type { WorkerConfig } from '../../../src/inference/messages';
-import { resolveDescriptor } from '../../../src/model/loadModel';
+import { resolveDescriptor } from '../../../src/files/modelPaths';
 import { DIST } from './paths';
 
 /** The built ResNet50 on the CPU provider, batches of 8, the default pixel limit. */

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { resolveDescriptor } from '../../../src/model/loadModel';
+import { resolveDescriptor } from '../../../src/files/modelPaths';
 import { fixtureBytes, runnable } from './fixtures';
 import { GraphBuilder } from './onnxBuilder';
 import { DIST } from './paths';

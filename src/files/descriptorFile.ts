@@ -1,0 +1,161 @@
+// Model descriptor files on disk: `models/resnet50.json` for the built-in model, `<model>.json` beside a
+// user's model (the preprocessing editor writes it), and the labels files they name. What a descriptor
+// means is decided in src/model/descriptor.ts; this module reads and writes the files.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  checkPreprocessing,
+  descriptorPathFor,
+  isQuantized,
+  isStrings,
+  parseDescriptor,
+  preprocessingFor,
+  type DescriptorFile,
+  type ModelDescriptor,
+} from '../model/descriptor';
+import { imageInput, outputClasses } from '../model/modelFile';
+import { ModelFileError } from '../model/onnxGraph';
+import type { Preprocessing, PresetName } from '../shared/preprocessing';
+import { readModelGraph } from './onnxFile';
+import { writeAtomic } from './writeAtomic';
+
+/** Reads a descriptor file and resolves its relative paths and presets (the built-in model's). */
+export async function loadDescriptor(file: string): Promise<ModelDescriptor> {
+  let raw: DescriptorFile;
+  try {
+    raw = await readDescriptorFile(file);
+  } catch (err) {
+    throw new Error(`Cannot read model descriptor ${file}: ${(err as Error).message}. Run "npm run build".`);
+  }
+  return {
+    name: raw.name,
+    modelPath: path.resolve(path.dirname(file), raw.model),
+    sha256: raw.sha256,
+    input: raw.input,
+    output: raw.output,
+    outputKind: raw.outputKind ?? 'logits',
+    preprocessing: checkPreprocessing(raw.preprocessing, file),
+    labels: raw.labels === undefined ? [] : await labelsOf(raw.labels, file),
+    ...(raw.precision === 'int8' && { precision: raw.precision }),
+  };
+}
+
+/**
+ * The descriptor of any classifier ONNX file. The input size comes from the graph (see preprocessingFor);
+ * `<model>.json` beside the file, if present, supplies name, preprocessing (a preset name or explicit
+ * values) and labels; otherwise `preset` applies, with `defaultLabels` (ImageNet's) for 1000 classes and
+ * "class i" names for any other count. Throws ModelFileError with the reason when the file is not a model
+ * CNN Lens can feed.
+ */
+export async function descriptorForModel(
+  modelFile: string,
+  preset: PresetName,
+  defaultLabels: string[],
+): Promise<ModelDescriptor> {
+  const file = path.resolve(modelFile);
+  const graph = await readModelGraph(file);
+  const sidecar = descriptorPathFor(file);
+  const raw = (await exists(sidecar)) ? await readSidecar(sidecar) : undefined;
+  const input = imageInput(graph, raw?.input);
+  const { preprocessing, assumed } = preprocessingFor(input, raw, sidecar, preset);
+  const classes = outputClasses(graph, preprocessing.crop, raw?.output);
+  let labels: string[];
+  if (raw?.labels !== undefined) {
+    labels = await labelsOf(raw.labels, sidecar);
+    if (classes !== null && labels.length !== classes) {
+      throw new ModelFileError(
+        `the labels of ${sidecar} name ${labels.length} classes, but the model outputs ${classes}`,
+      );
+    }
+  } else if (classes === defaultLabels.length) labels = defaultLabels;
+  else labels = Array.from({ length: classes ?? 0 }, (_, i) => `class ${i}`);
+  return {
+    name: raw?.name ?? path.basename(file),
+    modelPath: file,
+    sha256: raw?.sha256,
+    input: raw?.input,
+    output: raw?.output,
+    outputKind: raw?.outputKind ?? 'logits',
+    preprocessing,
+    labels,
+    ...(assumed !== undefined && { assumed }),
+    ...(isQuantized(graph) && { precision: 'int8' as const }),
+  };
+}
+
+/**
+ * Writes `<model>.json` beside the model with the given preprocessing (and labels file, relative to it),
+ * keeping the other fields of a descriptor already there; returns its path. A file of that name that is
+ * not a CNN Lens descriptor is left alone (an error says so).
+ */
+export async function writeDescriptorFile(
+  modelFile: string,
+  edit: { preprocessing: Preprocessing; labelsFile?: string; name?: string },
+): Promise<string> {
+  const model = path.resolve(modelFile);
+  const target = descriptorPathFor(model);
+  const dir = path.dirname(target);
+  let existing: DescriptorFile | undefined;
+  const text = await fs.readFile(target, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (text !== undefined) {
+    try {
+      existing = parseDescriptor(text);
+    } catch (err) {
+      throw new ModelFileError(
+        `${target} exists and is not a CNN Lens model descriptor (${(err as Error).message}); ` +
+          'it was not overwritten: move it away to save the preprocessing',
+      );
+    }
+  }
+  const preprocessing = checkPreprocessing(edit.preprocessing, 'the edit');
+  let labels = existing?.labels;
+  if (edit.labelsFile !== undefined) {
+    const labelsFile = path.resolve(edit.labelsFile);
+    await loadLabels(labelsFile); // refuse a labels file the descriptor could not be read with
+    labels = path.relative(dir, labelsFile).split(path.sep).join('/');
+  }
+  const out: DescriptorFile = {
+    ...existing,
+    name: edit.name ?? existing?.name ?? path.basename(model),
+    model: path.basename(model),
+    preprocessing,
+    ...(labels !== undefined && { labels }),
+  };
+  await writeAtomic(target, JSON.stringify(out, null, 2) + '\n');
+  return target;
+}
+
+/** Reads a labels file: a JSON array of names in index order. */
+export async function loadLabels(file: string): Promise<string[]> {
+  const labels = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+  if (!isStrings(labels)) throw new Error(`Labels file ${file} is not a JSON array of strings`);
+  return labels;
+}
+
+async function readDescriptorFile(file: string): Promise<DescriptorFile> {
+  return parseDescriptor(await fs.readFile(file, 'utf8'));
+}
+
+/** A user's `<model>.json`, with failures as ModelFileErrors naming the file. */
+async function readSidecar(file: string): Promise<DescriptorFile> {
+  try {
+    return await readDescriptorFile(file);
+  } catch (err) {
+    throw new ModelFileError(`cannot read the model descriptor ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Labels given inline, or as a file relative to the descriptor. */
+async function labelsOf(labels: string | string[], descriptorFile: string): Promise<string[]> {
+  return typeof labels === 'string' ? loadLabels(path.resolve(path.dirname(descriptorFile), labels)) : labels;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}

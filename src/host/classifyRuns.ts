@@ -1,0 +1,176 @@
+// Classify runs: one run of images at a time in the panel, with progress (and Cancel) in a notification or
+// the status bar, results streamed to the panel as they finish, and failures listed and reported.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { classifyAll, type Outcome } from '../inference/classifyAll';
+import type { ImageEntry } from '../shared/protocol';
+import { readSettings } from './config';
+import { Disposable } from './disposable';
+import { log, showError } from './log';
+import type { LensPanel } from './panel/panel';
+import type { LensRuntime } from './runtime';
+import { readUri } from './workspaceImages';
+
+/** The panel's classify runs: the one in flight, and the files of the run the panel shows. */
+export class ClassifyRuns extends Disposable {
+  /** The run in flight, if any; aborting it cancels it. */
+  private inFlight: AbortController | undefined;
+  /** Reports a worker status line into the progress notification of the run in flight. */
+  private progressNote: ((message: string) => void) | undefined;
+  /** The files of the panel's run, by their display name. */
+  private uris = new Map<string, vscode.Uri>();
+
+  constructor(
+    private readonly panel: LensPanel,
+    private readonly runtime: LensRuntime,
+  ) {
+    super();
+    this._register({ dispose: () => this.inFlight?.abort() });
+  }
+
+  /**
+   * Classifies images as a new run of the panel (replacing the one in flight); failures are listed, the
+   * others still finish. Returns whether the run finished without being replaced or cancelled.
+   */
+  async classify(uris: vscode.Uri[]): Promise<boolean> {
+    this.inFlight?.abort();
+    const run = new AbortController();
+    this.inFlight = run;
+    try {
+      await this.classifyRun(uris, run);
+    } finally {
+      if (this.inFlight === run) this.inFlight = undefined;
+    }
+    return !run.signal.aborted;
+  }
+
+  /** Cancels the run in flight. */
+  cancel(): void {
+    this.inFlight?.abort();
+  }
+
+  /** Whether a run is in flight. */
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /** A worker status line, shown in the progress of the run in flight. */
+  note(message: string): void {
+    this.progressNote?.(message);
+  }
+
+  /** The file of an entry of the run. */
+  uriOf(entry: ImageEntry): vscode.Uri | undefined {
+    return this.uris.get(entry.file);
+  }
+
+  /** Whether the run holds this file. */
+  holds(uri: vscode.Uri): boolean {
+    const key = uri.toString();
+    return [...this.uris.values()].some((u) => u.toString() === key);
+  }
+
+  /** The run's images that classified, by display name. */
+  images(): { file: string; uri: vscode.Uri }[] {
+    return this.panel.entries.flatMap((e) => {
+      const uri = this.uris.get(e.file);
+      return uri && !('error' in e) ? [{ file: e.file, uri }] : [];
+    });
+  }
+
+  private async classifyRun(uris: vscode.Uri[], run: AbortController): Promise<void> {
+    const settings = readSettings();
+    const { client, config } = await this.runtime.get();
+    if (run.signal.aborted) return;
+    const names = uris.map((u) => vscode.workspace.asRelativePath(u, false));
+    const cold = !this.runtime.warm;
+    const many = uris.length > 1;
+    const model = config.descriptor.name;
+    this.panel.show(true);
+    this.uris = new Map(names.map((n, i) => [n, uris[i]]));
+    this.panel.beginRun(
+      uris.length,
+      cold ? `Loading ${model}…` : `Classifying ${many ? `${uris.length} images` : names[0]}…`,
+    );
+    const { outcomes, cancelled } = await vscode.window.withProgress(
+      {
+        location: cold || many ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
+        title: many ? `CNN Lens: classifying ${uris.length} images` : `CNN Lens: classifying ${names[0]}`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        if (cold) progress.report({ message: `loading ${model}…` });
+        this.progressNote = (message) => progress.report({ message });
+        token.onCancellationRequested(() => run.abort());
+        let done = 0;
+        let shown = false;
+        const found = await classifyAll(
+          client,
+          uris.map((uri, i) => ({ name: names[i], read: () => readUri(uri) })),
+          {
+            topK: settings.topK,
+            preview: true,
+            inFlight: settings.batchSize * 2,
+            signal: run.signal,
+            onOutcome: (o) => {
+              if (o.error === undefined) this.runtime.markLoaded();
+              if (this.inFlight !== run) return;
+              done++;
+              progress.report({ increment: 100 / uris.length, message: `${done} of ${uris.length}` });
+              this.panel.addResults([entryOf(o)]);
+              if (!shown && o.error === undefined) {
+                // The first success becomes the current image; a failure only if nothing succeeds.
+                shown = true;
+                this.panel.setCurrent(done - 1);
+              }
+              if (many) this.panel.setBusy(`Classified ${done} of ${uris.length}…`);
+            },
+          },
+        );
+        this.progressNote = undefined;
+        return { outcomes: found, cancelled: token.isCancellationRequested };
+      },
+    );
+    if (this.inFlight !== run) return; // superseded by a newer run, which owns the panel now
+    if (!outcomes.some((o) => o.error === undefined)) this.panel.setCurrent(0);
+    this.panel.setBusy(undefined);
+    this.report(outcomes, uris.length, cancelled);
+  }
+
+  private report(outcomes: Outcome[], requested: number, cancelled: boolean): void {
+    const ok = outcomes.filter((o) => o.error === undefined);
+    const failed = outcomes.filter((o) => o.error !== undefined);
+    for (const f of failed) log.error(`cannot classify ${f.name}: ${f.error}`);
+    if (ok[0]?.result) {
+      const top = ok[0].result.top[0];
+      this.runtime.showProvider(ok[0].result.provider, ok[0].result.precision);
+      const summary = `${path.basename(ok[0].name)}: ${top.label} (${(top.probability * 100).toFixed(1)}%)`;
+      vscode.window.setStatusBarMessage(`$(check) CNN Lens: ${summary}`, 15_000);
+      log.info(`classified ${ok.map((o) => o.name).join(', ')}`);
+    }
+    if (cancelled) {
+      void vscode.window.showInformationMessage(
+        `CNN Lens: cancelled; ${outcomes.length} of ${requested} images were classified and are shown.`,
+      );
+    }
+    if (failed.length === 1)
+      void showError(`CNN Lens: cannot classify ${failed[0].name}: ${failed[0].error}`);
+    else if (failed.length > 1)
+      void showError(`CNN Lens: ${failed.length} of ${requested} images could not be classified.`);
+  }
+}
+
+function entryOf(o: Outcome): ImageEntry {
+  if (o.error !== undefined) return { file: o.name, error: o.error };
+  const r = o.result;
+  return {
+    file: o.name,
+    top: r.top,
+    provider: r.provider,
+    precision: r.precision,
+    ms: r.ms,
+    width: r.width,
+    height: r.height,
+    preview: r.preview ? `data:image/jpeg;base64,${Buffer.from(r.preview).toString('base64')}` : undefined,
+  };
+}
