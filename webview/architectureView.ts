@@ -9,7 +9,7 @@ import { h } from './dom';
 import { msText, peakShare } from './figures';
 import { blockCounts, countOf, int } from './text';
 import { requestFeatureMaps } from './featureMapsView';
-import { vscode } from './vscodeApi';
+import { requests, vscode } from './vscodeApi';
 
 /** Column headers, with a class for the columns shown only once there is something to show. */
 const COLUMNS: [string, string, string?][] = [
@@ -88,7 +88,7 @@ function quantizationButton(): HTMLElement {
     },
     'fp32 vs int8 for this image',
   );
-  b.addEventListener('click', () => vscode.postMessage({ type: 'compareQuantized' }));
+  b.addEventListener('click', () => requests.send({ type: 'compareQuantized' }));
   return b;
 }
 

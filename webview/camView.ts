@@ -17,7 +17,7 @@ import type { ExplainRequestView, ExplainState, ExplorationView } from '../src/s
 import { heatCanvas } from './colormap';
 import { h } from './dom';
 import { beatsRandom, FAITHFULNESS_MEASURES, verdict } from './figures';
-import { vscode } from './vscodeApi';
+import { requests, vscode } from './vscodeApi';
 
 /** How each map method is named and explained (a new method must be named here). */
 const METHODS: Record<MapMethod, { name: string; title: string; explain: (m: MapFacts) => string }> = {
@@ -124,7 +124,7 @@ export function setExplanation(next: ExplainState | null): void {
 
 /** A new image is current: explain it the way the panel was explaining (the exploration's CAM needs nothing). */
 export function followExplanation(): void {
-  if (!isPlainCam()) vscode.postMessage({ type: 'explain', ...request(false) });
+  if (!isPlainCam()) requests.send({ type: 'explain', ...request(false) });
 }
 
 /** Whether the view is the exploration's own CAM, which needs no request. */
@@ -240,7 +240,7 @@ function shown(x: ExplorationView, file: string): Shown | undefined {
 export function camSection(x: ExplorationView, file: string, rerender: () => void): HTMLElement {
   if (!layers && !layersAsked && connected) {
     layersAsked = true;
-    vscode.postMessage({ type: 'listExplainableLayers' });
+    requests.send({ type: 'listExplainableLayers' });
   }
   const maps = shown(x, file);
   const running = state && state.file === file && state.status !== 'done' ? state : undefined;
@@ -301,7 +301,7 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
     if (isPlainCam()) return;
     const chosen = list.find((l) => l.layer === effectiveLayer(list));
     if (settingProblems(crop, chosen?.shape?.[0]).length > 0) return;
-    vscode.postMessage({ type: 'explain', ...request(false) });
+    requests.send({ type: 'explain', ...request(false) });
   };
 
   const methodSelect = h(
@@ -505,7 +505,7 @@ function mapView(maps: Shown, x: ExplorationView, file: string, busy: boolean): 
   check.addEventListener('click', () => {
     const r = request(true);
     // The exploration's CAM: the same map, asked of the host with its figures.
-    vscode.postMessage({ type: 'explain', ...r, method: maps.method === 'eigencam' ? 'cam' : r.method });
+    requests.send({ type: 'explain', ...r, method: maps.method === 'eigencam' ? 'cam' : r.method });
   });
   draw();
   return [

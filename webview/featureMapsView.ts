@@ -6,7 +6,7 @@ import type { LayerRow } from '../src/shared/layerTable';
 import { heatCanvas } from './colormap';
 import { h } from './dom';
 import { cropPlacement, cropToOriginal, receptiveField, type Box } from './figures';
-import { vscode } from './vscodeApi';
+import { requests } from './vscodeApi';
 
 const PAGE = 16;
 
@@ -84,7 +84,7 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
     `Show ${Math.min(PAGE, first.channels - shown)} more`,
   );
   more.addEventListener('click', () =>
-    vscode.postMessage({ type: 'featureMaps', layer: first.layer, count: PAGE, offset: shown }),
+    requests.send({ type: 'featureMaps', layer: first.layer, count: PAGE, offset: shown }),
   );
   return h(
     'section',
@@ -306,5 +306,5 @@ function boxCanvas(
 
 /** Asks the host for the first page of a layer's maps. */
 export function requestFeatureMaps(layer: string): void {
-  vscode.postMessage({ type: 'featureMaps', layer, count: PAGE, offset: 0 });
+  requests.send({ type: 'featureMaps', layer, count: PAGE, offset: 0 });
 }

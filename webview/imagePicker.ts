@@ -1,13 +1,13 @@
 // "Pick image…": a searchable list of the workspace's images; picking one makes it the panel's current image.
 import { ListPicker } from './listPicker';
-import { vscode } from './vscodeApi';
+import { requests, vscode } from './vscodeApi';
 
 export const imagePicker = new ListPicker({
   prefix: 'picker',
   toggleId: 'pick-image',
   toggleLabel: 'Pick image…',
   noun: 'images',
-  request: () => vscode.postMessage({ type: 'listImages' }),
+  request: () => requests.send({ type: 'listImages' }),
   pick: (item) => vscode.postMessage({ type: 'pick', file: item.id }),
 });
 

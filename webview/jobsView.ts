@@ -18,7 +18,7 @@ import type { AgreementReport } from '../src/shared/quantization';
 import { focusLayer } from './architectureView';
 import { h } from './dom';
 import { msText, peakShare, profilerOverhead, slowestFirst } from './figures';
-import { vscode } from './vscodeApi';
+import { requests, vscode } from './vscodeApi';
 
 /** Each section's last state from the host; absent: no section. */
 const states: { [K in JobKind]?: JobStates[K] } = {};
@@ -73,7 +73,7 @@ export function requestProfile(): void {
   const batch = Number(view.batch);
   const runs = Number(view.runs);
   if (profileProblems(batch, runs).length === 0) Object.assign(valid, { batch, runs });
-  vscode.postMessage({ type: 'profile', ...valid });
+  requests.send({ type: 'profile', ...valid });
 }
 
 /** All job sections, in a fixed order. */

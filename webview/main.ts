@@ -43,7 +43,7 @@ import {
 import { currentProfile, currentQuantization, jobSections, requestProfile, setJobState } from './jobsView';
 import { resetResultsTable, resultsTable } from './resultsTable';
 import { resultSection } from './resultView';
-import { vscode, type Persisted } from './vscodeApi';
+import { requests, vscode, type Persisted } from './vscodeApi';
 
 const top = document.getElementById('top')!;
 const prepHost = document.getElementById('prep')!;
@@ -266,6 +266,9 @@ function fieldContext(maps: FeatureMaps): FieldContext {
 
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   const m = e.data;
+  // A reply to a request that a newer one of its type replaced (another layer's feature maps, an earlier
+  // explanation) would show what the user moved away from.
+  if (!requests.isCurrent(m)) return;
   switch (m.type) {
     case 'run':
       mapPages = [];
@@ -409,6 +412,8 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       if (first) modelsCompareHost.scrollIntoView({ block: 'nearest' });
       return;
     }
+    default:
+      m satisfies never;
   }
 });
 

@@ -3,7 +3,7 @@
 import type { ModelChoice, ModelView } from '../src/shared/protocol';
 import { h } from './dom';
 import { ListPicker } from './listPicker';
-import { vscode } from './vscodeApi';
+import { requests, vscode } from './vscodeApi';
 
 let model: ModelView | undefined;
 let busy: string | undefined;
@@ -14,7 +14,7 @@ export const modelPicker = new ListPicker({
   toggleId: 'pick-model',
   toggleLabel: 'Model…',
   noun: 'models',
-  request: () => vscode.postMessage({ type: 'listModels' }),
+  request: () => requests.send({ type: 'listModels' }),
   pick: (item) => {
     error = undefined;
     vscode.postMessage({ type: 'openModel', id: item.id });

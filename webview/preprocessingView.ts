@@ -4,7 +4,7 @@
 import { PRESET_NAMES, type PresetName, type Preprocessing } from '../src/shared/preprocessing';
 import type { ModelView } from '../src/shared/protocol';
 import { h } from './dom';
-import { vscode } from './vscodeApi';
+import { requests } from './vscodeApi';
 
 const PRESET_LABELS: Record<PresetName, string> = {
   torchvision: 'torchvision',
@@ -159,7 +159,7 @@ export function renderPreprocessing(target: HTMLElement): void {
   if (open) details.setAttribute('open', '');
   details.addEventListener('toggle', () => {
     open = (details as HTMLDetailsElement).open;
-    if (open && !labelFiles && !readOnly) vscode.postMessage({ type: 'listLabelFiles' });
+    if (open && !labelFiles && !readOnly) requests.send({ type: 'listLabelFiles' });
     if (open) drawPreview();
   });
   details.append(
@@ -277,7 +277,7 @@ export function renderPreprocessing(target: HTMLElement): void {
     if (!checked.value || readOnly) return;
     saving = true;
     outcome = undefined;
-    vscode.postMessage({ type: 'savePreprocessing', preprocessing: checked.value, labels: d.labels.trim() });
+    requests.send({ type: 'savePreprocessing', preprocessing: checked.value, labels: d.labels.trim() });
     update();
   });
   const revert = h('button', { type: 'button', id: 'pp-revert' }, 'Revert');

@@ -2,7 +2,7 @@
 import { percent } from '../src/shared/format';
 import { isFailure, type ImageEntry, type PanelState } from '../src/shared/protocol';
 import { h } from './dom';
-import { vscode } from './vscodeApi';
+import { requests, vscode } from './vscodeApi';
 
 type SortKey = 'file' | 'label' | 'probability';
 
@@ -175,7 +175,7 @@ function compareButton(): HTMLElement {
   ) as HTMLButtonElement;
   b.disabled = ticked.size !== 2;
   b.title = 'Tick two images to see them side by side';
-  b.addEventListener('click', () => vscode.postMessage({ type: 'compare', indices: [...ticked] }));
+  b.addEventListener('click', () => requests.send({ type: 'compare', indices: [...ticked] }));
   return b;
 }
 
@@ -192,6 +192,6 @@ function precisionsButton(classified: number): HTMLElement {
     'fp32 vs int8',
   ) as HTMLButtonElement;
   b.disabled = classified === 0;
-  b.addEventListener('click', () => vscode.postMessage({ type: 'compareRunPrecisions' }));
+  b.addEventListener('click', () => requests.send({ type: 'compareRunPrecisions' }));
   return b;
 }

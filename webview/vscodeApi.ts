@@ -1,5 +1,13 @@
-// The webview's handle on VS Code, typed with our protocol.
-import type { ArchitectureView, ExplorationView, PanelState, WebviewMessage } from '../src/shared/protocol';
+// The webview's handle on VS Code, typed with our protocol: notifications go through `vscode`, requests
+// (which get answers) through `requests`, which gives each an id.
+import type {
+  ArchitectureView,
+  ExplorationView,
+  PanelState,
+  WebviewMessage,
+  WebviewNotification,
+} from '../src/shared/protocol';
+import { Requests } from './requests';
 
 /** What the webview persists across reloads. */
 export interface Persisted {
@@ -15,5 +23,15 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-/** acquireVsCodeApi() may be called once per page. */
-export const vscode = acquireVsCodeApi();
+// acquireVsCodeApi() may be called once per page.
+const api = acquireVsCodeApi();
+
+/** Notifications to the host, and the state kept across reloads. */
+export const vscode: {
+  postMessage(m: WebviewNotification): void;
+  getState(): Persisted | undefined;
+  setState(s: Persisted): void;
+} = api;
+
+/** Requests to the host, and which of their replies are current. */
+export const requests = new Requests((m) => api.postMessage(m), Date.now());

@@ -67,15 +67,17 @@ export class Lens extends Disposable {
         listModels: () => this.listModels(),
         openModel: (id) => void this.openOffered(id),
         listLabelFiles: () => listLabelFiles(),
-        savePreprocessing: (p, labels) => void this.savePreprocessing(p, labels),
+        savePreprocessing: (p, labels) => this.savePreprocessing(p, labels),
         cancelComparison: () => this.comparing?.abort(),
-        profile: (batch, runs) => void this.jobs.profile({ batch, runs }).catch(reportError),
-        compareQuantized: () => void this.jobs.compareQuantized().catch(reportError),
-        compareRunPrecisions: () => void this.jobs.compareRunPrecisions().catch(reportError),
+        profile: (batch, runs, requestId) =>
+          void this.jobs.profile({ batch, runs }, requestId).catch(reportError),
+        compareQuantized: (requestId) => void this.jobs.compareQuantized(requestId).catch(reportError),
+        compareRunPrecisions: (requestId) =>
+          void this.jobs.compareRunPrecisions(requestId).catch(reportError),
         setPrecision: (precision) => void setPrecision(precision).catch(reportError),
         cancelJob: (job) => (job === 'quantization' ? this.jobs.closeQuantization() : this.jobs.cancel(job)),
         explainableLayers: () => this.jobs.explainableLayers(),
-        explain: (request) => void this.jobs.explain(request).catch(reportError),
+        explain: (request, requestId) => void this.jobs.explain(request, requestId).catch(reportError),
       }),
     );
     this.runtime = this._register(
@@ -270,15 +272,18 @@ export class Lens extends Disposable {
    * model and re-classifies the current image. Labels are checked first; if the model no longer loads
    * with the new file, the previous file is put back.
    */
-  private async savePreprocessing(p: Preprocessing, labels: string): Promise<void> {
+  private async savePreprocessing(
+    p: Preprocessing,
+    labels: string,
+  ): Promise<{ saved: string } | { error: string }> {
     const file = this.runtime.current?.file;
     if (!file) {
-      this.panel.preprocessingResult(
-        file === undefined
-          ? 'the model is not loaded yet'
-          : 'the built-in model’s preprocessing is part of CNN Lens and cannot be changed',
-      );
-      return;
+      return {
+        error:
+          file === undefined
+            ? 'the model is not loaded yet'
+            : 'the built-in model’s preprocessing is part of CNN Lens and cannot be changed',
+      };
     }
     const target = descriptorPathFor(file);
     let written = false;
@@ -304,19 +309,16 @@ export class Lens extends Disposable {
         if (previous) await fs.writeFile(target, previous);
         else await fs.rm(target, { force: true });
         log.info(`restored the previous state of ${target}`);
-        this.panel.preprocessingResult(
-          `the model did not load with the new ${path.basename(target)}, so it was not kept`,
-        );
-        return;
+        return { error: `the model did not load with the new ${path.basename(target)}, so it was not kept` };
       }
-      this.panel.preprocessingResult(undefined, displayPath(target));
+      return { saved: displayPath(target) };
     } catch (err) {
       const message = (err as Error).message;
-      this.panel.preprocessingResult(message);
       const what = written
         ? `reload ${displayPath(file)} after saving`
         : `save the preprocessing of ${displayPath(file)}`;
       void showError(`CNN Lens: cannot ${what}: ${message}`);
+      return { error: message };
     }
   }
 

@@ -88,9 +88,15 @@ export class PanelJobs extends Disposable {
     this._register({ dispose: () => this.inFlight.forEach((abort) => abort.abort()) });
   }
 
-  /** Stops a job in progress (the panel's Cancel). */
+  /** Stops a job in progress (the panel's Cancel); its section says so. */
   cancel(kind: JobKind): void {
     this.inFlight.get(kind)?.abort();
+  }
+
+  /** Stops a job in progress that a newer answer replaces; its section is left to the newer one. */
+  private supersede(kind: JobKind): void {
+    this.inFlight.get(kind)?.abort();
+    this.inFlight.delete(kind);
   }
 
   /** The panel's model or precision changed: results of the old one no longer apply. */
@@ -120,22 +126,20 @@ export class PanelJobs extends Disposable {
    * each map is beside a random map's). Quick maps show a status-bar spinner; slow ones (occlusion,
    * Score-CAM, faithfulness) a notification; both with Cancel in the panel.
    */
-  async explain(request: ExplainRequestView): Promise<void> {
+  async explain(request: ExplainRequestView, requestId?: number): Promise<void> {
     const current = this.host.currentImage();
     if (!current) {
-      this.host.panel.setJob('explain', {
-        status: 'failed',
-        file: '',
-        request,
-        message: 'classify an image first: explanations are of the current image',
-      });
+      const message = 'classify an image first: explanations are of the current image';
+      this.host.panel.setJob('explain', { status: 'failed', file: '', request, message }, requestId);
       return;
     }
     const { file, uri, key } = current;
     const cacheKey = key && `${key}\n${JSON.stringify(request)}`;
     const kept = cacheKey ? this.explanations.get(cacheKey) : undefined;
     if (kept) {
-      this.host.panel.setJob('explain', { status: 'done', file, request, explanation: kept });
+      // An explanation still running would otherwise land after this one.
+      this.supersede('explain');
+      this.host.panel.setJob('explain', { status: 'done', file, request, explanation: kept }, requestId);
       return;
     }
     const runtime = await this.host.runtime();
@@ -167,7 +171,7 @@ export class PanelJobs extends Disposable {
         );
       },
       (p) => ({ ...p, file, request }),
-      slow ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
+      { location: slow ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window, requestId },
     );
     if (!explanation) return;
     if (cacheKey) {
@@ -177,7 +181,7 @@ export class PanelJobs extends Disposable {
         this.explanations.delete(this.explanations.keys().next().value!);
       }
     }
-    this.host.panel.setJob('explain', { status: 'done', file, request, explanation });
+    this.host.panel.setJob('explain', { status: 'done', file, request, explanation }, requestId);
     log.info(
       `${method} for ${file}${where}: ${explanation.classes.length} maps ${explanation.rows}×${explanation.cols}` +
         (explanation.reason ? ` (${explanation.reason})` : '') +
@@ -186,7 +190,10 @@ export class PanelJobs extends Disposable {
   }
 
   /** Profiles the panel's model (onnxruntime's profiler in sessions of their own). */
-  async profile(opts: { batch: number; runs: number } = this.profileOptions): Promise<void> {
+  async profile(
+    opts: { batch: number; runs: number } = this.profileOptions,
+    requestId?: number,
+  ): Promise<void> {
     this.profileOptions = opts;
     const { client, config } = await this.host.runtime();
     const model = config.descriptor.name;
@@ -200,31 +207,34 @@ export class PanelJobs extends Disposable {
         return client.profile({ ...opts, signal });
       },
       (p) => p,
+      { requestId },
     );
-    if (profile) this.host.panel.setJob('profile', { status: 'done', profile });
+    if (profile) this.host.panel.setJob('profile', { status: 'done', profile }, requestId);
     if (profile) log.info(profileSummary(profile));
   }
 
   /** The current image at fp32 and int8, row by row (two CPU exploration sessions). */
-  async compareQuantized(): Promise<void> {
+  async compareQuantized(requestId?: number): Promise<void> {
     const current = this.host.currentImage();
     if (!current) {
-      this.host.panel.setJob('quantization', {
-        status: 'failed',
-        file: '',
-        message: 'classify an image first: the comparison runs on the current image',
-      });
+      const message = 'classify an image first: the comparison runs on the current image';
+      this.host.panel.setJob('quantization', { status: 'failed', file: '', message }, requestId);
       return;
     }
     this.followQuantization = true;
     const { file, uri, key } = current;
     this.quantizationFor = file;
     if (key && this.quantized?.key === key) {
-      this.host.panel.setJob('quantization', { status: 'done', file, report: this.quantized.report });
+      this.supersede('quantization');
+      this.host.panel.setJob(
+        'quantization',
+        { status: 'done', file, report: this.quantized.report },
+        requestId,
+      );
       return;
     }
     const runtime = await this.host.runtime();
-    if (await this.refuseWithoutInt8(runtime, 'quantization', file)) return;
+    if (await this.refuseWithoutInt8(runtime, 'quantization', file, requestId)) return;
     const report = await this.track(
       'quantization',
       `CNN Lens: ${file} at fp32 and int8`,
@@ -234,11 +244,11 @@ export class PanelJobs extends Disposable {
         return runtime.client.compareQuantized(file, bytes, { topK: this.host.settings().topK, signal });
       },
       (p) => ({ ...p, file }),
-      vscode.ProgressLocation.Window,
+      { location: vscode.ProgressLocation.Window, requestId },
     );
     if (!report) return;
     if (key) this.quantized = { key, report };
-    this.host.panel.setJob('quantization', { status: 'done', file, report });
+    this.host.panel.setJob('quantization', { status: 'done', file, report }, requestId);
   }
 
   /** A new current image was explored: compare it too when the user asked for the comparison before. */
@@ -254,17 +264,15 @@ export class PanelJobs extends Disposable {
   }
 
   /** The run's images at fp32 and int8: top-1 agreement, mean |Δp|, the images that changed class. */
-  async compareRunPrecisions(): Promise<void> {
+  async compareRunPrecisions(requestId?: number): Promise<void> {
     const images = this.host.runImages();
     if (images.length === 0) {
-      this.host.panel.setJob('agreement', {
-        status: 'failed',
-        message: 'no classified images in this run to compare',
-      });
+      const message = 'no classified images in this run to compare';
+      this.host.panel.setJob('agreement', { status: 'failed', message }, requestId);
       return;
     }
     const runtime = await this.host.runtime();
-    if (await this.refuseWithoutInt8(runtime, 'agreement', '')) return;
+    if (await this.refuseWithoutInt8(runtime, 'agreement', '', requestId)) return;
     const settings = this.host.settings();
     let cancelled = false;
     const outcomes = await this.track(
@@ -291,15 +299,14 @@ export class PanelJobs extends Disposable {
         return found;
       },
       (p) => p,
-      vscode.ProgressLocation.Notification,
-      true,
+      { keepCancelled: true, requestId },
     );
     if (!outcomes) return;
     const pairs = outcomes.flatMap((o) => (o.result ? [o.result] : []));
     const failed = outcomes.flatMap((o) => (o.error !== undefined ? [{ file: o.name, error: o.error }] : []));
     for (const f of failed) log.error(`fp32/int8 comparison of ${f.file}: ${f.error}`);
     const report = agreement(pairs);
-    this.host.panel.setJob('agreement', { status: 'done', report, failed, cancelled });
+    this.host.panel.setJob('agreement', { status: 'done', report, failed, cancelled }, requestId);
     log.info(
       `fp32 vs int8 on ${report.images} images: top-1 agreement ${pct(report.top1_agreement)}, ` +
         `${report.changed.length} changed class`,
@@ -406,6 +413,7 @@ export class PanelJobs extends Disposable {
     runtime: PanelRuntime,
     kind: 'quantization' | 'agreement',
     file: string,
+    requestId: number | undefined,
   ): Promise<boolean> {
     const missing = await missingInt8({ ...this.host.settings(), precision: 'int8' }, runtime.file);
     if (!missing) return false;
@@ -415,8 +423,8 @@ export class PanelJobs extends Disposable {
       message: `${message}: quantize it with a folder of your images first`,
       offerQuantize: true,
     } as const;
-    if (kind === 'quantization') this.host.panel.setJob(kind, { ...failed, file });
-    else this.host.panel.setJob(kind, failed);
+    if (kind === 'quantization') this.host.panel.setJob(kind, { ...failed, file }, requestId);
+    else this.host.panel.setJob(kind, failed, requestId);
     void offerQuantize(message);
     return true;
   }
@@ -424,22 +432,23 @@ export class PanelJobs extends Disposable {
   /**
    * Runs `work` with a notification (or a status-bar spinner) and the section's progress, both with Cancel.
    * Returns its result, or undefined when it was cancelled or failed (the section and a notification with
-   * "Show Log" say why). `keepCancelled`: a cancelled run's result is kept (it says what finished).
+   * "Show Log" say why). `location`: a notification unless said; `keepCancelled`: a cancelled run's result
+   * is kept (it says what finished); `requestId`: the webview request the section's states answer.
    */
   private async track<K extends JobKind, T>(
     kind: K,
     title: string,
     work: (signal: AbortSignal, report: (message: string, fraction?: number) => void) => Promise<T>,
     state: (p: JobProgress) => JobStates[K],
-    location = vscode.ProgressLocation.Notification,
-    keepCancelled = false,
+    opts: { location?: vscode.ProgressLocation; keepCancelled?: boolean; requestId?: number } = {},
   ): Promise<T | undefined> {
+    const { location = vscode.ProgressLocation.Notification, keepCancelled = false, requestId } = opts;
     this.inFlight.get(kind)?.abort();
     const abort = new AbortController();
     this.inFlight.set(kind, abort);
     const mine = (): boolean => this.inFlight.get(kind) === abort;
     const section = (p: JobProgress): void => {
-      if (mine()) this.host.panel.setJob(kind, state(p));
+      if (mine()) this.host.panel.setJob(kind, state(p), requestId);
     };
     try {
       return await vscode.window.withProgress(

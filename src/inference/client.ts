@@ -18,11 +18,14 @@ import type {
   QuantizeReport,
 } from '../shared/quantization';
 import type {
+  CallReply,
   Classification,
   ExplainImage,
   ModelTiming,
   QuantizeImage,
   RuntimeInfo,
+  WorkerCall,
+  WorkerCalls,
   WorkerConfig,
   WorkerRequest,
   WorkerResponse,
@@ -39,17 +42,14 @@ export class InferenceError extends Error {
 }
 
 interface Pending {
-  resolve: (v: never) => void;
+  resolve: (value: CallReply<WorkerCall>) => void;
   reject: (e: Error) => void;
   worker: Worker;
   progress?: (p: QuantizeProgress) => void;
 }
 
-/** Distributes an omitted union member's field over each member, for typed request building. */
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** A request that gets an answer (a cancel gets none). */
-type AnsweredRequest = Exclude<WorkerRequest, { type: 'cancel' }>;
+/** A request as the client builds it: the worker's id is added when it is sent. */
+type Unsent<K extends WorkerCall> = { type: K } & WorkerCalls[K]['request'];
 
 /** Options of a request about one image. */
 export interface ImageOptions {
@@ -258,7 +258,7 @@ export class InferenceClient {
       holdOut: opts.holdOut ?? DEFAULT_HOLD_OUT,
       ...(opts.out !== undefined && { out: opts.out }),
     } as const;
-    const report = await this.request<QuantizeReport>(req, opts.signal, transfer, true, opts.onProgress);
+    const report = await this.request(req, opts.signal, transfer, true, opts.onProgress);
     this.reconfigure(this.config);
     return report;
   }
@@ -285,29 +285,32 @@ export class InferenceClient {
     await Promise.all([...workers].map((w) => w.terminate()));
   }
 
-  private imageRequest<R>(
-    type: 'classify' | 'explore',
+  private imageRequest<K extends 'classify' | 'explore'>(
+    type: K,
     name: string,
     bytes: Uint8Array,
     opts: ImageOptions,
-  ): Promise<R> {
+  ): Promise<CallReply<K>> {
     const owned = ownedBytes(bytes);
     const req = { type, name, bytes: owned, topK: opts.topK, preview: opts.preview ?? false };
     return this.request(req, opts.signal, transferList(owned));
   }
 
-  /** Sends a request; `cancelInWorker` also tells the worker to stop it when `signal` aborts. */
-  private request<R>(
-    req: DistributiveOmit<AnsweredRequest, 'id'>,
+  /**
+   * Sends a request and settles with the reply of its type; `cancelInWorker` also tells the worker to stop
+   * it when `signal` aborts.
+   */
+  private request<K extends WorkerCall>(
+    req: Unsent<K>,
     signal?: AbortSignal,
     transfer: ArrayBuffer[] = [],
     cancelInWorker = false,
     progress?: (p: QuantizeProgress) => void,
-  ): Promise<R> {
+  ): Promise<CallReply<K>> {
     if (signal?.aborted) return Promise.reject(new InferenceError('cancelled', 'cancelled'));
     const id = this.nextId++;
     const worker = this.ensureWorker();
-    return new Promise<R>((resolve, reject) => {
+    return new Promise<CallReply<K>>((resolve, reject) => {
       const onAbort = (): void => {
         this.settle(id, undefined, new InferenceError('cancelled', 'cancelled'));
         if (cancelInWorker) worker.postMessage({ type: 'cancel', target: id } satisfies WorkerRequest);
@@ -315,10 +318,12 @@ export class InferenceClient {
       // The listener goes when the request settles: one signal may serve a whole folder of requests.
       const done = (): void => signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
-        resolve: ((v: never) => {
+        // The worker answers request `id` with the reply of its type (its `reply` is typed so): the one
+        // place where the id, not the type system, ties the two together.
+        resolve: (value) => {
           done();
-          resolve(v);
-        }) as (v: never) => void,
+          resolve(value as CallReply<K>);
+        },
         reject: (e: Error) => {
           done();
           reject(e);
@@ -328,7 +333,7 @@ export class InferenceClient {
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        worker.postMessage({ ...req, id } as AnsweredRequest, transfer);
+        worker.postMessage({ ...req, id }, transfer);
       } catch (err) {
         this.settle(
           id,
@@ -363,41 +368,8 @@ export class InferenceClient {
       case 'status':
         this.status(m.message);
         return;
-      case 'classified':
-        this.settle(m.id, m.result);
-        return;
-      case 'runtimeInfo':
-        this.settle(m.id, m.info);
-        return;
-      case 'layers':
-        this.settle(m.id, m.table);
-        return;
-      case 'explored':
-        this.settle(m.id, m.result);
-        return;
-      case 'featureMaps':
-        this.settle(m.id, m.maps);
-        return;
-      case 'explained':
-        this.settle(m.id, m.explanation);
-        return;
-      case 'explainableLayers':
-        this.settle(m.id, m.layers);
-        return;
-      case 'timed':
-        this.settle(m.id, m.timings);
-        return;
-      case 'profiled':
-        this.settle(m.id, m.profile);
-        return;
-      case 'comparedQuantized':
-        this.settle(m.id, m.report);
-        return;
-      case 'comparedPrecisions':
-        this.settle(m.id, m.pair);
-        return;
-      case 'quantized':
-        this.settle(m.id, m.report);
+      case 'reply':
+        this.settle(m.id, m.value);
         return;
       case 'progress':
         this.pending.get(m.id)?.progress?.(m.progress);
@@ -405,15 +377,17 @@ export class InferenceClient {
       case 'failed':
         this.settle(m.id, undefined, new InferenceError(m.message, m.kind));
         return;
+      default:
+        m satisfies never;
     }
   }
 
-  private settle(id: number, value: unknown, error?: Error): void {
+  private settle(id: number, value: CallReply<WorkerCall> | undefined, error?: Error): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    if (error) p.reject(error);
-    else p.resolve(value as never);
+    if (error || value === undefined) p.reject(error ?? new InferenceError('no reply', 'internal'));
+    else p.resolve(value);
     if (p.worker !== this.worker) this.retireWhenIdle(p.worker);
   }
 

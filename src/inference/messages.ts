@@ -108,55 +108,73 @@ export interface ExplainRequest {
 /** An image for quantization: its bytes (transferred), or a file the worker reads. */
 export type QuantizeImage = { name: string; bytes: Uint8Array } | { name: string; path: string };
 
+/** An image to classify or explore; the buffer is transferred. */
+interface ImageRequest {
+  name: string;
+  bytes: Uint8Array;
+  topK: number;
+  /** Also return the center crop the model saw, as a JPEG. */
+  preview: boolean;
+}
+
+/** Nothing beside the request's type and id. */
+type NoFields = Record<never, never>;
+
+/**
+ * Every request the worker answers: the fields it carries beside `type` and `id`, and the value its reply
+ * brings back. The client's `request(req)` returns the reply of the request's type, and the worker's
+ * `reply(req, value)` accepts only that type's value.
+ */
+export interface WorkerCalls {
+  classify: { request: ImageRequest; reply: Classification };
+  runtimeInfo: { request: NoFields; reply: RuntimeInfo };
+  layers: { request: NoFields; reply: LayerTable };
+  /** Runs the exploration model on one image; activations stay in the worker under the returned key. */
+  explore: { request: ImageRequest; reply: Exploration };
+  /** Channels of one layer for an explored image; `bytes` lets the worker recompute an image it let go. */
+  featureMaps: {
+    request: { key: string; layer: string; count: number; offset: number; bytes?: Uint8Array };
+    /** `data`'s buffer is transferred. */
+    reply: FeatureMaps;
+  };
+  /** Maps of one method for an image's top classes, with their faithfulness when asked (cancellable). */
+  explain: { request: { image: ExplainImage; request: ExplainRequest }; reply: Explanation };
+  /** The stage and block outputs explanations can be made at, and why not where they cannot. */
+  explainableLayers: { request: NoFields; reply: ExplainableLayer[] };
+  /** Times the model in a session of its own at each batch size (batches the input cannot take are left out). */
+  time: { request: { batches: number[]; runs: number }; reply: ModelTiming[] };
+  /** onnxruntime's profile of the model in sessions of their own, attributed to the layer table's rows. */
+  profile: { request: { batch: number; runs: number }; reply: Profile };
+  /** fp32 against int8 at every layer-table row's output, for one image (CPU exploration sessions). */
+  compareQuantized: { request: { name: string; bytes: Uint8Array; topK: number }; reply: QuantizationReport };
+  /** One image's top-K at both precisions (CPU sessions of their own), for agreement over a folder. */
+  comparePrecisions: { request: { name: string; bytes: Uint8Array; topK: number }; reply: PrecisionPair };
+  /** Calibrates the model on some images, writes its int8 model, checks it on the held-out rest. */
+  quantize: {
+    request: { images: QuantizeImage[]; holdOut: number; out?: string };
+    reply: QuantizeReport;
+  };
+}
+
+/** The kinds of request the worker answers. */
+export type WorkerCall = keyof WorkerCalls;
+
+/** A request of kind `K` as it is sent. */
+export type CallRequest<K extends WorkerCall> = { type: K; id: number } & WorkerCalls[K]['request'];
+
+/** The value a request of kind `K` is answered with. */
+export type CallReply<K extends WorkerCall> = WorkerCalls[K]['reply'];
+
 /** Host → worker. */
 export type WorkerRequest =
-  | { type: 'classify'; id: number; name: string; bytes: Uint8Array; topK: number; preview: boolean }
-  | { type: 'runtimeInfo'; id: number }
-  | { type: 'layers'; id: number }
-  /** Runs the exploration model on one image; activations stay in the worker under the returned key. */
-  | { type: 'explore'; id: number; name: string; bytes: Uint8Array; topK: number; preview: boolean }
-  /** Channels of one layer for an explored image; `bytes` lets the worker recompute an image it let go. */
-  | {
-      type: 'featureMaps';
-      id: number;
-      key: string;
-      layer: string;
-      count: number;
-      offset: number;
-      bytes?: Uint8Array;
-    }
-  /** Maps of one method for an image's top classes, with their faithfulness when asked (cancellable). */
-  | { type: 'explain'; id: number; image: ExplainImage; request: ExplainRequest }
-  /** The stage and block outputs explanations can be made at, and why not where they cannot. */
-  | { type: 'explainableLayers'; id: number }
-  /** Times the model in a session of its own at each batch size (batches the input cannot take are left out). */
-  | { type: 'time'; id: number; batches: number[]; runs: number }
-  /** onnxruntime's profile of the model in sessions of their own, attributed to the layer table's rows. */
-  | { type: 'profile'; id: number; batch: number; runs: number }
-  /** fp32 against int8 at every layer-table row's output, for one image (CPU exploration sessions). */
-  | { type: 'compareQuantized'; id: number; name: string; bytes: Uint8Array; topK: number }
-  /** One image's top-K at both precisions (CPU sessions of their own), for agreement over a folder. */
-  | { type: 'comparePrecisions'; id: number; name: string; bytes: Uint8Array; topK: number }
-  /** Calibrates the model on some images, writes its int8 model, checks it on the held-out rest. */
-  | { type: 'quantize'; id: number; images: QuantizeImage[]; holdOut: number; out?: string }
+  | { [K in WorkerCall]: CallRequest<K> }[WorkerCall]
   /** Stops the request `target` at its next chance (timing, profile, quantize, explain); nothing is sent back for it. */
   | { type: 'cancel'; target: number };
 
 /** Worker → host. */
 export type WorkerResponse =
-  | { type: 'classified'; id: number; result: Classification }
-  | { type: 'runtimeInfo'; id: number; info: RuntimeInfo }
-  | { type: 'layers'; id: number; table: LayerTable }
-  | { type: 'explored'; id: number; result: Exploration }
-  /** `maps.data`'s buffer is transferred. */
-  | { type: 'featureMaps'; id: number; maps: FeatureMaps }
-  | { type: 'explained'; id: number; explanation: Explanation }
-  | { type: 'explainableLayers'; id: number; layers: ExplainableLayer[] }
-  | { type: 'timed'; id: number; timings: ModelTiming[] }
-  | { type: 'profiled'; id: number; profile: Profile }
-  | { type: 'comparedQuantized'; id: number; report: QuantizationReport }
-  | { type: 'comparedPrecisions'; id: number; pair: PrecisionPair }
-  | { type: 'quantized'; id: number; report: QuantizeReport }
+  /** The answer to request `id`: the reply of its kind (see WorkerCalls). */
+  | { type: 'reply'; id: number; value: CallReply<WorkerCall> }
   /** How far the request `id` has got (quantize). */
   | { type: 'progress'; id: number; progress: QuantizeProgress }
   | { type: 'failed'; id: number; message: string; kind: 'image' | 'model' | 'internal' }

@@ -8,7 +8,15 @@ import { ModelFileError } from '../model/onnxGraph';
 import type { Precision } from '../shared/quantization';
 import { Explainer } from './explainer';
 import { Explorer } from './exploration';
-import type { Classification, WorkerConfig, WorkerRequest, WorkerResponse } from './messages';
+import type {
+  CallReply,
+  CallRequest,
+  Classification,
+  WorkerCall,
+  WorkerConfig,
+  WorkerRequest,
+  WorkerResponse,
+} from './messages';
 import { analyseModel, type ModelAnalysis } from './modelAnalysis';
 import { measurePeak } from './peak';
 import { softmax, topK } from './postprocess';
@@ -49,6 +57,9 @@ let scheduled = false;
 let decoding = 0;
 
 const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+/** Answers a request with the reply of its type. */
+const reply = <K extends WorkerCall>(id: number, value: CallReply<K>, transfer: ArrayBuffer[] = []): void =>
+  send({ type: 'reply', id, value }, transfer);
 const log = (message: string): void => send({ type: 'log', message });
 /** Exploration sessions by provider and precision: the panel's, and the CPU pair that compares precisions. */
 const explorers = new Map<string, Explorer>();
@@ -112,13 +123,25 @@ function peakOf(provider: string, precision: Precision): Promise<number> {
   return p;
 }
 
+/** Answers a request with what `work` settles with, or with its failure. */
+function answer<K extends WorkerCall>(req: CallRequest<K>, work: Promise<CallReply<K>>): void {
+  work.then(
+    (value) => reply<K>(req.id, value),
+    (err: Error) => fail(req.id, err),
+  );
+}
+
 /** Runs a cancellable request; a cancelled one is already answered by the client, so its end is not sent. */
-function job(id: number, work: (cancelled: () => boolean) => Promise<WorkerResponse>): void {
+function job<K extends WorkerCall>(
+  req: CallRequest<K>,
+  work: (cancelled: () => boolean) => Promise<CallReply<K>>,
+): void {
+  const { id } = req;
   jobs.set(id, false);
   const cancelled = (): boolean => jobs.get(id) === true;
   work(cancelled)
     .then(
-      (m) => send(m),
+      (value) => reply<K>(id, value),
       (err: Error) => {
         if (!cancelled()) fail(id, err);
       },
@@ -133,91 +156,74 @@ port.on('message', (req: WorkerRequest) => {
       return;
     case 'layers':
       // Parsed here, not on the host's thread: reading and parsing a 100 MB model takes ~100 ms.
-      analysisOf(cfg.descriptor).then(
-        (a) => send({ type: 'layers', id: req.id, table: a.table }),
-        (err: Error) => fail(req.id, err),
+      answer(
+        req,
+        analysisOf(cfg.descriptor).then((a) => a.table),
       );
       return;
     case 'explore':
-      explorer.explore(req.bytes, req.topK, req.preview).then(
-        (result) => send({ type: 'explored', id: req.id, result }),
-        (err: Error) => fail(req.id, err),
-      );
+      answer(req, explorer.explore(req.bytes, req.topK, req.preview));
       return;
     case 'featureMaps':
       explorer.featureMaps(req.key, req.layer, req.count, req.offset, req.bytes).then(
-        (maps) => send({ type: 'featureMaps', id: req.id, maps }, [maps.data.buffer as ArrayBuffer]),
+        (maps) => reply<'featureMaps'>(req.id, maps, [maps.data.buffer as ArrayBuffer]),
         (err: Error) => fail(req.id, err),
       );
       return;
     case 'explain':
-      job(req.id, async (cancelled) => {
-        const explanation = await explainer.explain(req.image, req.request, cancelled);
-        return { type: 'explained', id: req.id, explanation };
-      });
+      job(req, (cancelled) => explainer.explain(req.image, req.request, cancelled));
       return;
     case 'explainableLayers':
-      explainer.layers().then(
-        (layers) => send({ type: 'explainableLayers', id: req.id, layers }),
-        (err: Error) => fail(req.id, err),
-      );
+      answer(req, explainer.layers());
       return;
     case 'runtimeInfo':
-      getSession().then(
-        (s) => send({ type: 'runtimeInfo', id: req.id, info: s.info }),
-        (err: Error) => fail(req.id, err),
+      answer(
+        req,
+        getSession().then((s) => s.info),
       );
       return;
     case 'time':
-      job(req.id, async (cancelled) => {
-        const timings = await timeModel(cfg, log, req, cancelled);
-        return { type: 'timed', id: req.id, timings };
-      });
+      job(req, (cancelled) => timeModel(cfg, log, req, cancelled));
       return;
     case 'profile':
-      job(req.id, async (cancelled) => {
-        const deps = { analysis: analysisOf, peak: peakOf };
-        const profile = await profileModel(cfg, log, req, cancelled, deps);
-        return { type: 'profiled', id: req.id, profile };
-      });
+      job(req, (cancelled) => profileModel(cfg, log, req, cancelled, { analysis: analysisOf, peak: peakOf }));
       return;
     case 'compareQuantized': {
       const both = { fp32: explorerFor('cpu', 'fp32'), int8: explorerFor('cpu', 'int8') };
-      analysisOf(cfg.descriptor)
-        .then(({ table }) =>
+      answer(
+        req,
+        analysisOf(cfg.descriptor).then(({ table }) =>
           compareQuantized({ ...both, table, labels: cfg.descriptor.labels }, req.bytes, req.topK),
-        )
-        .then(
-          (report) => send({ type: 'comparedQuantized', id: req.id, report }),
-          (err: Error) => fail(req.id, err),
-        );
+        ),
+      );
       return;
     }
     case 'comparePrecisions':
-      prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels)
-        .then((p) => pairs.classify(p.tensor, req.topK))
-        .then(
-          (pair) => send({ type: 'comparedPrecisions', id: req.id, pair: { name: req.name, ...pair } }),
-          (err: Error) => fail(req.id, err),
-        );
+      answer(
+        req,
+        prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels)
+          .then((p) => pairs.classify(p.tensor, req.topK))
+          .then((pair) => ({ name: req.name, ...pair })),
+      );
       return;
     case 'quantize':
-      job(req.id, async (cancelled) => {
-        const report = await quantizeModel(cfg, log, req, {
+      job(req, (cancelled) =>
+        quantizeModel(cfg, log, req, {
           cancelled,
           progress: (p) => send({ type: 'progress', id: req.id, progress: p }),
-        });
-        return { type: 'quantized', id: req.id, report };
-      });
+        }),
+      );
       return;
     case 'cancel':
       if (jobs.has(req.target)) jobs.set(req.target, true);
       return;
+    default:
+      req satisfies never;
   }
 });
 
 /** Decodes one request (on sharp's threads) and queues it for the next run. */
-async function accept(req: Extract<WorkerRequest, { type: 'classify' }>): Promise<void> {
+async function accept(req: CallRequest<'classify'>): Promise<void> {
   const started = performance.now();
   // Start loading the model while the image decodes.
   getSession().catch(() => undefined);
@@ -277,7 +283,7 @@ async function pump(): Promise<void> {
         height: r.height,
         preview: r.preview,
       };
-      send({ type: 'classified', id: r.id, result });
+      reply<'classify'>(r.id, result);
     });
   } catch (err) {
     // A model failure fails everything waiting; the next request retries the session.

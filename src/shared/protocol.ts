@@ -221,6 +221,38 @@ export interface JobStates {
   explain: ExplainState;
 }
 
+/**
+ * Webview requests that the host answers, and the host messages that answer each. A request carries a
+ * `requestId` that its answers echo, so that the webview can drop a reply to a request a newer one of the
+ * same type has replaced. Job states answer the request that started the job; the host also sends them
+ * on its own (a job started from the Command Palette, a replay), without an id.
+ */
+export type Replies = RepliesOf<{
+  featureMaps: 'featureMaps' | 'featureMapsError';
+  compare: 'comparison' | 'comparisonError';
+  listImages: 'images';
+  listModels: 'models';
+  listLabelFiles: 'labelFiles';
+  listExplainableLayers: 'explainableLayers' | 'explainableLayersError';
+  savePreprocessing: 'preprocessingSaved' | 'preprocessingError';
+  profile: 'job';
+  compareQuantized: 'job';
+  compareRunPrecisions: 'job';
+  explain: 'job';
+}>;
+
+/** Names the replies of every request type (a request type added without them does not compile). */
+type RepliesOf<R extends Record<WebviewRequest['type'], HostMessage['type']>> = R;
+
+/** The webview messages that get an answer. */
+export type RequestType = WebviewRequest['type'];
+
+/** A host message that answers a request (or is sent unasked, without `requestId`). */
+type Reply<M> = M & { requestId?: number };
+
+/** A webview message that gets an answer: its id, which the answer echoes. */
+type Request<M> = M & { requestId: number };
+
 /** Host → webview. */
 export type HostMessage =
   /** A new run starts: results are cleared. */
@@ -237,17 +269,17 @@ export type HostMessage =
   | { type: 'exploration'; file: string; exploration: ExplorationView }
   | { type: 'explorationError'; file: string; message: string }
   /** Feature maps asked for with a `featureMaps` message; `data` arrives as a Float32Array. */
-  | { type: 'featureMaps'; maps: FeatureMaps }
-  | { type: 'featureMapsError'; layer: string; message: string }
+  | Reply<{ type: 'featureMaps'; maps: FeatureMaps }>
+  | Reply<{ type: 'featureMapsError'; layer: string; message: string }>
   /** Two explored images side by side. */
-  | { type: 'comparison'; items: { file: string; exploration: ExplorationView }[] }
-  | { type: 'comparisonError'; message: string }
+  | Reply<{ type: 'comparison'; items: { file: string; exploration: ExplorationView }[] }>
+  | Reply<{ type: 'comparisonError'; message: string }>
   /** The workspace's image files, workspace-relative, for the picker. */
-  | { type: 'images'; files: string[]; truncated: boolean }
+  | Reply<{ type: 'images'; files: string[]; truncated: boolean }>
   /** The panel's model (also sent when its family becomes known or its preprocessing was saved). */
   | { type: 'model'; model: ModelView }
   /** Models the model picker offers. */
-  | { type: 'models'; models: ModelChoice[]; truncated: boolean }
+  | Reply<{ type: 'models'; models: ModelChoice[]; truncated: boolean }>
   /** A model could not be opened: the panel keeps its model. */
   | { type: 'modelError'; file: string; message: string }
   /** Work on the model in progress (opening, saving), or done (undefined). */
@@ -255,51 +287,57 @@ export type HostMessage =
   /** The current image as the webview can load it, for the crop preview; undefined when it cannot. */
   | { type: 'imageSource'; file: string; src?: string }
   /** Labels files of the workspace (.json), for the preprocessing editor. */
-  | { type: 'labelFiles'; files: string[] }
+  | Reply<{ type: 'labelFiles'; files: string[] }>
   /** The preprocessing editor's Save: done, or refused with the reason. */
-  | { type: 'preprocessingSaved'; file: string }
-  | { type: 'preprocessingError'; message: string }
+  | Reply<{ type: 'preprocessingSaved'; file: string }>
+  | Reply<{ type: 'preprocessingError'; message: string }>
   /** Architectures side by side (progress while timing, then the result). */
   | { type: 'architectureComparison'; comparison: ArchitectureComparison; busy?: string }
   /** The stages and blocks the panel's model can be explained at, and what each method can do there. */
-  | { type: 'explainableLayers'; layers: ExplainableLayer[] }
-  | { type: 'explainableLayersError'; message: string }
+  | Reply<{ type: 'explainableLayers'; layers: ExplainableLayer[] }>
+  | Reply<{ type: 'explainableLayersError'; message: string }>
   /** A job's section: its progress, outcome or result; null when it no longer applies (model changed). */
-  | { [K in JobKind]: { type: 'job'; job: K; state: JobStates[K] | null } }[JobKind];
+  | { [K in JobKind]: Reply<{ type: 'job'; job: K; state: JobStates[K] | null }> }[JobKind];
 
-/** Webview → host. */
-export type WebviewMessage =
+/** Webview → host: requests (answered, see Replies) and notifications (not answered). */
+export type WebviewMessage = WebviewRequest | WebviewNotification;
+
+/** Webview → host, answered with the messages `Replies` names. */
+export type WebviewRequest =
+  | Request<{ type: 'featureMaps'; layer: string; count: number; offset: number }>
+  | Request<{ type: 'listImages' }>
+  /** Compare two entries of the run (indices into its results). */
+  | Request<{ type: 'compare'; indices: number[] }>
+  | Request<{ type: 'listModels' }>
+  | Request<{ type: 'listLabelFiles' }>
+  /** Write `<model>.json` beside the panel's model; `labels` is a path typed or picked, '' for unchanged. */
+  | Request<{ type: 'savePreprocessing'; preprocessing: Preprocessing; labels: string }>
+  /** Profile the panel's model: `batch` images per run, the median of `runs` runs. */
+  | Request<{ type: 'profile'; batch: number; runs: number }>
+  /** The current image at fp32 and int8. */
+  | Request<{ type: 'compareQuantized' }>
+  /** The run's images at fp32 and int8. */
+  | Request<{ type: 'compareRunPrecisions' }>
+  | Request<{ type: 'listExplainableLayers' }>
+  /** Explain the current image (its top classes). */
+  | Request<{ type: 'explain' } & ExplainRequestView>;
+
+/** Webview → host, not answered. */
+export type WebviewNotification =
   | { type: 'ready' }
   | { type: 'select'; index: number }
   | { type: 'export'; format: 'csv' | 'json' }
-  | { type: 'featureMaps'; layer: string; count: number; offset: number }
-  | { type: 'listImages' }
-  /** Compare two entries of the run (indices into its results). */
-  | { type: 'compare'; indices: number[] }
   /** Make a workspace image (as listed by `images`) the current image. */
   | { type: 'pick'; file: string }
   | { type: 'command'; command: PanelCommand }
-  | { type: 'listModels' }
   /** Make a model the panel's (an `id` the host offered: '' is the built-in model). */
   | { type: 'openModel'; id: string }
-  | { type: 'listLabelFiles' }
-  /** Write `<model>.json` beside the panel's model; `labels` is a path typed or picked, '' for unchanged. */
-  | { type: 'savePreprocessing'; preprocessing: Preprocessing; labels: string }
   /** Stop timing the architectures being compared. */
   | { type: 'cancelComparison' }
-  /** Profile the panel's model: `batch` images per run, the median of `runs` runs. */
-  | { type: 'profile'; batch: number; runs: number }
-  /** The current image at fp32 and int8. */
-  | { type: 'compareQuantized' }
-  /** The run's images at fp32 and int8. */
-  | { type: 'compareRunPrecisions' }
   /** Make the panel run at this precision (the cnnLens.precision setting). */
   | { type: 'setPrecision'; precision: Precision }
   /** Stop a job in progress. */
-  | { type: 'cancelJob'; job: JobKind }
-  | { type: 'listExplainableLayers' }
-  /** Explain the current image (its top classes). */
-  | ({ type: 'explain' } & ExplainRequestView);
+  | { type: 'cancelJob'; job: JobKind };
 
 /** Commands the panel's buttons run. */
 export type PanelCommand =
@@ -325,23 +363,21 @@ const COMMANDS: readonly string[] = [
 /** Largest occlusion patch or stride (pixels) and most Score-CAM channels the panel may ask for. */
 const EXPLAIN_LIMITS = { pixels: 4096, channels: 4096 } as const;
 
-/** An explain request from the webview: a known method, a sane layer name, whole numbers in range. */
-function isExplainRequest(o: Record<string, unknown>): boolean {
-  const optional = (v: unknown, max: number): boolean => v === undefined || wholeIn(v, 1, max);
-  const known = new Set(['type', 'method', 'layer', 'patch', 'stride', 'channels', 'metrics']);
-  return (
-    Object.keys(o).every((k) => known.has(k)) &&
-    (EXPLAIN_METHODS as readonly unknown[]).includes(o.method) &&
-    (o.layer === null || (typeof o.layer === 'string' && o.layer.length > 0 && o.layer.length <= 200)) &&
-    optional(o.patch, EXPLAIN_LIMITS.pixels) &&
-    optional(o.stride, EXPLAIN_LIMITS.pixels) &&
-    optional(o.channels, EXPLAIN_LIMITS.channels) &&
-    typeof o.metrics === 'boolean'
-  );
-}
-
 /** Most images per run a profile may use, and most runs. */
 export const PROFILE_LIMITS = { batch: 64, runs: 200 } as const;
+
+/** A message's fields, as the host sees them before they are checked. */
+type Fields = Record<string, unknown>;
+
+/** Whether `o` has no fields but `type` and `names` (those may be absent: each check says what it needs). */
+function only(o: Fields, ...names: string[]): boolean {
+  return Object.keys(o).every((k) => k === 'type' || names.includes(k));
+}
+
+/** A request: its id is a positive whole number, and it has no fields but `names`. */
+function request(o: Fields, ...names: string[]): boolean {
+  return wholeIn(o.requestId, 1, Number.MAX_SAFE_INTEGER) && only(o, 'requestId', ...names);
+}
 
 /** A path or id from the webview: a non-empty string of sane length without NUL. */
 function isPathText(v: unknown, allowEmpty = false): v is string {
@@ -356,8 +392,8 @@ function wholeIn(v: unknown, min: number, max: number): boolean {
 /** Preprocessing values as the editor sends them: finite numbers in range, the right shapes. */
 export function isPreprocessing(p: unknown): p is Preprocessing {
   if (typeof p !== 'object' || p === null) return false;
-  const o = p as Record<string, unknown>;
-  const whole = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4096;
+  const o = p as Fields;
+  const whole = (v: unknown): boolean => wholeIn(v, 1, 4096);
   const triple = (v: unknown): boolean =>
     Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   return (
@@ -372,66 +408,65 @@ export function isPreprocessing(p: unknown): p is Preprocessing {
   );
 }
 
+/** An explain request's settings: a known method, a sane layer name, whole numbers in range. */
+function isExplainRequest(o: Fields): boolean {
+  const optional = (v: unknown, max: number): boolean => v === undefined || wholeIn(v, 1, max);
+  return (
+    (EXPLAIN_METHODS as readonly unknown[]).includes(o.method) &&
+    (o.layer === null || (typeof o.layer === 'string' && o.layer.length > 0 && o.layer.length <= 200)) &&
+    optional(o.patch, EXPLAIN_LIMITS.pixels) &&
+    optional(o.stride, EXPLAIN_LIMITS.pixels) &&
+    optional(o.channels, EXPLAIN_LIMITS.channels) &&
+    typeof o.metrics === 'boolean'
+  );
+}
+
+/** A check for each webview message type: a type added to the protocol without one does not compile. */
+const VALIDATORS: { [T in WebviewMessage['type']]: (o: Fields) => boolean } = {
+  ready: (o) => only(o),
+  select: (o) => only(o, 'index') && wholeIn(o.index, 0, Number.MAX_SAFE_INTEGER),
+  export: (o) => only(o, 'format') && (o.format === 'csv' || o.format === 'json'),
+  featureMaps: (o) =>
+    request(o, 'layer', 'count', 'offset') &&
+    typeof o.layer === 'string' &&
+    o.layer.length <= 200 &&
+    wholeIn(o.count, 1, 256) &&
+    wholeIn(o.offset, 0, Number.MAX_SAFE_INTEGER),
+  listImages: (o) => request(o),
+  compare: (o) =>
+    request(o, 'indices') &&
+    Array.isArray(o.indices) &&
+    o.indices.length === 2 &&
+    o.indices.every((i) => wholeIn(i, 0, Number.MAX_SAFE_INTEGER)) &&
+    o.indices[0] !== o.indices[1],
+  pick: (o) => only(o, 'file') && isPathText(o.file),
+  command: (o) => only(o, 'command') && typeof o.command === 'string' && COMMANDS.includes(o.command),
+  listModels: (o) => request(o),
+  openModel: (o) => only(o, 'id') && isPathText(o.id, true),
+  listLabelFiles: (o) => request(o),
+  savePreprocessing: (o) =>
+    request(o, 'preprocessing', 'labels') && isPreprocessing(o.preprocessing) && isPathText(o.labels, true),
+  cancelComparison: (o) => only(o),
+  profile: (o) =>
+    request(o, 'batch', 'runs') &&
+    wholeIn(o.batch, 1, PROFILE_LIMITS.batch) &&
+    wholeIn(o.runs, 1, PROFILE_LIMITS.runs),
+  compareQuantized: (o) => request(o),
+  compareRunPrecisions: (o) => request(o),
+  setPrecision: (o) => only(o, 'precision') && (o.precision === 'fp32' || o.precision === 'int8'),
+  cancelJob: (o) => only(o, 'job') && (JOBS as readonly unknown[]).includes(o.job),
+  listExplainableLayers: (o) => request(o),
+  explain: (o) =>
+    request(o, 'method', 'layer', 'patch', 'stride', 'channels', 'metrics') && isExplainRequest(o),
+};
+
 /** Runtime check of a message from the webview: anything else is ignored by the host. */
 export function isWebviewMessage(m: unknown): m is WebviewMessage {
-  if (typeof m !== 'object' || m === null) return false;
-  const o = m as Record<string, unknown>;
-  switch (o.type) {
-    case 'ready':
-      return Object.keys(o).length === 1;
-    case 'select':
-      return Number.isInteger(o.index) && (o.index as number) >= 0;
-    case 'export':
-      return o.format === 'csv' || o.format === 'json';
-    case 'featureMaps':
-      return (
-        typeof o.layer === 'string' &&
-        o.layer.length <= 200 &&
-        Number.isInteger(o.count) &&
-        (o.count as number) >= 1 &&
-        (o.count as number) <= 256 &&
-        Number.isInteger(o.offset) &&
-        (o.offset as number) >= 0
-      );
-    case 'listImages':
-      return true;
-    case 'compare':
-      return (
-        Array.isArray(o.indices) &&
-        o.indices.length === 2 &&
-        o.indices.every((i) => Number.isInteger(i) && i >= 0) &&
-        o.indices[0] !== o.indices[1]
-      );
-    case 'pick':
-      return typeof o.file === 'string' && o.file.length > 0 && o.file.length <= 4096;
-    case 'command':
-      return typeof o.command === 'string' && COMMANDS.includes(o.command);
-    case 'listModels':
-    case 'listLabelFiles':
-    case 'cancelComparison':
-      return Object.keys(o).length === 1;
-    case 'openModel':
-      return isPathText(o.id, true);
-    case 'savePreprocessing':
-      return isPreprocessing(o.preprocessing) && isPathText(o.labels, true);
-    case 'profile':
-      return (
-        Object.keys(o).length === 3 &&
-        wholeIn(o.batch, 1, PROFILE_LIMITS.batch) &&
-        wholeIn(o.runs, 1, PROFILE_LIMITS.runs)
-      );
-    case 'compareQuantized':
-    case 'compareRunPrecisions':
-      return Object.keys(o).length === 1;
-    case 'setPrecision':
-      return Object.keys(o).length === 2 && (o.precision === 'fp32' || o.precision === 'int8');
-    case 'cancelJob':
-      return Object.keys(o).length === 2 && (JOBS as readonly unknown[]).includes(o.job);
-    case 'listExplainableLayers':
-      return Object.keys(o).length === 1;
-    case 'explain':
-      return isExplainRequest(o);
-    default:
-      return false;
-  }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
+  const o = m as Fields;
+  return (
+    typeof o.type === 'string' &&
+    Object.hasOwn(VALIDATORS, o.type) &&
+    VALIDATORS[o.type as WebviewMessage['type']](o)
+  );
 }

@@ -1,11 +1,13 @@
-// The panel's messages for models (open, preprocessing, compare) are checked at run time, and the
-// wording of block counts in the layer table.
+// The panel's messages for models (open, preprocessing, compare) are checked at run time; replies to
+// requests a newer one replaced are dropped; the wording of block counts in the layer table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { int as sharedInt } from '../../src/shared/format';
 import type { BlockSummary } from '../../src/shared/layerTable';
-import { isWebviewMessage } from '../../src/shared/protocol';
+import type { FeatureMaps } from '../../src/shared/exploration';
+import { isWebviewMessage, type HostMessage, type WebviewRequest } from '../../src/shared/protocol';
 import type { Preprocessing } from '../../src/shared/preprocessing';
+import { Requests } from '../../webview/requests';
 import { blockCounts, int } from '../../webview/text';
 
 const TORCHVISION: Preprocessing = {
@@ -19,16 +21,17 @@ const TORCHVISION: Preprocessing = {
 
 test('model messages from the webview: well-formed ones pass', () => {
   for (const m of [
-    { type: 'listModels' },
-    { type: 'listLabelFiles' },
+    { type: 'listModels', requestId: 1 },
+    { type: 'listLabelFiles', requestId: 2 },
     { type: 'cancelComparison' },
     { type: 'openModel', id: '' },
     { type: 'openModel', id: '/work/models/mobilenet_v2.onnx' },
-    { type: 'savePreprocessing', preprocessing: TORCHVISION, labels: '' },
+    { type: 'savePreprocessing', preprocessing: TORCHVISION, labels: '', requestId: 3 },
     {
       type: 'savePreprocessing',
       preprocessing: { ...TORCHVISION, channelOrder: 'BGR' },
       labels: 'labels.json',
+      requestId: Date.now(),
     },
     { type: 'command', command: 'compareArchitectures' },
   ]) {
@@ -37,16 +40,26 @@ test('model messages from the webview: well-formed ones pass', () => {
 });
 
 test('model messages from the webview: malformed ones are refused', () => {
-  const bad = (preprocessing: unknown): unknown => ({ type: 'savePreprocessing', preprocessing, labels: '' });
+  const bad = (preprocessing: unknown): unknown => ({
+    type: 'savePreprocessing',
+    preprocessing,
+    labels: '',
+    requestId: 1,
+  });
   for (const m of [
-    { type: 'listModels', extra: 1 },
+    { type: 'listModels', requestId: 1, extra: 1 },
+    { type: 'listModels' },
+    { type: 'listModels', requestId: 0 },
+    { type: 'listModels', requestId: 1.5 },
+    { type: 'listModels', requestId: '1' },
     { type: 'cancelComparison', now: true },
     { type: 'openModel' },
     { type: 'openModel', id: 3 },
     { type: 'openModel', id: 'a\0b' },
     { type: 'openModel', id: 'x'.repeat(5000) },
-    { type: 'savePreprocessing', preprocessing: TORCHVISION },
-    { type: 'savePreprocessing', preprocessing: TORCHVISION, labels: 7 },
+    { type: 'savePreprocessing', preprocessing: TORCHVISION, requestId: 1 },
+    { type: 'savePreprocessing', preprocessing: TORCHVISION, labels: 7, requestId: 1 },
+    { type: 'savePreprocessing', preprocessing: TORCHVISION, labels: '' },
     bad(undefined),
     bad({ ...TORCHVISION, crop: 0 }),
     bad({ ...TORCHVISION, crop: 224.5 }),
@@ -87,4 +100,47 @@ test('stage rows count blocks by kind, as the papers name them', () => {
 
 test("the webview's number format is the shared one", () => {
   for (const n of [0, 7, 1234, 25_583_592, 3_857_973_248]) assert.equal(int(n), sharedInt(n));
+});
+
+test('a reply to a request that a newer one of its type replaced is stale and dropped', () => {
+  const sent: WebviewRequest[] = [];
+  const requests = new Requests((m) => sent.push(m), 100);
+  requests.send({ type: 'featureMaps', layer: 'conv1', count: 16, offset: 0 });
+  requests.send({ type: 'listImages' });
+  // The user opens another layer before conv1's maps arrive.
+  requests.send({ type: 'featureMaps', layer: 'conv5_3', count: 16, offset: 0 });
+  assert.deepEqual(
+    sent.map((m) => [m.type, m.requestId]),
+    [
+      ['featureMaps', 100],
+      ['listImages', 101],
+      ['featureMaps', 102],
+    ],
+  );
+  const maps = (layer: string, requestId: number): HostMessage => ({
+    type: 'featureMaps',
+    maps: { layer } as FeatureMaps,
+    requestId,
+  });
+  assert.equal(requests.isCurrent(maps('conv1', 100)), false, 'the late reply for conv1 is dropped');
+  assert.equal(
+    requests.isCurrent({ type: 'featureMapsError', layer: 'conv1', message: 'x', requestId: 100 }),
+    false,
+  );
+  assert.equal(requests.isCurrent(maps('conv5_3', 102)), true);
+  // Another type's newest request is unaffected, and so are messages the host sends unasked.
+  assert.equal(requests.isCurrent({ type: 'images', files: [], truncated: false, requestId: 101 }), true);
+  assert.equal(requests.isCurrent({ type: 'status', busy: 'Loading…' }), true);
+  assert.equal(requests.isCurrent({ type: 'job', job: 'profile', state: null }), true);
+  // A job's states answer the request that started it: an older explanation's are dropped.
+  requests.send({ type: 'explain', method: 'gradcam', layer: 'conv4_x', metrics: false });
+  requests.send({ type: 'explain', method: 'cam', layer: null, metrics: false });
+  const explain = (requestId: number): HostMessage => ({
+    type: 'job',
+    job: 'explain',
+    state: null,
+    requestId,
+  });
+  assert.equal(requests.isCurrent(explain(103)), false);
+  assert.equal(requests.isCurrent(explain(104)), true);
 });

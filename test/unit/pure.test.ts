@@ -36,6 +36,7 @@ test('webview messages are validated at run time', () => {
   assert.ok(isWebviewMessage({ type: 'ready' }));
   assert.ok(isWebviewMessage({ type: 'select', index: 2 }));
   assert.ok(isWebviewMessage({ type: 'command', command: 'showLog' }));
+  assert.ok(isWebviewMessage({ type: 'featureMaps', layer: 'conv1', count: 16, offset: 0, requestId: 3 }));
   for (const bad of [
     null,
     'ready',
@@ -44,6 +45,9 @@ test('webview messages are validated at run time', () => {
     { type: 'select', index: '1' },
     { type: 'command', command: 'workbench.action.terminal.new' },
     { type: 'ready', extra: 1 },
+    { type: 'select', index: 2, extra: 1 },
+    // A request without the id its answer must echo.
+    { type: 'featureMaps', layer: 'conv1', count: 16, offset: 0 },
   ]) {
     assert.equal(isWebviewMessage(bad), false, JSON.stringify(bad));
   }

@@ -16,13 +16,19 @@ import {
   type ModelChoice,
   type ModelView,
   type PanelState,
+  type Replies,
+  type RequestType,
   type WebviewMessage,
+  type WebviewRequest,
 } from '../../shared/protocol';
 import type { Preprocessing } from '../../shared/preprocessing';
 import type { Precision } from '../../shared/quantization';
 import { panelHtml } from './html';
 
 export const VIEW_TYPE = 'cnnLens.panel';
+
+/** A host message that answers a request of type `T`. */
+type ReplyTo<T extends RequestType> = Extract<HostMessage, { type: Replies[T] }>;
 
 /** What the panel asks of the rest of the extension. */
 export interface PanelHandlers {
@@ -41,16 +47,23 @@ export interface PanelHandlers {
   /** The user picked a model the picker offered (unvalidated webview input). */
   openModel(id: string): void;
   listLabelFiles(): Promise<string[]>;
-  /** Save the preprocessing editor's values (checked for shape by the protocol, not for sense). */
-  savePreprocessing(preprocessing: Preprocessing, labels: string): void;
+  /**
+   * Save the preprocessing editor's values (checked for shape by the protocol, not for sense): the file
+   * written (display path), or why nothing was saved.
+   */
+  savePreprocessing(
+    preprocessing: Preprocessing,
+    labels: string,
+  ): Promise<{ saved: string } | { error: string }>;
   cancelComparison(): void;
-  profile(batch: number, runs: number): void;
-  compareQuantized(): void;
-  compareRunPrecisions(): void;
+  /** The jobs below report through `setJob` with the `requestId` they were given. */
+  profile(batch: number, runs: number, requestId: number): void;
+  compareQuantized(requestId: number): void;
+  compareRunPrecisions(requestId: number): void;
   setPrecision(precision: Precision): void;
   cancelJob(job: JobKind): void;
   explainableLayers(): Promise<ExplainableLayer[]>;
-  explain(request: ExplainRequestView): void;
+  explain(request: ExplainRequestView, requestId: number): void;
 }
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
@@ -143,27 +156,22 @@ export class LensPanel extends Disposable {
     this.postSource();
   }
 
-  /** The preprocessing editor's Save finished: `error` says why it did not. */
-  preprocessingResult(error: string | undefined, file?: string): void {
-    this.post(
-      error === undefined
-        ? { type: 'preprocessingSaved', file: file ?? '' }
-        : { type: 'preprocessingError', message: error },
-    );
-  }
-
   /** Architectures side by side, while they are read and timed and when done. */
   showComparison(comparison: ArchitectureComparison, busy: string | undefined): void {
     this.comparison = { type: 'architectureComparison', comparison, busy };
     this.post(this.comparison);
   }
 
-  /** A job section's state (progress, outcome); null clears the section. */
-  setJob<K extends JobKind>(job: K, state: JobStates[K] | null): void {
+  /**
+   * A job section's state (progress, outcome); null clears the section. `requestId` is the webview request
+   * that started the job (none when the host did).
+   */
+  setJob<K extends JobKind>(job: K, state: JobStates[K] | null, requestId?: number): void {
     const m = { type: 'job', job, state } as Extract<HostMessage, { type: 'job'; job: K }>;
+    // A reloaded webview gets the state again without the id, which its requests never had.
     if (state === null) this.jobs.delete(job);
     else this.jobs.set(job, m);
-    this.post(m);
+    this.post(requestId === undefined ? m : { ...m, requestId });
   }
 
   /** Starts a new run of `total` images: the panel's results are cleared. */
@@ -268,50 +276,55 @@ export class LensPanel extends Disposable {
         this.handlers.command(m.command);
         return;
       case 'featureMaps':
-        this.handlers.featureMaps(m.layer, m.count, m.offset).then(
+        this.answer(
+          m,
+          this.handlers.featureMaps(m.layer, m.count, m.offset),
           // Structured clone carries the Float32Array to the webview as binary, not as JSON numbers.
-          (maps) => this.post({ type: 'featureMaps', maps }),
-          (err: Error) => this.post({ type: 'featureMapsError', layer: m.layer, message: err.message }),
+          (maps) => ({ type: 'featureMaps', maps }),
+          (message) => ({ type: 'featureMapsError', layer: m.layer, message }),
         );
         return;
       case 'listImages':
-        this.handlers.listImages().then(
-          ({ files, truncated }) => this.post({ type: 'images', files, truncated }),
-          (err: Error) => log.error(`listing workspace images: ${err.message}`),
-        );
+        this.answer(m, this.handlers.listImages(), ({ files, truncated }) => ({
+          type: 'images',
+          files,
+          truncated,
+        }));
         return;
       case 'pick':
         this.handlers.pick(m.file);
         return;
       case 'listModels':
-        this.handlers.listModels().then(
-          ({ models, truncated }) => this.post({ type: 'models', models, truncated }),
-          (err: Error) => log.error(`listing workspace models: ${err.message}`),
-        );
+        this.answer(m, this.handlers.listModels(), ({ models, truncated }) => ({
+          type: 'models',
+          models,
+          truncated,
+        }));
         return;
       case 'openModel':
         this.handlers.openModel(m.id);
         return;
       case 'listLabelFiles':
-        this.handlers.listLabelFiles().then(
-          (files) => this.post({ type: 'labelFiles', files }),
-          (err: Error) => log.error(`listing labels files: ${err.message}`),
-        );
+        this.answer(m, this.handlers.listLabelFiles(), (files) => ({ type: 'labelFiles', files }));
         return;
       case 'savePreprocessing':
-        this.handlers.savePreprocessing(m.preprocessing, m.labels);
+        this.answer(m, this.handlers.savePreprocessing(m.preprocessing, m.labels), (outcome) =>
+          'saved' in outcome
+            ? { type: 'preprocessingSaved', file: outcome.saved }
+            : { type: 'preprocessingError', message: outcome.error },
+        );
         return;
       case 'cancelComparison':
         this.handlers.cancelComparison();
         return;
       case 'profile':
-        this.handlers.profile(m.batch, m.runs);
+        this.handlers.profile(m.batch, m.runs, m.requestId);
         return;
       case 'compareQuantized':
-        this.handlers.compareQuantized();
+        this.handlers.compareQuantized(m.requestId);
         return;
       case 'compareRunPrecisions':
-        this.handlers.compareRunPrecisions();
+        this.handlers.compareRunPrecisions(m.requestId);
         return;
       case 'setPrecision':
         this.handlers.setPrecision(m.precision);
@@ -320,31 +333,52 @@ export class LensPanel extends Disposable {
         this.handlers.cancelJob(m.job);
         return;
       case 'listExplainableLayers':
-        this.handlers.explainableLayers().then(
-          (layers) => this.post({ type: 'explainableLayers', layers }),
-          (err: Error) => {
-            log.error(`explainable layers: ${err.message}`);
-            this.post({ type: 'explainableLayersError', message: err.message });
-          },
+        this.answer(
+          m,
+          this.handlers.explainableLayers(),
+          (layers) => ({ type: 'explainableLayers', layers }),
+          (message) => ({ type: 'explainableLayersError', message }),
         );
         return;
       case 'explain': {
         const { method, layer, patch, stride, channels, metrics } = m;
-        this.handlers.explain({ method, layer, patch, stride, channels, metrics });
+        this.handlers.explain({ method, layer, patch, stride, channels, metrics }, m.requestId);
         return;
       }
-      default:
-        return m satisfies never;
       case 'compare': {
         const [a, b] = m.indices.map((i) => this.state.results[i]);
         if (!a || !b) return;
-        this.handlers.compare([a, b]).then(
-          (items) => this.post({ type: 'comparison', items }),
-          (err: Error) => this.post({ type: 'comparisonError', message: err.message }),
+        this.answer(
+          m,
+          this.handlers.compare([a, b]),
+          (items) => ({ type: 'comparison', items }),
+          (message) => ({ type: 'comparisonError', message }),
         );
         return;
       }
+      default:
+        m satisfies never;
     }
+  }
+
+  /**
+   * Answers a request with what `work` settles with, echoing its id; a failure is answered by `failed`, or,
+   * for requests that have no error reply, only logged.
+   */
+  private answer<T extends RequestType, V>(
+    request: Extract<WebviewRequest, { type: T }>,
+    work: Promise<V>,
+    done: (value: V) => ReplyTo<T>,
+    failed?: (message: string) => ReplyTo<T>,
+  ): void {
+    const { requestId } = request;
+    work.then(
+      (value) => this.post({ ...done(value), requestId }),
+      (err: Error) => {
+        if (failed) this.post({ ...failed(err.message), requestId });
+        else log.error(`${request.type}: ${err.message}`);
+      },
+    );
   }
 
   /** A (re)loaded webview gets the run so far and the job sections; an empty run leaves its restored view alone. */
