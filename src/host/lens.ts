@@ -50,6 +50,8 @@ export class Lens extends Disposable {
   private openingDone: Promise<unknown> | undefined;
   /** The architecture comparison in flight, if any. */
   private comparing: AbortController | undefined;
+  /** Settles when the last settings change has been applied. */
+  private settingsApplied: Promise<void> = Promise.resolve();
 
   constructor(context: Pick<vscode.ExtensionContext, 'extensionPath' | 'extensionUri'>) {
     super();
@@ -111,7 +113,7 @@ export class Lens extends Disposable {
     );
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('cnnLens')) void this.applySettings();
+        if (e.affectsConfiguration('cnnLens')) this.settingsApplied = this.applySettings().catch(reportError);
       }),
     );
     this._register({
@@ -372,6 +374,16 @@ export class Lens extends Disposable {
   /** Test hook: whether the inference worker has been started. */
   get inferenceStarted(): boolean {
     return this.runtime.workerStarted;
+  }
+
+  /** Test hook: how many inference workers the panel's client has started. */
+  get workersStarted(): number {
+    return this.runtime.workersStarted;
+  }
+
+  /** Test hook: settles when the last settings change has been applied. */
+  settled(): Promise<void> {
+    return this.settingsApplied;
   }
 
   /** Per-layer results and class activation maps for an entry of the run (not for failures). */

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { InferenceClient } from '../inference/client';
+import type { WorkerConfig } from '../inference/messages';
 import type { LayerTable } from '../shared/layerTable';
 import type { ModelView } from '../shared/protocol';
 import type { Precision } from '../shared/quantization';
@@ -112,6 +113,11 @@ export class LensRuntime extends Disposable {
     return this.started?.client.started ?? false;
   }
 
+  /** How many workers the client has started (a restart starts another on next use). */
+  get workersStarted(): number {
+    return this.started?.client.workersStarted ?? 0;
+  }
+
   /** A model loaded and checked in a client of its own becomes the panel's; the old client goes. */
   async adopt(model: LoadedModel): Promise<Runtime> {
     const old = this.started;
@@ -129,8 +135,10 @@ export class LensRuntime extends Disposable {
   }
 
   /**
-   * Settings changed (or the model's int8 file was written): the client restarts with the new
-   * configuration. Returns what changed, or undefined when nothing restarted.
+   * Settings changed (or the model's int8 file was written). The client restarts only when the worker was
+   * made with something that changed (provider, threads, batch size, the model, its preprocessing or
+   * precision, or the int8 file it runs); a new pixel limit applies to the running worker, and settings
+   * read per request (topK, followActiveImage) need nothing. Returns what changed when it restarted.
    */
   async applySettings(int8Written = false): Promise<Restart | undefined> {
     const started = this.started;
@@ -145,6 +153,12 @@ export class LensRuntime extends Disposable {
         missingInt8(settings, file),
       ]);
       if (this.started !== started) return undefined; // a model was opened meanwhile, with these settings
+      if (!int8Written && sameWorker(config, started.config)) {
+        if (config.maxPixels !== started.config.maxPixels) started.client.setMaxPixels(config.maxPixels);
+        this.started = { ...started, config, int8Missing };
+        this.pending = Promise.resolve(this.started);
+        return undefined;
+      }
       started.client.reconfigure(config);
       this.started = { client: started.client, config, file, int8Missing };
       this.pending = Promise.resolve(this.started);
@@ -226,4 +240,9 @@ export class LensRuntime extends Disposable {
       `${this.provider ? ` on ${this.provider.name} at ${this.provider.precision}` : ''}. Click for runtime info.`;
     this.status.show();
   }
+}
+
+/** Whether a worker made with `a` runs as one made with `b` would: they differ in the pixel limit at most. */
+function sameWorker(a: WorkerConfig, b: WorkerConfig): boolean {
+  return JSON.stringify({ ...a, maxPixels: 0 }) === JSON.stringify({ ...b, maxPixels: 0 });
 }

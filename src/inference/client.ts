@@ -103,6 +103,7 @@ export const DEFAULT_HOLD_OUT = 0.2;
 /** A client for one inference worker. Safe to call before the worker exists and after it dies. */
 export class InferenceClient {
   private worker: Worker | undefined;
+  private workers = 0;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -263,6 +264,12 @@ export class InferenceClient {
     return report;
   }
 
+  /** Images sent from now on are refused above `maxPixels` pixels; the worker goes on (no restart). */
+  setMaxPixels(maxPixels: number): void {
+    this.config = { ...this.config, maxPixels };
+    this.worker?.postMessage({ type: 'limits', maxPixels } satisfies WorkerRequest);
+  }
+
   /** New settings take effect with a fresh worker; requests in flight finish on the old one. */
   reconfigure(config: WorkerConfig): void {
     this.config = config;
@@ -274,6 +281,11 @@ export class InferenceClient {
   /** Whether a worker is running (for tests and runtime info). */
   get started(): boolean {
     return this.worker !== undefined;
+  }
+
+  /** How many workers this client has started (for tests: a restart starts another). */
+  get workersStarted(): number {
+    return this.workers;
   }
 
   /** Stops the worker; requests still waiting fail. */
@@ -347,6 +359,7 @@ export class InferenceClient {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(this.workerPath, { workerData: this.config });
+    this.workers++;
     w.on('message', (m: WorkerResponse) => this.onMessage(m));
     w.on('error', (err) => this.log(`inference worker error: ${err.message}`));
     w.on('exit', (code) => {

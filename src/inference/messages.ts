@@ -169,7 +169,9 @@ export type CallReply<K extends WorkerCall> = WorkerCalls[K]['reply'];
 export type WorkerRequest =
   | { [K in WorkerCall]: CallRequest<K> }[WorkerCall]
   /** Stops the request `target` at its next chance (timing, profile, quantize, explain); nothing is sent back for it. */
-  | { type: 'cancel'; target: number };
+  | { type: 'cancel'; target: number }
+  /** Images from now on are refused above this many pixels (cnnLens.maxPixels changed: no restart). */
+  | { type: 'limits'; maxPixels: number };
 
 /** Worker → host. */
 export type WorkerResponse =

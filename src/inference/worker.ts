@@ -63,6 +63,8 @@ const reply = <K extends WorkerCall>(id: number, value: CallReply<K>, transfer: 
 const log = (message: string): void => send({ type: 'log', message });
 /** Exploration sessions by provider and precision: the panel's, and the CPU pair that compares precisions. */
 const explorers = new Map<string, Explorer>();
+/** The worker's configuration and its explorers' copies: a `limits` request updates them in place. */
+const configs: WorkerConfig[] = [cfg];
 // Separate sessions, created on the first request that needs them: the classify session stays as it is.
 const explorer = explorerFor(cfg.provider, cfg.precision ?? 'fp32');
 const pairs = new PrecisionPairs(cfg, log);
@@ -104,7 +106,9 @@ function explorerFor(provider: WorkerConfig['provider'], precision: Precision): 
   const key = `${provider}/${precision}`;
   let e = explorers.get(key);
   if (!e) {
-    e = new Explorer({ ...cfg, provider, precision }, log, analysisOf);
+    const config = { ...cfg, provider, precision };
+    configs.push(config);
+    e = new Explorer(config, log, analysisOf);
     explorers.set(key, e);
   }
   return e;
@@ -216,6 +220,9 @@ port.on('message', (req: WorkerRequest) => {
       return;
     case 'cancel':
       if (jobs.has(req.target)) jobs.set(req.target, true);
+      return;
+    case 'limits':
+      for (const c of configs) c.maxPixels = req.maxPixels;
       return;
     default:
       req satisfies never;

@@ -133,6 +133,33 @@ test('a missing file is reported as such', async () => {
   assert.equal(o.error, 'the file does not exist');
 });
 
+test('a new pixel limit applies to the running worker without a restart (classify and explore)', async () => {
+  const own = new InferenceClient(WORKER, config);
+  try {
+    const worker = (): unknown => (own as unknown as { worker: unknown }).worker;
+    await own.classify('chelsea.png', read('chelsea.png'), { topK: 1 });
+    const info = await own.runtimeInfo();
+    const first = worker();
+    own.setMaxPixels(1000);
+    const refused = (err: InferenceError): boolean => {
+      assert.equal(err.kind, 'image');
+      assert.match(err.message, /over the limit of 1,000 pixels/);
+      return true;
+    };
+    await assert.rejects(own.classify('chelsea.png', read('chelsea.png'), { topK: 1 }), refused);
+    await assert.rejects(own.explore('chelsea.png', read('chelsea.png'), { topK: 1 }), refused);
+    own.setMaxPixels(100_000_000);
+    assert.equal(
+      (await own.classify('chelsea.png', read('chelsea.png'), { topK: 1 })).top[0].label,
+      'Egyptian cat',
+    );
+    assert.equal(worker(), first, 'the same worker answered');
+    assert.deepEqual(await own.runtimeInfo(), info, 'its session was not recreated');
+  } finally {
+    await own.dispose();
+  }
+});
+
 test('a killed worker fails its pending requests clearly and the next request starts a new one', async () => {
   const pending = client.classify('chelsea.png', read('chelsea.png'), { topK: 5 });
   await (client as unknown as { worker: import('node:worker_threads').Worker }).worker.terminate();
