@@ -1,6 +1,13 @@
 // The CNN Lens panel UI. State comes from the host; the webview renders it and reports user actions.
 import type { FeatureMaps } from '../src/shared/exploration';
-import type { ExplorationView, HostMessage, PanelState, WebviewMessage } from '../src/shared/protocol';
+import type {
+  ArchitectureView,
+  ExplorationView,
+  HostMessage,
+  PanelState,
+  WebviewMessage,
+} from '../src/shared/protocol';
+import { parseSavedPanel, savedPanel } from '../src/shared/savedPanel';
 import type { QuantizationReport } from '../src/shared/quantization';
 import {
   architectureSection,
@@ -43,7 +50,7 @@ import {
 import { currentProfile, currentQuantization, jobSections, requestProfile, setJobState } from './jobsView';
 import { resetResultsTable, resultsTable } from './resultsTable';
 import { resultSection } from './resultView';
-import { requests, vscode, type Persisted } from './vscodeApi';
+import { requests, vscode } from './vscodeApi';
 
 const top = document.getElementById('top')!;
 const prepHost = document.getElementById('prep')!;
@@ -51,12 +58,18 @@ const modelsCompareHost = document.getElementById('models-compare')!;
 const jobsHost = document.getElementById('jobs')!;
 const archHost = document.getElementById('arch')!;
 const mapsHost = document.getElementById('maps')!;
-let persisted: Persisted = vscode.getState() ?? {};
 const EMPTY: PanelState = { results: [], total: 0, current: 0 };
-// A state saved by an older or interrupted panel may hold gaps; never let it stop the panel from starting.
-let state: PanelState = persisted.state?.results.every(Boolean) ? persisted.state : EMPTY;
+/** The run as saved before a reload (an older or broken state is not used: the host sends what it has). */
+const saved = parseSavedPanel(vscode.getState());
+let state: PanelState = saved
+  ? { results: saved.results, total: saved.results.length, current: saved.current }
+  : EMPTY;
+/** The panel's own model choice, saved so that the host can restore it after a reload. */
+let chosenModel: string | undefined = saved?.model;
+/** The layer table of the panel's model. */
+let architecture: ArchitectureView | undefined;
 /** The exploration of the current image, and the file it belongs to. */
-let exploration: { file: string; view: ExplorationView } | undefined = persisted.exploration;
+let exploration: { file: string; view: ExplorationView } | undefined;
 let explorationError: string | undefined;
 let mapPages: FeatureMaps[] = [];
 let comparison: Extract<HostMessage, { type: 'comparison' }>['items'] | string | undefined;
@@ -101,7 +114,7 @@ function renderTop(): void {
     resultsTable(state, renderTop),
     typeof comparison === 'string'
       ? h('p', { class: 'error-text', role: 'alert' }, `Cannot compare: ${comparison}`)
-      : comparison && compareSection(comparison, persisted.architecture?.table),
+      : comparison && compareSection(comparison, architecture?.table),
   ];
   const focused = rememberFocus();
   top.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
@@ -202,9 +215,9 @@ function button(
   return b;
 }
 
-function save(patch: Persisted): void {
-  persisted = { ...persisted, ...patch };
-  vscode.setState(persisted);
+/** Saves what a reload needs: the run without its previews, the current entry, the model chosen. */
+function save(): void {
+  vscode.setState(savedPanel(state.results, state.current, chosenModel));
 }
 
 let frame = 0;
@@ -215,7 +228,7 @@ function setState(next: PanelState): void {
   if (frame) return;
   frame = requestAnimationFrame(() => {
     frame = 0;
-    save({ state });
+    save();
     renderTop();
   });
 }
@@ -253,7 +266,7 @@ function fieldContext(maps: FeatureMaps): FieldContext {
   const p = currentModel()?.preprocessing;
   const file = exploration?.file ?? '';
   return {
-    row: persisted.architecture?.table.rows.find((r) => r.name === maps.layer),
+    row: architecture?.table.rows.find((r) => r.name === maps.layer),
     preview: x?.preview,
     source: imageSource?.file === file ? imageSource.src : undefined,
     file,
@@ -292,7 +305,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       setState({ ...state, current: m.index });
       return;
     case 'architecture':
-      save({ architecture: m.architecture });
+      architecture = m.architecture;
       archHost.replaceChildren(architectureSection(m.architecture));
       showActivations(exploration?.view.layers);
       return;
@@ -313,7 +326,6 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       explorationError = undefined;
       mapPages = [];
       renderMaps();
-      save({ exploration });
       renderTop();
       followExplanation();
       return;
@@ -358,8 +370,9 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         exploration = undefined;
         mapPages = [];
         renderMaps();
-        save({ exploration });
       }
+      chosenModel = m.model.chosen ? m.model.id : undefined;
+      save();
       setPreprocessingModel(m.model);
       renderPreprocessing(prepHost);
       renderTop();
@@ -419,14 +432,9 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
 
 try {
   renderTop();
-  if (persisted.architecture) archHost.replaceChildren(architectureSection(persisted.architecture));
-  showActivations(exploration?.view.layers);
 } catch {
   // What was saved cannot be shown: start empty rather than blank; the host sends what it has.
-  persisted = {};
   state = EMPTY;
-  exploration = undefined;
-  archHost.replaceChildren();
   renderTop();
 }
 vscode.postMessage({ type: 'ready' });

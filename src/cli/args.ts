@@ -14,10 +14,10 @@ export function parseArgs(
 ): Args {
   const flags = new Map<string, string | true>();
   const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+  const rest = [...argv];
+  for (let a = rest.shift(); a !== undefined; a = rest.shift()) {
     if (a === '--') {
-      positionals.push(...argv.slice(i + 1));
+      positionals.push(...rest);
       break;
     }
     if (!a.startsWith('--')) {
@@ -27,7 +27,7 @@ export function parseArgs(
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
     if (valued.includes(name)) {
-      const value = eq < 0 ? argv[++i] : a.slice(eq + 1);
+      const value = eq < 0 ? rest.shift() : a.slice(eq + 1);
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       flags.set(name, value);
     } else if (boolean.includes(name) && eq < 0) {

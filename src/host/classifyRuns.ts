@@ -7,6 +7,7 @@ import type { ImageEntry } from '../shared/protocol';
 import { readSettings } from './config';
 import { Disposable } from './disposable';
 import { log, showError } from './log';
+import { jpegDataUrl } from './panel/dataUrl';
 import type { LensPanel } from './panel/panel';
 import type { LensRuntime } from './runtime';
 import { readUri } from './workspaceImages';
@@ -17,8 +18,6 @@ export class ClassifyRuns extends Disposable {
   private inFlight: AbortController | undefined;
   /** Reports a worker status line into the progress notification of the run in flight. */
   private progressNote: ((message: string) => void) | undefined;
-  /** The files of the panel's run, by their display name. */
-  private uris = new Map<string, vscode.Uri>();
 
   constructor(
     private readonly panel: LensPanel,
@@ -59,43 +58,35 @@ export class ClassifyRuns extends Disposable {
     this.progressNote?.(message);
   }
 
-  /** The file of an entry of the run. */
-  uriOf(entry: ImageEntry): vscode.Uri | undefined {
-    return this.uris.get(entry.file);
-  }
-
-  /** Whether the run holds this file. */
+  /** Whether the panel's run holds this file. */
   holds(uri: vscode.Uri): boolean {
     const key = uri.toString();
-    return [...this.uris.values()].some((u) => u.toString() === key);
+    return this.panel.entries.some((e) => e.uri === key);
   }
 
-  /** The run's images that classified, by display name. */
+  /** The run's images that classified, with their display names. */
   images(): { file: string; uri: vscode.Uri }[] {
-    return this.panel.entries.flatMap((e) => {
-      const uri = this.uris.get(e.file);
-      return uri && !('error' in e) ? [{ file: e.file, uri }] : [];
-    });
+    return this.panel.entries.flatMap((e) => ('error' in e ? [] : [{ file: e.file, uri: uriOf(e) }]));
   }
 
   private async classifyRun(uris: vscode.Uri[], run: AbortController): Promise<void> {
     const settings = readSettings();
     const { client, config } = await this.runtime.get();
     if (run.signal.aborted) return;
-    const names = uris.map((u) => vscode.workspace.asRelativePath(u, false));
+    const images = uris.map((uri) => ({ uri, name: vscode.workspace.asRelativePath(uri, false) }));
+    const first = images[0]?.name ?? '';
     const cold = !this.runtime.warm;
     const many = uris.length > 1;
     const model = config.descriptor.name;
     this.panel.show(true);
-    this.uris = new Map(names.map((n, i) => [n, uris[i]]));
     this.panel.beginRun(
       uris.length,
-      cold ? `Loading ${model}…` : `Classifying ${many ? `${uris.length} images` : names[0]}…`,
+      cold ? `Loading ${model}…` : `Classifying ${many ? `${uris.length} images` : first}…`,
     );
     const { outcomes, cancelled } = await vscode.window.withProgress(
       {
         location: cold || many ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
-        title: many ? `CNN Lens: classifying ${uris.length} images` : `CNN Lens: classifying ${names[0]}`,
+        title: many ? `CNN Lens: classifying ${uris.length} images` : `CNN Lens: classifying ${first}`,
         cancellable: true,
       },
       async (progress, token) => {
@@ -106,18 +97,19 @@ export class ClassifyRuns extends Disposable {
         let shown = false;
         const found = await classifyAll(
           client,
-          uris.map((uri, i) => ({ name: names[i], read: () => readUri(uri) })),
+          images.map(({ uri, name }) => ({ name, read: () => readUri(uri) })),
           {
             topK: settings.topK,
             preview: true,
             inFlight: settings.batchSize * 2,
             signal: run.signal,
-            onOutcome: (o) => {
+            onOutcome: (o, index) => {
               if (o.error === undefined) this.runtime.markLoaded();
-              if (this.inFlight !== run) return;
+              const image = images[index];
+              if (this.inFlight !== run || !image) return;
               done++;
               progress.report({ increment: 100 / uris.length, message: `${done} of ${uris.length}` });
-              this.panel.addResults([entryOf(o)]);
+              this.panel.addResults([entryOf(o, image.uri)]);
               if (!shown && o.error === undefined) {
                 // The first success becomes the current image; a failure only if nothing succeeds.
                 shown = true;
@@ -141,10 +133,11 @@ export class ClassifyRuns extends Disposable {
     const ok = outcomes.filter((o) => o.error === undefined);
     const failed = outcomes.filter((o) => o.error !== undefined);
     for (const f of failed) log.error(`cannot classify ${f.name}: ${f.error}`);
-    if (ok[0]?.result) {
-      const top = ok[0].result.top[0];
-      this.runtime.showProvider(ok[0].result.provider, ok[0].result.precision);
-      const summary = `${path.basename(ok[0].name)}: ${top.label} (${(top.probability * 100).toFixed(1)}%)`;
+    const [shown] = ok;
+    const top = shown?.result?.top[0];
+    if (shown?.result && top) {
+      this.runtime.showProvider(shown.result.provider, shown.result.precision);
+      const summary = `${path.basename(shown.name)}: ${top.label} (${(top.probability * 100).toFixed(1)}%)`;
       vscode.window.setStatusBarMessage(`$(check) CNN Lens: ${summary}`, 15_000);
       log.info(`classified ${ok.map((o) => o.name).join(', ')}`);
     }
@@ -153,24 +146,31 @@ export class ClassifyRuns extends Disposable {
         `CNN Lens: cancelled; ${outcomes.length} of ${requested} images were classified and are shown.`,
       );
     }
-    if (failed.length === 1)
-      void showError(`CNN Lens: cannot classify ${failed[0].name}: ${failed[0].error}`);
+    const [one] = failed;
+    if (one && failed.length === 1) void showError(`CNN Lens: cannot classify ${one.name}: ${one.error}`);
     else if (failed.length > 1)
       void showError(`CNN Lens: ${failed.length} of ${requested} images could not be classified.`);
   }
 }
 
-function entryOf(o: Outcome): ImageEntry {
-  if (o.error !== undefined) return { file: o.name, error: o.error };
+/** The file an entry of the run stands for. */
+export function uriOf(entry: ImageEntry): vscode.Uri {
+  return vscode.Uri.parse(entry.uri);
+}
+
+function entryOf(o: Outcome, file: vscode.Uri): ImageEntry {
+  const uri = file.toString();
+  if (o.error !== undefined) return { file: o.name, uri, error: o.error };
   const r = o.result;
   return {
     file: o.name,
+    uri,
     top: r.top,
     provider: r.provider,
     precision: r.precision,
     ms: r.ms,
     width: r.width,
     height: r.height,
-    preview: r.preview ? `data:image/jpeg;base64,${Buffer.from(r.preview).toString('base64')}` : undefined,
+    preview: r.preview ? jpegDataUrl(r.preview) : undefined,
   };
 }

@@ -9,6 +9,7 @@ import type { Exploration, FeatureMaps } from '../shared/exploration';
 import type { ExplorationView } from '../shared/protocol';
 import type { Precision } from '../shared/quantization';
 import { Disposable } from './disposable';
+import { jpegDataUrl } from './panel/dataUrl';
 
 /** The model an exploration ran: its file and the precision it ran at. */
 export interface ModelKey {
@@ -132,6 +133,6 @@ export function explorationView(x: Exploration): ExplorationView {
   const { preview, ...rest } = x;
   return {
     ...rest,
-    preview: preview ? `data:image/jpeg;base64,${Buffer.from(preview).toString('base64')}` : undefined,
+    preview: preview ? jpegDataUrl(preview) : undefined,
   };
 }

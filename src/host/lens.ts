@@ -7,7 +7,8 @@ import { loadLabels, writeDescriptorFile } from '../files/descriptorFile';
 import { descriptorPathFor } from '../model/descriptor';
 import type { Preprocessing } from '../shared/preprocessing';
 import type { ArchitectureView, ExplorationView, ImageEntry, ModelChoice } from '../shared/protocol';
-import { ClassifyRuns } from './classifyRuns';
+import type { SavedPanel } from '../shared/savedPanel';
+import { ClassifyRuns, uriOf } from './classifyRuns';
 import { readSettings } from './config';
 import { CurrentImage, explorationView, modelKey } from './currentImage';
 import { Disposable } from './disposable';
@@ -21,6 +22,7 @@ import {
   loadModel,
   type LoadedModel,
 } from './models';
+import { jpegDataUrl } from './panel/dataUrl';
 import { exportResults } from './panel/exportResults';
 import { LensPanel } from './panel/panel';
 import { PanelJobs } from './panelJobs';
@@ -80,6 +82,7 @@ export class Lens extends Disposable {
         cancelJob: (job) => (job === 'quantization' ? this.jobs.closeQuantization() : this.jobs.cancel(job)),
         explainableLayers: () => this.jobs.explainableLayers(),
         explain: (request, requestId) => void this.jobs.explain(request, requestId).catch(reportError),
+        restored: (saved) => void this.restore(saved).catch(reportError),
       }),
     );
     this.runtime = this._register(
@@ -219,6 +222,30 @@ export class Lens extends Disposable {
     return true;
   }
 
+  /**
+   * The window reloaded with the panel open, and the panel has its run back: the model it had chosen is
+   * chosen again, the current image explored again, and the thumbnails (never saved) made again.
+   */
+  private async restore(saved: SavedPanel): Promise<void> {
+    if (saved.model !== undefined) {
+      // The layer table waits for the model, as for a model being opened.
+      this.openingDone = this.runtime.restoreChoice(saved.model);
+      await this.openingDone;
+    }
+    const current = this.panel.currentEntry;
+    if (current) await this.exploreEntry(current);
+    const { client } = await this.runtime.get();
+    for (const [index, entry] of [...this.panel.entries].entries()) {
+      if ('error' in entry || entry.preview) continue;
+      try {
+        const preview = jpegDataUrl(await client.preview(entry.file, await readUri(uriOf(entry))));
+        if (!this.panel.updateEntry(index, entry, { ...entry, preview })) return; // a new run replaced it
+      } catch (err) {
+        log.info(`no thumbnail for ${entry.file}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   /** A loaded model becomes the panel's: the old client goes, cached explorations are forgotten. */
   private async adopt(loaded: LoadedModel): Promise<void> {
     this.runs.cancel();
@@ -232,7 +259,7 @@ export class Lens extends Disposable {
   /** The panel's current image, classified again (with the model just opened or re-configured). */
   private async reclassifyCurrent(): Promise<void> {
     const current = this.panel.currentEntry;
-    const uri = current && this.runs.uriOf(current);
+    const uri = current && uriOf(current);
     if (uri) await this.classify([uri]);
   }
 
@@ -356,9 +383,10 @@ export class Lens extends Disposable {
           if (m.timingError) log.error(`timing ${m.file}: ${m.timingError}`);
         }
         const failed = result.models.filter((m) => m.error);
-        if (failed.length > 0 && this.comparing === abort) {
+        const [first] = failed;
+        if (first && this.comparing === abort) {
           void showError(
-            `CNN Lens: ${failed.map((m) => m.file).join(', ')} could not be read: ${failed[0].error}`,
+            `CNN Lens: ${failed.map((m) => m.file).join(', ')} could not be read: ${first.error}`,
           );
         }
       },
@@ -388,7 +416,7 @@ export class Lens extends Disposable {
 
   /** Per-layer results and class activation maps for an entry of the run (not for failures). */
   private async exploreEntry(entry: ImageEntry): Promise<void> {
-    const uri = this.runs.uriOf(entry);
+    const uri = uriOf(entry);
     if (!uri) return;
     this.panel.setImageSource(entry.file, uri);
     if ('error' in entry) return;
@@ -400,7 +428,7 @@ export class Lens extends Disposable {
   /** The panel's current image when it classified, with its exploration key once explored. */
   private currentTarget(): { uri: vscode.Uri; file: string; key?: string } | undefined {
     const entry = this.panel.currentEntry;
-    const uri = entry && !('error' in entry) ? this.runs.uriOf(entry) : undefined;
+    const uri = entry && !('error' in entry) ? uriOf(entry) : undefined;
     if (!entry || !uri) return undefined;
     const active = this.currentImage.active;
     return { uri, file: entry.file, key: active?.file === entry.file ? active.key : undefined };
@@ -414,7 +442,7 @@ export class Lens extends Disposable {
     const topK = readSettings().topK;
     return Promise.all(
       entries.map(async (e) => {
-        const uri = this.runs.uriOf(e);
+        const uri = uriOf(e);
         if (!uri || 'error' in e)
           throw new Error(`${e.file} could not be classified, so it cannot be compared`);
         const x = await this.currentImage.lookup(client, modelKey(config), uri, e.file, topK);

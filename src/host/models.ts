@@ -122,7 +122,8 @@ function fixedSide(table: LayerTable | undefined): number | null {
 
 /**
  * The webview's description of a model (the table, once read, adds family, depth and input); `setting` is
- * the precision setting and `precisionNote` says why the model runs at another precision.
+ * the precision setting, `precisionNote` says why the model runs at another precision, and `chosen` whether
+ * the panel chose the model (rather than the setting).
  */
 export async function modelView(
   file: string,
@@ -130,6 +131,7 @@ export async function modelView(
   table: LayerTable | undefined,
   setting: Precision,
   precisionNote: string | null,
+  chosen: boolean,
 ): Promise<ModelView> {
   const d = config.descriptor;
   const fixedSize = fixedSide(table);
@@ -164,6 +166,7 @@ export async function modelView(
       ? null
       : 'The built-in ResNet50 is prepared as its Keras weights were trained ("caffe" mode); open another model to edit its preprocessing.',
     precision: { setting, model: config.precision ?? 'fp32', note: precisionNote },
+    chosen,
   };
 }
 
@@ -202,52 +205,54 @@ export async function compareArchitectures(
     log: (message: string) => void;
   },
 ): Promise<ArchitectureComparison> {
+  // One column per file: its model as the comparison shows it, and the client that reads and times it.
+  const columns: { file: string; model: ModelComparison; client?: InferenceClient }[] = files.map((file) => ({
+    file,
+    model: { name: file ? path.basename(file) : BUILT_IN_LABEL, file: displayPath(file) },
+  }));
   const result: ArchitectureComparison = {
-    models: files.map((f) => ({ name: f ? path.basename(f) : BUILT_IN_LABEL, file: displayPath(f) })),
+    models: columns.map((c) => c.model),
     provider: settings.executionProvider,
     precision: settings.precision,
     cancelled: false,
   };
-  const clients: (InferenceClient | undefined)[] = [];
   const workerPath = path.join(paths.bundleDir, 'worker.js');
   const cancelled = (): boolean => {
     result.cancelled ||= opts.signal.aborted;
     return result.cancelled;
   };
   try {
-    for (const [i, file] of files.entries()) {
+    for (const [i, column] of columns.entries()) {
       if (cancelled()) break;
-      opts.update(result, `Reading ${result.models[i].file} (${i + 1} of ${files.length})…`);
+      opts.update(result, `Reading ${column.model.file} (${i + 1} of ${files.length})…`);
       try {
-        const config = await workerConfig(paths, settings, file);
-        const client = new InferenceClient(workerPath, config, opts.log);
-        clients[i] = client;
-        result.models[i] = {
-          ...summarise(await client.layers()),
+        const config = await workerConfig(paths, settings, column.file);
+        column.client = new InferenceClient(workerPath, config, opts.log);
+        Object.assign(column.model, summarise(await column.client.layers()), {
           name: config.descriptor.name,
-          file: displayPath(file),
-        };
+        });
       } catch (err) {
-        result.models[i] = { ...result.models[i], error: (err as Error).message };
+        column.model.error = (err as Error).message;
       }
     }
-    for (const [i, client] of clients.entries()) {
+    for (const [i, column] of columns.entries()) {
+      const { client, model } = column;
       if (!client || cancelled()) continue;
-      opts.update(result, `Timing ${result.models[i].file} (${i + 1} of ${files.length}) on this machine…`);
+      opts.update(result, `Timing ${model.file} (${i + 1} of ${files.length}) on this machine…`);
       try {
-        result.models[i].timing = await client.timeModel({
+        model.timing = await client.timeModel({
           batches: TIMED_BATCHES,
           runs: TIMED_RUNS,
           signal: opts.signal,
         });
       } catch (err) {
-        if (!cancelled()) result.models[i].timingError = (err as Error).message;
+        if (!cancelled()) model.timingError = (err as Error).message;
       }
       void client.dispose();
-      clients[i] = undefined;
+      column.client = undefined;
     }
   } finally {
-    await Promise.all(clients.map((c) => c?.dispose()));
+    await Promise.all(columns.map((c) => c.client?.dispose()));
   }
   cancelled();
   opts.update(result, undefined);

@@ -1,6 +1,7 @@
 // The panel's inference runtime: the client for the panel's model, made on first use, restarted when the
 // settings it was made with change, replaced when another model is opened; and the status bar item that
 // says which model runs, where and at what precision.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { InferenceClient } from '../inference/client';
@@ -118,6 +119,26 @@ export class LensRuntime extends Disposable {
     return this.started?.client.workersStarted ?? 0;
   }
 
+  /**
+   * The model the panel had chosen before the window reloaded ('' for the built-in one) becomes its choice
+   * again, unless the runtime is made already or the file has gone (the setting's model runs then).
+   */
+  async restoreChoice(file: string): Promise<void> {
+    const found =
+      file === '' ||
+      (await fs.stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      ));
+    if (this.pending || this.choice !== undefined) return;
+    if (!found) {
+      log.warn(`the panel's model ${file} is gone: the panel runs the setting's model`);
+      return;
+    }
+    this.choice = file;
+    this.opened.add(file);
+  }
+
   /** A model loaded and checked in a client of its own becomes the panel's; the old client goes. */
   async adopt(model: LoadedModel): Promise<Runtime> {
     const old = this.started;
@@ -187,6 +208,7 @@ export class LensRuntime extends Disposable {
       table,
       readSettings().precision,
       this.precisionNote(runtime),
+      this.choice !== undefined,
     );
     this.showStatus();
     return this.described;

@@ -26,8 +26,9 @@ export function tensorStats(data: Float32Array): TensorStats {
   let max = -Infinity;
   let sum = 0;
   let zeros = 0;
+  // Indices in these loops stay below the data's length.
   for (let i = 0; i < n; i++) {
-    const v = data[i];
+    const v = data[i]!;
     sum += v;
     if (v < min) min = v;
     if (v > max) max = v;
@@ -38,8 +39,8 @@ export function tensorStats(data: Float32Array): TensorStats {
   const range = max - min;
   if (range > 0) {
     const scale = HISTOGRAM_BINS / range;
-    for (let i = 0; i < n; i++) counts[((data[i] - min) * scale) | 0]++;
-    counts[HISTOGRAM_BINS - 1] += counts[HISTOGRAM_BINS];
+    for (let i = 0; i < n; i++) counts[((data[i]! - min) * scale) | 0]!++;
+    counts[HISTOGRAM_BINS - 1]! += counts[HISTOGRAM_BINS]!;
   } else counts[0] = n;
   return {
     mean: sum / n,
@@ -59,7 +60,7 @@ export function channelStats(data: Float32Array, channels: number, plane: number
     let sum = 0;
     const end = (c + 1) * plane;
     for (let i = c * plane; i < end; i++) {
-      const v = data[i];
+      const v = data[i]!;
       sum += v;
       if (v < min) min = v;
       if (v > max) max = v;

@@ -59,9 +59,9 @@ async function eachImage<T>(
   if (opts.signal) setMaxListeners(Math.max(10, opts.inFlight + 1), opts.signal);
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < sources.length && !opts.signal?.aborted) {
+    for (let source = sources[next]; source && !opts.signal?.aborted; source = sources[next]) {
       const i = next++;
-      const { name, read } = sources[i];
+      const { name, read } = source;
       let outcome: Outcome<T>;
       try {
         const bytes = await read();

@@ -129,6 +129,15 @@ export class InferenceClient {
   }
 
   /**
+   * The crop the model sees of an image, as a JPEG, without running the model (no session is created).
+   * The buffer is transferred.
+   */
+  preview(name: string, bytes: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    const owned = ownedBytes(bytes);
+    return this.request({ type: 'preview', name, bytes: owned }, signal, transferList(owned));
+  }
+
+  /**
    * `count` (default 16) channels of one layer's output for an explored image, strongest mean first from
    * rank `offset`. Pass the image's `bytes` (transferred) to recompute when the worker no longer holds it.
    */

@@ -24,7 +24,7 @@ export function gradCamMap(acts: Float32Array, alpha: Float64Array): Float64Arra
     const a = alpha[c]!;
     if (a === 0) continue;
     const base = c * plane;
-    for (let i = 0; i < plane; i++) out[i] += a * acts[base + i]!;
+    for (let i = 0; i < plane; i++) out[i]! += a * acts[base + i]!;
   }
   return out;
 }
@@ -35,7 +35,7 @@ export function hiResCamMap(acts: Float32Array, gradient: Float32Array, channels
   const out = new Float64Array(plane);
   for (let c = 0; c < channels; c++) {
     const base = c * plane;
-    for (let i = 0; i < plane; i++) out[i] += gradient[base + i]! * acts[base + i]!;
+    for (let i = 0; i < plane; i++) out[i]! += gradient[base + i]! * acts[base + i]!;
   }
   return out;
 }

@@ -131,6 +131,8 @@ export interface WorkerCalls {
   layers: { request: NoFields; reply: LayerTable };
   /** Runs the exploration model on one image; activations stay in the worker under the returned key. */
   explore: { request: ImageRequest; reply: Exploration };
+  /** The crop the model sees of an image, as a JPEG, without running the model (thumbnails of a restored run). */
+  preview: { request: { name: string; bytes: Uint8Array }; reply: Uint8Array };
   /** Channels of one layer for an explored image; `bytes` lets the worker recompute an image it let go. */
   featureMaps: {
     request: { key: string; layer: string; count: number; offset: number; bytes?: Uint8Array };

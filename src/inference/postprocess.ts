@@ -9,22 +9,21 @@ export interface Prediction {
 
 /** Numerically stable softmax of one row. */
 export function softmax(logits: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  const out = new Float64Array(logits.length);
+  const out = Float64Array.from(logits);
+  const max = out.reduce((m, v) => Math.max(m, v), -Infinity);
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  for (let i = 0; i < out.length; i++) sum += out[i] = Math.exp(out[i]! - max);
+  for (let i = 0; i < out.length; i++) out[i]! /= sum;
   return out;
 }
 
 /** The `k` most probable classes, highest first (ties: lower index first). */
 export function topK(probabilities: ArrayLike<number>, k: number, labels: readonly string[]): Prediction[] {
-  const order = Array.from({ length: probabilities.length }, (_, i) => i);
-  order.sort((a, b) => probabilities[b] - probabilities[a] || a - b);
-  return order.slice(0, Math.max(0, k)).map((index) => ({
+  const ranked = Array.from(probabilities, (probability, index) => ({ index, probability }));
+  ranked.sort((a, b) => b.probability - a.probability || a.index - b.index);
+  return ranked.slice(0, Math.max(0, k)).map(({ index, probability }) => ({
     index,
     label: labels[index] ?? `class ${index}`,
-    probability: probabilities[index],
+    probability,
   }));
 }

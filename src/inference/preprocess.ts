@@ -128,12 +128,12 @@ async function decodeReliably<T>(decode: () => Promise<T>): Promise<T> {
 export function toTensor(rgb: Uint8Array, p: Preprocessing): Float32Array {
   const plane = rgb.length / 3;
   const out = new Float32Array(rgb.length);
-  for (let c = 0; c < 3; c++) {
+  for (const c of [0, 1, 2] as const) {
     const src = p.channelOrder === 'RGB' ? c : 2 - c;
     const mul = p.scale / p.std[c];
     const add = -p.mean[c] / p.std[c];
     const base = c * plane;
-    for (let i = 0; i < plane; i++) out[base + i] = rgb[i * 3 + src] * mul + add;
+    for (let i = 0; i < plane; i++) out[base + i] = rgb[i * 3 + src]! * mul + add;
   }
   return out;
 }
@@ -163,5 +163,5 @@ function describeDecodeError(err: Error): string {
 }
 
 function firstLine(s: string): string {
-  return s.split('\n')[0].trim();
+  return (s.split('\n')[0] ?? s).trim();
 }

@@ -168,6 +168,14 @@ port.on('message', (req: WorkerRequest) => {
     case 'explore':
       answer(req, explorer.explore(req.bytes, req.topK, req.preview));
       return;
+    case 'preview':
+      answer(
+        req,
+        prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, true).then(
+          (p) => p.preview ?? new Uint8Array(),
+        ),
+      );
+      return;
     case 'featureMaps':
       explorer.featureMaps(req.key, req.layer, req.count, req.offset, req.bytes).then(
         (maps) => reply<'featureMaps'>(req.id, maps, [maps.data.buffer as ArrayBuffer]),
@@ -275,7 +283,9 @@ async function pump(): Promise<void> {
       [s.input]: new s.ort.Tensor('float32', data, [batch.length, 3, crop, crop]),
     });
     const runMs = performance.now() - t;
-    const scores = out[s.output].data as Float32Array;
+    const output = out[s.output];
+    if (!output) throw new ModelError(`the model gave no output "${s.output}"`);
+    const scores = output.data as Float32Array;
     const classes = scores.length / batch.length;
     batch.forEach((r, i) => {
       const row = scores.subarray(i * classes, (i + 1) * classes);

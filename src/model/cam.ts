@@ -107,11 +107,12 @@ export function classActivationMap(
   const { channels, classes, classMajor, alpha } = source;
   const plane = source.height * source.width;
   const out = new Float64Array(plane);
+  // Indices stay within the [classes, channels] weights and the [channels, plane] features.
   for (let c = 0; c < channels; c++) {
-    const w = alpha * (classMajor ? weights[classIndex * channels + c] : weights[c * classes + classIndex]);
+    const w = alpha * (classMajor ? weights[classIndex * channels + c]! : weights[c * classes + classIndex]!);
     if (w === 0) continue;
     const base = c * plane;
-    for (let i = 0; i < plane; i++) out[i] += w * features[base + i];
+    for (let i = 0; i < plane; i++) out[i]! += w * features[base + i]!;
   }
   return out;
 }
@@ -144,7 +145,7 @@ export function eigenCam(features: Float32Array, channels: number, plane: number
     map = new Float64Array(plane);
     for (let c = 0; c < channels; c++) {
       const v = top[c]!;
-      for (let p = 0; p < plane; p++) map[p] += v * f(c, p);
+      for (let p = 0; p < plane; p++) map[p]! += v * f(c, p);
     }
   }
   let sum = 0;
@@ -190,7 +191,7 @@ function scaleToUnit(v: Float64Array): number {
 /** ReLU, then divides by the maximum so the map spans 0…1; a map with nothing positive stays all zeros. */
 export function normaliseMap(raw: ArrayLike<number>): number[] {
   let max = 0;
-  for (let i = 0; i < raw.length; i++) max = Math.max(max, raw[i]);
+  for (let i = 0; i < raw.length; i++) max = Math.max(max, raw[i]!);
   return Array.from(raw, (v) => (max > 0 && v > 0 ? v / max : 0));
 }
 

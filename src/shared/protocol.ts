@@ -22,8 +22,10 @@ export interface PredictionView {
 
 /** A classified image as the panel shows it. */
 export interface ImageResult {
-  /** Workspace-relative path (or file name) for display; also the key for selection. */
+  /** Workspace-relative path (or file name) for display. */
   file: string;
+  /** The file's URI (as VS Code writes it): what the host reads again, also after a reload. */
+  uri: string;
   top: PredictionView[];
   provider: string;
   /** The precision that ran (int8 asked for on a GPU provider runs fp32); absent in older saved states. */
@@ -31,13 +33,14 @@ export interface ImageResult {
   ms: { decode: number; run: number; total: number };
   width: number;
   height: number;
-  /** The 224×224 crop the model saw, as a data: URL. */
+  /** The crop the model saw, as a data: URL (not saved across reloads: the host makes it again). */
   preview?: string;
 }
 
 /** An image that could not be classified. */
 export interface ImageFailure {
   file: string;
+  uri: string;
   error: string;
 }
 
@@ -89,6 +92,8 @@ export interface ModelView {
   descriptor: string | null;
   /** Why the preprocessing cannot be saved (the built-in model), or null when it can. */
   readOnly: string | null;
+  /** Whether the panel chose this model (rather than the cnnLens.modelPath setting): it survives a reload. */
+  chosen: boolean;
   /**
    * The cnnLens.precision setting, the precision the worker is asked to run this model at (fp32 when the
    * int8 file the setting asks for is missing; a GPU provider may still run fp32), and why they differ.

@@ -1,11 +1,18 @@
 // The panel's messages for models (open, preprocessing, compare) are checked at run time; replies to
-// requests a newer one replaced are dropped; the wording of block counts in the layer table.
+// requests a newer one replaced are dropped; the state saved across reloads is small and checked when read
+// back; the wording of block counts in the layer table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { int as sharedInt } from '../../src/shared/format';
 import type { BlockSummary } from '../../src/shared/layerTable';
 import type { FeatureMaps } from '../../src/shared/exploration';
-import { isWebviewMessage, type HostMessage, type WebviewRequest } from '../../src/shared/protocol';
+import {
+  isWebviewMessage,
+  type HostMessage,
+  type ImageEntry,
+  type WebviewRequest,
+} from '../../src/shared/protocol';
+import { parseSavedPanel, savedPanel } from '../../src/shared/savedPanel';
 import type { Preprocessing } from '../../src/shared/preprocessing';
 import { Requests } from '../../webview/requests';
 import { blockCounts, int } from '../../webview/text';
@@ -143,4 +150,48 @@ test('a reply to a request that a newer one of its type replaced is stale and dr
   });
   assert.equal(requests.isCurrent(explain(103)), false);
   assert.equal(requests.isCurrent(explain(104)), true);
+});
+
+test('the saved panel keeps the run without previews; what the host reads back is checked', () => {
+  const result: ImageEntry = {
+    file: 'photos/cat-01.png',
+    uri: 'file:///work/photos/cat-01.png',
+    top: [{ index: 285, label: 'Egyptian cat', probability: 0.9 }],
+    provider: 'cpu',
+    precision: 'fp32',
+    ms: { decode: 5, run: 20, total: 26 },
+    width: 451,
+    height: 300,
+    preview: 'data:image/jpeg;base64,AAAA',
+  };
+  const failure: ImageEntry = {
+    file: 'photos/damaged.png',
+    uri: 'file:///work/photos/damaged.png',
+    error: 'x',
+  };
+  const saved = savedPanel([result, failure], 1, '/work/models/squeezenet1_1.onnx');
+  assert.equal(JSON.stringify(saved).includes('data:image'), false, 'no previews are saved');
+  // The page's storage round-trips it as JSON.
+  const back = parseSavedPanel(JSON.parse(JSON.stringify(saved)));
+  assert.deepEqual(back, saved);
+  assert.deepEqual(parseSavedPanel(savedPanel([result], 0, undefined))?.model, undefined);
+  // An index past the end (an interrupted save) is clamped; anything else malformed is refused.
+  assert.equal(parseSavedPanel({ ...saved, current: 7 })?.current, 1);
+  for (const bad of [
+    undefined,
+    null,
+    'state',
+    { ...saved, version: 2 },
+    // What older versions saved: { state, architecture, exploration }.
+    { state: { results: [], total: 0, current: 0 } },
+    { ...saved, current: -1 },
+    { ...saved, model: 3 },
+    { ...saved, results: [{ ...result, uri: undefined }] },
+    { ...saved, results: [{ ...result, top: [{ index: 'x', label: 'a', probability: 1 }] }] },
+    { ...saved, results: [{ ...result, ms: null }] },
+    { ...saved, results: [{ ...failure, error: 7 }] },
+    { ...saved, results: [null] },
+  ]) {
+    assert.equal(parseSavedPanel(bad), undefined, JSON.stringify(bad)?.slice(0, 100));
+  }
 });

@@ -7,6 +7,7 @@ import type { ImageEntry } from '../../src/shared/protocol';
 const entries: ImageEntry[] = [
   {
     file: 'cats/chelsea, 1.png',
+    uri: 'file:///work/cats/chelsea%2C%201.png',
     top: [
       { index: 285, label: 'Egyptian cat', probability: 0.75 },
       { index: 282, label: 'tiger cat', probability: 0.15 },
@@ -17,7 +18,11 @@ const entries: ImageEntry[] = [
     height: 300,
     preview: 'data:image/jpeg;base64,AAAA',
   },
-  { file: '=cmd.png', error: 'not a supported image (unrecognised file format)' },
+  {
+    file: '=cmd.png',
+    uri: 'file:///work/%3Dcmd.png',
+    error: 'not a supported image (unrecognised file format)',
+  },
 ];
 
 test('CSV has a header, quotes commas and guards formulas', () => {

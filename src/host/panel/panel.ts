@@ -23,6 +23,7 @@ import {
 } from '../../shared/protocol';
 import type { Preprocessing } from '../../shared/preprocessing';
 import type { Precision } from '../../shared/quantization';
+import { parseSavedPanel, type SavedPanel } from '../../shared/savedPanel';
 import { panelHtml } from './html';
 
 export const VIEW_TYPE = 'cnnLens.panel';
@@ -64,6 +65,8 @@ export interface PanelHandlers {
   cancelJob(job: JobKind): void;
   explainableLayers(): Promise<ExplainableLayer[]>;
   explain(request: ExplainRequestView, requestId: number): void;
+  /** The window was reloaded with the panel open: its run (and model choice) came back from `saved`. */
+  restored(saved: SavedPanel): void;
 }
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
@@ -90,7 +93,7 @@ export class LensPanel extends Disposable {
     super();
     this._register(
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel) => this.attach(panel),
+        deserializeWebviewPanel: async (panel, state: unknown) => this.revive(panel, state),
       }),
     );
     this._register({ dispose: () => this.panel?.dispose() });
@@ -183,6 +186,17 @@ export class LensPanel extends Disposable {
     this.post({ type: 'run', total, busy });
   }
 
+  /**
+   * Replaces entry `index` of the run with `next` (its thumbnail, made again after a reload), unless the
+   * run no longer holds `entry` (a new run began); returns whether it did.
+   */
+  updateEntry(index: number, entry: ImageEntry, next: ImageEntry): boolean {
+    if (this.state.results[index] !== entry) return false;
+    this.state.results[index] = next;
+    this.post({ type: 'results', start: index, items: [next] });
+    return true;
+  }
+
   /** Appends finished entries to the run, in the order they finished. */
   addResults(items: ImageEntry[]): void {
     const start = this.state.results.length;
@@ -237,6 +251,21 @@ export class LensPanel extends Disposable {
     const model = this.model && !this.model.builtIn ? this.model.name : undefined;
     const parts = [image, model].filter(Boolean);
     return parts.length > 0 ? `CNN Lens: ${parts.join(' · ')}` : 'CNN Lens';
+  }
+
+  /**
+   * A panel that was open before the window reloaded: the run comes back from the state its page saved
+   * (checked: it is stored data), so that the restored results work as they did.
+   */
+  private revive(panel: vscode.WebviewPanel, state: unknown): void {
+    const saved = parseSavedPanel(state);
+    if (saved) {
+      this.state = { results: saved.results, total: saved.results.length, current: saved.current };
+    } else if (state !== undefined && state !== null) {
+      log.warn('the panel’s saved state could not be read: it starts empty');
+    }
+    this.attach(panel);
+    if (saved) this.handlers.restored(saved);
   }
 
   private attach(panel: vscode.WebviewPanel): void {

@@ -19,11 +19,10 @@ export function resultsCsv(entries: readonly ImageEntry[]): string {
       lines.push([cell(e.file), '', '', '', '', cell(e.error)].join(','));
       continue;
     }
-    const t = e.top[0];
+    const [t] = e.top;
     const top5 = e.top.map((p) => `${p.label} (${p.probability.toFixed(4)})`).join('; ');
-    lines.push(
-      [cell(e.file), String(t.index), cell(t.label), t.probability.toFixed(6), cell(top5), ''].join(','),
-    );
+    const top1 = t ? [String(t.index), cell(t.label), t.probability.toFixed(6)] : ['', '', ''];
+    lines.push([cell(e.file), ...top1, cell(top5), ''].join(','));
   }
   return lines.join('\r\n') + '\r\n';
 }

@@ -173,7 +173,8 @@ class Converter {
     if (dtype !== 'float32') {
       throw new Error(`layer ${layer.name}: input dtype ${String(dtype)} is not supported`);
     }
-    const [, h, w, c] = shape as number[];
+    // Checked above: [null, H, W, C].
+    const [, h, w, c] = shape as [null, number, number, number];
     const name = this.names.inputName;
     this.claim(name);
     this.tensorOf.set(layer.name, name);
@@ -254,6 +255,7 @@ class Converter {
     const epsilon = layer.config.epsilon;
     if (typeof epsilon !== 'number') throw new Error(`layer ${layer.name}: epsilon is missing`);
     const c = shape[0];
+    if (c === undefined) throw new Error(`layer ${layer.name}: normalising a scalar is not supported`);
     const inputs = [
       x,
       ...['gamma', 'beta', 'moving_mean', 'moving_variance'].map((k) => this.weight(layer, k, [c])),
@@ -285,23 +287,27 @@ class Converter {
   }
 
   private add(layer: KerasLayer, x: string[], out: string): void {
-    if (x.length < 2) throw new Error(`layer ${layer.name}: Add needs at least two inputs`);
-    const shape = this.shape(x[0]);
+    const [first, ...rest] = x;
+    if (first === undefined || rest.length === 0) {
+      throw new Error(`layer ${layer.name}: Add needs at least two inputs`);
+    }
+    const shape = this.shape(first);
     for (const t of x) {
       if (formatShape(this.shape(t)) !== formatShape(shape)) {
         throw new Error(`layer ${layer.name}: inputs have different shapes (${x.join(', ')})`);
       }
     }
     // ONNX Add is binary: more inputs become a chain whose last link carries the layer's name.
-    let acc = x[0];
-    for (let i = 1; i < x.length; i++) {
+    let acc = first;
+    rest.forEach((t, k) => {
+      const i = k + 1;
       const last = i === x.length - 1;
       const name = last ? layer.name : `${layer.name}/${i}`;
       const sum = last ? out : `${layer.name}/sum${i}`;
-      this.node('Add', name, [acc, x[i]], sum);
+      this.node('Add', name, [acc, t], sum);
       this.define(sum, shape);
       acc = sum;
-    }
+    });
   }
 
   private globalAveragePool(layer: KerasLayer, x: string, out: string): void {
@@ -318,12 +324,13 @@ class Converter {
 
   private dense(layer: KerasLayer, x: string, out: string): void {
     const shape = this.shape(x);
-    if (shape.length !== 1) {
+    const [width] = shape;
+    if (shape.length !== 1 || width === undefined) {
       throw new Error(`layer ${layer.name}: Dense on a ${shape.length + 1}-D input is not supported`);
     }
     const units = integer(layer, 'units');
     // Keras stores [in, units]; Gemm with transB=1 takes the ONNX-conventional [units, in].
-    const inputs = [x, this.weight(layer, 'kernel', [shape[0], units], transpose2d)];
+    const inputs = [x, this.weight(layer, 'kernel', [width, units], transpose2d)];
     if (layer.config.use_bias !== false) inputs.push(this.weight(layer, 'bias', [units]));
     const activation = this.fusedActivation(layer);
     const gemmOut = activation ? `${layer.name}/preactivation` : out;
@@ -440,10 +447,10 @@ class Converter {
 
   private spatial(layer: KerasLayer, x: string): [number, number, number] {
     const s = this.shape(x);
-    if (s.length !== 3) {
+    if (!isTriple(s)) {
       throw new Error(`layer ${layer.name}: expects an image tensor, got shape [N,${s.join(',')}]`);
     }
-    return [s[0], s[1], s[2]];
+    return s;
   }
 }
 
@@ -460,9 +467,9 @@ function topologicalOrder(layers: readonly KerasLayer[]): KerasLayer[] {
   const order: KerasLayer[] = [];
   const pending = [...layers];
   while (pending.length > 0) {
-    const i = pending.findIndex((l) => inboundLayers(l).every((d) => done.has(d)));
-    if (i < 0) throw new Error(`model.json: layers ${pending.map((l) => l.name).join(', ')} form a cycle`);
-    const [layer] = pending.splice(i, 1);
+    const layer = pending.find((l) => inboundLayers(l).every((d) => done.has(d)));
+    if (!layer) throw new Error(`model.json: layers ${pending.map((l) => l.name).join(', ')} form a cycle`);
+    pending.splice(pending.indexOf(layer), 1);
     done.add(layer.name);
     order.push(layer);
   }
@@ -494,20 +501,20 @@ function inboundLayers(layer: KerasLayer): string[] {
 }
 
 function singleEndpoint(list: unknown[], what: string): string {
-  if (
-    !Array.isArray(list) ||
-    list.length !== 1 ||
-    !Array.isArray(list[0]) ||
-    typeof list[0][0] !== 'string'
-  ) {
+  const entry: unknown = Array.isArray(list) ? list[0] : undefined;
+  const name: unknown = Array.isArray(entry) ? entry[0] : undefined;
+  if (list.length !== 1 || typeof name !== 'string') {
     throw new Error(`model.json: exactly one entry expected in ${what}, got ${JSON.stringify(list)}`);
   }
-  return list[0][0];
+  return name;
 }
 
 function one(layer: KerasLayer, x: string[]): string {
-  if (x.length !== 1) throw new Error(`layer ${layer.name}: expects one input, got ${x.length}`);
-  return x[0];
+  const [only] = x;
+  if (x.length !== 1 || only === undefined) {
+    throw new Error(`layer ${layer.name}: expects one input, got ${x.length}`);
+  }
+  return only;
 }
 
 function channelsLast(layer: KerasLayer): void {
@@ -579,38 +586,48 @@ function windowGeometry(
   const padding = layer.config.padding ?? 'valid';
   const begin: number[] = [];
   const end: number[] = [];
-  const out = size.map((n, i) => {
-    const span = (kernel[i] - 1) * dilations[i] + 1;
+  const axis = (n: number, k: number, stride: number, dilation: number): number => {
+    const span = (k - 1) * dilation + 1;
     if (padding === 'valid') {
       begin.push(0);
       end.push(0);
-      return Math.floor((n - span) / strides[i]) + 1;
+      return Math.floor((n - span) / stride) + 1;
     }
     if (padding === 'same') {
-      const o = Math.ceil(n / strides[i]);
-      const total = Math.max((o - 1) * strides[i] + span - n, 0);
+      const o = Math.ceil(n / stride);
+      const total = Math.max((o - 1) * stride + span - n, 0);
       // TensorFlow puts the odd pixel of "same" padding at the end (bottom/right).
       begin.push(Math.floor(total / 2));
       end.push(total - Math.floor(total / 2));
       return o;
     }
     throw new Error(`layer ${layer.name}: padding ${JSON.stringify(padding)} is not supported`);
-  });
+  };
+  const out: [number, number] = [
+    axis(size[0], kernel[0], strides[0], dilations[0]),
+    axis(size[1], kernel[1], strides[1], dilations[1]),
+  ];
   if (out.some((o) => o < 1)) {
     throw new Error(`layer ${layer.name}: window larger than its ${size.join('×')} input`);
   }
-  return { out: [out[0], out[1]], pads: [...begin, ...end] };
+  return { out, pads: [...begin, ...end] };
 }
 
 /** Keras conv kernel [H, W, in, out] → ONNX [out, in, H, W]. */
 function hwioToOihw(t: WeightTensor): { shape: number[]; bytes: Uint8Array } {
   const [h, w, i, o] = t.shape;
+  if (h === undefined || w === undefined || i === undefined || o === undefined || t.shape.length !== 4) {
+    throw new Error(`weights: ${t.name} is not a conv kernel [H, W, in, out]: ${formatShape(t.shape)}`);
+  }
   return { shape: [o, i, h, w], bytes: permute32(t.bytes, h * w, i, o) };
 }
 
 /** Keras dense kernel [in, out] → [out, in]. */
 function transpose2d(t: WeightTensor): { shape: number[]; bytes: Uint8Array } {
   const [i, o] = t.shape;
+  if (i === undefined || o === undefined || t.shape.length !== 2) {
+    throw new Error(`weights: ${t.name} is not a dense kernel [in, out]: ${formatShape(t.shape)}`);
+  }
   return { shape: [o, i], bytes: permute32(t.bytes, 1, i, o) };
 }
 
@@ -625,7 +642,8 @@ function permute32(bytes: Uint8Array, s: number, i: number, o: number): Uint8Arr
   for (let si = 0; si < s; si++) {
     for (let ii = 0; ii < i; ii++) {
       const from = (si * i + ii) * o;
-      for (let oi = 0; oi < o; oi++) dst[(oi * i + ii) * s + si] = src[from + oi];
+      // Every index is within the [S, I, O] buffer the loops walk.
+      for (let oi = 0; oi < o; oi++) dst[(oi * i + ii) * s + si] = src[from + oi]!;
     }
   }
   return new Uint8Array(dst.buffer);
@@ -645,4 +663,9 @@ function floatAttr(name: string, f: number): onnx.IAttributeProto {
 
 function stringAttr(name: string, s: string): onnx.IAttributeProto {
   return { name, type: AttributeType.STRING, s: new TextEncoder().encode(s) };
+}
+
+/** Whether a shape has three dims (C, H, W). */
+function isTriple(s: readonly number[]): s is [number, number, number] {
+  return s.length === 3;
 }

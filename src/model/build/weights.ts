@@ -46,9 +46,10 @@ export function splitWeights(
   }
   const tensors = new Map<string, WeightTensor>();
   groups.forEach((group, g) => {
-    if (shards[g].length !== group.paths.length) {
+    const files = shards[g] ?? [];
+    if (files.length !== group.paths.length) {
       throw new Error(
-        `weights: group ${g} lists ${group.paths.length} shard files but ${shards[g].length} were read`,
+        `weights: group ${g} lists ${group.paths.length} shard files but ${files.length} were read`,
       );
     }
     let expected = 0;
@@ -61,7 +62,7 @@ export function splitWeights(
       }
       expected += elementCount(w.shape) * BYTES_PER_FLOAT32;
     }
-    const data = concat(shards[g]);
+    const data = concat(files);
     if (data.length !== expected) {
       throw new Error(
         `weights: manifest lists ${group.weights.length} tensors (${expected.toLocaleString('en-US')} bytes) ` +
@@ -80,7 +81,8 @@ export function splitWeights(
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
+  const [only, ...more] = parts;
+  if (only && more.length === 0) return only;
   const total = parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(total);
   let offset = 0;

@@ -47,8 +47,9 @@ export function rowInBlock(block: string, f: RowFacts, part: Part, convnext: boo
       return `${block} channel split`;
     case 'join':
       return `${block} ${what}`;
+    case 'branch':
+      return `${block} b${part.branch}${part.of > 1 ? ` ${letter(part.index)}` : ''} ${what}`;
   }
-  return `${block} b${part.branch}${part.of > 1 ? ` ${letter(part.index)}` : ''} ${what}`;
 }
 
 /** A row's name outside blocks. */

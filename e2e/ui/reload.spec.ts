@@ -1,0 +1,72 @@
+// Developer: Reload Window with the panel open: the panel comes back with its run, and the run works — the
+// host rebuilt it from the state the page saved (the files' URIs), so selecting an entry explores it and
+// two entries compare; the thumbnails, never saved, are made again.
+import { expect, test, type FrameLocator } from '@playwright/test';
+import {
+  chooseContextMenuItem,
+  openWorkbench,
+  panelArea,
+  panelFrame,
+  panelTabs,
+  runCommand,
+  screenshot,
+} from './workbench';
+
+/** ResNet50's layer rows: 50 counted layers, 4 projection shortcuts, the max pool and the global average pool. */
+const layerRows = 56;
+
+function row(panel: FrameLocator, file: string) {
+  return panel
+    .locator('#results-table tbody tr')
+    .filter({ has: panel.locator('td.file', { hasText: file }) });
+}
+
+/** Waits until the current image's exploration fills the layer table and draws its CAM. */
+async function expectExplored(panel: FrameLocator, file: string): Promise<void> {
+  await expect(panel.locator('#result .result-file')).toHaveText(file);
+  await expect(panel.locator('#layers tr.layer td.act .stats')).toHaveCount(layerRows, { timeout: 60_000 });
+  await expect(panel.locator('#cam-canvas')).toBeVisible();
+}
+
+test('Reload Window: the photos/ run comes back and works: select explores, compare compares, thumbnails', async ({
+  page,
+}) => {
+  await openWorkbench(page);
+  await chooseContextMenuItem(page, 'photos', 'Classify Images in Folder');
+  let panel = panelFrame(page);
+  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed');
+  const current = await panel.locator('#result .result-file').innerText();
+  await expectExplored(panel, current);
+
+  await runCommand(page, 'Developer: Reload Window');
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
+  await expect(panelTabs(page)).toHaveCount(1, { timeout: 60_000 });
+  panel = panelFrame(page);
+  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed', {
+    timeout: 60_000,
+  });
+  // The current image is explored again, and every classified image has its thumbnail back.
+  await expectExplored(panel, current);
+  await expect(panel.locator('#results-table tbody img')).toHaveCount(11);
+
+  // Selecting another entry makes it current and explores it.
+  const other = ['photos/cat-02.png', 'photos/espresso-03.png'].find((f) => f !== current)!;
+  await row(panel, other).click();
+  await expectExplored(panel, other);
+  await expect(row(panel, other)).toHaveAttribute('aria-selected', 'true');
+
+  // Two entries still compare side by side.
+  const second = ['photos/fruit-02.jpg', 'photos/cat-03.png'].find((f) => f !== current && f !== other)!;
+  for (const file of [other, second]) {
+    await row(panel, file)
+      .getByRole('checkbox', { name: `Compare ${file}` })
+      .check();
+  }
+  await panel.locator('#compare-button').click();
+  await expect(panel.locator('#compare .compare-side h3')).toHaveText([other, second]);
+
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.mouse.move(5, 795);
+  await panel.locator('#results').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await screenshot(panelArea(page), 'reload-restored');
+});

@@ -1,0 +1,92 @@
+// What the panel's page saves across a reload (its webview state), and the host's check of it: after
+// Developer: Reload Window the host rebuilds its run from this, so that select, export, compare and explore
+// work on the restored results. Kept small: no previews, no layer table, no exploration; the host sends
+// those again.
+import type { ImageEntry } from './protocol';
+
+/** The saved state of the panel's page. */
+export interface SavedPanel {
+  version: typeof VERSION;
+  /** The model the panel chose ('' for the built-in one, else its absolute path); absent: the setting's. */
+  model?: string;
+  /** The run's entries, without their previews. */
+  results: ImageEntry[];
+  /** Index into `results` of the current image. */
+  current: number;
+}
+
+const VERSION = 1;
+
+/** Most entries a saved run may hold (a folder of this many images is far beyond what the panel shows). */
+const MAX_ENTRIES = 100_000;
+
+/** The state to save: the run's entries without previews, and the panel's own model choice. */
+export function savedPanel(
+  results: readonly ImageEntry[],
+  current: number,
+  model: string | undefined,
+): SavedPanel {
+  return {
+    version: VERSION,
+    ...(model !== undefined && { model }),
+    results: results.map(withoutPreview),
+    current,
+  };
+}
+
+/** A saved state as the host reads it back (it comes from the page's storage: checked, never trusted); undefined when it is not one. */
+export function parseSavedPanel(state: unknown): SavedPanel | undefined {
+  if (!isObject(state) || state.version !== VERSION) return undefined;
+  const { model, results, current } = state;
+  if (model !== undefined && !isText(model, true)) return undefined;
+  if (!Array.isArray(results) || results.length > MAX_ENTRIES || !results.every(isEntry)) return undefined;
+  if (!Number.isInteger(current) || (current as number) < 0) return undefined;
+  const index = results.length === 0 ? 0 : Math.min(current as number, results.length - 1);
+  return {
+    version: VERSION,
+    ...(model !== undefined && { model }),
+    results: results.map(withoutPreview),
+    current: index,
+  };
+}
+
+function withoutPreview(e: ImageEntry): ImageEntry {
+  if ('error' in e) return e;
+  const { preview, ...rest } = e;
+  return rest;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isText(v: unknown, allowEmpty = false): v is string {
+  return typeof v === 'string' && (allowEmpty || v.length > 0) && v.length <= 8192 && !v.includes('\0');
+}
+
+function isNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** A saved entry: a failure with its reason, or a result with its classes and timings. */
+function isEntry(e: unknown): e is ImageEntry {
+  if (!isObject(e) || !isText(e.file) || !isText(e.uri)) return false;
+  if ('error' in e) return typeof e.error === 'string';
+  const ms = e.ms;
+  return (
+    Array.isArray(e.top) &&
+    e.top.length > 0 &&
+    e.top.every(
+      (p: unknown) =>
+        isObject(p) && Number.isInteger(p.index) && typeof p.label === 'string' && isNumber(p.probability),
+    ) &&
+    typeof e.provider === 'string' &&
+    (e.precision === undefined || e.precision === 'fp32' || e.precision === 'int8') &&
+    isObject(ms) &&
+    isNumber(ms.decode) &&
+    isNumber(ms.run) &&
+    isNumber(ms.total) &&
+    Number.isInteger(e.width) &&
+    Number.isInteger(e.height)
+  );
+}
