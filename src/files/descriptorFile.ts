@@ -130,9 +130,29 @@ export async function writeDescriptorFile(
 
 /** Reads a labels file: a JSON array of names in index order. */
 export async function loadLabels(file: string): Promise<string[]> {
-  const labels = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+  const text = await fs.readFile(file, 'utf8');
+  if (/\.txt$/i.test(file)) return labelLines(text, file);
+  const labels = JSON.parse(text) as unknown;
   if (!isStrings(labels)) throw new Error(`Labels file ${file} is not a JSON array of strings`);
   return labels;
+}
+
+/**
+ * A text labels file: one class name per line, in class order (as ONNX model zoo's `synset.txt` and
+ * torchvision's `imagenet_classes.txt` are). Trailing blank lines are dropped; a blank line between names
+ * would shift every class after it, so it is refused.
+ */
+function labelLines(text: string, file: string): string[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
+  if (lines.length === 0) throw new Error(`Labels file ${file} has no labels (one class name per line)`);
+  const blank = lines.findIndex((l) => l.trim() === '');
+  if (blank >= 0) {
+    throw new Error(
+      `Labels file ${file}: line ${blank + 1} is blank (one class name per line, in class order)`,
+    );
+  }
+  return lines.map((l) => l.trim());
 }
 
 async function readDescriptorFile(file: string): Promise<DescriptorFile> {

@@ -43,9 +43,12 @@ export function listWorkspaceModels(): Promise<{ files: WorkspaceFile[]; truncat
   return listWorkspaceFiles(isModelPath);
 }
 
-/** Labels files a model descriptor can name: JSON arrays of class names; model descriptors are left out. */
+/**
+ * Labels files a model descriptor can name: JSON arrays of class names, or text files with one per line;
+ * model descriptors are left out.
+ */
 export async function listLabelFiles(): Promise<string[]> {
-  const { files } = await listWorkspaceFiles((p) => /\.json$/i.test(p));
+  const { files } = await listWorkspaceFiles((p) => /\.(json|txt)$/i.test(p));
   const models = new Set((await listWorkspaceModels()).files.map((f) => f.uri.path.replace(/\.onnx$/i, '')));
   return files.filter((f) => !models.has(f.uri.path.replace(/\.json$/i, ''))).map((f) => f.relative);
 }
