@@ -20,11 +20,10 @@ import type { LayerTable } from '../shared/layerTable';
 import { mapsOver, type Activation, type Activations, type Explorer, type Loaded } from './exploration';
 import { gradCamMap, hiResCamMap, meanGradient } from './gradCam';
 import { GradientModels } from './gradients';
+import { IdleRelease } from './idleRelease';
 import type { ExplainImage, ExplainRequest } from './messages';
 import { topK, type Prediction } from './postprocess';
 import { Cancelled, ScoreBook, type BatchRunner } from './scoring';
-
-const DEFAULT_IDLE_MS = 120_000;
 
 /** What the explainer works with. */
 export interface ExplainerDeps {
@@ -51,16 +50,16 @@ type Maps = Omit<Explanation, 'key' | 'method' | 'scored' | 'ms'> & { method?: E
 /** Serves explain and explainableLayers requests. */
 export class Explainer {
   private readonly gradients: GradientModels;
-  private idle: NodeJS.Timeout | undefined;
-  private active = 0;
+  private readonly idle: IdleRelease;
 
   constructor(private readonly deps: ExplainerDeps) {
     this.gradients = new GradientModels({ threads: deps.threads, log: deps.log });
+    this.idle = new IdleRelease(deps.idleMs, () => void this.gradients.release());
   }
 
   /** The stage and block outputs of the model the exploration runs, with each method's support there. */
   async layers(): Promise<ExplainableLayer[]> {
-    return this.busy(async () => {
+    return this.idle.busy(async () => {
       const { loaded, table } = await this.deps.explorer.model();
       return (await this.layersOf(loaded, table)).map((l) => l.info);
     });
@@ -68,7 +67,7 @@ export class Explainer {
 
   /** Maps of `req.method` for the image's top classes; stops between batches once `cancelled()`. */
   async explain(image: ExplainImage, req: ExplainRequest, cancelled: () => boolean): Promise<Explanation> {
-    return this.busy(async () => {
+    return this.idle.busy(async () => {
       const book = new ScoreBook(this.deps.run, this.deps.batch, cancelled);
       try {
         return await this.compute(image, req, book, cancelled);
@@ -233,24 +232,6 @@ export class Explainer {
         },
       };
     });
-  }
-
-  /** Runs a request with the idle timer off; arms it when the last request ends. */
-  private async busy<T>(work: () => Promise<T>): Promise<T> {
-    clearTimeout(this.idle);
-    this.active++;
-    try {
-      return await work();
-    } finally {
-      if (--this.active === 0) this.armIdle();
-    }
-  }
-
-  private armIdle(): void {
-    const ms = this.deps.idleMs ?? DEFAULT_IDLE_MS;
-    if (ms <= 0) return;
-    this.idle = setTimeout(() => void this.gradients.release(), ms);
-    this.idle.unref();
   }
 }
 

@@ -19,6 +19,7 @@ import {
 import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';
 import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
+import { IdleRelease, Serial } from './idleRelease';
 import type { ExplainImage, WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
 import { softmax, topK, type Prediction } from './postprocess';
@@ -28,7 +29,6 @@ import { checkModelFile, createSession, type LoadedSession } from './session';
 /** Classes that get a class activation map. */
 export const CAM_CLASSES = 5;
 
-const DEFAULT_IDLE_MS = 120_000;
 // Explored images' bytes kept so that feature maps of a recent image can be recomputed on request.
 const RECENT_IMAGES = 8;
 const RECENT_BYTES = 32 * 1024 * 1024;
@@ -73,16 +73,21 @@ export class Explorer {
   private loaded: Promise<Loaded> | undefined;
   private last: Activations | undefined;
   private readonly recent = new Map<string, Uint8Array>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private queued = 0;
-  private idle: NodeJS.Timeout | undefined;
+  private readonly serial = new Serial();
+  private readonly idle: IdleRelease;
 
   constructor(
     private readonly cfg: WorkerConfig,
     private readonly log: (m: string) => void,
     /** A model's layer table (the float model's is the worker's `layers` answer) and graph. */
     private readonly analysis: (d: ModelDescriptor) => Promise<ModelAnalysis>,
-  ) {}
+  ) {
+    this.idle = new IdleRelease(cfg.exploreIdleMs, () => {
+      if (!this.loaded) return;
+      this.log('exploration session released after being idle');
+      void this.release();
+    });
+  }
 
   /** Runs the exploration model on one image and summarises every layer row's output. */
   explore(bytes: Uint8Array, k: number, preview: boolean): Promise<Exploration> {
@@ -198,7 +203,7 @@ export class Explorer {
 
   /** Lets go of the session and the activations (idle, or the worker is closing). */
   async release(): Promise<void> {
-    clearTimeout(this.idle);
+    this.idle.cancel();
     const loaded = this.loaded;
     this.loaded = undefined;
     this.last = undefined;
@@ -209,25 +214,7 @@ export class Explorer {
 
   /** Runs requests one after another: a run blocks the thread anyway, and `last` must not change mid-request. */
   private serialise<T>(job: () => Promise<T>): Promise<T> {
-    clearTimeout(this.idle);
-    this.queued++;
-    const next = this.queue.then(job, job);
-    this.queue = next
-      .catch(() => undefined)
-      .finally(() => {
-        if (--this.queued === 0) this.armIdle();
-      });
-    return next;
-  }
-
-  private armIdle(): void {
-    const ms = this.cfg.exploreIdleMs ?? DEFAULT_IDLE_MS;
-    if (ms <= 0 || !this.loaded) return;
-    this.idle = setTimeout(() => {
-      this.log('exploration session released after being idle');
-      void this.release();
-    }, ms);
-    this.idle.unref();
+    return this.idle.busy(() => this.serial.run(job));
   }
 
   /** The exploration session, created on first use; a failed creation is retried by the next request. */

@@ -2,11 +2,10 @@
 // same decoded tensor, for agreement over a folder and the held-out check after quantizing.
 import type { ModelDescriptor } from '../model/descriptor';
 import type { PrecisionPair } from '../shared/quantization';
+import { IdleRelease, Serial } from './idleRelease';
 import type { WorkerConfig } from './messages';
 import { softmax, topK } from './postprocess';
 import { createSession, ModelError, type LoadedSession, type SessionExtras } from './session';
-
-const DEFAULT_IDLE_MS = 120_000;
 
 /** Both sessions' top-K for one prepared image, and int8's probability of fp32's top-1 class. */
 export async function classifyBoth(
@@ -62,19 +61,22 @@ export async function pairSessions(
 /** The worker's pair of sessions for comparePrecisions requests: one request at a time, released when idle. */
 export class PrecisionPairs {
   private sessions: Promise<[LoadedSession, LoadedSession]> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-  private queued = 0;
-  private idle: NodeJS.Timeout | undefined;
+  private readonly serial = new Serial();
+  private readonly idle: IdleRelease;
 
   constructor(
     private readonly cfg: WorkerConfig,
     private readonly log: (m: string) => void,
-  ) {}
+  ) {
+    this.idle = new IdleRelease(cfg.exploreIdleMs, () => {
+      if (!this.sessions) return;
+      this.log('precision comparison sessions released after being idle');
+      void this.release();
+    });
+  }
 
   /** Both precisions' top-K for one prepared image. */
   classify(tensor: Float32Array, k: number): Promise<Omit<PrecisionPair, 'name'>> {
-    clearTimeout(this.idle);
-    this.queued++;
     const job = async (): Promise<Omit<PrecisionPair, 'name'>> => {
       this.sessions ??= pairSessions(this.cfg, this.log).catch((err) => {
         this.sessions = undefined;
@@ -83,31 +85,15 @@ export class PrecisionPairs {
       const [fp32, int8] = await this.sessions;
       return classifyBoth(fp32, int8, tensor, k);
     };
-    const next = this.queue.then(job, job);
-    this.queue = next
-      .catch(() => undefined)
-      .finally(() => {
-        if (--this.queued === 0) this.armIdle();
-      });
-    return next;
+    return this.idle.busy(() => this.serial.run(job));
   }
 
   /** Lets both sessions go. */
   async release(): Promise<void> {
-    clearTimeout(this.idle);
+    this.idle.cancel();
     const s = this.sessions;
     this.sessions = undefined;
     const pair = await s?.catch(() => undefined);
     await Promise.all(pair?.map((x) => x.session.release()) ?? []);
-  }
-
-  private armIdle(): void {
-    const ms = this.cfg.exploreIdleMs ?? DEFAULT_IDLE_MS;
-    if (ms <= 0 || !this.sessions) return;
-    this.idle = setTimeout(() => {
-      this.log('precision comparison sessions released after being idle');
-      void this.release();
-    }, ms);
-    this.idle.unref();
   }
 }

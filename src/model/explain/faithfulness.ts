@@ -3,29 +3,17 @@
 // zero input after normalisation), or added to a blurred copy — and their areas; Average Drop and Increase
 // in Confidence (Chattopadhyay et al. 2018) of the image seen through the map (faded to the mean colour
 // where the map is low). The same figures for a random map show whether the map beats chance.
+import type { MapMetrics, MapScores } from '../../shared/exploration';
 import { blurred, maskWith, pixelOrder, randomGrid, upsample, type Grid } from './maps';
 
 /** Class probabilities of a batch of preprocessed images (NCHW each) for one class. */
 export type Scorer = (images: Float32Array[]) => Promise<number[]>;
 
-/** Faithfulness of one map for one class. */
-export interface Faithfulness {
-  /** Probability after removing 0, 1/steps, … of the pixels, most salient first; lower area is better. */
-  deletion: number[];
-  deletion_auc: number;
-  /** Probability after adding them to the blurred image; higher area is better. */
-  insertion: number[];
-  insertion_auc: number;
-  /** max(0, p(image) − p(image through the map)) / p(image), in percent; lower is better. */
-  average_drop: number;
-  /** Whether the image seen through the map is more confident than the whole image (1) or not (0). */
-  increase_in_confidence: number;
-}
+/** Faithfulness of one map for one class: the figures the panel and the CLI show. */
+export type Faithfulness = MapScores;
 
 /** The map's figures and a random map's, side by side. */
-export interface FaithfulnessReport extends Faithfulness {
-  random: Faithfulness;
-}
+export type FaithfulnessReport = MapMetrics;
 
 /** Options of a faithfulness run. */
 export interface FaithfulnessOptions {
