@@ -16,7 +16,9 @@ import { classifyAll, comparePrecisionsAll, type ImageSource } from '../src/infe
 import { InferenceClient } from '../src/inference/client';
 import type { Classification, WorkerConfig } from '../src/inference/messages';
 import { prepareImage } from '../src/inference/preprocess';
+import { median } from '../src/inference/timing';
 import type { ProviderSetting } from '../src/inference/providers';
+import { sessionOptions } from '../src/inference/sessionOptions';
 import { VERIFIED_FILE } from '../src/inference/verified';
 import { descriptorForModel } from '../src/files/descriptorFile';
 import { sha256File } from '../src/files/sha256';
@@ -615,7 +617,7 @@ async function clientWarm(config: WorkerConfig, n: number): Promise<void> {
     await endToEnd(client, JPEG_224, R.client224, n);
     const big = await endToEnd(client, JPEG_1MP, R.client1mp, n);
     R.client1mpRun.samples.push(...big.map((r) => r.ms.run));
-    R.client1mpRun.provider = big[0].provider;
+    R.client1mpRun.provider = first(big, '1 MP results').provider;
     R.client1mpDecode.samples.push(...big.map((r) => r.ms.decode));
     const huge = await endToEnd(client, JPEG_12MP, R.client12mp, n);
     R.client12mpDecode.samples.push(...huge.map((r) => r.ms.decode));
@@ -642,7 +644,7 @@ async function endToEnd(client: InferenceClient, img: Jpeg, r: Row, n: number): 
   });
   details.splice(details.length - n - 1, 1); // the warm-up request
   r.samples.push(...samples);
-  r.provider = results[0].provider;
+  r.provider = first(results, `${img.key} results`).provider;
   return results.slice(1);
 }
 
@@ -660,7 +662,7 @@ async function burst(client: InferenceClient, n: number): Promise<void> {
     const ms = performance.now() - t;
     const p = batchPattern(results);
     patterns[p] = (patterns[p] ?? 0) + 1;
-    R.clientBurst.provider = results[0].provider;
+    R.clientBurst.provider = first(results, 'burst results').provider;
     return ms;
   });
   R.clientBurst.samples.push(...samples);
@@ -677,6 +679,7 @@ async function burst(client: InferenceClient, n: number): Promise<void> {
 
 const MANY_SOURCES: ImageSource[] = Array.from({ length: MANY }, (_, i) => {
   const img = MIX_1MP[i % MIX_1MP.length];
+  if (!img) throw new Error('MIX_1MP is empty');
   return { name: `${img.key}#${i}`, read: () => fs.readFile(img.file) };
 });
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
@@ -1040,11 +1043,11 @@ async function ensureJpeg(img: Jpeg): Promise<void> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   const random = mulberry32(img.width * 31 + img.height);
-  for (let i = 0; i < data.length; i += info.channels) {
-    const grain = (random() + random() + random() - 1.5) * 14; // luminance noise, roughly Gaussian
-    for (let c = 0; c < info.channels; c++) {
-      data[i + c] = Math.max(0, Math.min(255, data[i + c] + grain + (random() - 0.5) * 4));
-    }
+  let grain = 0;
+  for (const [i, v] of data.entries()) {
+    // Luminance noise per pixel, roughly Gaussian, and a little per channel.
+    if (i % info.channels === 0) grain = (random() + random() + random() - 1.5) * 14;
+    data[i] = Math.max(0, Math.min(255, v + grain + (random() - 0.5) * 4));
   }
   await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .jpeg({ quality: 90 })
@@ -1065,7 +1068,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** Session options as src/inference/session.ts sets them; keep the two in step. */
+/** A session made with the options src/inference/session.ts uses. */
 async function createBare(
   ort: typeof Ort,
   modelPath: string,
@@ -1075,14 +1078,7 @@ async function createBare(
   let last: unknown;
   for (const provider of providers) {
     try {
-      const session = await ort.InferenceSession.create(modelPath, {
-        executionProviders: [provider],
-        ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
+      const session = await ort.InferenceSession.create(modelPath, sessionOptions([provider], threads));
       return { session, provider };
     } catch (err) {
       last = err;
@@ -1093,7 +1089,9 @@ async function createBare(
 }
 
 function inputName(s: Ort.InferenceSession, d: ModelDescriptor): string {
-  return d.input ?? s.inputNames[0];
+  const name = d.input ?? s.inputNames[0];
+  if (name === undefined) throw new Error('the model has no inputs');
+  return name;
 }
 
 function newClient(config: WorkerConfig): InferenceClient {
@@ -1134,8 +1132,14 @@ interface RequestDetail {
   ms: Classification['ms'];
 }
 
+/** Medians over the requests of each phase (ms), and of end to end / the request's own run. */
+type Breakdown = Record<
+  'endToEnd' | 'read' | 'decode' | 'run' | 'workerOther' | 'messaging' | 'overOwnRun' | 'ratioOwnRun',
+  number
+>;
+
 /** Where one request's time went; medians of per-request differences, not differences of medians. */
-function breakdownOf(details: RequestDetail[] | undefined): Record<string, number> | undefined {
+function breakdownOf(details: RequestDetail[] | undefined): Breakdown | undefined {
   if (!details?.length) return undefined;
   const m = (f: (d: RequestDetail) => number): number => median(details.map(f));
   return {
@@ -1159,10 +1163,11 @@ function stats(samples: number[]): Stats {
   };
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** The first of `items`, which the benchmark has just measured. */
+function first<T>(items: readonly T[], what: string): T {
+  const [item] = items;
+  if (item === undefined) throw new Error(`bench: no ${what}`);
+  return item;
 }
 
 function fmt(ms: number): string {

@@ -44,6 +44,16 @@ const dropDirs = {
 };
 const dropFile = (name) => /\.(map|d\.ts|d\.mts|d\.cts)$/.test(name);
 
+/** The built-in model's files, as the VSIX holds them under `models/`. */
+const modelFiles = [
+  'models/resnet50.onnx',
+  'models/resnet50.json',
+  'models/resnet50.int8.onnx',
+  'models/resnet50.int8.json',
+  'models/labels.json',
+  'models/README.md',
+];
+
 /** Files the VSIX must contain (paths inside `extension/`). */
 const requiredFiles = [
   'package.json',
@@ -55,12 +65,7 @@ const requiredFiles = [
   'dist/cli.js',
   'dist/webview.js',
   'media/panel.css',
-  'models/resnet50.onnx',
-  'models/resnet50.json',
-  'models/resnet50.int8.onnx',
-  'models/resnet50.int8.json',
-  'models/labels.json',
-  'models/README.md',
+  ...modelFiles,
   'node_modules/onnxruntime-node/dist/index.js',
   'node_modules/onnxruntime-common/package.json',
   'node_modules/sharp/lib/index.js',
@@ -212,17 +217,7 @@ function stage(target, { os, cpu }, bundles, lock) {
   pkg.dependencies = Object.fromEntries(runtimeRoots.map((name) => [name, pkg.dependencies[name]]));
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
 
-  for (const file of [
-    'README.md',
-    'LICENSE',
-    'CHANGELOG.md',
-    'models/resnet50.onnx',
-    'models/resnet50.json',
-    'models/resnet50.int8.onnx',
-    'models/resnet50.int8.json',
-    'models/labels.json',
-    'models/README.md',
-  ]) {
+  for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md', ...modelFiles]) {
     if (!fs.existsSync(path.join(root, file)))
       throw new Error(`${file} is missing (the model comes from \`npm run package\`)`);
     placeFile(path.join(root, file), path.join(dir, file));

@@ -9,6 +9,7 @@ import type * as Ort from 'onnxruntime-node';
 import type { ModelDescriptor } from '../model/descriptor';
 import { buildGradientModel, findLogits, supportedLayers, type LayerSupport } from '../model/gradient';
 import type { LayerRow } from '../shared/layerTable';
+import { sessionOptions } from './sessionOptions';
 
 /** Gradient sessions kept at once. */
 const KEPT_SESSIONS = 2;
@@ -113,12 +114,7 @@ export class GradientModels {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ort = require('onnxruntime-node') as typeof Ort;
     const options = (providers: string[]): Ort.InferenceSession.SessionOptions => ({
-      executionProviders: providers,
-      ...(this.settings.threads > 0 ? { intraOpNumThreads: this.settings.threads } : {}),
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
+      ...sessionOptions(providers, this.settings.threads),
       extra: {
         session: {
           // Weights kept in an external data file resolve beside the model; idle threads must not spin

@@ -5,6 +5,7 @@ import { onnx } from 'onnx-proto';
 import { quantizeQdq } from '../model/quantize/qdq';
 import { floatTensor } from '../model/quantize/tensors';
 import type { Precision } from '../shared/quantization';
+import { sessionOptions } from './sessionOptions';
 
 /** The convolution timed, in words, for reports. */
 export const PEAK_CONV = '3×3 convolution, 256→256 channels on 56×56, batch 1';
@@ -21,14 +22,10 @@ const RUNS = 10;
 export async function measurePeak(provider: string, precision: Precision, threads: number): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof Ort;
-  const session = await ort.InferenceSession.create(convModel(precision), {
-    executionProviders: [provider],
-    ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
+  const session = await ort.InferenceSession.create(
+    convModel(precision),
+    sessionOptions([provider], threads),
+  );
   try {
     const values = Array.from({ length: C * SIZE * SIZE }, (_, i) => Math.abs(Math.sin(i * 0.013)));
     const dims = [1, C, SIZE, SIZE];

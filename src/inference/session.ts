@@ -10,6 +10,7 @@ import { ModelFileError } from '../model/onnxGraph';
 import type { RuntimeInfo, WorkerConfig } from './messages';
 import { modelFor } from './precision';
 import { providerCandidates } from './providers';
+import { sessionOptions } from './sessionOptions';
 import { matchesSha256 } from './verified';
 
 type OrtModule = typeof Ort;
@@ -96,12 +97,7 @@ export async function createSession(
       const options: Ort.InferenceSession.SessionOptions = {
         ...extras.options,
         ...(model && { extra: withExternalDataFolder(extras.options?.extra, d.modelPath) }),
-        executionProviders: [provider],
-        ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
+        ...sessionOptions([provider], cfg.threads),
       };
       const session = model
         ? await ort.InferenceSession.create(model, options)
