@@ -2,9 +2,10 @@
 // binaries. `npm run package` first builds minified bundles without source maps into build/dist/ (dist/
 // keeps the development build) and the model, then runs
 //   node scripts/package.mjs [--target linux-x64,win32-x64,...] [--keep-stage]
-// For each target it stages build/stage-<target>/ (package.json, dist/*.js, media, the model, README,
-// LICENSE, CHANGELOG and a node_modules with just the runtime packages), packages it into
-// build/cnn-lens-<target>-<version>.vsix and checks the archive's file list.
+// For each target it stages build/stage-<target>/ (package.json, package.nls.json, l10n/, dist/*.js, media,
+// the model, README, LICENSE, CHANGELOG and a node_modules with just the runtime packages), packages it into
+// build/cnn-lens-<target>-<version>.vsix and checks the archive's file list. The staged package.json has no
+// scripts, so vsce runs no `vscode:prepublish` there: the bundles are built already.
 // Another platform's sharp binaries (@img/sharp-<target>) come from the npm registry once, at the version
 // and integrity package-lock.json records, and stay in build/npm/; after that packaging is offline.
 // Nothing runs an install script.
@@ -57,6 +58,8 @@ const modelFiles = [
 /** Files the VSIX must contain (paths inside `extension/`). */
 const requiredFiles = [
   'package.json',
+  'package.nls.json',
+  'l10n/bundle.l10n.json',
   'readme.md',
   'changelog.md',
   'LICENSE.txt',
@@ -217,7 +220,9 @@ function stage(target, { os, cpu }, bundles, lock) {
   pkg.dependencies = Object.fromEntries(runtimeRoots.map((name) => [name, pkg.dependencies[name]]));
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
 
-  for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md', ...modelFiles]) {
+  // package.nls.json holds package.json's English titles and descriptions (its %keys%); l10n/ the host's.
+  const manifestFiles = ['package.nls.json', 'l10n/bundle.l10n.json'];
+  for (const file of [...manifestFiles, 'README.md', 'LICENSE', 'CHANGELOG.md', ...modelFiles]) {
     if (!fs.existsSync(path.join(root, file)))
       throw new Error(`${file} is missing (the model comes from \`npm run package\`)`);
     placeFile(path.join(root, file), path.join(dir, file));

@@ -81,16 +81,22 @@ export class ClassifyRuns extends Disposable {
     this.panel.show(true);
     this.panel.beginRun(
       uris.length,
-      cold ? `Loading ${model}…` : `Classifying ${many ? `${uris.length} images` : first}…`,
+      cold
+        ? vscode.l10n.t('Loading {0}…', model)
+        : many
+          ? vscode.l10n.t('Classifying {0} images…', uris.length)
+          : vscode.l10n.t('Classifying {0}…', first),
     );
     const { outcomes, cancelled } = await vscode.window.withProgress(
       {
         location: cold || many ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
-        title: many ? `CNN Lens: classifying ${uris.length} images` : `CNN Lens: classifying ${first}`,
+        title: many
+          ? vscode.l10n.t('CNN Lens: classifying {0} images', uris.length)
+          : vscode.l10n.t('CNN Lens: classifying {0}', first),
         cancellable: true,
       },
       async (progress, token) => {
-        if (cold) progress.report({ message: `loading ${model}…` });
+        if (cold) progress.report({ message: vscode.l10n.t('loading {0}…', model) });
         this.progressNote = (message) => progress.report({ message });
         token.onCancellationRequested(() => run.abort());
         let done = 0;
@@ -108,14 +114,17 @@ export class ClassifyRuns extends Disposable {
               const image = images[index];
               if (this.inFlight !== run || !image) return;
               done++;
-              progress.report({ increment: 100 / uris.length, message: `${done} of ${uris.length}` });
+              progress.report({
+                increment: 100 / uris.length,
+                message: vscode.l10n.t('{0} of {1}', done, uris.length),
+              });
               this.panel.addResults([entryOf(o, image.uri)]);
               if (!shown && o.error === undefined) {
                 // The first success becomes the current image; a failure only if nothing succeeds.
                 shown = true;
                 this.panel.setCurrent(done - 1);
               }
-              if (many) this.panel.setBusy(`Classified ${done} of ${uris.length}…`);
+              if (many) this.panel.setBusy(vscode.l10n.t('Classified {0} of {1}…', done, uris.length));
             },
           },
         );
@@ -137,19 +146,31 @@ export class ClassifyRuns extends Disposable {
     const top = shown?.result?.top[0];
     if (shown?.result && top) {
       this.runtime.showProvider(shown.result.provider, shown.result.precision);
-      const summary = `${path.basename(shown.name)}: ${top.label} (${(top.probability * 100).toFixed(1)}%)`;
-      vscode.window.setStatusBarMessage(`$(check) CNN Lens: ${summary}`, 15_000);
+      const summary = vscode.l10n.t(
+        'CNN Lens: {0}: {1} ({2}%)',
+        path.basename(shown.name),
+        top.label,
+        (top.probability * 100).toFixed(1),
+      );
+      vscode.window.setStatusBarMessage(`$(check) ${summary}`, 15_000);
       log.info(`classified ${ok.map((o) => o.name).join(', ')}`);
     }
     if (cancelled) {
       void vscode.window.showInformationMessage(
-        `CNN Lens: cancelled; ${outcomes.length} of ${requested} images were classified and are shown.`,
+        vscode.l10n.t(
+          'CNN Lens: cancelled; {0} of {1} images were classified and are shown.',
+          outcomes.length,
+          requested,
+        ),
       );
     }
     const [one] = failed;
-    if (one && failed.length === 1) void showError(`CNN Lens: cannot classify ${one.name}: ${one.error}`);
+    if (one && failed.length === 1)
+      void showError(vscode.l10n.t('CNN Lens: cannot classify {0}: {1}', one.name, one.error));
     else if (failed.length > 1)
-      void showError(`CNN Lens: ${failed.length} of ${requested} images could not be classified.`);
+      void showError(
+        vscode.l10n.t('CNN Lens: {0} of {1} images could not be classified.', failed.length, requested),
+      );
   }
 }
 

@@ -37,7 +37,10 @@ const COMMANDS: Record<string, Handler> = {
   },
   'cnnLens.showRuntimeInfo': async (lens) => {
     const text = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'CNN Lens: loading the model…' },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('CNN Lens: loading the model…'),
+      },
       () => lens.runtimeInfo(),
     );
     log.info(`runtime info:\n${text}`);
@@ -53,7 +56,7 @@ export function registerCommands(lens: Lens): vscode.Disposable[] {
       try {
         await handler(lens, ...args);
       } catch (err) {
-        await showError(`CNN Lens: ${(err as Error).message}`);
+        await showError(vscode.l10n.t('CNN Lens: {0}', (err as Error).message));
       }
     }),
   );

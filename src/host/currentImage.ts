@@ -92,7 +92,7 @@ export class CurrentImage extends Disposable {
     offset: number,
   ): Promise<FeatureMaps> {
     const c = this.current;
-    if (!c) throw new Error('no image has been explored yet: classify one first');
+    if (!c) throw new Error(vscode.l10n.t('no image has been explored yet: classify one first'));
     return client.featureMaps(c.key, layer, { count, offset, bytes: await this.read(c.uri) });
   }
 

@@ -177,13 +177,13 @@ export class Lens extends Disposable {
     const abort = new AbortController();
     this.opening = abort;
     this.panel.show(true);
-    this.panel.setModelBusy(`Opening ${label}…`);
+    this.panel.setModelBusy(vscode.l10n.t('Opening {0}…', label));
     let loaded: LoadedModel | undefined;
     try {
       const loading = vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
-          title: `CNN Lens: opening ${label}`,
+          title: vscode.l10n.t('CNN Lens: opening {0}', label),
           cancellable: true,
         },
         (progress, token) => {
@@ -206,7 +206,7 @@ export class Lens extends Disposable {
       }
       const message = (err as Error).message;
       this.panel.showModelError(label, message);
-      void showError(`CNN Lens: cannot open ${label}: ${message}`);
+      void showError(vscode.l10n.t('CNN Lens: cannot open {0}: {1}', label, message));
       return false;
     } finally {
       if (this.opening === abort) this.opening = undefined;
@@ -275,22 +275,29 @@ export class Lens extends Disposable {
   /** The built-in model, the models opened before, and the workspace's .onnx files. */
   async listModels(): Promise<{ models: ModelChoice[]; truncated: boolean }> {
     const { files, truncated } = await listWorkspaceModels();
-    const choices: ModelChoice[] = [{ id: '', label: BUILT_IN_LABEL, detail: 'bundled with CNN Lens' }];
+    const choices: ModelChoice[] = [
+      { id: '', label: BUILT_IN_LABEL, detail: vscode.l10n.t('bundled with CNN Lens') },
+    ];
     const workspace = new Set(files.map((f) => f.uri.fsPath));
     const current = this.runtime.modelInUse;
     for (const file of this.runtime.opened) {
       if (file && !workspace.has(file)) {
-        choices.push({ id: file, label: displayPath(file), detail: 'opened before, outside the workspace' });
+        choices.push({
+          id: file,
+          label: displayPath(file),
+          detail: vscode.l10n.t('opened before, outside the workspace'),
+        });
       }
     }
     if (current && !workspace.has(current) && !this.runtime.opened.has(current)) {
       choices.push({
         id: current,
         label: displayPath(current),
-        detail: 'from the cnnLens.modelPath setting',
+        detail: vscode.l10n.t('from the cnnLens.modelPath setting'),
       });
     }
-    for (const f of files) choices.push({ id: f.uri.fsPath, label: f.relative, detail: 'workspace' });
+    const inWorkspace = vscode.l10n.t('workspace');
+    for (const f of files) choices.push({ id: f.uri.fsPath, label: f.relative, detail: inWorkspace });
     // Every model ever offered stays pickable: a panel may still show an older list.
     for (const c of choices) this.offeredModels.add(c.id);
     return { models: choices, truncated };
@@ -310,8 +317,8 @@ export class Lens extends Disposable {
       return {
         error:
           file === undefined
-            ? 'the model is not loaded yet'
-            : 'the built-in model’s preprocessing is part of CNN Lens and cannot be changed',
+            ? vscode.l10n.t('the model is not loaded yet')
+            : vscode.l10n.t('the built-in model’s preprocessing is part of CNN Lens and cannot be changed'),
       };
     }
     const target = descriptorPathFor(file);
@@ -321,12 +328,16 @@ export class Lens extends Disposable {
       if (labels) {
         labelsFile = await resolveLabelsPath(labels);
         if (!labelsFile) {
-          throw new Error(`labels file ${labels} does not exist (a workspace path or an absolute one)`);
+          throw new Error(
+            vscode.l10n.t('labels file {0} does not exist (a workspace path or an absolute one)', labels),
+          );
         }
         const names = await loadLabels(labelsFile);
         const classes = this.runtime.model?.labels.count;
         if (classes && names.length !== classes) {
-          throw new Error(`${labels} names ${names.length} classes, but the model outputs ${classes}`);
+          throw new Error(
+            vscode.l10n.t('{0} names {1} classes, but the model outputs {2}', labels, names.length, classes),
+          );
         }
       }
       const previous = await fs.readFile(target).catch(() => undefined);
@@ -338,15 +349,21 @@ export class Lens extends Disposable {
         if (previous) await fs.writeFile(target, previous);
         else await fs.rm(target, { force: true });
         log.info(`restored the previous state of ${target}`);
-        return { error: `the model did not load with the new ${path.basename(target)}, so it was not kept` };
+        return {
+          error: vscode.l10n.t(
+            'the model did not load with the new {0}, so it was not kept',
+            path.basename(target),
+          ),
+        };
       }
       return { saved: displayPath(target) };
     } catch (err) {
       const message = (err as Error).message;
-      const what = written
-        ? `reload ${displayPath(file)} after saving`
-        : `save the preprocessing of ${displayPath(file)}`;
-      void showError(`CNN Lens: cannot ${what}: ${message}`);
+      void showError(
+        written
+          ? vscode.l10n.t('CNN Lens: cannot reload {0} after saving: {1}', displayPath(file), message)
+          : vscode.l10n.t('CNN Lens: cannot save the preprocessing of {0}: {1}', displayPath(file), message),
+      );
       return { error: message };
     }
   }
@@ -364,7 +381,7 @@ export class Lens extends Disposable {
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `CNN Lens: comparing ${files.length} models`,
+        title: vscode.l10n.t('CNN Lens: comparing {0} models', files.length),
         cancellable: true,
       },
       async (progress, token) => {
@@ -386,7 +403,11 @@ export class Lens extends Disposable {
         const [first] = failed;
         if (first && this.comparing === abort) {
           void showError(
-            `CNN Lens: ${failed.map((m) => m.file).join(', ')} could not be read: ${first.error}`,
+            vscode.l10n.t(
+              'CNN Lens: {0} could not be read: {1}',
+              failed.map((m) => m.file).join(', '),
+              first.error ?? '',
+            ),
           );
         }
       },
@@ -444,7 +465,7 @@ export class Lens extends Disposable {
       entries.map(async (e) => {
         const uri = uriOf(e);
         if (!uri || 'error' in e)
-          throw new Error(`${e.file} could not be classified, so it cannot be compared`);
+          throw new Error(vscode.l10n.t('{0} could not be classified, so it cannot be compared', e.file));
         const x = await this.currentImage.lookup(client, modelKey(config), uri, e.file, topK);
         return { file: e.file, exploration: explorationView(x) };
       }),
@@ -458,7 +479,7 @@ export class Lens extends Disposable {
       log.warn(
         `refused a panel request for ${JSON.stringify(file).slice(0, 300)}: not an image inside the workspace`,
       );
-      void showError(`CNN Lens: ${file} is not an image inside the workspace folders.`);
+      void showError(vscode.l10n.t('CNN Lens: {0} is not an image inside the workspace folders.', file));
       return;
     }
     await this.classify([uri]);
@@ -492,5 +513,5 @@ export class Lens extends Disposable {
 
 /** A panel request that failed before its job could say so itself. */
 function reportError(err: Error): void {
-  void showError(`CNN Lens: ${err.message}`);
+  void showError(vscode.l10n.t('CNN Lens: {0}', err.message));
 }

@@ -7,6 +7,7 @@ export const log = vscode.window.createOutputChannel('CNN Lens', { log: true });
 /** Shows an error with a "Show Log" action and writes it to the log. */
 export async function showError(message: string): Promise<void> {
   log.error(message);
-  const choice = await vscode.window.showErrorMessage(message, 'Show Log');
-  if (choice === 'Show Log') log.show(true);
+  const showLog = vscode.l10n.t('Show Log');
+  const choice = await vscode.window.showErrorMessage(message, showLog);
+  if (choice === showLog) log.show(true);
 }

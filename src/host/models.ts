@@ -20,11 +20,11 @@ export interface Paths {
 }
 
 /** The name the built-in model goes by in pickers. */
-export const BUILT_IN_LABEL = 'ResNet50 (built-in)';
+export const BUILT_IN_LABEL = vscode.l10n.t('ResNet50 (built-in)');
 
 /** A model's path for display: workspace-relative inside the workspace, else absolute; '' is the built-in. */
 export function displayPath(file: string): string {
-  if (!file) return 'built-in';
+  if (!file) return vscode.l10n.t('built-in');
   return vscode.workspace.asRelativePath(file, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
 }
 
@@ -94,7 +94,7 @@ export async function loadModel(
     status: (message: string) => void;
   },
 ): Promise<LoadedModel> {
-  opts.report('reading the model…');
+  opts.report(vscode.l10n.t('reading the model…'));
   const config = await workerConfig(paths, settings, file);
   if (opts.signal.aborted) throw new Cancelled();
   const client = new InferenceClient(path.join(paths.bundleDir, 'worker.js'), config, opts.log, opts.status);
@@ -102,7 +102,7 @@ export async function loadModel(
   opts.signal.addEventListener('abort', stop, { once: true });
   try {
     const table = await client.layers();
-    opts.report('creating the inference session…');
+    opts.report(vscode.l10n.t('creating the inference session…'));
     const info = await client.runtimeInfo();
     return { file, client, config, table, provider: info.provider };
   } catch (err) {
@@ -164,7 +164,9 @@ export async function modelView(
     descriptor: sidecar && sidecarText !== undefined ? displayPath(sidecar) : null,
     readOnly: file
       ? null
-      : 'The built-in ResNet50 is prepared as its Keras weights were trained ("caffe" mode); open another model to edit its preprocessing.',
+      : vscode.l10n.t(
+          'The built-in ResNet50 is prepared as its Keras weights were trained ("caffe" mode); open another model to edit its preprocessing.',
+        ),
     precision: { setting, model: config.precision ?? 'fp32', note: precisionNote },
     chosen,
   };
@@ -172,18 +174,20 @@ export async function modelView(
 
 /** Where a model's class names come from, in words. */
 function labelsSource(file: string, count: number, sidecar?: string, sidecarText?: string): string {
-  if (!file) return 'ImageNet classes (bundled)';
+  if (!file) return vscode.l10n.t('ImageNet classes (bundled)');
   if (sidecar && sidecarText !== undefined) {
     try {
       const labels = (JSON.parse(sidecarText) as { labels?: unknown }).labels;
       if (typeof labels === 'string') return displayPath(path.resolve(path.dirname(sidecar), labels));
-      if (Array.isArray(labels)) return `listed in ${path.basename(sidecar)}`;
+      if (Array.isArray(labels)) return vscode.l10n.t('listed in {0}', path.basename(sidecar));
     } catch {
       // An unreadable descriptor fails the load with its own message; nothing to add here.
     }
   }
-  if (count === 1000) return 'ImageNet classes (bundled; no labels file given)';
-  return count > 0 ? `"class 0" … "class ${count - 1}" (no labels file given)` : 'none';
+  if (count === 1000) return vscode.l10n.t('ImageNet classes (bundled; no labels file given)');
+  return count > 0
+    ? vscode.l10n.t('"class 0" … "class {0}" (no labels file given)', count - 1)
+    : vscode.l10n.t('none');
 }
 
 /** Batch sizes the comparison times, and runs per batch size. */
@@ -224,7 +228,7 @@ export async function compareArchitectures(
   try {
     for (const [i, column] of columns.entries()) {
       if (cancelled()) break;
-      opts.update(result, `Reading ${column.model.file} (${i + 1} of ${files.length})…`);
+      opts.update(result, vscode.l10n.t('Reading {0} ({1} of {2})…', column.model.file, i + 1, files.length));
       try {
         const config = await workerConfig(paths, settings, column.file);
         column.client = new InferenceClient(workerPath, config, opts.log);
@@ -238,7 +242,10 @@ export async function compareArchitectures(
     for (const [i, column] of columns.entries()) {
       const { client, model } = column;
       if (!client || cancelled()) continue;
-      opts.update(result, `Timing ${model.file} (${i + 1} of ${files.length}) on this machine…`);
+      opts.update(
+        result,
+        vscode.l10n.t('Timing {0} ({1} of {2}) on this machine…', model.file, i + 1, files.length),
+      );
       try {
         model.timing = await client.timeModel({
           batches: TIMED_BATCHES,

@@ -50,18 +50,22 @@ const DEFAULT_PROFILE = { batch: 1, runs: 10 };
 
 /** Quantization phases in words, and the share of the whole job each takes. */
 const PHASES: Record<QuantizeProgress['phase'], { words: string; from: number; share: number }> = {
-  ranges: { words: 'calibrating: activation ranges', from: 0, share: 0.4 },
-  histograms: { words: 'calibrating: histograms', from: 0.4, share: 0.4 },
-  writing: { words: 'writing the int8 model', from: 0.8, share: 0.05 },
-  evaluating: { words: 'checking fp32 against int8 on the held-back images', from: 0.85, share: 0.15 },
+  ranges: { words: vscode.l10n.t('calibrating: activation ranges'), from: 0, share: 0.4 },
+  histograms: { words: vscode.l10n.t('calibrating: histograms'), from: 0.4, share: 0.4 },
+  writing: { words: vscode.l10n.t('writing the int8 model'), from: 0.8, share: 0.05 },
+  evaluating: {
+    words: vscode.l10n.t('checking fp32 against int8 on the held-back images'),
+    from: 0.85,
+    share: 0.15,
+  },
 };
 
-/** Each explanation method's name in messages. */
+/** Each explanation method's name in messages (the names of methods stay as their papers spell them). */
 const METHOD_NAMES: Record<ExplainMethod, string> = {
   cam: 'CAM',
   gradcam: 'Grad-CAM',
   hirescam: 'HiResCAM',
-  occlusion: 'occlusion',
+  occlusion: vscode.l10n.t('occlusion'),
   scorecam: 'Score-CAM',
 };
 
@@ -129,7 +133,7 @@ export class PanelJobs extends Disposable {
   async explain(request: ExplainRequestView, requestId?: number): Promise<void> {
     const current = this.host.currentImage();
     if (!current) {
-      const message = 'classify an image first: explanations are of the current image';
+      const message = vscode.l10n.t('classify an image first: explanations are of the current image');
       this.host.panel.setJob('explain', { status: 'failed', file: '', request, message }, requestId);
       return;
     }
@@ -144,16 +148,26 @@ export class PanelJobs extends Disposable {
     }
     const runtime = await this.host.runtime();
     const method = METHOD_NAMES[request.method];
+    // `where` is for the log, which stays English; `what` is the same in the user's language.
     const where = request.method === 'occlusion' ? '' : ` at ${request.layer ?? 'its default layer'}`;
+    const what =
+      request.method === 'occlusion'
+        ? method
+        : vscode.l10n.t('{0} at {1}', method, request.layer ?? vscode.l10n.t('its default layer'));
     const slow = request.metrics || request.method === 'occlusion' || request.method === 'scorecam';
     const explanation = await this.track(
       'explain',
-      `CNN Lens: ${method} for ${file}${request.metrics ? ', with faithfulness' : ''}`,
+      request.metrics
+        ? vscode.l10n.t('CNN Lens: {0} for {1}, with faithfulness', method, file)
+        : vscode.l10n.t('CNN Lens: {0} for {1}', method, file),
       async (signal, note) => {
         note(
           request.metrics
-            ? `${method}${where}, then deletion and insertion curves for each map and a random one (about 40 images per class)…`
-            : `${method}${where}…`,
+            ? vscode.l10n.t(
+                '{0}, then deletion and insertion curves for each map and a random one (about 40 images per class)…',
+                what,
+              )
+            : vscode.l10n.t('{0}…', what),
         );
         const bytes = await this.host.read(uri);
         return runtime.client.explain(
@@ -197,13 +211,19 @@ export class PanelJobs extends Disposable {
     this.profileOptions = opts;
     const { client, config } = await this.host.runtime();
     const model = config.descriptor.name;
-    const what = `${model}, batch ${opts.batch}, ${opts.runs} runs`;
     this.host.panel.show(true);
     const profile = await this.track(
       'profile',
-      `CNN Lens: profiling ${model}`,
+      vscode.l10n.t('CNN Lens: profiling {0}', model),
       async (signal, report) => {
-        report(`profiling ${what}: creating a profiled and a plain session, then running them in turn…`);
+        report(
+          vscode.l10n.t(
+            'profiling {0}, batch {1}, {2} runs: creating a profiled and a plain session, then running them in turn…',
+            model,
+            opts.batch,
+            opts.runs,
+          ),
+        );
         return client.profile({ ...opts, signal });
       },
       (p) => p,
@@ -217,7 +237,7 @@ export class PanelJobs extends Disposable {
   async compareQuantized(requestId?: number): Promise<void> {
     const current = this.host.currentImage();
     if (!current) {
-      const message = 'classify an image first: the comparison runs on the current image';
+      const message = vscode.l10n.t('classify an image first: the comparison runs on the current image');
       this.host.panel.setJob('quantization', { status: 'failed', file: '', message }, requestId);
       return;
     }
@@ -237,9 +257,9 @@ export class PanelJobs extends Disposable {
     if (await this.refuseWithoutInt8(runtime, 'quantization', file, requestId)) return;
     const report = await this.track(
       'quantization',
-      `CNN Lens: ${file} at fp32 and int8`,
+      vscode.l10n.t('CNN Lens: {0} at fp32 and int8', file),
       async (signal, note) => {
-        note(`running ${file} at fp32 and at int8 (CPU), comparing every layer…`);
+        note(vscode.l10n.t('running {0} at fp32 and at int8 (CPU), comparing every layer…', file));
         const bytes = await this.host.read(uri);
         return runtime.client.compareQuantized(file, bytes, { topK: this.host.settings().topK, signal });
       },
@@ -267,7 +287,7 @@ export class PanelJobs extends Disposable {
   async compareRunPrecisions(requestId?: number): Promise<void> {
     const images = this.host.runImages();
     if (images.length === 0) {
-      const message = 'no classified images in this run to compare';
+      const message = vscode.l10n.t('no classified images in this run to compare');
       this.host.panel.setJob('agreement', { status: 'failed', message }, requestId);
       return;
     }
@@ -277,9 +297,9 @@ export class PanelJobs extends Disposable {
     let cancelled = false;
     const outcomes = await this.track(
       'agreement',
-      `CNN Lens: ${images.length} images at fp32 and int8`,
+      vscode.l10n.t('CNN Lens: {0} images at fp32 and int8', images.length),
       async (signal, report) => {
-        report(`0 of ${images.length} images`, 0);
+        report(vscode.l10n.t('{0} of {1} images', 0, images.length), 0);
         let done = 0;
         const found = await comparePrecisionsAll(
           runtime.client,
@@ -290,7 +310,7 @@ export class PanelJobs extends Disposable {
             signal,
             onOutcome: () => {
               done++;
-              report(`${done} of ${images.length} images`, done / images.length);
+              report(vscode.l10n.t('{0} of {1} images', done, images.length), done / images.length);
             },
           },
         );
@@ -323,11 +343,13 @@ export class PanelJobs extends Disposable {
     const { file, config: current } = await this.host.runtime();
     const folderName = vscode.workspace.asRelativePath(folder, false);
     if (!file) {
-      const compare = 'Compare fp32 and int8 on this Folder';
+      const compare = vscode.l10n.t('Compare fp32 and int8 on this Folder');
       const choice = await vscode.window.showInformationMessage(
-        `CNN Lens: ${BUILT_IN_LABEL} comes with its int8 model (models/resnet50.int8.onnx, calibrated on the ` +
-          'photos in models/calibration), so there is nothing to quantize. Open your own model to quantize it, ' +
-          `or see how int8 does on ${folderName}.`,
+        vscode.l10n.t(
+          'CNN Lens: {0} comes with its int8 model (models/resnet50.int8.onnx, calibrated on the photos in models/calibration), so there is nothing to quantize. Open your own model to quantize it, or see how int8 does on {1}.',
+          BUILT_IN_LABEL,
+          folderName,
+        ),
         compare,
       );
       if (choice === compare) {
@@ -337,7 +359,9 @@ export class PanelJobs extends Disposable {
       return;
     }
     if (current.descriptor.precision === 'int8') {
-      void showError(`CNN Lens: ${displayPath(file)} is an int8 model already: quantize its float model.`);
+      void showError(
+        vscode.l10n.t('CNN Lens: {0} is an int8 model already: quantize its float model.', displayPath(file)),
+      );
       return;
     }
     const names = new Map(images.map((u) => [u.fsPath, vscode.workspace.asRelativePath(u, false)]));
@@ -346,9 +370,9 @@ export class PanelJobs extends Disposable {
     let client: InferenceClient | undefined;
     const report = await this.track(
       'quantize',
-      `CNN Lens: quantizing ${label} with ${folderName}`,
+      vscode.l10n.t('CNN Lens: quantizing {0} with {1}', label, folderName),
       async (signal, note) => {
-        note(`reading ${label}…`, 0);
+        note(vscode.l10n.t('reading {0}…', label), 0);
         // fp32 whatever the setting: the float model is what gets calibrated.
         const config = await workerConfig(this.host.paths, { ...settings, precision: 'fp32' }, file);
         client = new InferenceClient(path.join(this.host.paths.bundleDir, 'worker.js'), config, (m) =>
@@ -360,8 +384,11 @@ export class PanelJobs extends Disposable {
           onProgress: (p) => {
             const phase = PHASES[p.phase];
             const within = p.total > 0 ? p.done / p.total : 0;
-            const count = p.phase === 'writing' ? '' : `, ${p.done} of ${p.total} images`;
-            note(`${phase.words}${count}`, phase.from + phase.share * within);
+            const words =
+              p.phase === 'writing'
+                ? phase.words
+                : vscode.l10n.t('{0}, {1} of {2} images', phase.words, p.done, p.total);
+            note(words, phase.from + phase.share * within);
           },
         });
       },
@@ -393,13 +420,23 @@ export class PanelJobs extends Disposable {
     await this.host.int8Written();
     const a = report.agreement;
     const summary =
-      a.images > 0
-        ? `top-1 agreement with fp32 ${pct(a.top1_agreement)} on ${a.images} held-back ${a.images === 1 ? 'image' : 'images'}`
-        : 'no images were held back to check it';
+      a.images === 1
+        ? vscode.l10n.t(
+            'top-1 agreement with fp32 {0} on {1} held-back image',
+            pct(a.top1_agreement),
+            a.images,
+          )
+        : a.images > 0
+          ? vscode.l10n.t(
+              'top-1 agreement with fp32 {0} on {1} held-back images',
+              pct(a.top1_agreement),
+              a.images,
+            )
+          : vscode.l10n.t('no images were held back to check it');
     log.info(`quantized ${label} with ${folderName}: wrote ${report.out}; ${summary}`);
-    const switchTo = 'Switch to int8';
+    const switchTo = vscode.l10n.t('Switch to int8');
     const choice = await vscode.window.showInformationMessage(
-      `CNN Lens: wrote ${out} (${summary}).`,
+      vscode.l10n.t('CNN Lens: wrote {0} ({1}).', out, summary),
       ...(int8Active ? [] : [switchTo]),
     );
     if (choice === switchTo) await setPrecision('int8');
@@ -417,10 +454,14 @@ export class PanelJobs extends Disposable {
   ): Promise<boolean> {
     const missing = await missingInt8({ ...this.host.settings(), precision: 'int8' }, runtime.file);
     if (!missing) return false;
-    const message = `${displayPath(runtime.file)} has no int8 model yet (${path.basename(missing)} beside it)`;
+    const message = vscode.l10n.t(
+      '{0} has no int8 model yet ({1} beside it)',
+      displayPath(runtime.file),
+      path.basename(missing),
+    );
     const failed = {
       status: 'failed',
-      message: `${message}: quantize it with a folder of your images first`,
+      message: vscode.l10n.t('{0}: quantize it with a folder of your images first', message),
       offerQuantize: true,
     } as const;
     if (kind === 'quantization') this.host.panel.setJob(kind, { ...failed, file }, requestId);
@@ -469,7 +510,7 @@ export class PanelJobs extends Disposable {
       );
     } catch (err) {
       if (abort.signal.aborted || (err instanceof InferenceError && err.kind === 'cancelled')) {
-        section({ status: 'cancelled', message: 'Cancelled.' });
+        section({ status: 'cancelled', message: vscode.l10n.t('Cancelled.') });
         log.info(`${title.replace(/^CNN Lens: /, '')}: cancelled`);
         return undefined;
       }

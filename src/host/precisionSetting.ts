@@ -15,12 +15,18 @@ export async function setPrecision(precision: 'fp32' | 'int8'): Promise<void> {
   await config.update('precision', precision, target);
 }
 
-/** Says that a model has no int8 file, offering to make one. */
+/** Says that a model has no int8 file (`message`, localized already), offering to make one. */
 export async function offerQuantize(message: string): Promise<void> {
-  const quantize = 'Quantize with Images from a Folder…';
-  const fp32 = 'Use fp32';
-  const choice = await vscode.window.showWarningMessage(`CNN Lens: ${message}.`, quantize, fp32, 'Show Log');
+  const quantize = vscode.l10n.t('Quantize with Images from a Folder…');
+  const fp32 = vscode.l10n.t('Use fp32');
+  const showLog = vscode.l10n.t('Show Log');
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t('CNN Lens: {0}.', message),
+    quantize,
+    fp32,
+    showLog,
+  );
   if (choice === quantize) await vscode.commands.executeCommand('cnnLens.quantizeFolder');
   else if (choice === fp32) await setPrecision('fp32');
-  else if (choice === 'Show Log') log.show(true);
+  else if (choice === showLog) log.show(true);
 }

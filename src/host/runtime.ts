@@ -55,7 +55,7 @@ export class LensRuntime extends Disposable {
     this.status = this._register(
       vscode.window.createStatusBarItem('cnnLens.runtime', vscode.StatusBarAlignment.Right, 100),
     );
-    this.status.name = 'CNN Lens model';
+    this.status.name = vscode.l10n.t('CNN Lens model');
     this.status.command = 'cnnLens.showRuntimeInfo';
     this._register({ dispose: () => void this.started?.client.dispose() });
   }
@@ -195,7 +195,7 @@ export class LensRuntime extends Disposable {
         config.threads !== started.config.threads;
       return { modelChanged };
     } catch (err) {
-      void showError(`CNN Lens: ${(err as Error).message}`);
+      void showError(vscode.l10n.t('CNN Lens: {0}', (err as Error).message));
       return undefined;
     }
   }
@@ -228,9 +228,9 @@ export class LensRuntime extends Disposable {
   /** Why the panel's model runs fp32 though int8 was asked for (no int8 file); null when it does not. */
   precisionNote(runtime: Runtime | undefined = this.started): string | null {
     if (!runtime?.int8Missing) return null;
-    return (
-      `int8 was asked for, but ${path.basename(runtime.int8Missing)} does not exist beside the model, so it ` +
-      'runs fp32; "Quantize with Images from this Folder" makes one'
+    return vscode.l10n.t(
+      'int8 was asked for, but {0} does not exist beside the model, so it runs fp32; "Quantize with Images from this Folder" makes one',
+      path.basename(runtime.int8Missing),
     );
   }
 
@@ -245,7 +245,11 @@ export class LensRuntime extends Disposable {
     this.warnedInt8.add(runtime.file);
     log.warn(`${this.precisionNote(runtime)}`);
     void offerQuantize(
-      `${displayPath(runtime.file)} has no int8 model (${path.basename(runtime.int8Missing)}), so it runs fp32`,
+      vscode.l10n.t(
+        '{0} has no int8 model ({1}), so it runs fp32',
+        displayPath(runtime.file),
+        path.basename(runtime.int8Missing),
+      ),
     );
   }
 
@@ -257,9 +261,16 @@ export class LensRuntime extends Disposable {
     const what = family ? `${name} · ${family}` : name;
     const ran = this.provider ? `${this.provider.name} · ${this.provider.precision}` : undefined;
     this.status.text = `$(circuit-board) ${what}${ran ? `: ${ran}` : ''}`;
-    this.status.tooltip =
-      `CNN Lens runs ${name}${family ? ` (${family}${this.described?.depth ? `, ${this.described.depth}` : ''})` : ''}` +
-      `${this.provider ? ` on ${this.provider.name} at ${this.provider.precision}` : ''}. Click for runtime info.`;
+    const depth = this.described?.depth;
+    const model = family ? `${name} (${family}${depth ? `, ${depth}` : ''})` : name;
+    this.status.tooltip = this.provider
+      ? vscode.l10n.t(
+          'CNN Lens runs {0} on {1} at {2}. Click for runtime info.',
+          model,
+          this.provider.name,
+          this.provider.precision,
+        )
+      : vscode.l10n.t('CNN Lens runs {0}. Click for runtime info.', model);
     this.status.show();
   }
 }

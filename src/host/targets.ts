@@ -30,7 +30,7 @@ async function pickWorkspaceImage(): Promise<vscode.Uri[] | undefined> {
   );
   if (files.length === 0) {
     void vscode.window.showInformationMessage(
-      'CNN Lens: no image files (png, jpg, webp, …) in this workspace.',
+      vscode.l10n.t('CNN Lens: no image files (png, jpg, webp, …) in this workspace.'),
     );
     return undefined;
   }
@@ -38,8 +38,8 @@ async function pickWorkspaceImage(): Promise<vscode.Uri[] | undefined> {
     .map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri }))
     .sort((a, b) => a.label.localeCompare(b.label));
   const pick = await vscode.window.showQuickPick(items, {
-    title: 'Classify with CNN Lens',
-    placeHolder: 'Pick an image to classify',
+    title: vscode.l10n.t('Classify with CNN Lens'),
+    placeHolder: vscode.l10n.t('Pick an image to classify'),
     matchOnDescription: true,
   });
   return pick ? [pick.uri] : undefined;
@@ -59,8 +59,8 @@ export async function resolveFolderTargets(uri?: unknown, uris?: unknown): Promi
       canSelectFiles: false,
       canSelectMany: true,
       defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-      openLabel: 'Classify Images',
-      title: 'Classify Images in Folder',
+      openLabel: vscode.l10n.t('Classify Images'),
+      title: vscode.l10n.t('Classify Images in Folder'),
     });
     if (!picked) return undefined;
     selected = picked;
@@ -81,7 +81,7 @@ export async function resolveFolderTargets(uri?: unknown, uris?: unknown): Promi
   const unique = [...new Map(found.map((u) => [u.toString(), u])).values()];
   if (unique.length === 0) {
     void vscode.window.showInformationMessage(
-      'CNN Lens: no image files (png, jpg, webp, …) in the selection.',
+      vscode.l10n.t('CNN Lens: no image files (png, jpg, webp, …) in the selection.'),
     );
     return undefined;
   }
@@ -102,16 +102,19 @@ export async function resolveQuantizeFolder(
       canSelectFiles: false,
       canSelectMany: false,
       defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-      openLabel: 'Quantize with These Images',
-      title:
+      openLabel: vscode.l10n.t('Quantize with These Images'),
+      title: vscode.l10n.t(
         'Quantize with Images from this Folder: pick a folder of images like the ones the model will see',
+      ),
     });
     if (!picked?.[0]) return undefined;
     folder = picked[0];
   }
   const stat = await vscode.workspace.fs.stat(folder);
   if (!(stat.type & vscode.FileType.Directory)) {
-    void vscode.window.showInformationMessage('CNN Lens: quantizing needs a folder of images, not a file.');
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('CNN Lens: quantizing needs a folder of images, not a file.'),
+    );
     return undefined;
   }
   const images = (
@@ -121,7 +124,10 @@ export async function resolveQuantizeFolder(
     .sort((a, b) => a.path.localeCompare(b.path));
   if (images.length === 0) {
     void vscode.window.showInformationMessage(
-      `CNN Lens: no image files (png, jpg, webp, …) in ${vscode.workspace.asRelativePath(folder, false)} to calibrate with.`,
+      vscode.l10n.t(
+        'CNN Lens: no image files (png, jpg, webp, …) in {0} to calibrate with.',
+        vscode.workspace.asRelativePath(folder, false),
+      ),
     );
     return undefined;
   }
@@ -145,8 +151,8 @@ export async function resolveModelTarget(uri: unknown, list: ModelList): Promise
   if (uri === undefined && active?.scheme === 'file' && isModelPath(active.path)) return active.fsPath;
   const { models } = await list();
   const pick = await vscode.window.showQuickPick(modelItems(models), {
-    title: 'Open in CNN Lens',
-    placeHolder: 'Pick a model: the built-in ResNet50 or an ONNX file of the workspace',
+    title: vscode.l10n.t('Open in CNN Lens'),
+    placeHolder: vscode.l10n.t('Pick a model: the built-in ResNet50 or an ONNX file of the workspace'),
     matchOnDescription: true,
   });
   return pick?.id;
@@ -171,14 +177,16 @@ export async function resolveModelTargets(
   const { models } = await list();
   const items = modelItems(models).map((item) => ({ ...item, picked: item.id === clicked }));
   const picks = await vscode.window.showQuickPick(items, {
-    title: 'Compare Architectures',
-    placeHolder: 'Tick two or more models to compare side by side',
+    title: vscode.l10n.t('Compare Architectures'),
+    placeHolder: vscode.l10n.t('Tick two or more models to compare side by side'),
     canPickMany: true,
     matchOnDescription: true,
   });
   if (!picks) return undefined;
   if (picks.length < 2) {
-    void vscode.window.showInformationMessage('CNN Lens: tick two or more models to compare them.');
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('CNN Lens: tick two or more models to compare them.'),
+    );
     return undefined;
   }
   return picks.map((p) => p.id);

@@ -107,7 +107,7 @@ export class LensPanel extends Disposable {
     }
     const panel = vscode.window.createWebviewPanel(
       VIEW_TYPE,
-      'CNN Lens',
+      vscode.l10n.t('CNN Lens'),
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
       { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: this.resourceRoots() },
     );
@@ -250,7 +250,7 @@ export class LensPanel extends Disposable {
     const image = entry?.file.split('/').pop();
     const model = this.model && !this.model.builtIn ? this.model.name : undefined;
     const parts = [image, model].filter(Boolean);
-    return parts.length > 0 ? `CNN Lens: ${parts.join(' · ')}` : 'CNN Lens';
+    return parts.length > 0 ? vscode.l10n.t('CNN Lens: {0}', parts.join(' · ')) : vscode.l10n.t('CNN Lens');
   }
 
   /**
