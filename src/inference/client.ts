@@ -21,8 +21,10 @@ import type {
   CallReply,
   Classification,
   ExplainImage,
+  JobProgress,
   ModelTiming,
   QuantizeImage,
+  RunProgress,
   RuntimeInfo,
   WorkerCall,
   WorkerCalls,
@@ -45,7 +47,7 @@ interface Pending {
   resolve: (value: CallReply<WorkerCall>) => void;
   reject: (e: Error) => void;
   worker: Worker;
-  progress?: (p: QuantizeProgress) => void;
+  progress?: (p: JobProgress) => void;
 }
 
 /** A request as the client builds it: the worker's id is added when it is sent. */
@@ -205,10 +207,16 @@ export class InferenceClient {
   /**
    * Times the model in a session of its own (classification is unaffected): per batch size, one warm-up
    * run, then the median of `runs` runs per image. Batch sizes the model's input cannot take are left out.
-   * Aborting stops the worker's runs at the next one.
+   * Aborting stops the worker's runs at the next one. `onProgress` counts the images run, warm-ups too.
    */
-  timeModel(opts: { batches: number[]; runs: number; signal?: AbortSignal }): Promise<ModelTiming[]> {
-    return this.request({ type: 'time', batches: opts.batches, runs: opts.runs }, opts.signal, [], true);
+  timeModel(opts: {
+    batches: number[];
+    runs: number;
+    signal?: AbortSignal;
+    onProgress?: (p: RunProgress) => void;
+  }): Promise<ModelTiming[]> {
+    const req = { type: 'time', batches: opts.batches, runs: opts.runs } as const;
+    return this.request(req, opts.signal, [], true, runsOnly(opts.onProgress));
   }
 
   /**
@@ -216,10 +224,13 @@ export class InferenceClient {
    * sessions of its own created for it and released after (classification is unaffected): per row, block
    * and stage, median ms, share, GFLOP/s and provider; `plain_ms` from an identical unprofiled session;
    * `peak_gflops` from one large convolution on the same provider and precision. Aborting stops the runs.
+   * `onProgress` counts the runs, the warm-up too.
    */
-  profile(opts: { batch?: number; runs?: number; signal?: AbortSignal } = {}): Promise<Profile> {
+  profile(
+    opts: { batch?: number; runs?: number; signal?: AbortSignal; onProgress?: (p: RunProgress) => void } = {},
+  ): Promise<Profile> {
     const req = { type: 'profile', batch: opts.batch ?? 1, runs: opts.runs ?? 10 } as const;
-    return this.request(req, opts.signal, [], true);
+    return this.request(req, opts.signal, [], true, runsOnly(opts.onProgress));
   }
 
   /**
@@ -268,7 +279,7 @@ export class InferenceClient {
       holdOut: opts.holdOut ?? DEFAULT_HOLD_OUT,
       ...(opts.out !== undefined && { out: opts.out }),
     } as const;
-    const report = await this.request(req, opts.signal, transfer, true, opts.onProgress);
+    const report = await this.request(req, opts.signal, transfer, true, quantizeOnly(opts.onProgress));
     this.reconfigure(this.config);
     return report;
   }
@@ -326,7 +337,7 @@ export class InferenceClient {
     signal?: AbortSignal,
     transfer: ArrayBuffer[] = [],
     cancelInWorker = false,
-    progress?: (p: QuantizeProgress) => void,
+    progress?: (p: JobProgress) => void,
   ): Promise<CallReply<K>> {
     if (signal?.aborted) return Promise.reject(new InferenceError('cancelled', 'cancelled'));
     const id = this.nextId++;
@@ -437,4 +448,28 @@ function ownedBytes(bytes: Uint8Array): Uint8Array {
  *  holds an already-transferred (detached) buffer, while cloning one throws, which the caller sees. */
 function transferList(owned: Uint8Array): ArrayBuffer[] {
   return owned.byteLength > 0 ? [owned.buffer as ArrayBuffer] : [];
+}
+
+// Each request only sends progress of its own kind: these pass it on, typed as its callback takes it.
+
+function quantizeOnly(
+  onProgress: ((p: QuantizeProgress) => void) | undefined,
+): ((p: JobProgress) => void) | undefined {
+  return (
+    onProgress &&
+    ((p) => {
+      if (p.phase !== 'runs') onProgress(p);
+    })
+  );
+}
+
+function runsOnly(
+  onProgress: ((p: RunProgress) => void) | undefined,
+): ((p: JobProgress) => void) | undefined {
+  return (
+    onProgress &&
+    ((p) => {
+      if (p.phase === 'runs') onProgress(p);
+    })
+  );
 }

@@ -91,6 +91,16 @@ export interface ModelTiming {
   precision: Precision;
 }
 
+/** How far a timing or profile request has got: `done` of `total` images timed, or runs profiled. */
+export interface RunProgress {
+  phase: 'runs';
+  done: number;
+  total: number;
+}
+
+/** How far a long request has got: quantize's phases, or a timing's or profile's runs. */
+export type JobProgress = QuantizeProgress | RunProgress;
+
 /** The image an explanation is for: an explored image's key, or its bytes (transferred). */
 export type ExplainImage = { key: string } | { name: string; bytes: Uint8Array };
 
@@ -179,8 +189,8 @@ export type WorkerRequest =
 export type WorkerResponse =
   /** The answer to request `id`: the reply of its kind (see WorkerCalls). */
   | { type: 'reply'; id: number; value: CallReply<WorkerCall> }
-  /** How far the request `id` has got (quantize). */
-  | { type: 'progress'; id: number; progress: QuantizeProgress }
+  /** How far the request `id` has got (quantize, time, profile). */
+  | { type: 'progress'; id: number; progress: JobProgress }
   | { type: 'failed'; id: number; message: string; kind: 'image' | 'model' | 'internal' }
   | { type: 'log'; message: string }
   /** What the worker is busy with, for progress displays (e.g. "Preparing the GPU (webgpu)…"). */

@@ -9,7 +9,7 @@ import type { ModelDescriptor } from '../model/descriptor';
 import { attribute, parseTrace, type Trace } from '../model/profile';
 import type { Profile } from '../shared/profile';
 import type { Precision } from '../shared/quantization';
-import type { WorkerConfig } from './messages';
+import type { RunProgress, WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
 import { createSession, ModelError, type LoadedSession } from './session';
 import { median } from './timing';
@@ -20,13 +20,17 @@ export interface ProfileDeps {
   peak: (provider: string, precision: Precision) => Promise<number>;
 }
 
-/** `runs` profiled runs at `batch` after one warm-up run, attributed to the table's rows. */
+/**
+ * `runs` profiled runs at `batch` after one warm-up run, attributed to the table's rows; `progress` is told
+ * the runs done (the warm-up counts).
+ */
 export async function profileModel(
   cfg: WorkerConfig,
   log: (m: string) => void,
   opts: { batch: number; runs: number },
   cancelled: () => boolean,
   deps: ProfileDeps,
+  progress: (p: RunProgress) => void = () => undefined,
 ): Promise<Profile> {
   if (!Number.isInteger(opts.batch) || opts.batch < 1 || opts.batch > 256) {
     throw new ModelError(`the batch must be a whole number 1…256 (got ${opts.batch})`);
@@ -50,7 +54,7 @@ export async function profileModel(
       },
     });
     sessions.push(profiled);
-    const plainMs = median(await alternateRuns(plain, profiled, opts, cancelled));
+    const plainMs = median(await alternateRuns(plain, profiled, opts, cancelled, progress));
     profiled.session.endProfiling();
     const files = await fs.readdir(dir);
     if (files.length !== 1) throw new Error(`onnxruntime wrote ${files.length} profile files (expected 1)`);
@@ -87,6 +91,7 @@ async function alternateRuns(
   profiled: LoadedSession,
   opts: { batch: number; runs: number },
   cancelled: () => boolean,
+  progress: (p: RunProgress) => void,
 ): Promise<number[]> {
   if (opts.batch > plain.maxBatch) {
     throw new ModelError(
@@ -107,6 +112,7 @@ async function alternateRuns(
     await plain.session.run({ [plain.input]: input });
     if (r > 0) ms.push(performance.now() - t); // run 0 warms up
     await profiled.session.run({ [profiled.input]: input });
+    progress({ phase: 'runs', done: r + 1, total: opts.runs + 1 });
   }
   return ms;
 }

@@ -1,14 +1,18 @@
 // Timing a model for comparing architectures: a session of its own (the classify session keeps its
 // state and its batch), a fixed input of the descriptor's size, one warm-up run, the median of the rest.
-import type { ModelTiming, WorkerConfig } from './messages';
+import type { ModelTiming, RunProgress, WorkerConfig } from './messages';
 import { createSession, ModelError } from './session';
 
-/** Times `runs` runs at each batch size; `cancelled` is asked between runs. */
+/**
+ * Times `runs` runs at each batch size; `cancelled` is asked between runs, `progress` told the images run
+ * (warm-ups and skipped batches count).
+ */
 export async function timeModel(
   cfg: WorkerConfig,
   log: (m: string) => void,
   opts: { batches: number[]; runs: number },
   cancelled: () => boolean,
+  progress: (p: RunProgress) => void = () => undefined,
 ): Promise<ModelTiming[]> {
   if (!opts.batches.every((b) => Number.isInteger(b) && b >= 1 && b <= 256)) {
     throw new ModelError(`batch sizes must be whole numbers 1…256 (got ${opts.batches.join(', ')})`);
@@ -19,9 +23,13 @@ export async function timeModel(
     const crop = cfg.descriptor.preprocessing.crop;
     const size = 3 * crop * crop;
     const timings: ModelTiming[] = [];
+    const total = (opts.runs + 1) * opts.batches.reduce((a, b) => a + b, 0);
+    let done = 0;
     for (const batch of opts.batches) {
       if (batch > s.maxBatch) {
         log(`timing: batch ${batch} skipped, the model's input takes a batch of ${s.maxBatch}`);
+        done += (opts.runs + 1) * batch;
+        progress({ phase: 'runs', done, total });
         continue;
       }
       // Smooth values in the range normalised images have; the same input every time, no randomness.
@@ -39,6 +47,8 @@ export async function timeModel(
         const t = performance.now();
         await s.session.run(feeds);
         if (r > 0) ms.push(performance.now() - t); // run 0 warms up
+        done += batch;
+        progress({ phase: 'runs', done, total });
       }
       timings.push({ batch, msPerImage: median(ms) / batch, runs: ms.length, precision: s.info.precision });
     }

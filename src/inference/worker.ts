@@ -12,6 +12,7 @@ import type {
   CallReply,
   CallRequest,
   Classification,
+  JobProgress,
   WorkerCall,
   WorkerConfig,
   WorkerRequest,
@@ -61,6 +62,11 @@ const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []): void => port.pos
 const reply = <K extends WorkerCall>(id: number, value: CallReply<K>, transfer: ArrayBuffer[] = []): void =>
   send({ type: 'reply', id, value }, transfer);
 const log = (message: string): void => send({ type: 'log', message });
+/** Tells the client how far request `id` has got. */
+const progressOf =
+  (id: number) =>
+  (progress: JobProgress): void =>
+    send({ type: 'progress', id, progress });
 /** Exploration sessions by provider and precision: the panel's, and the CPU pair that compares precisions. */
 const explorers = new Map<string, Explorer>();
 /** The worker's configuration and its explorers' copies: a `limits` request updates them in place. */
@@ -195,10 +201,12 @@ port.on('message', (req: WorkerRequest) => {
       );
       return;
     case 'time':
-      job(req, (cancelled) => timeModel(cfg, log, req, cancelled));
+      job(req, (cancelled) => timeModel(cfg, log, req, cancelled, progressOf(req.id)));
       return;
     case 'profile':
-      job(req, (cancelled) => profileModel(cfg, log, req, cancelled, { analysis: analysisOf, peak: peakOf }));
+      job(req, (cancelled) =>
+        profileModel(cfg, log, req, cancelled, { analysis: analysisOf, peak: peakOf }, progressOf(req.id)),
+      );
       return;
     case 'compareQuantized': {
       const both = { fp32: explorerFor('cpu', 'fp32'), int8: explorerFor('cpu', 'int8') };
