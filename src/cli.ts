@@ -4,12 +4,16 @@ import { UsageError } from './cli/args';
 import { runClassify } from './cli/classify';
 import { runCompare } from './cli/compare';
 import { runExplain } from './cli/explain';
-import type { Io } from './cli/io';
+import type { Streams } from './cli/io';
 import { runLayers } from './cli/layers';
 import { runProfile } from './cli/profile';
 import { runQuantize } from './cli/quantize';
 
-const USAGE = `usage: node dist/cli.js <command> [options]
+const USAGE = `usage: node dist/cli.js <command> [options] [--quiet]
+
+  Long runs (classify, quantize, profile, compare) draw a progress line on stderr when it is a terminal:
+  done/total, rate, time left. --quiet (any command) leaves it out, and informational lines on stderr too;
+  errors are still written. stdout is the same either way.
 
   classify [--top K] [--json] [--provider auto|cpu|webgpu|cuda|dml|coreml] [--precision fp32|int8]
            [--batch N] [--threads N] [--max-pixels N] [--model file.onnx [--preprocessing torchvision|caffe|tf|raw]]
@@ -57,41 +61,47 @@ const USAGE = `usage: node dist/cli.js <command> [options]
       reports fp32 against int8 on the held-out images: top-1 agreement, mean |Δp|, changed images.
 `;
 
-async function main(argv: string[], io: Io): Promise<number> {
+async function main(argv: string[], streams: Streams): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'classify':
-        return await runClassify(rest, io, __dirname);
+        return await runClassify(rest, streams, __dirname);
       case 'explain':
-        return await runExplain(rest, io, __dirname);
+        return await runExplain(rest, streams, __dirname);
       case 'layers':
-        return await runLayers(rest, io, path.join(__dirname, '..', 'models', 'resnet50.onnx'));
+        return await runLayers(rest, streams, path.join(__dirname, '..', 'models', 'resnet50.onnx'));
       case 'compare':
-        return await runCompare(rest, io, __dirname);
+        return await runCompare(rest, streams, __dirname);
       case 'profile':
-        return await runProfile(rest, io, __dirname);
+        return await runProfile(rest, streams, __dirname);
       case 'quantize':
-        return await runQuantize(rest, io, __dirname);
+        return await runQuantize(rest, streams, __dirname);
       case undefined:
       case '--help':
       case 'help':
-        io.stdout(USAGE);
+        streams.stdout(USAGE);
         return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`cnn-lens: ${err.message}\n\n${USAGE}`);
+      streams.stderr(`cnn-lens: ${err.message}\n\n${USAGE}`);
       return 2;
     }
-    io.stderr(`cnn-lens: ${(err as Error).message}\n`);
+    streams.stderr(`cnn-lens: ${(err as Error).message}\n`);
     return 1;
   }
 }
 
-const io: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
-void main(process.argv.slice(2), io).then((code) => {
+const streams: Streams = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  ...(process.stderr.isTTY && {
+    terminal: { columns: () => process.stderr.columns, term: process.env['TERM'] },
+  }),
+};
+void main(process.argv.slice(2), streams).then((code) => {
   process.exitCode = code;
 });

@@ -6,7 +6,13 @@ export interface Args {
   positionals: string[];
 }
 
-/** Parses `argv`; `valued` names the flags that take a value (`--top 5` or `--top=5`). */
+/** Boolean flags every command takes: --quiet (no progress line, no informational lines on stderr). */
+export const COMMON_FLAGS: readonly string[] = ['quiet'];
+
+/**
+ * Parses `argv`; `valued` names the flags that take a value (`--top 5` or `--top=5`), `boolean` those that
+ * do not (besides COMMON_FLAGS).
+ */
 export function parseArgs(
   argv: readonly string[],
   valued: readonly string[],
@@ -30,7 +36,7 @@ export function parseArgs(
       const value = eq < 0 ? rest.shift() : a.slice(eq + 1);
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       flags.set(name, value);
-    } else if (boolean.includes(name) && eq < 0) {
+    } else if ((boolean.includes(name) || COMMON_FLAGS.includes(name)) && eq < 0) {
       flags.set(name, true);
     } else {
       throw new UsageError(`unknown option --${name}`);

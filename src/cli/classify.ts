@@ -3,22 +3,30 @@ import { classifyAll, type Outcome } from '../inference/classifyAll';
 import { expandImagePaths, readImageFile } from '../files/imageFiles';
 import { intFlag, parseArgs, UsageError } from './args';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
-import type { Io } from './io';
+import { commandIo, type Streams } from './io';
 
 /** Runs `classify`; exit code 1 when any file failed. */
-export async function runClassify(argv: string[], io: Io, bundleDir: string): Promise<number> {
+export async function runClassify(argv: string[], streams: Streams, bundleDir: string): Promise<number> {
   const args = parseArgs(argv, ['top', 'batch', ...RUNTIME_FLAGS], ['json']);
+  const io = commandIo(streams, args);
   if (args.positionals.length === 0) throw new UsageError('classify needs at least one image or folder');
   const topK = intFlag(args, 'top', 5, 1, 1000);
   const batchSize = intFlag(args, 'batch', 8, 1, 64);
   const client = await clientFromArgs(args, io, bundleDir, { batchSize });
   try {
     const files = await expandImagePaths(args.positionals);
-    const outcomes = await classifyAll(
-      client,
-      files.map((f) => ({ name: f, read: () => readImageFile(f) })),
-      { topK, inFlight: batchSize * 2 },
-    );
+    const progress = io.progress('classify', files.length, 'images');
+    let finished = 0;
+    let outcomes: Outcome[];
+    try {
+      outcomes = await classifyAll(
+        client,
+        files.map((f) => ({ name: f, read: () => readImageFile(f) })),
+        { topK, inFlight: batchSize * 2, onOutcome: () => progress.update(++finished) },
+      );
+    } finally {
+      progress.finish();
+    }
     io.stdout(
       args.flags.has('json') ? JSON.stringify(outcomes.map(toJson), null, 2) + '\n' : table(outcomes),
     );

@@ -8,7 +8,7 @@ import { compact } from '../shared/format';
 import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';
 import { intFlag, parseArgs, UsageError } from './args';
-import type { Io } from './io';
+import { commandIo, type Streams } from './io';
 import { newClient, presetFlag, runtimeSettings } from './runtime';
 
 /** Batch sizes timed, as the JSON's `ms.batch1` and `ms.batch8`. */
@@ -49,33 +49,44 @@ interface Compared {
 }
 
 /** Runs `compare`: 0 when every model was compared, 1 when any failed (its entry says why). */
-export async function runCompare(argv: string[], io: Io, bundleDir: string): Promise<number> {
+export async function runCompare(argv: string[], streams: Streams, bundleDir: string): Promise<number> {
   const args = parseArgs(
     argv,
     ['runs', 'provider', 'threads', 'preprocessing', 'precision'],
     ['json', 'no-timing'],
   );
+  const io = commandIo(streams, args);
   if (args.positionals.length === 0) throw new UsageError('compare needs at least one model file');
   const runs = intFlag(args, 'runs', 10, 1, 1000);
   const timing = !args.flags.has('no-timing');
   const settings = runtimeSettings(args);
   const preset = presetFlag(args);
   const compared: Compared[] = [];
-  for (const file of args.positionals) {
-    try {
-      const descriptor = await descriptorForModel(file, preset, []);
-      // No image is classified: the batch size only matters to the classify session, which never starts.
-      const client = newClient(bundleDir, { descriptor, ...settings, batchSize: 1 }, io);
+  // Timing is most of the work: count the images timed (warm-ups too), else the models.
+  const perModel = timing ? (runs + 1) * BATCHES.reduce((a, b) => a + b, 0) : 1;
+  const models = args.positionals;
+  const progress = io.progress('compare', models.length * perModel, timing ? 'images' : 'models');
+  try {
+    for (const [i, file] of models.entries()) {
       try {
-        const table = await client.layers();
-        const timings = timing ? await client.timeModel({ batches: BATCHES, runs }) : null;
-        compared.push({ entry: entry(file, table, timings), crop: descriptor.preprocessing.crop });
-      } finally {
-        await client.dispose();
+        const descriptor = await descriptorForModel(file, preset, []);
+        // No image is classified: the batch size only matters to the classify session, which never starts.
+        const client = newClient(bundleDir, { descriptor, ...settings, batchSize: 1 }, io);
+        try {
+          const table = await client.layers();
+          const onProgress = (p: { done: number }): void => progress.update(i * perModel + p.done);
+          const timings = timing ? await client.timeModel({ batches: BATCHES, runs, onProgress }) : null;
+          compared.push({ entry: entry(file, table, timings), crop: descriptor.preprocessing.crop });
+        } finally {
+          await client.dispose();
+        }
+      } catch (err) {
+        compared.push({ entry: { file, error: (err as Error).message } });
       }
-    } catch (err) {
-      compared.push({ entry: { file, error: (err as Error).message } });
+      progress.update((i + 1) * perModel);
     }
+  } finally {
+    progress.finish();
   }
   const entries = compared.map((c) => c.entry);
   io.stdout(args.flags.has('json') ? JSON.stringify(entries, null, 2) + '\n' : sideBySide(compared));

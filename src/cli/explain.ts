@@ -16,7 +16,7 @@ import {
 } from '../shared/exploration';
 import { intFlag, parseArgs, UsageError, type Args } from './args';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
-import type { Io } from './io';
+import { commandIo, type Streams } from './io';
 
 /** Channels listed for `--layer`. */
 const LAYER_CHANNELS = 16;
@@ -30,12 +30,13 @@ interface LayerChoice {
 }
 
 /** Runs `explain`: 0 on success, 1 when the image, model or map fails, 2 on wrong usage (thrown). */
-export async function runExplain(argv: string[], io: Io, bundleDir: string): Promise<number> {
+export async function runExplain(argv: string[], streams: Streams, bundleDir: string): Promise<number> {
   const args = parseArgs(
     argv,
     ['method', 'layer', 'classes', 'top', 'patch', 'stride', 'channels', 'batch', ...RUNTIME_FLAGS],
     ['json', 'metrics'],
   );
+  const io = commandIo(streams, args);
   if (args.positionals.length !== 1) throw new UsageError('explain needs exactly one image');
   const file = args.positionals[0]!;
   const layer = args.flags.get('layer');

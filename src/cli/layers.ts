@@ -6,17 +6,19 @@ import { buildLayerTable } from '../model/structure/table';
 import { renderMarkdown, renderText } from './tableText';
 import type { LayerTable } from '../shared/layerTable';
 import { parseArgs, UsageError } from './args';
-import type { Io } from './io';
+import { commandIo, type Io, type Streams } from './io';
 
 const USAGE = 'usage: layers [--json|--markdown] [--model file.onnx]\n';
 
 /** Runs `layers`: 0 on success, 1 when the model cannot be read, 2 on wrong usage. */
-export async function runLayers(argv: string[], io: Io, defaultModelPath: string): Promise<number> {
+export async function runLayers(argv: string[], streams: Streams, defaultModelPath: string): Promise<number> {
   let json: boolean;
   let markdown: boolean;
   let model: string;
+  let io: Io;
   try {
     const args = parseArgs(argv, ['model'], ['json', 'markdown', 'help']);
+    io = commandIo(streams, args);
     if (args.flags.has('help')) {
       io.stdout(USAGE);
       return 0;
@@ -29,7 +31,7 @@ export async function runLayers(argv: string[], io: Io, defaultModelPath: string
     model = typeof m === 'string' ? m : defaultModelPath;
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr(`cnn-lens layers: ${err.message}\n${USAGE}`);
+    streams.stderr(`cnn-lens layers: ${err.message}\n${USAGE}`);
     return 2;
   }
   let table: LayerTable;
@@ -53,5 +55,5 @@ export async function runLayers(argv: string[], io: Io, defaultModelPath: string
 async function tableOf(model: string, io: Io): Promise<LayerTable> {
   const descriptor = await descriptorForModel(model, 'torchvision', []).catch(() => undefined);
   if (!descriptor) return buildLayerTable(await readOnnxFile(model));
-  return (await analyseModel(descriptor, (m) => io.stderr(`cnn-lens layers: ${m}\n`))).table;
+  return (await analyseModel(descriptor, (m) => io.info(`cnn-lens layers: ${m}\n`))).table;
 }

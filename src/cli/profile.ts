@@ -4,24 +4,29 @@
 import { PEAK_CONV } from '../inference/peak';
 import type { Profile, TimedRow } from '../shared/profile';
 import { intFlag, parseArgs, UsageError } from './args';
-import type { Io } from './io';
+import { commandIo, type Streams } from './io';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
 
 /** Runs `profile`: 0 on success, 1 when the model fails, 2 on wrong usage (thrown). */
-export async function runProfile(argv: string[], io: Io, bundleDir: string): Promise<number> {
+export async function runProfile(argv: string[], streams: Streams, bundleDir: string): Promise<number> {
   const args = parseArgs(argv, ['batch', 'runs', ...RUNTIME_FLAGS], ['json']);
+  const io = commandIo(streams, args);
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]!}"`);
   const batch = intFlag(args, 'batch', 1, 1, 256);
   const runs = intFlag(args, 'runs', 10, 1, 1000);
   const client = await clientFromArgs(args, io, bundleDir, { batchSize: batch });
+  // The warm-up run counts: its total is runs + 1. Sessions and the peak measurement are not counted.
+  const progress = io.progress('profile', runs + 1, 'runs');
   try {
-    const profile = await client.profile({ batch, runs });
+    const profile = await client.profile({ batch, runs, onProgress: (p) => progress.update(p.done) });
+    progress.finish();
     io.stdout(args.flags.has('json') ? JSON.stringify(profile, null, 2) + '\n' : whereTheTimeGoes(profile));
     return 0;
   } catch (err) {
     io.stderr(`cnn-lens profile: ${(err as Error).message}\n`);
     return 1;
   } finally {
+    progress.finish();
     await client.dispose();
   }
 }

@@ -4,7 +4,8 @@ import { DEFAULT_HOLD_OUT } from '../inference/client';
 import { expandImagePaths } from '../files/imageFiles';
 import type { QuantizeProgress, QuantizeReport } from '../shared/quantization';
 import { parseArgs, UsageError } from './args';
-import type { Io } from './io';
+import { commandIo, type Streams } from './io';
+import { NO_PROGRESS } from './progress';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
 
 const PHASES: Record<QuantizeProgress['phase'], string> = {
@@ -14,9 +15,17 @@ const PHASES: Record<QuantizeProgress['phase'], string> = {
   evaluating: 'fp32 against int8 on the held-out images',
 };
 
+/** The progress line's label in each phase over images. */
+const LABELS: Record<Exclude<QuantizeProgress['phase'], 'writing'>, string> = {
+  ranges: 'calibrate 1/2',
+  histograms: 'calibrate 2/2',
+  evaluating: 'check int8',
+};
+
 /** Runs `quantize`: 0 when the int8 model was written, 1 when quantizing failed, 2 on wrong usage (thrown). */
-export async function runQuantize(argv: string[], io: Io, bundleDir: string): Promise<number> {
+export async function runQuantize(argv: string[], streams: Streams, bundleDir: string): Promise<number> {
   const args = parseArgs(argv, ['images', 'hold-out', 'out', ...RUNTIME_FLAGS], ['json']);
+  const io = commandIo(streams, args);
   const folder = args.flags.get('images');
   if (typeof folder !== 'string') throw new UsageError('quantize needs --images <folder>');
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]!}"`);
@@ -27,26 +36,33 @@ export async function runQuantize(argv: string[], io: Io, bundleDir: string): Pr
   const out = args.flags.get('out');
   const images = await expandImagePaths([folder]);
   const client = await clientFromArgs(args, io, bundleDir, { batchSize: 1 });
+  let phase = '';
+  let progress = NO_PROGRESS;
   try {
-    let phase = '';
     const report = await client.quantizeModel({
       images,
       holdOut,
       ...(typeof out === 'string' && { out }),
       onProgress: (p) => {
-        if (p.phase === phase) return;
-        phase = p.phase;
-        io.stderr(
-          `cnn-lens quantize: ${PHASES[p.phase]}${p.phase === 'writing' ? '' : `, ${p.total} images`}\n`,
-        );
+        if (p.phase !== phase) {
+          phase = p.phase;
+          progress.finish();
+          io.info(
+            `cnn-lens quantize: ${PHASES[p.phase]}${p.phase === 'writing' ? '' : `, ${p.total} images`}\n`,
+          );
+          progress = p.phase === 'writing' ? NO_PROGRESS : io.progress(LABELS[p.phase], p.total, 'images');
+        }
+        progress.update(p.done);
       },
     });
+    progress.finish();
     io.stdout(args.flags.has('json') ? JSON.stringify(report, null, 2) + '\n' : summary(report));
     return 0;
   } catch (err) {
     io.stderr(`cnn-lens quantize: ${(err as Error).message}\n`);
     return 1;
   } finally {
+    progress.finish();
     await client.dispose();
   }
 }

@@ -47,9 +47,9 @@ export function presetFlag(args: Args): PresetName {
   return preset as PresetName;
 }
 
-/** A client on the worker bundle beside the CLI; its log lines go to stderr. */
+/** A client on the worker bundle beside the CLI; its log lines go to stderr as information (not --quiet). */
 export function newClient(bundleDir: string, config: WorkerConfig, io: Io): InferenceClient {
-  return new InferenceClient(path.join(bundleDir, 'worker.js'), config, (m) => io.stderr(`cnn-lens: ${m}\n`));
+  return new InferenceClient(path.join(bundleDir, 'worker.js'), config, (m) => io.info(`cnn-lens: ${m}\n`));
 }
 
 /** A client for the model and runtime the flags choose. */
