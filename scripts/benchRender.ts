@@ -3,12 +3,12 @@
 // Chromium, sent the host's `architecture` message with real tables — ResNet50's as the worker serves it,
 // and a 608-row ResNet-shaped graph (e2e/ui/models.spec.ts builds the same) — run after run.
 // Used by scripts/bench.ts; alone: npx tsx scripts/benchRender.ts [--runs N] (after npm run -s build:bundles).
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveDescriptor } from '../src/files/modelPaths';
+import { pageHtml } from '../src/host/panel/page';
 import { analyseModel } from '../src/inference/modelAnalysis';
 import { median } from '../src/inference/timing';
 import { parseOnnx } from '../src/model/onnxGraph';
@@ -266,7 +266,7 @@ window.addEventListener('message', (e) => {
 });
 `;
 
-/** A page made like the panel (src/host/panel/html.ts), served from ORIGIN with the same CSP. */
+/** The panel's page (src/host/panel/page.ts), served from ORIGIN. */
 async function openPanel(browser: Browser): Promise<Panel> {
   const page = await browser.newPage({ viewport: VIEWPORT });
   const errors: Error[] = [];
@@ -277,7 +277,15 @@ async function openPanel(browser: Browser): Promise<Panel> {
   };
   await page.route(`${ORIGIN}/**`, async (route) => {
     const { pathname } = new URL(route.request().url());
-    if (pathname === '/') return route.fulfill({ contentType: 'text/html', body: panelHtml() });
+    if (pathname === '/')
+      return route.fulfill({
+        contentType: 'text/html',
+        body: pageHtml({
+          cspSource: ORIGIN,
+          script: `${ORIGIN}/dist/webview.js`,
+          style: `${ORIGIN}/media/panel.css`,
+        }),
+      });
     const file = files[pathname];
     if (!file) return route.fulfill({ status: 404 });
     return route.fulfill({ contentType: file[1], body: await fs.readFile(file[0]) });
@@ -301,31 +309,6 @@ interface Panel {
 function throwPageErrors(panel: Panel, doing: string): void {
   const [err] = panel.errors;
   if (err) throw new Error(`the panel page threw while ${doing}: ${err.message}`);
-}
-
-/** src/host/panel/html.ts's markup, with ORIGIN for the webview's resource URIs and CSP source. */
-function panelHtml(): string {
-  const nonce = randomBytes(16).toString('base64');
-  const csp = [
-    "default-src 'none'",
-    `style-src ${ORIGIN}`,
-    `img-src ${ORIGIN} data:`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${ORIGIN}/media/panel.css">
-<title>CNN Lens</title>
-</head>
-<body>
-<main><div id="top"></div><div id="prep"></div><div id="models-compare"></div><div id="jobs"></div><div id="arch"></div><div id="maps"></div></main>
-<script nonce="${nonce}" src="${ORIGIN}/dist/webview.js"></script>
-</body>
-</html>`;
 }
 
 /** One `architecture` message for the case, checked: the page rendered the whole table and timed it. */

@@ -1,0 +1,38 @@
+// The panel page's markup, apart from VS Code: the host fills in its webview's URIs, the benchmark
+// (scripts/benchRender.ts) a local origin, so both load the same page.
+import { randomBytes } from 'node:crypto';
+
+/** Where the page's resources come from: the CSP source, the script and the stylesheet. */
+export interface PageSources {
+  cspSource: string;
+  script: string;
+  style: string;
+}
+
+/**
+ * The panel's HTML: a strict Content-Security-Policy (nothing but the page's own origin, data: images,
+ * and the one script by nonce), and the empty sections the webview bundle fills.
+ */
+export function pageHtml({ cspSource, script, style }: PageSources): string {
+  const nonce = randomBytes(16).toString('base64');
+  const csp = [
+    "default-src 'none'",
+    `style-src ${cspSource}`,
+    `img-src ${cspSource} data:`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>CNN Lens</title>
+</head>
+<body>
+<main><div id="top"></div><div id="prep"></div><div id="models-compare"></div><div id="jobs"></div><div id="arch"></div><div id="maps"></div></main>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
