@@ -62,8 +62,14 @@ async function main(): Promise<void> {
     batchSize: 8,
     maxPixels: 100_000_000,
   });
-  const sources: ImageSource[] = Array.from({ length: count }, (_, i) => {
+  /** The kind of image the i-th request reads: the mix in turn. */
+  const imageAt = (i: number): Image => {
     const image = images[i % images.length];
+    if (!image) throw new Error('soak: no images to mix');
+    return image;
+  };
+  const sources: ImageSource[] = Array.from({ length: count }, (_, i) => {
+    const image = imageAt(i);
     // A fresh copy each time: the client transfers the buffer to the worker.
     return { name: `${i}: ${image.name}`, read: async () => Buffer.from(image.bytes) };
   });
@@ -79,10 +85,11 @@ async function main(): Promise<void> {
       topK: 1,
       inFlight: 16,
       onOutcome: (o, i) => {
-        const want = images[i % images.length].label;
-        if (o.error !== undefined || o.result.top[0].label !== want) {
+        const want = imageAt(i).label;
+        const top = o.error === undefined ? o.result.top[0] : undefined;
+        if (top?.label !== want) {
           wrong++;
-          console.log(`  ${o.name}: ${o.error ?? o.result.top[0].label}, wanted ${want}`);
+          console.log(`  ${o.name}: ${o.error ?? top?.label ?? 'no prediction'}, wanted ${want}`);
         }
         if (++done % CHECKPOINT === 0 || done === count) {
           const r = process.memoryUsage().rss;
@@ -95,11 +102,14 @@ async function main(): Promise<void> {
   } finally {
     await client.dispose();
   }
-  const first = rss[0][1];
-  const last = rss[rss.length - 1][1];
+  const [start] = rss;
+  const end = rss.at(-1);
+  if (!start || !end) throw new Error('soak: no checkpoint was reached');
+  const [firstAt, first] = start;
+  const [lastAt, last] = end;
   const ratio = last / first;
   console.log(
-    `rss at ${rss[0][0]}: ${mb(first)}, at ${rss[rss.length - 1][0]}: ${mb(last)}, ratio ${ratio.toFixed(3)} ` +
+    `rss at ${firstAt}: ${mb(first)}, at ${lastAt}: ${mb(last)}, ratio ${ratio.toFixed(3)} ` +
       `(limit ${MAX_GROWTH}); ${wrong} wrong`,
   );
   if (ratio > MAX_GROWTH || wrong > 0) process.exitCode = 1;

@@ -79,15 +79,15 @@ export function architectureCompareSection(
     text: (v: number) => string,
     id: string,
     title?: string,
-  ): void => {
-    rows.push(
-      h(
-        'tr',
-        { 'data-row': id },
-        h('th', { scope: 'row', ...(title ? { title } : {}) }, label),
-        ...values.map((_, i) => numberCell(values, i, text)),
-      ),
+  ): HTMLElement => {
+    const row = h(
+      'tr',
+      { 'data-row': id },
+      h('th', { scope: 'row', ...(title ? { title } : {}) }, label),
+      ...values.map((_, i) => numberCell(values, i, text)),
     );
+    rows.push(row);
+    return row;
   };
   rows.push(
     h(
@@ -125,17 +125,16 @@ export function architectureCompareSection(
   );
   for (const batch of [1, 8]) {
     const values = models.map((m) => msOf(m, batch));
-    numRow(
+    const row = numRow(
       `ms/image, batch ${batch}`,
       values,
       (v) => v.toFixed(v < 10 ? 2 : 1),
       `ms-b${batch}`,
       `median of the timed runs on this machine (${c.provider}, ${c.precision})`,
     );
-    const last = rows[rows.length - 1];
     models.forEach((m, i) => {
       if (values[i] === undefined) {
-        const cell = last.children[i + 1] as HTMLElement;
+        const cell = row.children[i + 1] as HTMLElement;
         cell.textContent = noTime(m, c, busy !== undefined, batch);
         if (m.timingError) cell.title = m.timingError;
       }

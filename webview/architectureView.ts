@@ -163,7 +163,7 @@ function tableRows(table: LayerTable): HTMLElement[] {
       const stage = row.stage === null ? undefined : stages.get(row.stage);
       const own = (row.stage !== null && blocksOf.get(row.stage)) || [];
       // In a stage of identical blocks the stage's layout already gives the notation ("[…] × 3").
-      uniform = own.every((b) => b.notation === own[0].notation);
+      uniform = own.every((b) => b.notation === own[0]?.notation);
       if (stage) out.push(stageRow(stage, own));
     }
     if (row.block && row.block !== lastBlock) {
@@ -611,13 +611,18 @@ function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement
     [...body.querySelectorAll<HTMLElement>('tr')].filter((r) => !r.hidden);
   const stages = new Map(table.stages.map((s) => [s.stage, s]));
   const blocks = new Map(table.blocks.map((b) => [b.block, b]));
+  const rowAt = (index: string): LayerRow => {
+    const r = table.rows[Number(index)];
+    if (!r) throw new Error(`data-row ${index} is not a row of the layer table`);
+    return r;
+  };
   const show = (tr: HTMLElement): void => {
     const { row, block, stage } = tr.dataset;
     const b = block === undefined ? undefined : blocks.get(block);
     const s = stage === undefined ? undefined : stages.get(stage);
     const content =
       row !== undefined
-        ? cardFor(table.rows[Number(row)], table)
+        ? cardFor(rowAt(row), table)
         : b
           ? blockCard(b, table)
           : s

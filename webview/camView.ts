@@ -438,6 +438,7 @@ function mapView(maps: Shown, x: ExplorationView, file: string, busy: boolean): 
   const figures = h('div', { id: 'faithfulness', 'aria-live': 'polite' });
   const draw = (): void => {
     const c = maps.classes[view.classIndex];
+    if (!c) throw new Error(`no map for class ${view.classIndex} of ${maps.classes.length}`);
     canvas.setAttribute(
       'aria-label',
       eigen

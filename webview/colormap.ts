@@ -16,6 +16,7 @@ export function heat(t: number): [number, number, number] {
   const f = x - i;
   const a = STOPS[i];
   const b = STOPS[i + 1];
+  if (!a || !b) throw new Error(`heat: ${t} is not a number`);
   return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
 }
 
@@ -34,7 +35,9 @@ export function heatCanvas(
   const img = ctx.createImageData(width, height);
   const span = hi - lo || 1;
   for (let i = 0; i < width * height; i++) {
-    const [r, g, b] = heat((values[i] - lo) / span);
+    const v = values[i];
+    if (v === undefined) throw new Error(`heatCanvas: ${values.length} values for ${width}×${height} cells`);
+    const [r, g, b] = heat((v - lo) / span);
     img.data[i * 4] = r;
     img.data[i * 4 + 1] = g;
     img.data[i * 4 + 2] = b;

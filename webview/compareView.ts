@@ -56,6 +56,7 @@ export function compareSection(
   table: LayerTable | undefined,
 ): HTMLElement {
   const [a, b] = items;
+  if (!a || !b) throw new Error(`compare needs two explorations, got ${items.length}`);
   const side = (item: { file: string; exploration: ExplorationView }): HTMLElement =>
     h(
       'div',

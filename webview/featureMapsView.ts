@@ -33,7 +33,8 @@ let positionsOf: string | undefined;
 
 /** The section for maps received so far for one layer (pages appended in order). */
 export function featureMapsSection(pages: FeatureMaps[], context: FieldContext): HTMLElement {
-  const first = pages[0];
+  const [first] = pages;
+  if (!first) throw new Error('featureMapsSection: no page of maps');
   if (positionsOf !== `${first.key}\n${first.layer}`) {
     positionsOf = `${first.key}\n${first.layer}`;
     cursor = undefined;

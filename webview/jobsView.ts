@@ -266,7 +266,9 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
             : 0;
       if (!step) return;
       e.preventDefault();
-      view.level = LEVELS[(i + step + LEVELS.length) % LEVELS.length][0];
+      const next = LEVELS[(i + step + LEVELS.length) % LEVELS.length];
+      if (!next) return;
+      view.level = next[0];
       view.showAll = false;
       rerender();
       document.getElementById(`profile-level-${view.level}`)?.focus();

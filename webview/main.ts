@@ -255,9 +255,8 @@ function renderArchComparison(): void {
 let imageSource: { file: string; src?: string } | undefined;
 
 function renderMaps(): void {
-  mapsHost.replaceChildren(
-    ...(mapPages.length ? [featureMapsSection(mapPages, fieldContext(mapPages[0]))] : []),
-  );
+  const [first] = mapPages;
+  mapsHost.replaceChildren(...(first ? [featureMapsSection(mapPages, fieldContext(first))] : []));
 }
 
 /** What the receptive field of a feature-map position is drawn from. */

@@ -132,7 +132,9 @@ function check(
 
 /** The tensor channel at position i: R, G, B in RGB order, B, G, R in BGR. */
 function channelName(d: Draft, i: number): string {
-  return d.channelOrder[i];
+  const name = d.channelOrder[i];
+  if (name === undefined) throw new Error(`no channel ${i} in ${d.channelOrder}`);
+  return name;
 }
 
 /** "= 1/255" beside a scale that is the reciprocal of a whole number. */
@@ -235,7 +237,7 @@ export function renderPreprocessing(target: HTMLElement): void {
       'div',
       { class: 'pp-triple', role: 'group', 'aria-label': label },
       h('span', { class: 'pp-triple-label' }, label),
-      ...[0, 1, 2].map((i) => field(`pp-${key}-${i}`, channelName(d, i), d[key][i], (v) => (d[key][i] = v))),
+      ...d[key].map((value, i) => field(`pp-${key}-${i}`, channelName(d, i), value, (v) => (d[key][i] = v))),
     );
 
   const input = m.input?.shape ? `"${m.input.name}" [${m.input.shape.join(', ')}]` : '(shape unknown)';

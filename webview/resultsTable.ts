@@ -1,6 +1,12 @@
 // The results table of a run: thumbnail, file, top-1 and probability; sortable, filterable, exportable.
 import { percent } from '../src/shared/format';
-import { isFailure, type ImageEntry, type PanelState } from '../src/shared/protocol';
+import {
+  isFailure,
+  type ImageEntry,
+  type ImageResult,
+  type PanelState,
+  type PredictionView,
+} from '../src/shared/protocol';
 import { h } from './dom';
 import { requests, vscode } from './vscodeApi';
 
@@ -16,8 +22,15 @@ export function resetResultsTable(): void {
   ticked.clear();
 }
 
-const topLabel = (e: ImageEntry): string => (isFailure(e) ? '' : e.top[0].label);
-const topProb = (e: ImageEntry): number => (isFailure(e) ? -1 : e.top[0].probability);
+/** The top-1 prediction of a classified image: a result always ranks at least one class. */
+function top1(e: ImageResult): PredictionView {
+  const [first] = e.top;
+  if (!first) throw new Error(`${e.file}: a result without predictions`);
+  return first;
+}
+
+const topLabel = (e: ImageEntry): string => (isFailure(e) ? '' : top1(e).label);
+const topProb = (e: ImageEntry): number => (isFailure(e) ? -1 : top1(e).probability);
 
 function compare(a: ImageEntry, b: ImageEntry, key: SortKey): number {
   if (key === 'probability') return topProb(a) - topProb(b);
@@ -93,8 +106,8 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
       h('td', { class: 'file' }, entry.file),
       isFailure(entry)
         ? h('td', { class: 'error-text', colspan: '2' }, entry.error)
-        : h('td', {}, entry.top[0].label),
-      isFailure(entry) ? undefined : h('td', { class: 'num' }, percent(entry.top[0].probability)),
+        : h('td', {}, top1(entry).label),
+      isFailure(entry) ? undefined : h('td', { class: 'num' }, percent(top1(entry).probability)),
       h('td', {}, isFailure(entry) ? '' : compareBox(index, entry.file, rerender)),
     );
     tr.addEventListener('click', select);

@@ -74,8 +74,8 @@ test('photos/: tick a cat and an espresso → Compare shows both top-1s and conv
     expect(cells).toHaveLength(5);
     const [aMean, aZeros, bMean, bZeros, divergence] = cells;
     for (const mean of [aMean, bMean]) expect(Number(mean)).not.toBeNaN();
-    for (const zeros of [aZeros, bZeros]) expect(parsePercent(zeros)).toBeLessThanOrEqual(100);
-    const d = Number(divergence.trim());
+    for (const zeros of [aZeros, bZeros]) expect(parsePercent(zeros!)).toBeLessThanOrEqual(100);
+    const d = Number(divergence!.trim());
     expect(d).toBeGreaterThanOrEqual(0);
     expect(d).toBeLessThanOrEqual(2);
   }

@@ -18,7 +18,7 @@ interface Canvas2d {
   width: number;
   height: number;
   getContext(kind: '2d'): {
-    getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
   };
 }
 
@@ -31,14 +31,12 @@ async function canvasStats(canvas: Locator): Promise<{ variance: number; hash: n
     let sq = 0;
     let n = 0;
     let hash = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      for (let k = 0; k < 3; k++) {
-        const v = data[i + k];
-        sum += v;
-        sq += v * v;
-        n++;
-        hash = (hash * 31 + v) | 0;
-      }
+    for (const [i, v] of data.entries()) {
+      if (i % 4 === 3) continue; // alpha
+      sum += v;
+      sq += v * v;
+      n++;
+      hash = (hash * 31 + v) | 0;
     }
     const mean = sum / n;
     return { variance: sq / n - mean * mean, hash };

@@ -26,7 +26,10 @@ test('Profile Model: where the time goes, slowest first, and a Time column in th
   await expect(rows).toHaveCount(15);
   const ms = (await rows.locator('td:nth-child(3)').allInnerTexts()).map(Number);
   expect(
-    ms.every((v, i) => i === 0 || v <= ms[i - 1]),
+    ms.every((v, i) => {
+      const previous = ms[i - 1];
+      return previous === undefined || v <= previous;
+    }),
     `slowest first: ${ms.join(', ')}`,
   ).toBe(true);
   await expect(rows.first().locator('td.share').nth(1)).toContainText(/\d+\.\d \(\d+% of peak\)/);

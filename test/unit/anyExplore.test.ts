@@ -128,7 +128,7 @@ async function independentCam(
     const direct = new Float64Array(plane);
     for (let c = 0; c < channels; c++) {
       const wk = alpha * weights[k * channels + c]!;
-      for (let i = 0; i < plane; i++) direct[i] += wk * f.data[c * plane + i]!;
+      for (let i = 0; i < plane; i++) direct[i]! += wk * f.data[c * plane + i]!;
     }
     return normaliseMap(direct);
   });
@@ -291,7 +291,8 @@ function independentEigenCam(
   }
   const { vector, values } = jacobiTop(ffT, channels);
   const map = new Float64Array(plane);
-  for (let c = 0; c < channels; c++) for (let p = 0; p < plane; p++) map[p] += vector[c]! * f[c * plane + p]!;
+  for (let c = 0; c < channels; c++)
+    for (let p = 0; p < plane; p++) map[p]! += vector[c]! * f[c * plane + p]!;
   if (map.reduce((a, b) => a + b, 0) < 0) map.forEach((v, p) => (map[p] = -v));
   return { grid: normaliseMap(map), gap: values[0]! / values[1]! };
 }

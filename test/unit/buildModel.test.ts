@@ -9,6 +9,7 @@ import { onnx } from 'onnx-proto';
 import { kerasToOnnx, type TfjsLayersModel } from '../../src/model/build/kerasToOnnx';
 import { readShards } from '../../src/files/weightShards';
 import type { DescriptorFile } from '../../src/model/descriptor';
+import { at } from './helpers/at';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MODELS = path.join(ROOT, 'models');
@@ -108,8 +109,8 @@ test('model: input [N,3,224,224] "input", output [N,1000] "logits"', async () =>
   const graph = graphOf((await builtModel()).model);
   assert.equal(graph.input?.length, 1);
   assert.equal(graph.output?.length, 1);
-  const [input] = graph.input ?? [];
-  const [output] = graph.output ?? [];
+  const input = at(graph.input ?? [], 0);
+  const output = at(graph.output ?? [], 0);
   assert.equal(input.name, 'input');
   assert.equal(input.type?.tensorType?.elemType, onnx.TensorProto.DataType.FLOAT);
   assert.deepEqual(dimsOf(input), ['N', 3, 224, 224]);
@@ -154,9 +155,9 @@ test('model: nodes carry the Keras layer names and geometry', async () => {
 
 /** A tensor's values located independently of the converter: manifest order, back to back. */
 function manifestTensor(model: TfjsLayersModel, shards: Uint8Array[][], name: string): Float32Array {
-  const all = Buffer.concat(shards[0]);
+  const all = Buffer.concat(at(shards, 0));
   let offset = 0;
-  for (const w of model.weightsManifest[0].weights) {
+  for (const w of at(model.weightsManifest, 0).weights) {
     const size = w.shape.reduce((a, b) => a * b, 1) * 4;
     if (w.name === name) return new Float32Array(copy(all.subarray(offset, offset + size)));
     offset += size;
@@ -171,7 +172,7 @@ test('model: conv kernels are the Keras HWIO weights reordered to OIHW', async (
   const t = graph.initializer?.find((x) => x.name === 'res2a_branch2b/kernel');
   assert.ok(t?.rawData);
   const dst = new Float32Array(copy(t.rawData));
-  const [O, I, H, W] = (t.dims ?? []).map(num);
+  const [O = 0, I = 0, H = 0, W = 0] = (t.dims ?? []).map(num);
   assert.deepEqual([O, I, H, W], [64, 64, 3, 3]);
   for (let o = 0; o < O; o++) {
     for (let i = 0; i < I; i++) {
@@ -219,8 +220,8 @@ test('converter: same inputs give byte-identical output', async () => {
   const b = kerasToOnnx(structuredClone(model), shards);
   assert.ok(Buffer.from(a.bytes).equals(Buffer.from(b.bytes)), 'two builds differ');
   // How the bytes are split into shard files must not matter (one shard exercises the Buffer path).
-  const oneShard = { ...model, weightsManifest: [{ ...model.weightsManifest[0], paths: ['all.bin'] }] };
-  const c = kerasToOnnx(oneShard, [[Buffer.concat(shards[0])]]);
+  const oneShard = { ...model, weightsManifest: [{ ...at(model.weightsManifest, 0), paths: ['all.bin'] }] };
+  const c = kerasToOnnx(oneShard, [[Buffer.concat(at(shards, 0))]]);
   assert.ok(Buffer.from(a.bytes).equals(Buffer.from(c.bytes)), 'one-shard build differs');
   assert.deepEqual(a.ops, EXPECTED_OPS);
   assert.equal(a.params, EXPECTED_PARAMS);
@@ -229,13 +230,11 @@ test('converter: same inputs give byte-identical output', async () => {
 test('converter: a tensor missing from the manifest is named', async () => {
   const { model, shards } = await sourceModel();
   const broken = structuredClone(model);
-  const removed = broken.weightsManifest[0].weights.pop();
+  const removed = at(broken.weightsManifest, 0).weights.pop();
   assert.equal(removed?.name, 'res5c_branch2c/bias');
-  const last = shards[0].length - 1;
-  const trimmed = [
-    ...shards[0].slice(0, last),
-    shards[0][last].subarray(0, shards[0][last].length - 2048 * 4),
-  ];
+  const group = at(shards, 0);
+  const last = at(group, -1);
+  const trimmed = [...group.slice(0, -1), last.subarray(0, last.length - 2048 * 4)];
   assert.throws(
     () => kerasToOnnx(broken, [trimmed]),
     /^Error: layer res5c_branch2c needs bias res5c_branch2c\/bias but the manifest has no such tensor$/,
@@ -245,7 +244,7 @@ test('converter: a tensor missing from the manifest is named', async () => {
 test('converter: a tensor of the wrong shape is named with both shapes', async () => {
   const { model, shards } = await sourceModel();
   const broken = structuredClone(model);
-  const spec = broken.weightsManifest[0].weights.find((w) => w.name === 'res2a_branch2a/kernel');
+  const spec = at(broken.weightsManifest, 0).weights.find((w) => w.name === 'res2a_branch2a/kernel');
   assert.ok(spec);
   spec.shape = [1, 1, 32, 128]; // same byte count, so only the layer check can catch it
   assert.throws(
@@ -256,8 +255,9 @@ test('converter: a tensor of the wrong shape is named with both shapes', async (
 
 test('converter: a truncated shard is reported with byte counts', async () => {
   const { model, shards } = await sourceModel();
-  const last = shards[0].length - 1;
-  const truncated = [...shards[0].slice(0, last), shards[0][last].subarray(0, shards[0][last].length - 4)];
+  const group = at(shards, 0);
+  const last = at(group, -1);
+  const truncated = [...group.slice(0, -1), last.subarray(0, last.length - 4)];
   assert.throws(
     () => kerasToOnnx(model, [truncated]),
     /^Error: weights: manifest lists 320 tensors \(102,546,848 bytes\) but shards hold 102,546,844 bytes$/,
@@ -267,14 +267,14 @@ test('converter: a truncated shard is reported with byte counts', async () => {
 test('converter: a missing shard file and an unused tensor are errors', async () => {
   const { model, shards } = await sourceModel();
   assert.throws(
-    () => kerasToOnnx(model, [shards[0].slice(1)]),
+    () => kerasToOnnx(model, [at(shards, 0).slice(1)]),
     /^Error: weights: group 0 lists 25 shard files but 24 were read$/,
   );
   const extra = structuredClone(model);
-  extra.weightsManifest[0].weights.push({ name: 'stray/kernel', shape: [2], dtype: 'float32' });
+  at(extra.weightsManifest, 0).weights.push({ name: 'stray/kernel', shape: [2], dtype: 'float32' });
+  const group = at(shards, 0);
   assert.throws(
-    () =>
-      kerasToOnnx(extra, [[...shards[0].slice(0, -1), Buffer.concat([shards[0][24], new Uint8Array(8)])]]),
+    () => kerasToOnnx(extra, [[...group.slice(0, -1), Buffer.concat([at(group, 24), new Uint8Array(8)])]]),
     /^Error: weights: 1 tensor in the manifest not used by any layer: stray\/kernel$/,
   );
 });
@@ -289,7 +289,8 @@ test('onnxruntime: loads the model and gives finite [2,1000] logits, equal for e
   // A fixed, non-trivial pattern in the caffe input range, the same for both rows.
   for (let i = 0; i < size; i++) data[i] = data[size + i] = ((i * 7919) % 255) - 120;
   const result = await session.run({ input: new ort.Tensor('float32', data, [2, 3, 224, 224]) });
-  const logits = result.logits;
+  const { logits } = result;
+  assert.ok(logits, 'no output "logits"');
   assert.deepEqual(logits.dims, [2, 1000]);
   const values = logits.data as Float32Array;
   assert.ok(values.every(Number.isFinite), 'logits are finite');

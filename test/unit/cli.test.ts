@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { at } from './helpers/at';
 import { CLI, IMAGES } from './helpers/paths';
 
 const run = promisify(execFile);
@@ -39,14 +40,15 @@ test('classify --json prints one JSON array; a bad file gets an error entry and 
   assert.equal(code, 1);
   const out = JSON.parse(stdout) as Entry[];
   assert.equal(out.length, 2);
-  assert.equal(out[0].file, chelsea);
-  assert.deepEqual(Object.keys(out[0]), ['file', 'top', 'provider', 'precision', 'ms']);
-  assert.equal(out[0].top?.length, 5);
-  assert.deepEqual(out[0].top?.[0].index, 285);
-  assert.equal(out[0].top?.[0].label, 'Egyptian cat');
-  assert.equal(out[0].provider, 'cpu');
-  assert.equal(out[0].precision, 'fp32');
-  assert.ok((out[0].ms?.total ?? 0) > 0);
+  const first = at(out, 0);
+  assert.equal(first.file, chelsea);
+  assert.deepEqual(Object.keys(first), ['file', 'top', 'provider', 'precision', 'ms']);
+  assert.equal(first.top?.length, 5);
+  assert.deepEqual(first.top?.[0]?.index, 285);
+  assert.equal(first.top?.[0]?.label, 'Egyptian cat');
+  assert.equal(first.provider, 'cpu');
+  assert.equal(first.precision, 'fp32');
+  assert.ok((first.ms?.total ?? 0) > 0);
   assert.deepEqual(out[1], { file: bad, error: 'not a supported image (unrecognised file format)' });
 });
 
@@ -60,7 +62,7 @@ test('classify walks folders recursively for image files only, with --top', asyn
   assert.equal(code, 0);
   const out = JSON.parse(stdout) as Entry[];
   assert.deepEqual(
-    out.map((e) => [path.relative(dir, e.file), e.top?.[0].label, e.top?.length]),
+    out.map((e) => [path.relative(dir, e.file), e.top?.[0]?.label, e.top?.length]),
     [
       ['orange.jpg', 'orange', 2],
       [path.join('sub', 'COFFEE.PNG'), 'espresso', 2],
@@ -77,8 +79,8 @@ test('a provider that cannot start falls back to CPU with one log line', async (
     path.join(IMAGES, 'orange.jpg'),
   );
   assert.equal(code, 0);
-  const [entry] = JSON.parse(stdout) as Entry[];
-  assert.equal(entry.top?.[0].label, 'orange');
+  const entry = at(JSON.parse(stdout) as Entry[], 0);
+  assert.equal(entry.top?.[0]?.label, 'orange');
   // On a machine with a working WebGPU adapter the provider is webgpu and nothing is logged.
   if (entry.provider === 'cpu') assert.equal(stderr.match(/execution provider webgpu/g)?.length, 1, stderr);
   else assert.equal(entry.provider, 'webgpu');
@@ -102,13 +104,13 @@ test(
         (err, out, errOut) => (err ? reject(err) : resolve({ stdout: out, stderr: errOut })),
       ),
     );
-    const [entry] = JSON.parse(stdout) as Entry[];
+    const entry = at(JSON.parse(stdout) as Entry[], 0);
     assert.equal(entry.provider, 'cpu');
-    assert.equal(entry.top?.[0].label, 'orange');
+    assert.equal(entry.top?.[0]?.label, 'orange');
     const lines = stderr.split('\n').filter((l) => l.startsWith('cnn-lens:'));
     assert.equal(lines.length, 1, stderr);
     assert.match(
-      lines[0],
+      at(lines, 0),
       /execution provider webgpu unavailable \(.*WebGPU adapter.*\); trying the next one/,
     );
   },

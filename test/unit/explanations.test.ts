@@ -209,7 +209,7 @@ test(
         // Its map is ReLU(Σ α_c A_c), normalised, with A from this independent run.
         const raw = new Float64Array(plane);
         for (let ch = 0; ch < C; ch++)
-          for (let p = 0; p < plane; p++) raw[p] += alpha[ch]! * a[ch * plane + p]!;
+          for (let p = 0; p < plane; p++) raw[p]! += alpha[ch]! * a[ch * plane + p]!;
         assert.ok(maxDiff(c.grid, normaliseMap(raw)) <= 1e-4, c.label);
         // α_c = (1/HW)·d logit / dε of A + ε on the whole channel c: the three largest |α| and two others.
         const order = [...alpha.keys()].sort((x, y) => Math.abs(alpha[y]!) - Math.abs(alpha[x]!));

@@ -126,7 +126,7 @@ test('the maps equal Σ_c w[k,c]·F[c] from the fc weights and a bare session’
     for (const c of chelsea.cam!.classes) {
       const direct = new Float64Array(49);
       for (let ch = 0; ch < 2048; ch++) {
-        for (let i = 0; i < 49; i++) direct[i] += weights[c.index * 2048 + ch]! * f[ch * 49 + i]!;
+        for (let i = 0; i < 49; i++) direct[i]! += weights[c.index * 2048 + ch]! * f[ch * 49 + i]!;
       }
       const want = normaliseMap(direct);
       const diff = Math.max(...want.map((v, i) => Math.abs(v - c.grid[i]!)));

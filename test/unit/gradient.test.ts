@@ -304,8 +304,8 @@ function camPair(
     alpha /= plane;
     const weight = w[k * channels + c]!;
     for (let p = 0; p < plane; p++) {
-      gradCam[p] += alpha * a[c * plane + p]!;
-      cam[p] += weight * a[c * plane + p]!;
+      gradCam[p]! += alpha * a[c * plane + p]!;
+      cam[p]! += weight * a[c * plane + p]!;
     }
   }
   const norm = (m: Float64Array): number[] => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { ImageError, prepareImage, toTensor } from '../../src/inference/preprocess';
 import { CAFFE_PREPROCESSING, TORCHVISION_PREPROCESSING } from '../../src/model/descriptor';
+import { at } from './helpers/at';
 import { pngClaiming } from './helpers/badImages';
 import { IMAGES } from './helpers/paths';
 
@@ -23,9 +24,9 @@ test('caffe preprocessing: BGR planes minus the ImageNet means, no scaling', () 
 
 test('torchvision preprocessing: RGB planes, /255, mean/std', () => {
   const t = toTensor(Uint8Array.from([255, 0, 128]), TORCHVISION_PREPROCESSING);
-  assert.ok(Math.abs(t[0] - (1 - 0.485) / 0.229) < 1e-5);
-  assert.ok(Math.abs(t[1] - (0 - 0.456) / 0.224) < 1e-5);
-  assert.ok(Math.abs(t[2] - (128 / 255 - 0.406) / 0.225) < 1e-5);
+  assert.ok(Math.abs(at(t, 0) - (1 - 0.485) / 0.229) < 1e-5);
+  assert.ok(Math.abs(at(t, 1) - (0 - 0.456) / 0.224) < 1e-5);
+  assert.ok(Math.abs(at(t, 2) - (128 / 255 - 0.406) / 0.225) < 1e-5);
 });
 
 test('resize shorter side to 256 then center crop 224 equals doing it by hand', async () => {
@@ -78,7 +79,7 @@ test('alpha is flattened onto white', async () => {
     .png()
     .toBuffer();
   const p = await prepareImage(clear, CAFFE_PREPROCESSING, 1e8);
-  assert.ok(Math.abs(p.tensor[0] - (255 - 103.939)) < 1e-3);
+  assert.ok(Math.abs(at(p.tensor, 0) - (255 - 103.939)) < 1e-3);
 });
 
 test('EXIF orientation is applied before the crop', async () => {

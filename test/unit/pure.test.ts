@@ -29,7 +29,7 @@ test('softmax is stable for large logits and top-k ranks with labels', () => {
     topK(p, 2, ['a', 'b', 'c']).map((x) => x.label),
     ['b', 'a'],
   );
-  assert.equal(topK([0.5, 0.5], 2, [])[1].label, 'class 1');
+  assert.equal(topK([0.5, 0.5], 2, [])[1]?.label, 'class 1');
 });
 
 test('webview messages are validated at run time', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resultsCsv, resultsJson } from '../../src/host/panel/resultsFile';
 import type { ImageEntry } from '../../src/shared/protocol';
+import { at } from './helpers/at';
 
 const entries: ImageEntry[] = [
   {
@@ -37,6 +38,6 @@ test('CSV has a header, quotes commas and guards formulas', () => {
 
 test('JSON uses the CLI shape and leaves out previews', () => {
   const rows = JSON.parse(resultsJson(entries)) as Record<string, unknown>[];
-  assert.deepEqual(Object.keys(rows[0]), ['file', 'top', 'provider', 'ms']);
+  assert.deepEqual(Object.keys(at(rows, 0)), ['file', 'top', 'provider', 'ms']);
   assert.deepEqual(rows[1], { file: '=cmd.png', error: 'not a supported image (unrecognised file format)' });
 });
