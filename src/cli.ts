@@ -95,6 +95,12 @@ async function main(argv: string[], streams: Streams): Promise<number> {
   }
 }
 
+// A reader that stops early (`| head`) closes stdout: stop as other command-line tools do, without a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 const streams: Streams = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),

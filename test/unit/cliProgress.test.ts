@@ -1,7 +1,7 @@
 // The CLI's progress line: its text for given counts and times, throttling, the terminal left clean, the
 // decision to draw it (a terminal, not --quiet), and the built CLI with stderr not a terminal.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -311,4 +311,15 @@ test('--quiet keeps errors on stderr', async () => {
   assert.equal(code, 1);
   assert.equal(stdout, '');
   assert.match(stderr, /^cnn-lens explain: cannot read .*no-such-image\.png/);
+});
+
+test('a reader that stops early (| head) ends the CLI quietly with exit code 0', async () => {
+  const child = spawn('node', [CLI, 'layers', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // The reader goes away before the first line, as `| head -c 0` does: every write finds the pipe closed.
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Error/);
 });
