@@ -1,0 +1,306 @@
+// Lens (src/host/lens.ts) driven through a fake webview with the real inference worker and the built
+// ResNet50 (npm run build): a run classified and posted with the reference top-1, entries selected and
+// explored, a stale exploration dropped, settings that keep or replace the worker, and the run rebuilt
+// from the state its page saved after a reload. The tests run in order and share the first Lens.
+import { fake, type FakeWebview } from './helpers/vscodeFake';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as vscode from 'vscode';
+import { InferenceClient } from '../../src/inference/client';
+import { Lens } from '../../src/host/lens';
+import type { HostMessage, ImageEntry, ImageResult } from '../../src/shared/protocol';
+import { savedPanel } from '../../src/shared/savedPanel';
+import { IMAGES, ROOT } from './helpers/paths';
+
+const expected = JSON.parse(readFileSync(path.join(IMAGES, 'expected.json'), 'utf8')) as Record<
+  string,
+  { top5: { index: number; label: string }[] }
+>;
+const FILES = ['chelsea.png', 'coffee.png', 'orange.jpg'];
+
+type Posted<T extends HostMessage['type']> = Extract<HostMessage, { type: T }>;
+
+function isType<T extends HostMessage['type']>(m: unknown, type: T): m is Posted<T> {
+  return (m as HostMessage).type === type;
+}
+
+/** Messages of one type posted from index `from` on. */
+function postedOf<T extends HostMessage['type']>(webview: FakeWebview, type: T, from = 0): Posted<T>[] {
+  return webview.posted.slice(from).filter((m): m is Posted<T> => isType(m, type));
+}
+
+/** The run as the page sees it: the last `run`, with the `results` posted after it applied in order. */
+function pageRun(webview: FakeWebview): ImageEntry[] {
+  let start = webview.posted.length - 1;
+  while (start > 0 && !isType(webview.posted[start], 'run')) start--;
+  const entries: ImageEntry[] = [];
+  for (const m of postedOf(webview, 'results', start)) entries.splice(m.start, m.items.length, ...m.items);
+  return entries;
+}
+
+/** The next exploration of `file` posted from index `from` on. */
+function explorationOf(webview: FakeWebview, file: string, from: number): Promise<Posted<'exploration'>> {
+  return webview.waitFor((m) => isType(m, 'exploration') && m.file === file, from);
+}
+
+function top1(entry: ImageEntry | undefined): string {
+  assert.ok(entry && !('error' in entry), `${entry?.file} classified`);
+  const [first] = entry.top;
+  assert.ok(first);
+  return first.label;
+}
+
+function expectedTop1(file: string): string {
+  const want = expected[file]?.top5[0];
+  assert.ok(want, `${file} has a reference`);
+  return want.label;
+}
+
+const imageUri = (file: string): vscode.Uri => vscode.Uri.file(path.join(IMAGES, file));
+const context = { extensionPath: ROOT, extensionUri: vscode.Uri.file(ROOT) };
+/** Lets settled promises' callbacks run. */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+interface ExploreCall {
+  file: string;
+  /** Settles when the worker has answered. */
+  done: Promise<unknown>;
+}
+
+/**
+ * Runs `body` with every InferenceClient.explore call recorded (the real method still answers); `asked`
+ * resolves with the first call.
+ */
+async function watchingExplore<T>(
+  body: (calls: ExploreCall[], asked: Promise<ExploreCall>) => Promise<T>,
+): Promise<T> {
+  const original = Object.getOwnPropertyDescriptor(InferenceClient.prototype, 'explore')!;
+  const explore = InferenceClient.prototype.explore;
+  const calls: ExploreCall[] = [];
+  let first!: (call: ExploreCall) => void;
+  const asked = new Promise<ExploreCall>((resolve) => (first = resolve));
+  InferenceClient.prototype.explore = function (this: InferenceClient, ...args) {
+    const answer = explore.apply(this, args);
+    const call = { file: args[0], done: answer.catch(() => undefined) };
+    calls.push(call);
+    first(call);
+    return answer;
+  };
+  try {
+    return await body(calls, asked);
+  } finally {
+    Object.defineProperty(InferenceClient.prototype, 'explore', original);
+  }
+}
+
+describe('Lens through a fake webview, with the real worker', () => {
+  let lens: Lens;
+  let webview: FakeWebview;
+  /** The first run's entries, as its page would save them before a reload. */
+  let firstRun: { entries: ImageEntry[]; current: number };
+
+  before(() => {
+    fake.setWorkspace(IMAGES);
+    // The CPU, as the other unit tests: `auto` would first look for GPU providers.
+    fake.settings.set('cnnLens.executionProvider', 'cpu');
+    lens = new Lens(context);
+  });
+
+  after(() => {
+    lens.dispose();
+    fake.settings.clear();
+    assert.deepEqual(fake.listenerErrors, [], 'no event listener threw');
+  });
+
+  test('a classify run: every result posted with the reference top-1, the current image explored', async () => {
+    lens.panel.show();
+    const panel = fake.panels.at(-1);
+    assert.ok(panel);
+    webview = panel.webview;
+    webview.receive({ type: 'ready' });
+
+    await lens.classify(FILES.map(imageUri));
+
+    const [run, ...moreRuns] = postedOf(webview, 'run');
+    assert.deepEqual(moreRuns, []);
+    assert.equal(run?.total, FILES.length);
+    const entries = pageRun(webview);
+    assert.deepEqual(
+      entries.map((e) => e.file).sort(),
+      [...FILES].sort(),
+      'results in the order they finished',
+    );
+    for (const e of entries) {
+      assert.equal(top1(e), expectedTop1(e.file), e.file);
+      const r = e as ImageResult;
+      assert.equal(r.top.length, 5, 'cnnLens.topK');
+      assert.equal(r.provider, 'cpu');
+      assert.match(r.preview ?? '', /^data:image\/jpeg;base64,/);
+      assert.equal(r.uri, imageUri(e.file).toString());
+    }
+
+    // The first to finish is current, and explored.
+    const current = lens.panel.currentEntry;
+    assert.ok(current);
+    assert.deepEqual(postedOf(webview, 'current'), [{ type: 'current', index: 0 }]);
+    assert.equal(current.file, entries[0]?.file);
+    const x = await explorationOf(webview, current.file, 0);
+    assert.equal(x.exploration.top[0]?.label, expectedTop1(current.file));
+    assert.ok(x.exploration.layers.length > 50, 'a row per layer');
+    assert.ok(await webview.waitFor((m) => isType(m, 'architecture')), 'the layer table the page pulled');
+
+    assert.equal(lens.workersStarted, 1, 'one worker for the layer table, the run and the exploration');
+    assert.ok(
+      fake.statusMessages.some((s) => FILES.some((f) => s.includes(`${f}: ${expectedTop1(f)}`))),
+      'the status bar message names an image and its class',
+    );
+    assert.match(fake.statusBarItems[0]?.text ?? '', /cpu · fp32/);
+    assert.deepEqual(
+      fake.notifications.filter((n) => n.startsWith('error')),
+      [],
+    );
+    firstRun = { entries: [...lens.panel.entries], current: 0 };
+  });
+
+  test('the page selects an entry: it becomes current, and its exploration is posted', async () => {
+    const index = 1;
+    const file = lens.panel.entries[index]?.file;
+    assert.ok(file);
+    const from = webview.posted.length;
+    webview.receive({ type: 'select', index });
+    const x = await explorationOf(webview, file, from);
+    assert.deepEqual(postedOf(webview, 'current', from), [{ type: 'current', index }]);
+    assert.equal(x.exploration.top[0]?.label, expectedTop1(file));
+    assert.equal(lens.panel.currentEntry?.file, file);
+  });
+
+  test('an exploration that a newer selection overtook is not applied', async () => {
+    // Entry 2 was never explored: the worker takes a while. Entry 0 was: it comes from the cache at once.
+    // Both selections take their turn before any file is read, so the second is the newer one whatever
+    // finishes first.
+    const slow = lens.panel.entries[2]?.file;
+    const fast = lens.panel.entries[0]?.file;
+    assert.ok(slow && fast);
+    const from = webview.posted.length;
+    await watchingExplore(async (calls, asked) => {
+      webview.receive({ type: 'select', index: 2 });
+      webview.receive({ type: 'select', index: 0 });
+      await explorationOf(webview, fast, from);
+      // Wait for the worker's answer about the slow one, and for what the host does with it.
+      await (
+        await asked
+      ).done;
+      await settle();
+      assert.deepEqual(
+        calls.map((c) => c.file),
+        [slow],
+        'the slow one was asked of the worker; the fast one came from the cache',
+      );
+    });
+    assert.deepEqual(
+      postedOf(webview, 'exploration', from).map((m) => m.file),
+      [fast],
+      'the stale exploration was dropped',
+    );
+    assert.deepEqual(postedOf(webview, 'current', from), [
+      { type: 'current', index: 2 },
+      { type: 'current', index: 0 },
+    ]);
+    assert.equal(lens.panel.currentEntry?.file, fast);
+  });
+
+  test('topK and maxPixels keep the worker (topK applies to the next request); threads replaces it', async () => {
+    assert.equal(lens.workersStarted, 1);
+    fake.setSetting('cnnLens.topK', 3);
+    await lens.settled();
+    fake.setSetting('cnnLens.maxPixels', 50_000_000);
+    await lens.settled();
+    assert.equal(lens.workersStarted, 1, 'same worker');
+
+    const file = lens.panel.entries[1]?.file;
+    assert.ok(file);
+    let from = webview.posted.length;
+    webview.receive({ type: 'select', index: 1 });
+    const x = await explorationOf(webview, file, from);
+    assert.equal(x.exploration.top.length, 3, 'the new topK');
+    assert.equal(lens.workersStarted, 1, 'explored by the same worker');
+
+    from = webview.posted.length;
+    fake.setSetting('cnnLens.threads', 2);
+    await lens.settled(); // the current image is classified again, with a new worker
+    assert.equal(lens.workersStarted, 2, 'a worker with the new thread count replaced it');
+    assert.deepEqual(
+      postedOf(webview, 'run', from).map((m) => m.total),
+      [1],
+      'the current image classified again',
+    );
+    const [again, ...others] = pageRun(webview);
+    assert.deepEqual(others, []);
+    assert.equal(again?.file, file);
+    assert.equal(top1(again), expectedTop1(file));
+    assert.equal((again as ImageResult).top.length, 3);
+  });
+
+  test('after a reload the panel revived from its saved state rebuilds the run: select and compare work', async () => {
+    lens.dispose(); // the window reloads: a new extension host, a new Lens
+    fake.settings.delete('cnnLens.topK');
+    fake.settings.delete('cnnLens.maxPixels');
+    fake.settings.delete('cnnLens.threads');
+    lens = new Lens(context);
+    const { entries, current } = firstRun;
+    const revived = await fake.restorePanel(savedPanel(entries, current, undefined));
+    const page = revived.webview;
+    page.receive({ type: 'ready' });
+
+    const currentFile = entries[current]?.file;
+    assert.ok(currentFile);
+    // The current image explored again, whether the exploration came with the replay or after it.
+    const x = await explorationOf(page, currentFile, 0);
+    assert.equal(x.exploration.top[0]?.label, expectedTop1(currentFile));
+    // The thumbnails, never saved, made again.
+    const run = postedOf(page, 'run');
+    assert.deepEqual(
+      run.map((m) => m.total),
+      [entries.length],
+    );
+    const previews = async (): Promise<boolean> => {
+      for (;;) {
+        if (pageRun(page).every((e) => 'error' in e || e.preview)) return true;
+        await page.waitFor((m) => isType(m, 'results'), page.posted.length);
+      }
+    };
+    assert.ok(await previews());
+    assert.deepEqual(
+      pageRun(page).map((e) => [e.file, top1(e)]),
+      entries.map((e) => [e.file, top1(e)]),
+      'the saved run, as it was',
+    );
+
+    let from = page.posted.length;
+    const other = (current + 1) % entries.length;
+    const otherFile = entries[other]?.file;
+    assert.ok(otherFile);
+    page.receive({ type: 'select', index: other });
+    const y = await explorationOf(page, otherFile, from);
+    assert.equal(y.exploration.top[0]?.label, expectedTop1(otherFile));
+
+    from = page.posted.length;
+    page.receive({ type: 'compare', indices: [current, other], requestId: 1 });
+    const c = await page.waitFor<Posted<'comparison'>>((m) => isType(m, 'comparison'), from);
+    assert.equal(c.requestId, 1);
+    assert.deepEqual(
+      c.items.map((i) => [i.file, i.exploration.top[0]?.label]),
+      [
+        [currentFile, expectedTop1(currentFile)],
+        [otherFile, expectedTop1(otherFile)],
+      ],
+    );
+    assert.equal(lens.workersStarted, 1);
+    assert.deepEqual(
+      fake.notifications.filter((n) => n.startsWith('error')),
+      [],
+    );
+  });
+});
