@@ -29,6 +29,7 @@ import {
 } from './helpers/models';
 import { GraphBuilder, type Tensor } from './helpers/onnxBuilder';
 import { IMAGES, WORKER } from './helpers/paths';
+import { configFor } from './helpers/client';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort = require('onnxruntime-node') as typeof Ort;
@@ -45,11 +46,7 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const config = (descriptor: ModelDescriptor): WorkerConfig => ({
-  descriptor,
-  provider: 'cpu',
-  threads: 0,
-  batchSize: 8,
-  maxPixels: 100_000_000,
+  ...configFor(descriptor),
   exploreIdleMs: 0,
 });
 

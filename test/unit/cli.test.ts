@@ -5,11 +5,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { at } from './helpers/at';
 import { CLI, IMAGES } from './helpers/paths';
-
-const run = promisify(execFile);
+import { cli } from './helpers/cli';
 
 interface Entry {
   file: string;
@@ -18,17 +16,6 @@ interface Entry {
   precision?: string;
   ms?: { decode: number; run: number; total: number };
   error?: string;
-}
-
-/** Runs the CLI; resolves with exit code, stdout and stderr whatever the exit code. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
 }
 
 test('classify --json prints one JSON array; a bad file gets an error entry and exit code 1', async () => {

@@ -1,10 +1,9 @@
 // The CLI's progress line: its text for given counts and times, throttling, the terminal left clean, the
 // decision to draw it (a terminal, not --quiet), and the built CLI with stderr not a terminal.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { parseArgs } from '../../src/cli/args';
 import { commandIo, type Streams } from '../../src/cli/io';
 import {
@@ -17,6 +16,7 @@ import {
   showsProgress,
 } from '../../src/cli/progress';
 import { CLI, IMAGES, ROOT } from './helpers/paths';
+import { cli } from './helpers/cli';
 
 /** A clock the test moves, and timers that fire only when it does. */
 class FakeTime {
@@ -266,17 +266,6 @@ test('a command’s Io with --quiet, or without a terminal: no progress; --quiet
     assert.deepEqual(streams.err, [...(quiet ? [] : ['cnn-lens: information\n']), 'cnn-lens: an error\n']);
   }
 });
-
-/** Runs the built CLI with stdout and stderr as pipes (not terminals). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** stderr without a trace of a progress line: no carriage return, no escape, no count. */
 function assertNoProgress(stderr: string): void {

@@ -1,25 +1,24 @@
 // Comparing architectures: the worker's timeModel (a session of its own, medians per batch, cancellable),
 // and the CLI as a user runs it on any model: compare, layers and classify --model.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { InferenceClient, InferenceError } from '../../src/inference/client';
-import type { WorkerConfig } from '../../src/inference/messages';
 import type * as Ort from 'onnxruntime-node';
 import { softmax } from '../../src/inference/postprocess';
 import { prepareImage } from '../../src/inference/preprocess';
 import { descriptorForModel } from '../../src/files/descriptorFile';
-import { PREPROCESSING_PRESETS, type ModelDescriptor } from '../../src/model/descriptor';
+import { PREPROCESSING_PRESETS } from '../../src/model/descriptor';
 import { readOnnxFile } from '../../src/files/onnxFile';
 import { buildLayerTable } from '../../src/model/structure/table';
 import type { LayerTable } from '../../src/shared/layerTable';
 import { fixtureBytes, runnable } from './helpers/fixtures';
 import { imagenetLabels, signedWeights, tempDir, unknownOpModel, writeModel } from './helpers/models';
 import { attr, GraphBuilder } from './helpers/onnxBuilder';
-import { CLI, IMAGES, WORKER } from './helpers/paths';
+import { IMAGES, WORKER } from './helpers/paths';
+import { cli } from './helpers/cli';
+import { configFor } from './helpers/client';
 
 const read = (f: string): Buffer => readFileSync(path.join(IMAGES, f));
 const NO_HANG = { timeout: 180_000 };
@@ -46,27 +45,8 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const config = (descriptor: ModelDescriptor): WorkerConfig => ({
-  descriptor,
-  provider: 'cpu',
-  threads: 0,
-  batchSize: 8,
-  maxPixels: 100_000_000,
-});
-
 async function client(file: string, log?: (m: string) => void): Promise<InferenceClient> {
-  return new InferenceClient(WORKER, config(await descriptorForModel(file, 'torchvision', labels)), log);
-}
-
-/** Runs the CLI; resolves with exit code, stdout and stderr whatever the exit code. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return new InferenceClient(WORKER, configFor(await descriptorForModel(file, 'torchvision', labels)), log);
 }
 
 test(

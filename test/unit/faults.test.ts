@@ -16,13 +16,13 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { InferenceClient, InferenceError } from '../../src/inference/client';
-import type { WorkerConfig } from '../../src/inference/messages';
 import { loadDescriptor } from '../../src/files/descriptorFile';
 import { TORCHVISION_PREPROCESSING, type ModelDescriptor } from '../../src/model/descriptor';
 import { resolveDescriptor } from '../../src/files/modelPaths';
 import { at } from './helpers/at';
 import { GraphBuilder } from './helpers/onnxBuilder';
 import { DIST, IMAGES, ROOT, WORKER } from './helpers/paths';
+import { configFor } from './helpers/client';
 
 const MODELS = path.join(ROOT, 'models');
 const read = (f: string): Buffer => readFileSync(path.join(IMAGES, f));
@@ -31,18 +31,10 @@ let dir: string;
 let good: ModelDescriptor;
 let goodClient: InferenceClient;
 
-const config = (descriptor: ModelDescriptor): WorkerConfig => ({
-  descriptor,
-  provider: 'cpu',
-  threads: 0,
-  batchSize: 8,
-  maxPixels: 100_000_000,
-});
-
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'cnnlens-faults-'));
   good = await resolveDescriptor(DIST, '', 'caffe');
-  goodClient = new InferenceClient(WORKER, config(good));
+  goodClient = new InferenceClient(WORKER, configFor(good));
 });
 
 after(async () => {
@@ -102,7 +94,7 @@ function head(file: string, bytes: number): Buffer {
  * a model error matching `message`; a client on the good model still classifies afterwards.
  */
 async function assertModelFault(descriptor: ModelDescriptor, message: RegExp): Promise<void> {
-  const bad = new InferenceClient(WORKER, config(descriptor));
+  const bad = new InferenceClient(WORKER, configFor(descriptor));
   try {
     const seen: string[] = [];
     const fails = (err: InferenceError): boolean => {

@@ -2,11 +2,9 @@
 // layer table the `layers` request serves, with a plain run beside it and the machine's peak; classification
 // in the same worker is unchanged around it; cancel; the CLI's JSON and its "where the time goes" table.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { InferenceClient, InferenceError } from '../../src/inference/client';
 import type { WorkerConfig } from '../../src/inference/messages';
 import { descriptorForModel } from '../../src/files/descriptorFile';
@@ -14,7 +12,8 @@ import type { Profile } from '../../src/shared/profile';
 import { cpuConfig } from './helpers/client';
 import { signedWeights, tempDir, writeModel } from './helpers/models';
 import { GraphBuilder } from './helpers/onnxBuilder';
-import { CLI, IMAGES, WORKER } from './helpers/paths';
+import { IMAGES, WORKER } from './helpers/paths';
+import { cli } from './helpers/cli';
 
 const read = (f: string): Buffer => readFileSync(path.join(IMAGES, f));
 const NO_HANG = { timeout: 300_000 };
@@ -126,17 +125,6 @@ test(
     }
   },
 );
-
-/** Runs the CLI; resolves with exit code, stdout and stderr whatever the exit code. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 test(
   'cli profile: --json is the Profile; the text table sorts stages and layers by time',

@@ -2,11 +2,9 @@
 // onnxruntime sessions of both files), both precisions for a set of images with the agreement report, and
 // quantizing a user's model (weights in an external data file) with images, checked by independent runs.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
 import { comparePrecisionsAll } from '../../src/inference/classifyAll';
@@ -30,7 +28,8 @@ import {
 import { cpuConfig } from './helpers/client';
 import { fixtureBytes, runnable } from './helpers/fixtures';
 import { imagenetLabels, signedWeights, tempDir, writeExternal } from './helpers/models';
-import { CLI, IMAGES, ROOT, WORKER } from './helpers/paths';
+import { IMAGES, ROOT, WORKER } from './helpers/paths';
+import { cli } from './helpers/cli';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort = require('onnxruntime-node') as typeof Ort;
@@ -401,17 +400,6 @@ test(
     assert.ok(existsSync(path.join(ROOT, 'models', 'resnet50.int8.onnx')));
   },
 );
-
-/** Runs the CLI; resolves with exit code, stdout and stderr whatever the exit code. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 test(
   'cli quantize --json --out and classify --precision int8 with the result; usage errors',
