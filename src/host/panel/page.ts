@@ -7,13 +7,21 @@ export interface PageSources {
   cspSource: string;
   script: string;
   style: string;
+  /** The display language's translations (`vscode.l10n.bundle`) and its code; absent: English. */
+  translations?: { language: string; bundle: Record<string, string> };
+}
+
+/** Text safe inside a double-quoted attribute. */
+function attribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /**
  * The panel's HTML: a strict Content-Security-Policy (nothing but the page's own origin, data: images,
- * and the one script by nonce), and the empty sections the webview bundle fills.
+ * and the one script by nonce), and the empty sections the webview bundle fills. Translations travel as
+ * `<html data-l10n>` (JSON), which webview/l10n.ts loads before the page renders.
  */
-export function pageHtml({ cspSource, script, style }: PageSources): string {
+export function pageHtml({ cspSource, script, style, translations }: PageSources): string {
   const nonce = randomBytes(16).toString('base64');
   const csp = [
     "default-src 'none'",
@@ -21,8 +29,11 @@ export function pageHtml({ cspSource, script, style }: PageSources): string {
     `img-src ${cspSource} data:`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
+  const html = translations
+    ? `<html lang="${attribute(translations.language)}" data-l10n="${attribute(JSON.stringify(translations.bundle))}">`
+    : '<html lang="en">';
   return `<!DOCTYPE html>
-<html lang="en">
+${html}
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
