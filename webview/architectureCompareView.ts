@@ -1,5 +1,6 @@
 // Architectures side by side: one column per model, rows for the totals, the measured speed and each
 // stage (aligned by position), with bars against the row's largest value and ratios to the first model.
+import * as l10n from '@vscode/l10n';
 import { compact } from '../src/shared/format';
 import type { ArchitectureComparison, ModelComparison } from '../src/shared/protocol';
 import { h } from './dom';
@@ -19,7 +20,9 @@ function numberCell(row: (number | undefined)[], index: number, text: (v: number
     'td',
     { class: 'num' },
     h('span', { class: 'value' }, text(value)),
-    ratio ? h('span', { class: 'ratio muted', title: 'relative to the first model' }, ratio) : undefined,
+    ratio
+      ? h('span', { class: 'ratio muted', title: l10n.t('relative to the first model') }, ratio)
+      : undefined,
     bar,
   );
 }
@@ -35,10 +38,10 @@ function msOf(m: ModelComparison, batch: number): number | undefined {
 /** Why a model has no time at `batch`: not measured yet, cancelled, failed, or the model cannot take it. */
 function noTime(m: ModelComparison, c: ArchitectureComparison, busy: boolean, batch: number): string {
   if (m.error) return '';
-  if (m.timingError) return 'timing failed';
-  if (m.timing) return `the model does not take batch ${batch}`;
-  if (c.cancelled) return 'not timed (cancelled)';
-  return busy ? 'timing…' : '';
+  if (m.timingError) return l10n.t('timing failed');
+  if (m.timing) return l10n.t('the model does not take batch {0}', batch);
+  if (c.cancelled) return l10n.t('not timed (cancelled)');
+  return busy ? l10n.t('timing…') : '';
 }
 
 /** The comparison section; `busy` is the progress line while models are read and timed. */
@@ -93,44 +96,44 @@ export function architectureCompareSection(
     h(
       'tr',
       { 'data-row': 'family' },
-      h('th', { scope: 'row' }, 'family'),
+      h('th', { scope: 'row' }, l10n.t('family')),
       ...models.map((m) =>
         m.error
-          ? h('td', { class: 'error-text', role: 'alert' }, `could not be read: ${m.error}`)
+          ? h('td', { class: 'error-text', role: 'alert' }, l10n.t('could not be read: {0}', m.error))
           : h('td', {}, m.family ? h('span', { class: 'badge family' }, m.family) : '…'),
       ),
     ),
   );
-  textRow('depth', (m) => h('span', { class: 'equation-small' }, m.depth ?? ''), 'depth');
-  textRow('input', (m) => m.input ?? '', 'input');
+  textRow(l10n.t('depth'), (m) => h('span', { class: 'equation-small' }, m.depth ?? ''), 'depth');
+  textRow(l10n.t('input'), (m) => m.input ?? '', 'input');
   numRow(
-    'parameters',
+    l10n.t('parameters'),
     models.map((m) => m.params),
     int,
     'params',
   );
   numRow(
-    'buffers',
+    l10n.t('buffers'),
     models.map((m) => m.buffers),
     int,
     'buffers',
-    'BatchNorm running statistics',
+    l10n.t('BatchNorm running statistics'),
   );
   numRow(
-    'multiply-adds',
+    l10n.t('multiply-adds'),
     models.map((m) => m.macs),
     compact,
     'macs',
-    'per image',
+    l10n.t('per image'),
   );
   for (const batch of [1, 8]) {
     const values = models.map((m) => msOf(m, batch));
     const row = numRow(
-      `ms/image, batch ${batch}`,
+      l10n.t('ms/image, batch {0}', batch),
       values,
       (v) => v.toFixed(v < 10 ? 2 : 1),
       `ms-b${batch}`,
-      `median of the timed runs on this machine (${c.provider}, ${c.precision})`,
+      l10n.t('median of the timed runs on this machine ({0}, {1})', c.provider, c.precision),
     );
     models.forEach((m, i) => {
       if (values[i] === undefined) {
@@ -141,7 +144,7 @@ export function architectureCompareSection(
     });
   }
   const stageCount = Math.max(0, ...models.map((m) => m.stages?.length ?? 0));
-  textRow('stages', (m) => String(m.stages?.length ?? ''), 'stage-count');
+  textRow(l10n.t('stages'), (m) => String(m.stages?.length ?? ''), 'stage-count');
   for (let i = 0; i < stageCount; i++) {
     const params = models.map((m) => m.stages?.[i]?.params);
     const macs = models.map((m) => m.stages?.[i]?.macs);
@@ -151,7 +154,7 @@ export function architectureCompareSection(
       h(
         'tr',
         { class: 'stage-row', 'data-row': `stage-${i + 1}` },
-        h('th', { scope: 'row' }, `stage ${i + 1}`),
+        h('th', { scope: 'row' }, l10n.t('stage {0}', i + 1)),
         ...models.map((m) => {
           const s = m.stages?.[i];
           if (!s) return h('td', {}, '');
@@ -165,34 +168,47 @@ export function architectureCompareSection(
             'td',
             {},
             h('strong', {}, s.stage),
-            ` · ${size}, ${String(s.width ?? '?')} ch · ${s.counted} ${s.counted === 1 ? 'layer' : 'layers'}`,
+            ` · ${l10n.t('{0}, {1} ch', size, String(s.width ?? '?'))} · ` +
+              (s.counted === 1 ? l10n.t('{0} layer', s.counted) : l10n.t('{0} layers', s.counted)),
             h('br'),
-            h('span', { class: 'muted' }, `${compact(s.params)} params`),
+            h('span', { class: 'muted' }, l10n.t('{0} params', compact(s.params))),
             bar(s.params, maxParams, 'params'),
-            h('span', { class: 'muted' }, `${compact(s.macs)} mult-adds`),
+            h('span', { class: 'muted' }, l10n.t('{0} mult-adds', compact(s.macs))),
             bar(s.macs, maxMacs, 'macs'),
           );
         }),
       ),
     );
   }
-  const runs = models.find((m) => m.timing?.length)?.timing?.[0]?.runs ?? 'several';
-  const close = h('button', { type: 'button', id: 'arch-compare-close' }, 'Close');
+  const runs = models.find((m) => m.timing?.length)?.timing?.[0]?.runs ?? l10n.t('several');
+  const close = h('button', { type: 'button', id: 'arch-compare-close' }, l10n.t('Close'));
   close.addEventListener('click', onClose);
-  const cancel = h('button', { type: 'button', id: 'arch-compare-cancel' }, 'Cancel');
+  const cancel = h('button', { type: 'button', id: 'arch-compare-cancel' }, l10n.t('Cancel'));
   cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancelComparison' }));
   return h(
     'section',
     { id: 'arch-compare', 'aria-labelledby': 'arch-compare-title', 'aria-busy': String(busy !== undefined) },
-    h('h2', { id: 'arch-compare-title' }, `Compare architectures · ${models.length} models`),
+    h('h2', { id: 'arch-compare-title' }, l10n.t('Compare architectures · {0} models', models.length)),
     busy
       ? h('p', { id: 'arch-compare-status', class: 'busy', role: 'status' }, busy, ' ', cancel)
       : h(
           'p',
           { class: 'muted' },
-          `Bars: share of the row's largest value; ×: ratio to ${models[0]?.name ?? 'the first model'}. ` +
-            `Times: median ms per image over ${runs} runs after a warm-up, one model at a time, on this machine (${c.provider}, ${c.precision}${c.precision === 'int8' ? '; a model without its int8 file runs fp32' : ''}).` +
-            (c.cancelled ? ' Cancelled: models not timed are marked.' : ''),
+          `${l10n.t("Bars: share of the row's largest value; ×: ratio to {0}.", models[0]?.name ?? l10n.t('the first model'))} ` +
+            (c.precision === 'int8'
+              ? l10n.t(
+                  'Times: median ms per image over {0} runs after a warm-up, one model at a time, on this machine ({1}, {2}; a model without its int8 file runs fp32).',
+                  runs,
+                  c.provider,
+                  c.precision,
+                )
+              : l10n.t(
+                  'Times: median ms per image over {0} runs after a warm-up, one model at a time, on this machine ({1}, {2}).',
+                  runs,
+                  c.provider,
+                  c.precision,
+                )) +
+            (c.cancelled ? ` ${l10n.t('Cancelled: models not timed are marked.')}` : ''),
           ' ',
           close,
         ),
@@ -201,7 +217,7 @@ export function architectureCompareSection(
       { class: 'table-wrap' },
       h(
         'table',
-        { id: 'arch-compare-table', 'aria-label': 'Architectures side by side' },
+        { id: 'arch-compare-table', 'aria-label': l10n.t('Architectures side by side') },
         h('thead', {}, head),
         h('tbody', {}, ...rows),
       ),

@@ -1,4 +1,5 @@
 // The architecture section: the layer table as a keyboard-navigable treegrid with a detail card.
+import * as l10n from '@vscode/l10n';
 import { compact, percent, shapeText } from '../src/shared/format';
 import type { LayerActivation } from '../src/shared/exploration';
 import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
@@ -7,24 +8,34 @@ import type { ArchitectureView } from '../src/shared/protocol';
 import type { QuantizationReport, QuantizedRow } from '../src/shared/quantization';
 import { h } from './dom';
 import { msText, peakShare } from './figures';
-import { blockCounts, countOf, int } from './text';
+import { blockCounts, int } from './text';
 import { requestFeatureMaps } from './featureMapsView';
 import { requests, vscode } from './vscodeApi';
 
 /** Column headers, with a class for the columns shown only once there is something to show. */
-const COLUMNS: [string, string, string?][] = [
-  ['Layer', ''],
-  ['Kernel', ''],
-  ['Stride', ''],
-  ['Channels', ''],
-  ['Output', ''],
-  ['RF / stride', 'col-rf', 'receptive field of one output position, and effective stride, in input pixels'],
-  ['Params', ''],
-  ['Mult-adds', ''],
-  ['Time', 'col-time', 'median ms per run, from the last profile'],
-  ['int8 error', 'col-quant', 'SQNR (dB) and cosine of the int8 output against fp32, for the current image'],
-  ['Activations', ''],
-];
+function columns(): [string, string, string?][] {
+  return [
+    [l10n.t('Layer'), ''],
+    [l10n.t('Kernel'), ''],
+    [l10n.t('Stride'), ''],
+    [l10n.t('Channels'), ''],
+    [l10n.t('Output'), ''],
+    [
+      l10n.t('RF / stride'),
+      'col-rf',
+      l10n.t('receptive field of one output position, and effective stride, in input pixels'),
+    ],
+    [l10n.t('Params'), ''],
+    [l10n.t('Mult-adds'), ''],
+    [l10n.t('Time'), 'col-time', l10n.t('median ms per run, from the last profile')],
+    [
+      l10n.t('int8 error'),
+      'col-quant',
+      l10n.t('SQNR (dB) and cosine of the int8 output against fp32, for the current image'),
+    ],
+    [l10n.t('Activations'), ''],
+  ];
+}
 
 /** Renders the section; returns it and the time the render took (for the benchmark note). */
 export function architectureSection(view: ArchitectureView): HTMLElement {
@@ -33,12 +44,12 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
   const card = h(
     'aside',
     { id: 'layer-card', class: 'card empty', 'aria-live': 'polite' },
-    h('p', { class: 'muted' }, 'Hover or focus a layer to see its shapes.'),
+    h('p', { class: 'muted' }, l10n.t('Hover or focus a layer to see its shapes.')),
   );
   const grid = h('table', {
     id: 'layers',
     role: 'treegrid',
-    'aria-label': `${view.model} layers`,
+    'aria-label': l10n.t('{0} layers', view.model),
     'aria-describedby': 'layer-card',
   });
   grid.append(
@@ -48,7 +59,7 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
       h(
         'tr',
         { role: 'row' },
-        ...COLUMNS.map(([name, cls, title]) =>
+        ...columns().map(([name, cls, title]) =>
           h('th', { role: 'columnheader', scope: 'col', class: cls, ...(title && { title }) }, name),
         ),
       ),
@@ -66,7 +77,7 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
     h(
       'div',
       { class: 'section-head' },
-      h('h2', { id: 'architecture-title' }, `Architecture · ${view.model}`),
+      h('h2', { id: 'architecture-title' }, l10n.t('Architecture · {0}', view.model)),
       quantizationButton(),
       compareButton(),
     ),
@@ -84,9 +95,11 @@ function quantizationButton(): HTMLElement {
     {
       type: 'button',
       id: 'compare-precisions',
-      title: 'Run the current image at fp32 and at int8 and compare every layer’s output (SQNR, cosine)',
+      title: l10n.t(
+        'Run the current image at fp32 and at int8 and compare every layer’s output (SQNR, cosine)',
+      ),
     },
-    'fp32 vs int8 for this image',
+    l10n.t('fp32 vs int8 for this image'),
   );
   b.addEventListener('click', () => requests.send({ type: 'compareQuantized' }));
   return b;
@@ -94,7 +107,7 @@ function quantizationButton(): HTMLElement {
 
 /** "Compare with other models…": the Compare Architectures command, with this model among the choices. */
 function compareButton(): HTMLElement {
-  const b = h('button', { type: 'button', id: 'compare-models' }, 'Compare with other models…');
+  const b = h('button', { type: 'button', id: 'compare-models' }, l10n.t('Compare with other models…'));
   b.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'compareArchitectures' }));
   return b;
 }
@@ -103,10 +116,16 @@ function summary(table: LayerTable): HTMLElement {
   const t = table.totals;
   const counted = table.stages.filter((s) => s.counted > 0);
   const extras = [
-    t.buffers > 0 ? `${int(t.buffers)} buffers (BatchNorm running statistics)` : '',
-    t.projections > 0 ? `${t.projections} projection shortcuts, not counted in the ${t.counted}` : '',
-    t.shared > 0 ? `${t.shared} shared tensors counted once` : '',
-    t.measured > 0 ? `${t.measured} ${t.measured === 1 ? 'shape' : 'shapes'} measured by a run` : '',
+    t.buffers > 0 ? l10n.t('{0} buffers (BatchNorm running statistics)', int(t.buffers)) : '',
+    t.projections > 0
+      ? l10n.t('{0} projection shortcuts, not counted in the {1}', t.projections, t.counted)
+      : '',
+    t.shared > 0 ? l10n.t('{0} shared tensors counted once', t.shared) : '',
+    t.measured > 0
+      ? t.measured === 1
+        ? l10n.t('{0} shape measured by a run', t.measured)
+        : l10n.t('{0} shapes measured by a run', t.measured)
+      : '',
   ].filter(Boolean);
   return h(
     'div',
@@ -115,17 +134,22 @@ function summary(table: LayerTable): HTMLElement {
       'p',
       { id: 'depth', class: 'equation' },
       h('span', { id: 'family', class: 'badge' }, table.family),
-      ` ${table.depth} weighted layers`,
+      ` ${l10n.t('{0} weighted layers', table.depth)}`,
       h('span', { class: 'muted' }, ` (${counted.map((s) => s.stage).join(', ')})`),
     ),
     h(
       'p',
       { id: 'totals' },
-      `${int(t.params)} parameters · ${int(t.macs)} multiply-adds per image (${compact(t.macs)})`,
+      l10n.t(
+        '{0} parameters · {1} multiply-adds per image ({2})',
+        int(t.params),
+        int(t.macs),
+        compact(t.macs),
+      ),
       extras.length > 0 ? ` · ${extras.join(' · ')}` : '',
     ),
     table.model.assumed
-      ? h('p', { id: 'assumed', class: 'notice', role: 'note' }, `Assumed: ${table.model.assumed}.`)
+      ? h('p', { id: 'assumed', class: 'notice', role: 'note' }, l10n.t('Assumed: {0}.', table.model.assumed))
       : undefined,
     table.note ? h('p', { id: 'table-note', class: 'muted' }, table.note) : undefined,
     table.warnings.length > 0 ? warningsList(table.warnings) : undefined,
@@ -134,7 +158,8 @@ function summary(table: LayerTable): HTMLElement {
 
 /** What could not be inferred or counted: open when short, a disclosure when long. */
 function warningsList(warnings: string[]): HTMLElement {
-  const title = `${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'}`;
+  const title =
+    warnings.length === 1 ? l10n.t('{0} warning', warnings.length) : l10n.t('{0} warnings', warnings.length);
   const details = h(
     'details',
     { id: 'warnings', class: 'notice warnings' },
@@ -179,7 +204,14 @@ function tableRows(table: LayerTable): HTMLElement[] {
 
 function stageRow(s: StageSummary, blocks: readonly BlockSummary[]): HTMLElement {
   const size = s.out_size ? s.out_size.join('×') : '?';
-  const counts = blocks.length > 0 ? blockCounts(blocks) : s.blocks > 0 ? countOf(s.blocks, 'block') : '';
+  const counts =
+    blocks.length > 0
+      ? blockCounts(blocks)
+      : s.blocks > 0
+        ? s.blocks === 1
+          ? l10n.t('{0} block', s.blocks)
+          : l10n.t('{0} blocks', s.blocks)
+        : '';
   const tr = h(
     'tr',
     {
@@ -195,8 +227,12 @@ function stageRow(s: StageSummary, blocks: readonly BlockSummary[]): HTMLElement
       { role: 'gridcell', colspan: '6' },
       h('span', { class: 'twisty', 'aria-hidden': 'true' }),
       h('strong', {}, s.stage),
-      ` · output ${size}, ${String(s.width ?? '?')} ch · `,
-      h('span', { class: 'stage-count' }, `${s.counted} ${s.counted === 1 ? 'layer' : 'layers'}`),
+      ` · ${l10n.t('output {0}, {1} ch', size, String(s.width ?? '?'))} · `,
+      h(
+        'span',
+        { class: 'stage-count' },
+        s.counted === 1 ? l10n.t('{0} layer', s.counted) : l10n.t('{0} layers', s.counted),
+      ),
       counts ? h('span', { class: 'stage-blocks' }, ` · ${counts}`) : undefined,
       s.layout ? h('span', { class: 'muted layout' }, ` · ${s.layout}`) : undefined,
     ),
@@ -225,7 +261,7 @@ function blockRow(b: BlockSummary, showNotation: boolean): HTMLElement {
         ? h(
             'span',
             { class: b.shortcut === 'projection' ? 'badge projection' : 'badge' },
-            `${b.shortcut} shortcut`,
+            l10n.t('{0} shortcut', b.shortcut),
           )
         : undefined,
       b.residual ? h('code', { class: 'residual' }, b.residual) : undefined,
@@ -241,7 +277,7 @@ function blockRow(b: BlockSummary, showNotation: boolean): HTMLElement {
 /** Role, counting and shape-source badges of a layer row. */
 function rowBadges(row: LayerRow): HTMLElement[] {
   const weighted = row.params > 0 || row.macs > 0;
-  const notCounted = !row.counted && weighted ? ' · not counted' : '';
+  const notCounted = !row.counted && weighted ? ` · ${l10n.t('not counted')}` : '';
   const out: HTMLElement[] = [];
   const badge = (cls: string, text: string, title: string): void => {
     out.push(h('span', { class: `badge ${cls}`, title }, text));
@@ -250,27 +286,33 @@ function rowBadges(row: LayerRow): HTMLElement[] {
     case 'projection':
       badge(
         'projection',
-        'projection · not counted',
-        'projection shortcut: not on the path the depth counts',
+        l10n.t('projection · not counted'),
+        l10n.t('projection shortcut: not on the path the depth counts'),
       );
       break;
     case 'se':
-      badge('se', `SE${notCounted}`, 'squeeze-and-excitation: channel weights from a global pool');
+      badge('se', `SE${notCounted}`, l10n.t('squeeze-and-excitation: channel weights from a global pool'));
       break;
     case 'branch':
-      badge('branch', `branch${notCounted}`, 'a parallel branch of the block');
+      badge('branch', `${l10n.t('branch')}${notCounted}`, l10n.t('a parallel branch of the block'));
       break;
     case 'join':
-      badge('join', 'join', `joins branches (${row.op})`);
+      badge('join', l10n.t('join'), l10n.t('joins branches ({0})', row.op));
       break;
     default:
-      if (notCounted) badge('uncounted', 'not counted', 'weighted, but not on the path the depth counts');
+      if (notCounted)
+        badge('uncounted', l10n.t('not counted'), l10n.t('weighted, but not on the path the depth counts'));
   }
   if (row.shared.length > 0) {
-    badge('shared', 'shared', `weights read by other rows too, counted once: ${row.shared.join(', ')}`);
+    badge(
+      'shared',
+      l10n.t('shared'),
+      l10n.t('weights read by other rows too, counted once: {0}', row.shared.join(', ')),
+    );
   }
-  if (row.measured) badge('measured', 'measured', 'output shape measured by an onnxruntime run');
-  if (row.unknown) badge('unknown', 'unknown', row.unknown);
+  if (row.measured)
+    badge('measured', l10n.t('measured'), l10n.t('output shape measured by an onnxruntime run'));
+  if (row.unknown) badge('unknown', l10n.t('unknown'), row.unknown);
   return out;
 }
 
@@ -307,7 +349,7 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
       row.downsample
         ? h(
             'span',
-            { class: 'badge downsample', title: `downsamples: stride ${strideText}` },
+            { class: 'badge downsample', title: l10n.t('downsamples: stride {0}', strideText) },
             `↓ ${strideText}`,
           )
         : strideText,
@@ -334,7 +376,11 @@ function rfCell(row: LayerRow): HTMLElement {
     {
       role: 'gridcell',
       class: 'col-rf num',
-      title: `each output position sees ${rf.join('×')} input pixels; neighbours are ${stride.join('×')} pixels apart`,
+      title: l10n.t(
+        'each output position sees {0} input pixels; neighbours are {1} pixels apart',
+        rf.join('×'),
+        stride.join('×'),
+      ),
     },
     `${side(rf)} / ${side(stride)}`,
   );
@@ -359,7 +405,7 @@ function fillTimes(grid: HTMLElement): void {
   const t0 = performance.now();
   grid.classList.toggle('has-time', times !== null);
   const header = grid.querySelector<HTMLElement>('th.col-time');
-  if (header) header.textContent = times ? `Time (batch ${times.profile.batch})` : 'Time';
+  if (header) header.textContent = times ? l10n.t('Time (batch {0})', times.profile.batch) : l10n.t('Time');
   for (const td of grid.querySelectorAll<HTMLElement>('td.time')) {
     const tr = td.parentElement!;
     const name = tr.dataset.name ?? tr.dataset.block ?? tr.dataset.stage ?? '';
@@ -369,13 +415,15 @@ function fillTimes(grid: HTMLElement): void {
       td.removeAttribute('title');
       continue;
     }
-    td.title = `${percent(t.share)} of the run; ${t.provider}${t.fallback ? ' (CPU fallback)' : ''}`;
+    td.title =
+      l10n.t('{0} of the run; {1}', percent(t.share), t.provider) +
+      (t.fallback ? ` ${l10n.t('(CPU fallback)')}` : '');
     td.replaceChildren(
       `${msText(t.ms)} ms`,
       t.fallback
         ? h(
             'span',
-            { class: 'badge fallback', title: 'ran on the CPU: the GPU provider could not take it' },
+            { class: 'badge fallback', title: l10n.t('ran on the CPU: the GPU provider could not take it') },
             'CPU',
           )
         : '',
@@ -407,8 +455,15 @@ function fillQuantization(grid: HTMLElement): void {
 /** "28.1 dB · 0.998", the jump marked, or why nothing was compared. */
 function quantCell(q: QuantizedRow): (Node | string)[] {
   if (q.missing)
-    return [h('span', { class: 'muted', title: `the ${q.missing} model has no output for this row` }, '–')];
-  const db = q.sqnr_db === null ? 'exact' : q.sqnr_db === -Infinity ? '−∞ dB' : `${q.sqnr_db.toFixed(1)} dB`;
+    return [
+      h(
+        'span',
+        { class: 'muted', title: l10n.t('the {0} model has no output for this row', q.missing) },
+        '–',
+      ),
+    ];
+  const db =
+    q.sqnr_db === null ? l10n.t('exact') : q.sqnr_db === -Infinity ? '−∞ dB' : `${q.sqnr_db.toFixed(1)} dB`;
   return [
     h('span', { class: 'sqnr' }, db),
     q.cosine !== null ? h('span', { class: 'muted' }, ` · ${q.cosine.toFixed(3)}`) : '',
@@ -417,9 +472,11 @@ function quantCell(q: QuantizedRow): (Node | string)[] {
           'span',
           {
             class: 'badge jump',
-            title: 'SQNR fell by more than 6 dB from the previous main-path row: the error jumps here',
+            title: l10n.t(
+              'SQNR fell by more than 6 dB from the previous main-path row: the error jumps here',
+            ),
           },
-          'jump',
+          l10n.t('jump'),
         )
       : '',
   ];
@@ -460,13 +517,13 @@ function activationCell(a: LayerActivation, computed: string): (Node | string)[]
     h(
       'span',
       { class: 'stats' },
-      `μ ${a.mean.toFixed(2)} · max ${a.max.toFixed(1)} · ${percent(a.zero_fraction, 0)} zero`,
+      l10n.t('μ {0} · max {1} · {2} zero', a.mean.toFixed(2), a.max.toFixed(1), percent(a.zero_fraction, 0)),
     ),
     mismatch
       ? h(
           'span',
-          { class: 'badge mismatch', title: `measured ${measured}, computed ${computed}` },
-          'shape differs',
+          { class: 'badge mismatch', title: l10n.t('measured {0}, computed {1}', measured, computed) },
+          l10n.t('shape differs'),
         )
       : '',
   ];
@@ -478,63 +535,100 @@ function definitions(): { dl: HTMLElement; add: (k: string, v: string) => void }
   return { dl, add: (k, v) => dl.append(h('dt', {}, k), h('dd', {}, v)) };
 }
 
-const ROLE_TEXT: Record<LayerRow['role'], string> = {
-  stem: 'stem',
-  main: 'main path',
-  projection: 'projection shortcut',
-  branch: 'parallel branch',
-  se: 'squeeze-and-excitation',
-  join: 'join of branches',
-  pool: 'pooling',
-  fc: 'classifier',
-  conv: 'convolution outside blocks',
-  other: 'other',
-};
+/** A row's role in words, for the card. */
+function roleText(role: LayerRow['role']): string {
+  switch (role) {
+    case 'stem':
+      return l10n.t('stem');
+    case 'main':
+      return l10n.t('main path');
+    case 'projection':
+      return l10n.t('projection shortcut');
+    case 'branch':
+      return l10n.t('parallel branch');
+    case 'se':
+      return l10n.t('squeeze-and-excitation');
+    case 'join':
+      return l10n.t('join of branches');
+    case 'pool':
+      return l10n.t('pooling');
+    case 'fc':
+      return l10n.t('classifier');
+    case 'conv':
+      return l10n.t('convolution outside blocks');
+    case 'other':
+      return l10n.t('other');
+  }
+}
+
+/** "1,234 (0.52 % of the model)": a count of multiply-adds and its share of the model's. */
+function macsText(macs: number, table: LayerTable): string {
+  return l10n.t(
+    '{0} ({1} of the model)',
+    int(macs),
+    percent(table.totals.macs ? macs / table.totals.macs : 0, 2),
+  );
+}
 
 /** The detail card for one row. */
 function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
   const { dl, add } = definitions();
-  add('input', shapeText(row.in_shape));
-  add('output', shapeText(row.out_shape) + (row.measured ? ' (measured by a run)' : ''));
-  if (row.kernel) add('kernel', row.kernel.join('×'));
-  if (row.stride) add('stride', row.stride.join('×') + (row.downsample ? ' (downsamples)' : ''));
-  if (row.pads) add('padding', `${row.pads.join(', ')} (top, left, bottom, right)`);
-  if (row.dilations) add('dilation', row.dilations.join('×'));
-  if (row.group !== null) add('groups', String(row.group));
+  add(l10n.t('input'), shapeText(row.in_shape));
+  add(l10n.t('output'), shapeText(row.out_shape) + (row.measured ? ` ${l10n.t('(measured by a run)')}` : ''));
+  if (row.kernel) add(l10n.t('kernel'), row.kernel.join('×'));
+  if (row.stride)
+    add(l10n.t('stride'), row.stride.join('×') + (row.downsample ? ` ${l10n.t('(downsamples)')}` : ''));
+  if (row.pads) add(l10n.t('padding'), l10n.t('{0} (top, left, bottom, right)', row.pads.join(', ')));
+  if (row.dilations) add(l10n.t('dilation'), row.dilations.join('×'));
+  if (row.group !== null) add(l10n.t('groups'), String(row.group));
   const weights = row.params - row.folded_params;
   add(
-    'parameters',
+    l10n.t('parameters'),
     `${int(row.params)}` +
       (row.folded_params
-        ? ` (${int(weights)} weights + bias, ${int(row.folded_params)} BatchNorm folded)`
+        ? ` ${l10n.t('({0} weights + bias, {1} BatchNorm folded)', int(weights), int(row.folded_params))}`
         : ''),
   );
-  if (row.buffers > 0) add('buffers', `${int(row.buffers)} (BatchNorm running mean and variance)`);
-  if (row.shared.length > 0) add('shared tensors', `${row.shared.join(', ')} (counted once)`);
-  add(
-    'multiply-adds',
-    `${int(row.macs)} (${percent(table.totals.macs ? row.macs / table.totals.macs : 0, 2)} of the model)`,
-  );
+  if (row.buffers > 0)
+    add(l10n.t('buffers'), l10n.t('{0} (BatchNorm running mean and variance)', int(row.buffers)));
+  if (row.shared.length > 0)
+    add(l10n.t('shared tensors'), l10n.t('{0} (counted once)', row.shared.join(', ')));
+  add(l10n.t('multiply-adds'), macsText(row.macs, table));
   if (row.receptive_field && row.effective_stride && row.rf_center) {
-    add('receptive field', `${row.receptive_field.join('×')} input pixels per output position`);
-    add('effective stride', `${row.effective_stride.join('×')} input pixels between neighbouring positions`);
-    add('position (0, 0)', `centred at y ${row.rf_center[0]}, x ${row.rf_center[1]} of the crop`);
+    add(
+      l10n.t('receptive field'),
+      l10n.t('{0} input pixels per output position', row.receptive_field.join('×')),
+    );
+    add(
+      l10n.t('effective stride'),
+      l10n.t('{0} input pixels between neighbouring positions', row.effective_stride.join('×')),
+    );
+    add(
+      l10n.t('position (0, 0)'),
+      l10n.t('centred at y {0}, x {1} of the crop', String(row.rf_center[0]), String(row.rf_center[1])),
+    );
   } else {
-    add('receptive field', 'the whole image (past global pooling)');
+    add(l10n.t('receptive field'), l10n.t('the whole image (past global pooling)'));
   }
   timeDefinition(add, row.name);
   const q = quantization?.get(row.name);
-  if (q) add('int8 error', quantText(q));
-  add('activation', row.activation ?? 'none');
-  add('role', ROLE_TEXT[row.role]);
-  add('counted in depth', row.counted ? 'yes' : 'no');
-  add('ONNX nodes', row.onnx_nodes.map((n, i) => `${n} (${row.onnx_ops[i]})`).join(', '));
+  if (q) add(l10n.t('int8 error'), quantText(q));
+  add(l10n.t('activation'), row.activation ?? l10n.t('none'));
+  add(l10n.t('role'), roleText(row.role));
+  add(l10n.t('counted in depth'), row.counted ? l10n.t('yes') : l10n.t('no'));
+  add(l10n.t('ONNX nodes'), row.onnx_nodes.map((n, i) => `${n} (${row.onnx_ops[i]})`).join(', '));
   const a = activations.get(row.name);
   if (a) {
-    add('measured output', shapeText(a.out_shape));
+    add(l10n.t('measured output'), shapeText(a.out_shape));
     add(
-      'this image',
-      `mean ${a.mean.toFixed(3)}, min ${a.min.toFixed(3)}, max ${a.max.toFixed(3)}, ${percent(a.zero_fraction, 1)} zeros`,
+      l10n.t('this image'),
+      l10n.t(
+        'mean {0}, min {1}, max {2}, {3} zeros',
+        a.mean.toFixed(3),
+        a.min.toFixed(3),
+        a.max.toFixed(3),
+        percent(a.zero_fraction, 1),
+      ),
     );
   }
   return [
@@ -548,40 +642,34 @@ function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
 /** The card for a block row. */
 function blockCard(b: BlockSummary, table: LayerTable): HTMLElement[] {
   const { dl, add } = definitions();
-  add('kind', b.kind);
-  add('notation', b.notation);
-  if (b.shortcut) add('shortcut', b.shortcut);
-  if (b.residual) add('residual form', b.residual);
-  add('input', shapeText(b.in_shape));
-  add('output', shapeText(b.out_shape));
-  if (b.stride_on) add('downsamples at', b.stride_on);
-  add('counted layers', String(b.counted));
-  add('parameters', int(b.params));
-  if (b.buffers > 0) add('buffers', int(b.buffers));
-  add(
-    'multiply-adds',
-    `${int(b.macs)} (${percent(table.totals.macs ? b.macs / table.totals.macs : 0, 2)} of the model)`,
-  );
+  add(l10n.t('kind'), b.kind);
+  add(l10n.t('notation'), b.notation);
+  if (b.shortcut) add(l10n.t('shortcut'), b.shortcut);
+  if (b.residual) add(l10n.t('residual form'), b.residual);
+  add(l10n.t('input'), shapeText(b.in_shape));
+  add(l10n.t('output'), shapeText(b.out_shape));
+  if (b.stride_on) add(l10n.t('downsamples at'), b.stride_on);
+  add(l10n.t('counted layers'), String(b.counted));
+  add(l10n.t('parameters'), int(b.params));
+  if (b.buffers > 0) add(l10n.t('buffers'), int(b.buffers));
+  add(l10n.t('multiply-adds'), macsText(b.macs, table));
   timeDefinition(add, b.block);
-  return [h('h3', {}, b.block), h('p', { class: 'muted' }, `${b.stage} · block`), dl];
+  return [h('h3', {}, b.block), h('p', { class: 'muted' }, l10n.t('{0} · block', b.stage)), dl];
 }
 
 /** The card for a stage row. */
 function stageCard(s: StageSummary, table: LayerTable): HTMLElement[] {
   const { dl, add } = definitions();
-  add('output', shapeText(s.out_shape));
-  add('width', String(s.width ?? '?'));
-  add('counted layers', String(s.counted));
-  if (s.blocks > 0) add('blocks', blockCounts(table.blocks.filter((b) => b.stage === s.stage)));
-  add('layout', s.layout);
-  add('parameters', int(s.params));
-  if (s.buffers > 0) add('buffers', int(s.buffers));
-  add(
-    'multiply-adds',
-    `${int(s.macs)} (${percent(table.totals.macs ? s.macs / table.totals.macs : 0, 2)} of the model)`,
-  );
+  add(l10n.t('output'), shapeText(s.out_shape));
+  add(l10n.t('width'), String(s.width ?? '?'));
+  add(l10n.t('counted layers'), String(s.counted));
+  if (s.blocks > 0) add(l10n.t('blocks'), blockCounts(table.blocks.filter((b) => b.stage === s.stage)));
+  add(l10n.t('layout'), s.layout);
+  add(l10n.t('parameters'), int(s.params));
+  if (s.buffers > 0) add(l10n.t('buffers'), int(s.buffers));
+  add(l10n.t('multiply-adds'), macsText(s.macs, table));
   timeDefinition(add, s.stage);
-  return [h('h3', {}, s.stage), h('p', { class: 'muted' }, 'stage'), dl];
+  return [h('h3', {}, s.stage), h('p', { class: 'muted' }, l10n.t('stage')), dl];
 }
 
 /** The card's time line for a row, block or stage, when a profile has it. */
@@ -590,19 +678,29 @@ function timeDefinition(add: (k: string, v: string) => void, name: string): void
   if (!t || !times) return;
   const share = peakShare(t.gflops, times.profile.peak_gflops);
   add(
-    'time',
-    `${msText(t.ms)} ms per run of batch ${times.profile.batch} (${percent(t.share)} of the run)` +
+    l10n.t('time'),
+    l10n.t(
+      '{0} ms per run of batch {1} ({2} of the run)',
+      msText(t.ms),
+      times.profile.batch,
+      percent(t.share),
+    ) +
       (t.gflops !== null ? `, ${t.gflops.toFixed(1)} GFLOP/s` : '') +
-      (share !== null ? ` = ${percent(share, 0)} of peak` : '') +
-      `, ${t.provider}${t.fallback ? ' (CPU fallback)' : ''}`,
+      (share !== null ? ` = ${l10n.t('{0} of peak', percent(share, 0))}` : '') +
+      `, ${t.provider}` +
+      (t.fallback ? ` ${l10n.t('(CPU fallback)')}` : ''),
   );
 }
 
 /** "28.1 dB SQNR, cosine 0.998 (the error jumps here)". */
 function quantText(q: QuantizedRow): string {
-  if (q.missing) return `not compared: the ${q.missing} model has no output here`;
-  const db = q.sqnr_db === null ? 'identical' : `${q.sqnr_db.toFixed(1)} dB SQNR`;
-  return `${db}${q.cosine !== null ? `, cosine ${q.cosine.toFixed(4)}` : ''}${q.jump ? ' (the error jumps here)' : ''}`;
+  if (q.missing) return l10n.t('not compared: the {0} model has no output here', q.missing);
+  const db = q.sqnr_db === null ? l10n.t('identical') : l10n.t('{0} dB SQNR', q.sqnr_db.toFixed(1));
+  return (
+    db +
+    (q.cosine !== null ? `, ${l10n.t('cosine {0}', q.cosine.toFixed(4))}` : '') +
+    (q.jump ? ` ${l10n.t('(the error jumps here)')}` : '')
+  );
 }
 
 /** Roving focus, arrow keys, collapse/expand, hover and focus → card. */

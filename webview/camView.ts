@@ -2,6 +2,7 @@
 // block, the map of a top class over the crop the model saw (opacity slider), and on request each map's
 // faithfulness beside a random map's: deletion and insertion curves, their areas, Average Drop and Increase
 // in Confidence, and in words whether the map beats chance. The exploration's CAM shows without a request.
+import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import {
   defaultExplainLayer,
@@ -16,48 +17,81 @@ import {
 import type { ExplainRequestView, ExplainState, ExplorationView } from '../src/shared/protocol';
 import { heatCanvas } from './colormap';
 import { h } from './dom';
-import { beatsRandom, FAITHFULNESS_MEASURES, verdict } from './figures';
+import { beatsRandom, FAITHFULNESS_MEASURES, measureName, verdict } from './figures';
 import { requests, vscode } from './vscodeApi';
 
-/** How each map method is named and explained (a new method must be named here). */
-const METHODS: Record<MapMethod, { name: string; title: string; explain: (m: MapFacts) => string }> = {
-  cam: {
-    name: 'CAM',
-    title: 'Why: class activation map (CAM)',
-    explain: (m) =>
-      `Where ${m.layer}'s features carry the evidence for each class (fc weights × last conv features, ReLU), over the crop the model saw.`,
-  },
-  eigencam: {
-    name: 'EigenCAM',
-    title: 'Where: EigenCAM (class-agnostic)',
-    explain: (m) =>
-      `The first principal component of ${m.layer}'s features, over the crop the model saw: where the network looks, not the evidence for one class.`,
-  },
-  gradcam: {
-    name: 'Grad-CAM',
-    title: 'Why: Grad-CAM',
-    explain: (m) =>
-      `${m.layer}'s channels weighted by the mean gradient of the class's logit, summed, ReLU: where ${m.layer}'s features raise the class.`,
-  },
-  hirescam: {
-    name: 'HiResCAM',
-    title: 'Why: HiResCAM',
-    explain: (m) =>
-      `The gradient of the class's logit times ${m.layer}'s features, element by element, summed over channels, ReLU: what the model computes there, position by position.`,
-  },
-  occlusion: {
-    name: 'Occlusion',
-    title: 'Why: occlusion sensitivity',
-    explain: (m) =>
-      `How much the class's probability drops when a ${m.patch}×${m.patch}-pixel patch (every ${m.stride} pixels) is covered with the mean colour.`,
-  },
-  scorecam: {
-    name: 'Score-CAM',
-    title: 'Why: Score-CAM',
-    explain: (m) =>
-      `${m.channels} of ${m.layer}'s channels (the most active), each weighted by the class's probability when the image is seen through that channel's map.`,
-  },
-};
+/** How a map method is named and explained (a new method must be named here); names of methods stay. */
+function methodText(method: MapMethod): { name: string; title: string; explain: (m: MapFacts) => string } {
+  switch (method) {
+    case 'cam':
+      return {
+        name: 'CAM',
+        title: l10n.t('Why: class activation map (CAM)'),
+        explain: (m) =>
+          l10n.t(
+            "Where {0}'s features carry the evidence for each class (fc weights × last conv features, ReLU), over the crop the model saw.",
+            m.layer,
+          ),
+      };
+    case 'eigencam':
+      return {
+        name: 'EigenCAM',
+        title: l10n.t('Where: EigenCAM (class-agnostic)'),
+        explain: (m) =>
+          l10n.t(
+            "The first principal component of {0}'s features, over the crop the model saw: where the network looks, not the evidence for one class.",
+            m.layer,
+          ),
+      };
+    case 'gradcam':
+      return {
+        name: 'Grad-CAM',
+        title: l10n.t('Why: Grad-CAM'),
+        explain: (m) =>
+          l10n.t(
+            "{0}'s channels weighted by the mean gradient of the class's logit, summed, ReLU: where {0}'s features raise the class.",
+            m.layer,
+          ),
+      };
+    case 'hirescam':
+      return {
+        name: 'HiResCAM',
+        title: l10n.t('Why: HiResCAM'),
+        explain: (m) =>
+          l10n.t(
+            "The gradient of the class's logit times {0}'s features, element by element, summed over channels, ReLU: what the model computes there, position by position.",
+            m.layer,
+          ),
+      };
+    case 'occlusion':
+      return {
+        name: l10n.t('Occlusion'),
+        title: l10n.t('Why: occlusion sensitivity'),
+        explain: (m) =>
+          l10n.t(
+            "How much the class's probability drops when a {0}×{0}-pixel patch (every {1} pixels) is covered with the mean colour.",
+            String(m.patch),
+            String(m.stride),
+          ),
+      };
+    case 'scorecam':
+      return {
+        name: 'Score-CAM',
+        title: l10n.t('Why: Score-CAM'),
+        explain: (m) =>
+          l10n.t(
+            "{0} of {1}'s channels (the most active), each weighted by the class's probability when the image is seen through that channel's map.",
+            String(m.channels),
+            m.layer,
+          ),
+      };
+  }
+}
+
+/** "Grad-CAM at conv4_x": a method, and the layer it read (occlusion reads none). */
+function atLayer(name: string, method: MapMethod, layer: string): string {
+  return layer && method !== 'occlusion' ? l10n.t('{0} at {1}', name, layer) : name;
+}
 
 /** What a method's explanation text mentions. */
 interface MapFacts {
@@ -168,9 +202,11 @@ function unsupported(
     case 'scorecam':
       return layer.scorecam_reason;
     case 'cam':
-      return layer.cam ? null : `CAM reads only ${camLayer ?? 'the features before the global pool'}`;
+      return layer.cam
+        ? null
+        : l10n.t('CAM reads only {0}', camLayer ?? l10n.t('the features before the global pool'));
     case 'occlusion':
-      return 'occlusion covers patches of the image and reads no layer';
+      return l10n.t('occlusion covers patches of the image and reads no layer');
   }
 }
 
@@ -185,17 +221,25 @@ function effectiveLayer(list: ExplainableLayer[]): string | null {
     : (defaultExplainLayer(list) ?? null);
 }
 
-/** Problems with the occlusion and Score-CAM settings as typed, one line each. */
-function settingProblems(crop: number, channels: number | undefined): string[] {
-  const out: string[] = [];
+/** A setting of the occlusion or Score-CAM method. */
+type Setting = 'patch' | 'stride' | 'channels';
+
+/** Problems with the occlusion and Score-CAM settings as typed, one line each, with the setting it is about. */
+function settingProblems(crop: number, channels: number | undefined): { key: Setting; text: string }[] {
+  const out: { key: Setting; text: string }[] = [];
   const whole = (v: string, max: number): boolean =>
     Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= max;
   if (view.method === 'occlusion') {
-    if (!whole(view.patch, crop)) out.push(`Patch must be a whole number of pixels from 1 to ${crop}`);
-    if (!whole(view.stride, crop)) out.push(`Stride must be a whole number of pixels from 1 to ${crop}`);
+    if (!whole(view.patch, crop))
+      out.push({ key: 'patch', text: l10n.t('Patch must be a whole number of pixels from 1 to {0}', crop) });
+    if (!whole(view.stride, crop))
+      out.push({
+        key: 'stride',
+        text: l10n.t('Stride must be a whole number of pixels from 1 to {0}', crop),
+      });
   }
   if (view.method === 'scorecam' && channels !== undefined && !whole(view.channels, channels)) {
-    out.push(`Channels must be a whole number from 1 to ${channels}`);
+    out.push({ key: 'channels', text: l10n.t('Channels must be a whole number from 1 to {0}', channels) });
   }
   return out;
 }
@@ -251,16 +295,14 @@ export function camSection(x: ExplorationView, file: string, rerender: () => voi
     h(
       'h2',
       { id: 'cam-title' },
-      maps
-        ? `${METHODS[maps.method].title}${maps.layer && maps.method !== 'occlusion' ? ` at ${maps.layer}` : ''}`
-        : METHODS[method].title,
+      maps ? atLayer(methodText(maps.method).title, maps.method, maps.layer) : methodText(method).title,
     ),
   );
   const body: (HTMLElement | undefined)[] = [
     head,
     controls(x, rerender),
     maps && maps.classes.length > 0
-      ? h('p', { class: 'muted' }, METHODS[maps.method].explain(maps.facts))
+      ? h('p', { class: 'muted' }, methodText(maps.method).explain(maps.facts))
       : undefined,
     running ? progressLine(running) : undefined,
   ];
@@ -271,8 +313,11 @@ export function camSection(x: ExplorationView, file: string, rerender: () => voi
         'p',
         { id: 'cam-reason', class: 'muted' },
         why
-          ? `No class activation map: ${why}. Grad-CAM, occlusion or Score-CAM may still explain this model.`
-          : 'Choose a method and a layer to explain this image.',
+          ? l10n.t(
+              'No class activation map: {0}. Grad-CAM, occlusion or Score-CAM may still explain this model.',
+              why,
+            )
+          : l10n.t('Choose a method and a layer to explain this image.'),
       ),
     );
   } else if (maps && maps.classes.length === 0) {
@@ -280,12 +325,14 @@ export function camSection(x: ExplorationView, file: string, rerender: () => voi
       h(
         'p',
         { id: 'cam-reason', class: 'notice', role: 'note' },
-        `No map: ${maps.reason ?? 'nothing to show'}.`,
+        l10n.t('No map: {0}.', maps.reason ?? l10n.t('nothing to show')),
       ),
     );
   } else if (maps) {
     if (maps.reason)
-      body.push(h('p', { id: 'cam-reason', class: 'muted' }, `No class activation map: ${maps.reason}`));
+      body.push(
+        h('p', { id: 'cam-reason', class: 'muted' }, l10n.t('No class activation map: {0}', maps.reason)),
+      );
     body.push(...mapView(maps, x, file, running !== undefined));
   }
   return h('section', { id: 'cam', 'data-method': maps?.method ?? view.method }, ...body);
@@ -308,7 +355,7 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
     'select',
     { id: 'explain-method', 'aria-describedby': 'explain-unsupported' },
     ...EXPLAIN_METHODS.map((m) =>
-      h('option', { value: m, ...(m === view.method && { selected: '' }) }, METHODS[m].name),
+      h('option', { value: m, ...(m === view.method && { selected: '' }) }, methodText(m).name),
     ),
   ) as HTMLSelectElement;
   methodSelect.addEventListener('change', () => {
@@ -326,12 +373,13 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
     id: 'explain-layer',
     'aria-describedby': 'explain-unsupported',
   }) as HTMLSelectElement;
-  if (typeof layers === 'string') layerSelect.append(h('option', {}, 'layers could not be listed'));
-  else if (!layers) layerSelect.append(h('option', {}, 'listing layers…'));
+  if (typeof layers === 'string') layerSelect.append(h('option', {}, l10n.t('layers could not be listed')));
+  else if (!layers) layerSelect.append(h('option', {}, l10n.t('listing layers…')));
+  const notAvailable = ` — ${l10n.t('not available')}`;
   for (const l of list) {
     const why = unsupported(l, view.method, camLayer);
     const shape = l.shape ? ` (${l.shape.join('×')})` : '';
-    const label = `${l.kind === 'block' ? '\u00a0\u00a0\u00a0' : ''}${l.layer}${shape}${why ? ' — not available' : ''}`;
+    const label = `${l.kind === 'block' ? '\u00a0\u00a0\u00a0' : ''}${l.layer}${shape}${why ? notAvailable : ''}`;
     const option = h(
       'option',
       {
@@ -353,14 +401,14 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
 
   const chosen = list.find((l) => l.layer === current);
   const problems = settingProblems(crop, chosen?.shape?.[0]);
-  const setting = (key: 'patch' | 'stride' | 'channels', label: string): HTMLElement => {
+  const setting = (key: Setting, label: string): HTMLElement => {
     const input = h('input', {
       type: 'number',
       id: `explain-${key}`,
       min: '1',
       step: '1',
       value: view[key],
-      'aria-invalid': String(problems.some((p) => p.startsWith(label))),
+      'aria-invalid': String(problems.some((p) => p.key === key)),
       'aria-describedby': 'explain-problems',
     }) as HTMLInputElement;
     input.addEventListener('input', () => {
@@ -377,16 +425,16 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
   return h(
     'div',
     { class: 'explain-controls' },
-    h('label', { class: 'pp-field' }, h('span', {}, 'Method'), methodSelect),
-    h('label', { class: 'pp-field' }, h('span', {}, 'Layer'), layerSelect),
-    view.method === 'occlusion' ? setting('patch', 'Patch') : undefined,
-    view.method === 'occlusion' ? setting('stride', 'Stride') : undefined,
-    view.method === 'scorecam' ? setting('channels', 'Channels') : undefined,
+    h('label', { class: 'pp-field' }, h('span', {}, l10n.t('Method')), methodSelect),
+    h('label', { class: 'pp-field' }, h('span', {}, l10n.t('Layer')), layerSelect),
+    view.method === 'occlusion' ? setting('patch', l10n.t('Patch')) : undefined,
+    view.method === 'occlusion' ? setting('stride', l10n.t('Stride')) : undefined,
+    view.method === 'scorecam' ? setting('channels', l10n.t('Channels')) : undefined,
     problems.length > 0
       ? h(
           'ul',
           { id: 'explain-problems', class: 'pp-problems error-text', 'aria-live': 'polite' },
-          ...problems.map((p) => h('li', {}, p)),
+          ...problems.map((p) => h('li', {}, p.text)),
         )
       : undefined,
     unavailable.length > 0
@@ -396,7 +444,12 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
           h(
             'summary',
             {},
-            `${unavailable.length} of ${list.length} layers not available for ${METHODS[view.method].name}`,
+            l10n.t(
+              '{0} of {1} layers not available for {2}',
+              unavailable.length,
+              list.length,
+              methodText(view.method).name,
+            ),
           ),
           h('ul', {}, ...unavailable.map(({ l, why }) => h('li', {}, h('strong', {}, l.layer), `: ${why}`))),
         )
@@ -407,7 +460,7 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
 /** "Grad-CAM at conv4_x…" with Cancel, or the failure with "Show log". */
 function progressLine(s: Exclude<ExplainState, { status: 'done' }>): HTMLElement {
   if (s.status === 'running') {
-    const cancel = h('button', { type: 'button', id: 'explain-cancel' }, 'Cancel');
+    const cancel = h('button', { type: 'button', id: 'explain-cancel' }, l10n.t('Cancel'));
     cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancelJob', job: 'explain' }));
     return h(
       'div',
@@ -417,8 +470,8 @@ function progressLine(s: Exclude<ExplainState, { status: 'done' }>): HTMLElement
     );
   }
   if (s.status === 'cancelled')
-    return h('p', { id: 'explain-status', class: 'muted', role: 'status' }, 'Cancelled.');
-  const log = h('button', { type: 'button' }, 'Show log');
+    return h('p', { id: 'explain-status', class: 'muted', role: 'status' }, l10n.t('Cancelled.'));
+  const log = h('button', { type: 'button' }, l10n.t('Show log'));
   log.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'showLog' }));
   return h('div', { id: 'explain-error', class: 'error', role: 'alert' }, h('p', {}, s.message), log);
 }
@@ -442,8 +495,14 @@ function mapView(maps: Shown, x: ExplorationView, file: string, busy: boolean): 
     canvas.setAttribute(
       'aria-label',
       eigen
-        ? 'EigenCAM map (class-agnostic) over the center crop'
-        : `${METHODS[maps.method].name} map of ${c.label} over the center crop, ${maps.rows}×${maps.cols}`,
+        ? l10n.t('EigenCAM map (class-agnostic) over the center crop')
+        : l10n.t(
+            '{0} map of {1} over the center crop, {2}×{3}',
+            methodText(maps.method).name,
+            c.label,
+            maps.rows,
+            maps.cols,
+          ),
     );
     const ctx = canvas.getContext('2d')!;
     ctx.clearRect(0, 0, maps.crop, maps.crop);
@@ -459,7 +518,7 @@ function mapView(maps: Shown, x: ExplorationView, file: string, busy: boolean): 
   image.addEventListener('load', draw);
   if (x.preview) image.src = x.preview;
 
-  const classes = h('div', { role: 'radiogroup', 'aria-label': 'Class', class: 'cam-classes' });
+  const classes = h('div', { role: 'radiogroup', 'aria-label': l10n.t('Class'), class: 'cam-classes' });
   maps.classes.forEach((c, i) => {
     const b = h(
       'button',
@@ -485,7 +544,7 @@ function mapView(maps: Shown, x: ExplorationView, file: string, busy: boolean): 
     max: '1',
     step: '0.05',
     value: String(view.opacity),
-    'aria-label': 'Heat-map opacity',
+    'aria-label': l10n.t('Heat-map opacity'),
   }) as HTMLInputElement;
   slider.addEventListener('input', () => {
     view.opacity = Number(slider.value);
@@ -497,10 +556,11 @@ function mapView(maps: Shown, x: ExplorationView, file: string, busy: boolean): 
     {
       type: 'button',
       id: 'check-faithfulness',
-      title:
+      title: l10n.t(
         'Deletion and insertion curves, Average Drop and Increase in Confidence of each map, beside a random map’s',
+      ),
     },
-    'Check faithfulness',
+    l10n.t('Check faithfulness'),
   ) as HTMLButtonElement;
   check.disabled = busy || eigen;
   check.addEventListener('click', () => {
@@ -518,18 +578,24 @@ function mapView(maps: Shown, x: ExplorationView, file: string, busy: boolean): 
       h(
         'div',
         { class: 'cam-side' },
-        h('label', { class: 'opacity' }, 'Opacity ', slider),
+        h('label', { class: 'opacity' }, `${l10n.t('Opacity')} `, slider),
         h(
           'p',
           { class: 'muted', id: 'cam-grid' },
-          `${maps.rows}×${maps.cols} map, upsampled over the ${maps.crop}×${maps.crop} crop of ${file}`,
+          l10n.t(
+            '{0}×{1} map, upsampled over the {2}×{2} crop of {3}',
+            maps.rows,
+            maps.cols,
+            maps.crop,
+            file,
+          ),
         ),
         hasMetrics ? undefined : check,
         eigen
           ? h(
               'p',
               { class: 'muted' },
-              'EigenCAM belongs to no class, so there is no class probability to check it against.',
+              l10n.t('EigenCAM belongs to no class, so there is no class probability to check it against.'),
             )
           : undefined,
         figures,
@@ -542,12 +608,12 @@ function mapView(maps: Shown, x: ExplorationView, file: string, busy: boolean): 
 function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElement[] {
   const m = 'metrics' in c ? c.metrics : undefined;
   if (!m) return [];
-  const name = `${METHODS[maps.method].name}${maps.layer && maps.method !== 'occlusion' ? ` at ${maps.layer}` : ''}`;
+  const name = atLayer(methodText(maps.method).name, maps.method, maps.layer);
   const cells = (s: MapScores, rival: MapScores, who: string): HTMLElement =>
     h(
       'tr',
       { 'data-map': who },
-      h('th', { scope: 'row' }, who === 'map' ? 'this map' : 'random map'),
+      h('th', { scope: 'row' }, who === 'map' ? l10n.t('this map') : l10n.t('random map')),
       ...FAITHFULNESS_MEASURES.map((measure) => {
         const v = s[measure.key];
         const better = who === 'map' && beatsRandom(s, rival, measure.key);
@@ -560,7 +626,7 @@ function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElemen
         return h(
           'td',
           { class: `num${better ? ' better' : ''}` },
-          curve ? sparkline(curve, who, measure.name) : '',
+          curve ? sparkline(curve, who, measureName(measure.key)) : '',
           measure.key === 'average_drop'
             ? `${v.toFixed(1)}%`
             : measure.key === 'increase_in_confidence'
@@ -573,14 +639,14 @@ function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElemen
     h(
       'p',
       { id: 'faithfulness-verdict' },
-      h('strong', {}, `${name} for ${c.label}: `),
+      h('strong', {}, `${l10n.t('{0} for {1}:', name, c.label)} `),
       `${verdict(m, m.random)}.`,
     ),
     h(
       'table',
       {
         id: 'faithfulness-table',
-        'aria-label': `Faithfulness of the map for ${c.label}, beside a random map`,
+        'aria-label': l10n.t('Faithfulness of the map for {0}, beside a random map', c.label),
       },
       h(
         'thead',
@@ -592,8 +658,11 @@ function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElemen
           ...FAITHFULNESS_MEASURES.map((measure) =>
             h(
               'th',
-              { scope: 'col', title: `${measure.better} is better` },
-              `${measure.name} ${measure.better === 'higher' ? '↑' : '↓'}`,
+              {
+                scope: 'col',
+                title: measure.better === 'higher' ? l10n.t('higher is better') : l10n.t('lower is better'),
+              },
+              `${measureName(measure.key)} ${measure.better === 'higher' ? '↑' : '↓'}`,
             ),
           ),
         ),
@@ -603,7 +672,9 @@ function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElemen
     h(
       'p',
       { class: 'muted' },
-      'Deletion: the class probability as the most salient pixels are replaced by the mean colour (area: lower is better). Insertion: as they are put back onto a blurred copy (higher is better). Average Drop: the probability lost when the image is seen through the map; Increase in Confidence: whether it rises. The random map is the same for every class.',
+      l10n.t(
+        'Deletion: the class probability as the most salient pixels are replaced by the mean colour (area: lower is better). Insertion: as they are put back onto a blurred copy (higher is better). Average Drop: the probability lost when the image is seen through the map; Increase in Confidence: whether it rises. The random map is the same for every class.',
+      ),
     ),
   ];
 }
@@ -617,7 +688,9 @@ function sparkline(values: number[], who: string, what: string): HTMLCanvasEleme
   canvas.setAttribute('role', 'img');
   canvas.setAttribute(
     'aria-label',
-    `${what} curve of the ${who === 'map' ? 'map' : 'random map'}: ${values.map((v) => v.toFixed(2)).join(', ')}`,
+    who === 'map'
+      ? l10n.t('{0} curve of the map: {1}', what, values.map((v) => v.toFixed(2)).join(', '))
+      : l10n.t('{0} curve of the random map: {1}', what, values.map((v) => v.toFixed(2)).join(', ')),
   );
   const ctx = canvas.getContext('2d')!;
   const style = getComputedStyle(document.body);

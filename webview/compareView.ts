@@ -1,4 +1,5 @@
 // Two images side by side: their top classes and, stage by stage, how their activations differ.
+import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import type { LayerTable } from '../src/shared/layerTable';
 import type { ExplorationView } from '../src/shared/protocol';
@@ -89,26 +90,26 @@ export function compareSection(
   return h(
     'section',
     { id: 'compare' },
-    h('h2', {}, 'Compare'),
+    h('h2', {}, l10n.t('Compare')),
     h('div', { class: 'compare-sides' }, side(a), side(b)),
     h(
       'table',
-      { id: 'compare-table', 'aria-label': 'Per-stage activations of both images' },
+      { id: 'compare-table', 'aria-label': l10n.t('Per-stage activations of both images') },
       h(
         'thead',
         {},
         h(
           'tr',
           {},
-          h('th', { scope: 'col' }, 'stage'),
-          h('th', { scope: 'col' }, 'A mean'),
-          h('th', { scope: 'col' }, 'A zeros'),
-          h('th', { scope: 'col' }, 'B mean'),
-          h('th', { scope: 'col' }, 'B zeros'),
+          h('th', { scope: 'col' }, l10n.t('stage')),
+          h('th', { scope: 'col' }, l10n.t('A mean')),
+          h('th', { scope: 'col' }, l10n.t('A zeros')),
+          h('th', { scope: 'col' }, l10n.t('B mean')),
+          h('th', { scope: 'col' }, l10n.t('B zeros')),
           h(
             'th',
-            { scope: 'col', title: 'mean relative difference of the per-layer mean activations' },
-            'divergence',
+            { scope: 'col', title: l10n.t('mean relative difference of the per-layer mean activations') },
+            l10n.t('divergence'),
           ),
         ),
       ),

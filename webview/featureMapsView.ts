@@ -1,6 +1,7 @@
 // Feature maps of one layer: the strongest channels as a grid of heat tiles, more on request. A position of a
 // tile (a click, or Enter after moving a cursor with the arrow keys) shows its receptive field on the crop the
 // model saw and on the original image.
+import * as l10n from '@vscode/l10n';
 import type { FeatureMaps } from '../src/shared/exploration';
 import type { LayerRow } from '../src/shared/layerTable';
 import { heatCanvas } from './colormap';
@@ -44,6 +45,7 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
   const field = h('div', { id: 'rf', 'aria-live': 'polite' });
   const grid = h('div', { class: 'fm-grid', role: 'list' });
   const hasField = Boolean(context.row?.receptive_field);
+  const keysHint = hasField ? l10n.t('; arrow keys move a cursor, Enter shows its receptive field') : '';
   const redraw = (): void => {
     for (const box of grid.querySelectorAll<HTMLElement>('.fm-cursor')) updateCursor(box);
     field.replaceChildren(...fieldView(context, first));
@@ -66,12 +68,16 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
           role: 'listitem',
           tabindex: '0',
           'data-channel': String(m.channel),
-          'aria-label':
-            `channel ${m.channel}, mean ${m.mean.toFixed(3)}` +
-            (hasField ? '; arrow keys move a cursor, Enter shows its receptive field' : ''),
+          'aria-label': l10n.t('channel {0}, mean {1}', m.channel, m.mean.toFixed(3)) + keysHint,
         },
         h('span', { class: 'fm-view' }, tile, box),
-        h('figcaption', {}, `ch ${m.channel}`, h('br'), `${m.min.toFixed(2)} … ${m.max.toFixed(2)}`),
+        h(
+          'figcaption',
+          {},
+          l10n.t('ch {0}', m.channel),
+          h('br'),
+          `${m.min.toFixed(2)} … ${m.max.toFixed(2)}`,
+        ),
       );
       if (hasField) wirePositions(figure, tile, m.channel, page.width, page.height, redraw);
       grid.append(figure);
@@ -82,7 +88,7 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
   const more = h(
     'button',
     { type: 'button', id: 'fm-more' },
-    `Show ${Math.min(PAGE, first.channels - shown)} more`,
+    l10n.t('Show {0} more', Math.min(PAGE, first.channels - shown)),
   );
   more.addEventListener('click', () =>
     requests.send({ type: 'featureMaps', layer: first.layer, count: PAGE, offset: shown }),
@@ -90,14 +96,25 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
   return h(
     'section',
     { id: 'feature-maps', 'aria-labelledby': 'fm-title' },
-    h('h2', { id: 'fm-title', tabindex: '-1' }, `Feature maps · ${first.layer}`),
+    h('h2', { id: 'fm-title', tabindex: '-1' }, l10n.t('Feature maps · {0}', first.layer)),
     h(
       'p',
       { class: 'muted' },
-      `${shown} of ${first.channels} channels, strongest mean activation first; ${first.height}×${first.width} each. Hover or focus a tile to enlarge it` +
-        (hasField
-          ? '; click a position (or move the cursor with the arrow keys and press Enter) to see what it sees.'
-          : '.'),
+      hasField
+        ? l10n.t(
+            '{0} of {1} channels, strongest mean activation first; {2}×{3} each. Hover or focus a tile to enlarge it; click a position (or move the cursor with the arrow keys and press Enter) to see what it sees.',
+            shown,
+            first.channels,
+            first.height,
+            first.width,
+          )
+        : l10n.t(
+            '{0} of {1} channels, strongest mean activation first; {2}×{3} each. Hover or focus a tile to enlarge it.',
+            shown,
+            first.channels,
+            first.height,
+            first.width,
+          ),
     ),
     h('div', { class: 'fm-body' }, grid, field),
     shown < first.channels ? more : undefined,
@@ -177,13 +194,13 @@ function fieldView(context: FieldContext, maps: FeatureMaps): HTMLElement[] {
           h(
             'p',
             { class: 'muted' },
-            `Each position of ${maps.layer} sees the whole image (past global pooling).`,
+            l10n.t('Each position of {0} sees the whole image (past global pooling).', maps.layer),
           ),
         ]
       : [];
   }
   if (!picked)
-    return [h('p', { id: 'rf-hint', class: 'muted' }, 'Receptive field: pick a position on a tile.')];
+    return [h('p', { id: 'rf-hint', class: 'muted' }, l10n.t('Receptive field: pick a position on a tile.'))];
   const rf = receptiveField(row, picked.y, picked.x, context.crop);
   if (!rf) return [];
   const placement = cropPlacement(context.width, context.height, context.resize, context.crop);
@@ -195,7 +212,7 @@ function fieldView(context: FieldContext, maps: FeatureMaps): HTMLElement[] {
   ]);
   cropCanvas.setAttribute(
     'aria-label',
-    `Receptive field on the ${context.crop}×${context.crop} crop: ${boxText(rf.visible)}`,
+    l10n.t('Receptive field on the {0}×{1} crop: {2}', context.crop, context.crop, boxText(rf.visible)),
   );
   const fit = Math.min(1, 320 / Math.max(context.width, context.height));
   const originalCanvas = context.source
@@ -216,36 +233,61 @@ function fieldView(context: FieldContext, maps: FeatureMaps): HTMLElement[] {
     : undefined;
   originalCanvas?.setAttribute(
     'aria-label',
-    `Receptive field on ${context.file} (${context.width}×${context.height}): ${boxText(original)}; the dashed square is the crop`,
+    l10n.t(
+      'Receptive field on {0} ({1}×{2}): {3}; the dashed square is the crop',
+      context.file,
+      context.width,
+      context.height,
+      boxText(original),
+    ),
   );
   return [
-    h('h3', { id: 'rf-title' }, `Receptive field · channel ${picked.channel}, y ${picked.y}, x ${picked.x}`),
+    h(
+      'h3',
+      { id: 'rf-title' },
+      l10n.t('Receptive field · channel {0}, y {1}, x {2}', picked.channel, picked.y, picked.x),
+    ),
     h(
       'p',
       { id: 'rf-text' },
-      `${row.receptive_field.join('×')} input pixels, centred at y ${rf.center[0]}, x ${rf.center[1]} of the crop` +
+      l10n.t(
+        '{0} input pixels, centred at y {1}, x {2} of the crop',
+        row.receptive_field.join('×'),
+        rf.center[0],
+        rf.center[1],
+      ) +
         (clipped
-          ? `, ${Math.round(rf.visible.height)}×${Math.round(rf.visible.width)} of them inside it (the rest is padding)`
+          ? `, ${l10n.t(
+              '{0}×{1} of them inside it (the rest is padding)',
+              Math.round(rf.visible.height),
+              Math.round(rf.visible.width),
+            )}`
           : '') +
-        `; neighbouring positions are ${stride.join('×')} pixels apart.`,
+        `; ${l10n.t('neighbouring positions are {0} pixels apart.', stride.join('×'))}`,
     ),
     h(
       'div',
       { class: 'rf-images' },
-      h('figure', {}, cropCanvas, h('figcaption', { class: 'muted' }, 'on the crop the model saw')),
+      h('figure', {}, cropCanvas, h('figcaption', { class: 'muted' }, l10n.t('on the crop the model saw'))),
       originalCanvas
-        ? h('figure', {}, originalCanvas, h('figcaption', { class: 'muted' }, `on ${context.file}`))
+        ? h('figure', {}, originalCanvas, h('figcaption', { class: 'muted' }, l10n.t('on {0}', context.file)))
         : h(
             'p',
             { class: 'muted' },
-            `${context.file} is outside the workspace folders: only the crop is shown.`,
+            l10n.t('{0} is outside the workspace folders: only the crop is shown.', context.file),
           ),
     ),
   ];
 }
 
 function boxText(b: Box): string {
-  return `x ${Math.round(b.left)}–${Math.round(b.left + b.width)}, y ${Math.round(b.top)}–${Math.round(b.top + b.height)}`;
+  return l10n.t(
+    'x {0}–{1}, y {2}–{3}',
+    Math.round(b.left),
+    Math.round(b.left + b.width),
+    Math.round(b.top),
+    Math.round(b.top + b.height),
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 // The arithmetic behind the panel's measured views: the profile's ranking, a feature-map position's
 // receptive field on the crop and on the original image, and what faithfulness figures say in words.
 // No DOM here, so unit tests can import it.
+import * as l10n from '@vscode/l10n';
 import type { LayerRow } from '../src/shared/layerTable';
 import type { Profile, TimedRow } from '../src/shared/profile';
 
@@ -108,13 +109,27 @@ export interface FaithfulnessFigures {
   increase_in_confidence: number;
 }
 
-/** Which way each figure is better, and its name. */
+/** Which way each figure is better (its name: measureName). */
 export const FAITHFULNESS_MEASURES = [
-  { key: 'insertion_auc', name: 'insertion', better: 'higher' },
-  { key: 'deletion_auc', name: 'deletion', better: 'lower' },
-  { key: 'average_drop', name: 'Average Drop', better: 'lower' },
-  { key: 'increase_in_confidence', name: 'Increase in Confidence', better: 'higher' },
+  { key: 'insertion_auc', better: 'higher' },
+  { key: 'deletion_auc', better: 'lower' },
+  { key: 'average_drop', better: 'lower' },
+  { key: 'increase_in_confidence', better: 'higher' },
 ] as const;
+
+/** A faithfulness figure's name: "insertion", "Average Drop". */
+export function measureName(key: (typeof FAITHFULNESS_MEASURES)[number]['key']): string {
+  switch (key) {
+    case 'insertion_auc':
+      return l10n.t('insertion');
+    case 'deletion_auc':
+      return l10n.t('deletion');
+    case 'average_drop':
+      return l10n.t('Average Drop');
+    case 'increase_in_confidence':
+      return l10n.t('Increase in Confidence');
+  }
+}
 
 /** Whether the map beats the random map at one measure (equal is not beating it). */
 export function beatsRandom(
@@ -130,7 +145,9 @@ export function beatsRandom(
 export function verdict(map: FaithfulnessFigures, random: FaithfulnessFigures): string {
   const ins = beatsRandom(map, random, 'insertion_auc');
   const del = beatsRandom(map, random, 'deletion_auc');
-  if (ins && del) return 'beats random at insertion and at deletion';
-  if (!ins && !del) return 'does not beat random at insertion or at deletion';
-  return ins ? 'beats random at insertion, not at deletion' : 'beats random at deletion, not at insertion';
+  if (ins && del) return l10n.t('beats random at insertion and at deletion');
+  if (!ins && !del) return l10n.t('does not beat random at insertion or at deletion');
+  return ins
+    ? l10n.t('beats random at insertion, not at deletion')
+    : l10n.t('beats random at deletion, not at insertion');
 }

@@ -1,6 +1,7 @@
 // The sections of the panel's long jobs: where the time goes (the profile), the current image at fp32 and
 // int8, the run's images at both precisions, and quantizing the model with a folder's images. Each shows
 // its progress with Cancel, its failure with "Show log", or its result.
+import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import type { ClassScore } from '../src/shared/exploration';
 import type { Profile, TimedRow } from '../src/shared/profile';
@@ -96,8 +97,8 @@ function section(
 ): HTMLElement {
   const close = h(
     'button',
-    { type: 'button', class: 'close', id: `${job}-close`, 'aria-label': `Close ${title}` },
-    'Close',
+    { type: 'button', class: 'close', id: `${job}-close`, 'aria-label': l10n.t('Close {0}', title) },
+    l10n.t('Close'),
   );
   close.addEventListener('click', () => {
     if (states[job]?.status === 'running' || job === 'quantization')
@@ -116,7 +117,7 @@ function section(
 /** Progress with Cancel, a failure with "Show log" (and the quantize action when the int8 file is missing). */
 function progressView(job: JobKind, p: JobProgress): HTMLElement {
   if (p.status === 'running') {
-    const cancel = h('button', { type: 'button', id: `${job}-cancel` }, 'Cancel');
+    const cancel = h('button', { type: 'button', id: `${job}-cancel` }, l10n.t('Cancel'));
     cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancelJob', job }));
     const bar =
       p.fraction === undefined
@@ -125,7 +126,7 @@ function progressView(job: JobKind, p: JobProgress): HTMLElement {
             id: `${job}-progress`,
             max: '1',
             value: String(p.fraction),
-            'aria-label': 'progress',
+            'aria-label': l10n.t('progress'),
           });
     return h(
       'div',
@@ -136,10 +137,10 @@ function progressView(job: JobKind, p: JobProgress): HTMLElement {
     );
   }
   if (p.status === 'cancelled') return h('p', { class: 'muted', role: 'status' }, p.message);
-  const log = h('button', { type: 'button' }, 'Show log');
+  const log = h('button', { type: 'button' }, l10n.t('Show log'));
   log.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'showLog' }));
   const quantize = p.offerQuantize
-    ? h('button', { type: 'button', class: 'primary' }, 'Quantize with Images from a Folder…')
+    ? h('button', { type: 'button', class: 'primary' }, l10n.t('Quantize with Images from a Folder…'))
     : undefined;
   quantize?.addEventListener('click', () =>
     vscode.postMessage({ type: 'command', command: 'quantizeFolder' }),
@@ -154,19 +155,22 @@ function progressView(job: JobKind, p: JobProgress): HTMLElement {
 
 // ---- Profile ------------------------------------------------------------------------------------------
 
-/** Why the form's batch and runs cannot be used, one line each. */
-function profileProblems(batch: number, runs: number): string[] {
-  const out: string[] = [];
+/** Why the form's batch and runs cannot be used, one line each, with the field it is about. */
+function profileProblems(batch: number, runs: number): { key: 'batch' | 'runs'; text: string }[] {
+  const out: { key: 'batch' | 'runs'; text: string }[] = [];
   if (!Number.isInteger(batch) || batch < 1 || batch > PROFILE_LIMITS.batch)
-    out.push(`Batch must be a whole number from 1 to ${PROFILE_LIMITS.batch}`);
+    out.push({
+      key: 'batch',
+      text: l10n.t('Batch must be a whole number from 1 to {0}', PROFILE_LIMITS.batch),
+    });
   if (!Number.isInteger(runs) || runs < 1 || runs > PROFILE_LIMITS.runs)
-    out.push(`Runs must be a whole number from 1 to ${PROFILE_LIMITS.runs}`);
+    out.push({ key: 'runs', text: l10n.t('Runs must be a whole number from 1 to {0}', PROFILE_LIMITS.runs) });
   return out;
 }
 
 function profileSection(state: ProfileState, rerender: Listener): HTMLElement {
   const shown = lastProfile;
-  const title = shown ? `Where the time goes · ${shown.model}` : 'Where the time goes';
+  const title = shown ? l10n.t('Where the time goes · {0}', shown.model) : l10n.t('Where the time goes');
   return section(
     'profile',
     title,
@@ -181,7 +185,7 @@ function profileSection(state: ProfileState, rerender: Listener): HTMLElement {
 function profileForm(rerender: Listener, running: boolean): HTMLElement {
   const problems = profileProblems(Number(view.batch), Number(view.runs));
   const field = (key: 'batch' | 'runs', label: string, max: number): HTMLElement => {
-    const bad = problems.some((p) => p.startsWith(label));
+    const bad = problems.some((p) => p.key === key);
     const input = h('input', {
       type: 'number',
       id: `profile-${key}`,
@@ -201,29 +205,49 @@ function profileForm(rerender: Listener, running: boolean): HTMLElement {
   const run = h(
     'button',
     { type: 'button', id: 'profile-run', class: 'primary' },
-    'Profile again',
+    l10n.t('Profile again'),
   ) as HTMLButtonElement;
   run.disabled = problems.length > 0 || running;
   run.addEventListener('click', requestProfile);
   return h(
     'div',
     { class: 'profile-form' },
-    field('batch', 'Batch', PROFILE_LIMITS.batch),
-    field('runs', 'Runs', PROFILE_LIMITS.runs),
+    field('batch', l10n.t('Batch'), PROFILE_LIMITS.batch),
+    field('runs', l10n.t('Runs'), PROFILE_LIMITS.runs),
     run,
     h(
       'ul',
       { id: 'profile-problems', class: 'pp-problems error-text', 'aria-live': 'polite' },
-      ...problems.map((p) => h('li', {}, p)),
+      ...problems.map((p) => h('li', {}, p.text)),
     ),
   );
 }
 
-const LEVELS = [
-  ['rows', 'Layers'],
-  ['blocks', 'Blocks'],
-  ['stages', 'Stages'],
-] as const;
+const LEVELS = ['rows', 'blocks', 'stages'] as const;
+
+/** A grouping of the profile's times: its button, the table's column and the table's label. */
+function levelText(level: (typeof LEVELS)[number]): { button: string; column: string; table: string } {
+  switch (level) {
+    case 'rows':
+      return {
+        button: l10n.t('Layers'),
+        column: l10n.t('Layer'),
+        table: l10n.t('Time per layer, slowest first'),
+      };
+    case 'blocks':
+      return {
+        button: l10n.t('Blocks'),
+        column: l10n.t('Block'),
+        table: l10n.t('Time per block, slowest first'),
+      };
+    case 'stages':
+      return {
+        button: l10n.t('Stages'),
+        column: l10n.t('Stage'),
+        table: l10n.t('Time per stage, slowest first'),
+      };
+  }
+}
 
 /** The profile's figures; `previous`: a newer profile is running, was cancelled or failed. */
 function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLElement {
@@ -232,13 +256,15 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
     'p',
     { id: 'profile-summary' },
     h('strong', {}, `${msText(p.ms)} ms`),
-    ` per run of batch ${p.batch} (median of ${p.runs} profiled runs) · plain run ${msText(p.plain_ms)} ms`,
-    overhead !== null ? ` (profiler ${overhead >= 0 ? '+' : '−'}${percent(Math.abs(overhead), 0)})` : '',
-    ` · ${p.provider} · ${p.precision} · peak ${p.peak_gflops.toFixed(0)} GFLOP/s`,
-    h('span', { class: 'muted' }, ' (one large convolution on this machine)'),
+    ` ${l10n.t('per run of batch {0} (median of {1} profiled runs) · plain run {2} ms', p.batch, p.runs, msText(p.plain_ms))}`,
+    overhead !== null
+      ? ` ${l10n.t('(profiler {0})', `${overhead >= 0 ? '+' : '−'}${percent(Math.abs(overhead), 0)}`)}`
+      : '',
+    ` · ${p.provider} · ${p.precision} · ${l10n.t('peak {0} GFLOP/s', p.peak_gflops.toFixed(0))}`,
+    h('span', { class: 'muted' }, ` ${l10n.t('(one large convolution on this machine)')}`),
   );
-  const levels = h('div', { role: 'radiogroup', 'aria-label': 'Group times by', class: 'segmented' });
-  for (const [level, label] of LEVELS) {
+  const levels = h('div', { role: 'radiogroup', 'aria-label': l10n.t('Group times by'), class: 'segmented' });
+  for (const level of LEVELS) {
     const b = h(
       'button',
       {
@@ -247,7 +273,7 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
         'aria-checked': String(view.level === level),
         id: `profile-level-${level}`,
       },
-      label,
+      levelText(level).button,
     );
     b.addEventListener('click', () => {
       view.level = level;
@@ -257,7 +283,7 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
     });
     // Arrow keys move between the options, as in a radio group.
     b.addEventListener('keydown', (e) => {
-      const i = LEVELS.findIndex(([l]) => l === level);
+      const i = LEVELS.indexOf(level);
       const step =
         e.key === 'ArrowRight' || e.key === 'ArrowDown'
           ? 1
@@ -268,7 +294,7 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
       e.preventDefault();
       const next = LEVELS[(i + step + LEVELS.length) % LEVELS.length];
       if (!next) return;
-      view.level = next[0];
+      view.level = next;
       view.showAll = false;
       rerender();
       document.getElementById(`profile-level-${view.level}`)?.focus();
@@ -282,7 +308,7 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
     'table',
     {
       id: 'profile-table',
-      'aria-label': `Time per ${view.level === 'rows' ? 'layer' : view.level.slice(0, -1)}, slowest first`,
+      'aria-label': levelText(view.level).table,
     },
     h(
       'thead',
@@ -291,19 +317,18 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
         'tr',
         {},
         h('th', { scope: 'col' }, '#'),
-        h(
-          'th',
-          { scope: 'col' },
-          view.level === 'rows' ? 'Layer' : view.level === 'blocks' ? 'Block' : 'Stage',
-        ),
+        h('th', { scope: 'col' }, levelText(view.level).column),
         h('th', { scope: 'col', class: 'num' }, 'ms'),
-        h('th', { scope: 'col' }, 'Share'),
+        h('th', { scope: 'col' }, l10n.t('Share')),
         h(
           'th',
-          { scope: 'col', title: `achieved GFLOP/s against this machine's peak (${peak.toFixed(0)})` },
+          {
+            scope: 'col',
+            title: l10n.t("achieved GFLOP/s against this machine's peak ({0})", peak.toFixed(0)),
+          },
           'GFLOP/s',
         ),
-        h('th', { scope: 'col' }, 'Provider'),
+        h('th', { scope: 'col' }, l10n.t('Provider')),
       ),
     ),
     h('tbody', {}, ...shown.map((r, i) => profileRow(r, i, peak))),
@@ -313,7 +338,7 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
       ? h(
           'button',
           { type: 'button', id: 'profile-more' },
-          view.showAll ? `Show the top ${TOP_ROWS}` : `Show all ${rows.length}`,
+          view.showAll ? l10n.t('Show the top {0}', TOP_ROWS) : l10n.t('Show all {0}', rows.length),
         )
       : undefined;
   more?.addEventListener('click', () => {
@@ -325,7 +350,7 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
   return h(
     'div',
     { class: previous ? 'previous' : '' },
-    previous ? h('p', { class: 'muted' }, 'The last finished profile:') : undefined,
+    previous ? h('p', { class: 'muted' }, l10n.t('The last finished profile:')) : undefined,
     summary,
     levels,
     h('div', { class: 'table-wrap' }, table),
@@ -338,13 +363,25 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
             class: 'muted',
             title: p.other.map((k) => `${k.name} (${k.op}): ${msText(k.ms)} ms`).join('\n'),
           },
-          `Outside the table's rows: ${msText(other)} ms in ${p.other.length} ${p.other.length === 1 ? 'kernel' : 'kernels'} (layout conversions and the like).`,
+          p.other.length === 1
+            ? l10n.t(
+                "Outside the table's rows: {0} ms in {1} kernel (layout conversions and the like).",
+                msText(other),
+                p.other.length,
+              )
+            : l10n.t(
+                "Outside the table's rows: {0} ms in {1} kernels (layout conversions and the like).",
+                msText(other),
+                p.other.length,
+              ),
         )
       : undefined,
     h(
       'p',
       { class: 'muted' },
-      'The architecture table’s Time column shows these times per layer, block and stage. Select a name to find it there.',
+      l10n.t(
+        'The architecture table’s Time column shows these times per layer, block and stage. Select a name to find it there.',
+      ),
     ),
   );
 }
@@ -358,7 +395,7 @@ function bar(value: number, cls: string): HTMLElement {
 function profileRow(r: TimedRow, i: number, peak: number): HTMLElement {
   const link = h(
     'button',
-    { type: 'button', class: 'link', title: 'Find it in the architecture table' },
+    { type: 'button', class: 'link', title: l10n.t('Find it in the architecture table') },
     r.name,
   );
   link.addEventListener('click', () => focusLayer(r.name));
@@ -373,10 +410,10 @@ function profileRow(r: TimedRow, i: number, peak: number): HTMLElement {
     h(
       'td',
       { class: 'share' },
-      r.gflops === null ? h('span', { class: 'muted' }, 'no multiply-adds') : '',
+      r.gflops === null ? h('span', { class: 'muted' }, l10n.t('no multiply-adds')) : '',
       r.gflops !== null && share !== null ? bar(share, 'rate') : '',
       r.gflops !== null
-        ? ` ${r.gflops.toFixed(1)}${share !== null ? ` (${percent(share, 0)} of peak)` : ''}`
+        ? ` ${r.gflops.toFixed(1)}${share !== null ? ` (${l10n.t('{0} of peak', percent(share, 0))})` : ''}`
         : '',
     ),
     h(
@@ -386,8 +423,8 @@ function profileRow(r: TimedRow, i: number, peak: number): HTMLElement {
       r.fallback
         ? h(
             'span',
-            { class: 'badge fallback', title: 'the session runs on a GPU, but this ran on the CPU' },
-            'CPU fallback',
+            { class: 'badge fallback', title: l10n.t('the session runs on a GPU, but this ran on the CPU') },
+            l10n.t('CPU fallback'),
           )
         : '',
     ),
@@ -397,7 +434,7 @@ function profileRow(r: TimedRow, i: number, peak: number): HTMLElement {
 // ---- fp32 vs int8 for the current image ---------------------------------------------------------------
 
 function quantizationSection(state: QuantizationState, rerender: Listener): HTMLElement {
-  const title = state.file ? `fp32 vs int8 · ${state.file}` : 'fp32 vs int8';
+  const title = state.file ? l10n.t('fp32 vs int8 · {0}', state.file) : l10n.t('fp32 vs int8');
   if (state.status !== 'done')
     return section('quantization', title, rerender, progressView('quantization', state));
   const r = state.report;
@@ -419,9 +456,14 @@ function quantizationSection(state: QuantizationState, rerender: Listener): HTML
     h(
       'p',
       { id: 'quantization-summary' },
-      same ? 'Same top-1 class at both precisions' : h('strong', {}, 'The top-1 class changes with int8'),
+      same
+        ? l10n.t('Same top-1 class at both precisions')
+        : h('strong', {}, l10n.t('The top-1 class changes with int8')),
       last
-        ? ` · last layer ${last.sqnr_db === null ? 'identical' : `${last.sqnr_db.toFixed(1)} dB SQNR`}${last.cosine !== null ? `, cosine ${last.cosine.toFixed(4)}` : ''}`
+        ? ` · ${l10n.t(
+            'last layer {0}',
+            last.sqnr_db === null ? l10n.t('identical') : l10n.t('{0} dB SQNR', last.sqnr_db.toFixed(1)),
+          )}${last.cosine !== null ? `, ${l10n.t('cosine {0}', last.cosine.toFixed(4))}` : ''}`
         : '',
       ` · ${r.provider}, fp32 ${msText(r.ms.fp32)} ms, int8 ${msText(r.ms.int8)} ms`,
     ),
@@ -430,18 +472,30 @@ function quantizationSection(state: QuantizationState, rerender: Listener): HTML
       ? h(
           'p',
           { id: 'quantization-jumps' },
-          `The error jumps (SQNR down by more than 6 dB from the row before) at ${jumps.length} ${jumps.length === 1 ? 'row' : 'rows'}: `,
+          `${
+            jumps.length === 1
+              ? l10n.t(
+                  'The error jumps (SQNR down by more than 6 dB from the row before) at {0} row:',
+                  jumps.length,
+                )
+              : l10n.t(
+                  'The error jumps (SQNR down by more than 6 dB from the row before) at {0} rows:',
+                  jumps.length,
+                )
+          } `,
           ...jumps.flatMap((j, i) => {
             const b = h('button', { type: 'button', class: 'link' }, j.name);
             b.addEventListener('click', () => focusLayer(j.name));
             return i > 0 ? [', ', b] : [b];
           }),
         )
-      : h('p', { id: 'quantization-jumps', class: 'muted' }, 'No row where the error jumps.'),
+      : h('p', { id: 'quantization-jumps', class: 'muted' }, l10n.t('No row where the error jumps.')),
     h(
       'p',
       { class: 'muted' },
-      'Each layer’s SQNR and cosine are in the architecture table’s “int8 error” column (higher is closer to fp32); this follows the current image until closed.',
+      l10n.t(
+        'Each layer’s SQNR and cosine are in the architecture table’s “int8 error” column (higher is closer to fp32); this follows the current image until closed.',
+      ),
     ),
   );
 }
@@ -453,7 +507,7 @@ function agreementBody(a: AgreementReport, select: ((file: string) => void) | un
   const agree = a.top1_agreement === null ? 0 : Math.round(a.top1_agreement * a.images);
   const changed = a.changed.map((c) => {
     const name = select
-      ? h('button', { type: 'button', class: 'link', title: 'Make it the current image' }, c.name)
+      ? h('button', { type: 'button', class: 'link', title: l10n.t('Make it the current image') }, c.name)
       : h('span', {}, c.name);
     name.addEventListener('click', () => select?.(c.name));
     return h(
@@ -470,15 +524,29 @@ function agreementBody(a: AgreementReport, select: ((file: string) => void) | un
       h(
         'strong',
         {},
-        a.top1_agreement === null ? 'no images' : `${percent(a.top1_agreement)} top-1 agreement`,
+        a.top1_agreement === null
+          ? l10n.t('no images')
+          : l10n.t('{0} top-1 agreement', percent(a.top1_agreement)),
       ),
-      ` (${agree} of ${a.images} ${a.images === 1 ? 'image' : 'images'})`,
-      a.mean_abs_dp !== null ? ` · mean |Δp| of fp32’s top class ${a.mean_abs_dp.toFixed(4)}` : '',
+      ` ${a.images === 1 ? l10n.t('({0} of {1} image)', agree, a.images) : l10n.t('({0} of {1} images)', agree, a.images)}`,
+      a.mean_abs_dp !== null
+        ? ` · ${l10n.t('mean |Δp| of fp32’s top class {0}', a.mean_abs_dp.toFixed(4))}`
+        : '',
       a.dp_bounded > 0
         ? h(
             'span',
             { class: 'muted' },
-            ` (an upper bound: for ${a.dp_bounded} ${a.dp_bounded === 1 ? 'image' : 'images'} fp32’s class fell outside int8’s top list)`,
+            ` ${
+              a.dp_bounded === 1
+                ? l10n.t(
+                    '(an upper bound: for {0} image fp32’s class fell outside int8’s top list)',
+                    a.dp_bounded,
+                  )
+                : l10n.t(
+                    '(an upper bound: for {0} images fp32’s class fell outside int8’s top list)',
+                    a.dp_bounded,
+                  )
+            }`,
           )
         : '',
     ),
@@ -486,10 +554,10 @@ function agreementBody(a: AgreementReport, select: ((file: string) => void) | un
       ? h(
           'div',
           {},
-          h('h3', {}, `Changed class (${changed.length})`),
+          h('h3', {}, l10n.t('Changed class ({0})', changed.length)),
           h('ul', { class: 'changed' }, ...changed),
         )
-      : h('p', { class: 'muted' }, 'No image changed class.'),
+      : h('p', { class: 'muted' }, l10n.t('No image changed class.')),
   ];
 }
 
@@ -498,7 +566,7 @@ function agreementSection(
   rerender: Listener,
   select: (file: string) => void,
 ): HTMLElement {
-  const title = 'fp32 vs int8 · this run’s images';
+  const title = l10n.t('fp32 vs int8 · this run’s images');
   if (state.status !== 'done') return section('agreement', title, rerender, progressView('agreement', state));
   return section(
     'agreement',
@@ -509,11 +577,11 @@ function agreementSection(
       ? h(
           'p',
           { class: 'error-text' },
-          `Not compared: ${state.failed.map((f) => `${f.file} (${f.error})`).join('; ')}`,
+          l10n.t('Not compared: {0}', state.failed.map((f) => `${f.file} (${f.error})`).join('; ')),
         )
       : undefined,
     state.cancelled
-      ? h('p', { class: 'muted' }, 'Cancelled: the figures cover the images that finished.')
+      ? h('p', { class: 'muted' }, l10n.t('Cancelled: the figures cover the images that finished.'))
       : undefined,
   );
 }
@@ -523,14 +591,14 @@ function agreementSection(
 function quantizeSection(state: QuantizeState, rerender: Listener): HTMLElement {
   const title =
     state.status === 'done'
-      ? `Quantized ${state.model} with ${state.folder}`
-      : `Quantizing with ${state.folder}`;
+      ? l10n.t('Quantized {0} with {1}', state.model, state.folder)
+      : l10n.t('Quantizing with {0}', state.folder);
   if (state.status !== 'done') return section('quantize', title, rerender, progressView('quantize', state));
   const r = state.report;
   const switchButton = h(
     'button',
     { type: 'button', id: 'quantize-switch', class: 'primary' },
-    'Switch to int8',
+    l10n.t('Switch to int8'),
   );
   switchButton.addEventListener('click', () =>
     vscode.postMessage({ type: 'setPrecision', precision: 'int8' }),
@@ -542,31 +610,57 @@ function quantizeSection(state: QuantizeState, rerender: Listener): HTMLElement 
     h(
       'p',
       { id: 'quantize-summary' },
-      `Wrote ${state.out}: ${r.quantized_nodes} nodes in int8`,
-      r.float_nodes.length > 0 ? `, left in float: ${r.float_nodes.join(', ')}` : '',
-      `. Calibrated on ${r.calibration.images.length} ${r.calibration.images.length === 1 ? 'image' : 'images'} (activation ranges keep ${percent(r.calibration.percentile / 100, 3)} of the values), in ${(r.ms / 1000).toFixed(1)} s.`,
+      l10n.t('Wrote {0}: {1} nodes in int8', state.out, r.quantized_nodes),
+      r.float_nodes.length > 0 ? `, ${l10n.t('left in float: {0}', r.float_nodes.join(', '))}` : '',
+      `. ${
+        r.calibration.images.length === 1
+          ? l10n.t(
+              'Calibrated on {0} image (activation ranges keep {1} of the values), in {2} s.',
+              r.calibration.images.length,
+              percent(r.calibration.percentile / 100, 3),
+              (r.ms / 1000).toFixed(1),
+            )
+          : l10n.t(
+              'Calibrated on {0} images (activation ranges keep {1} of the values), in {2} s.',
+              r.calibration.images.length,
+              percent(r.calibration.percentile / 100, 3),
+              (r.ms / 1000).toFixed(1),
+            )
+      }`,
     ),
     r.held_out.length > 0
       ? h(
           'h3',
           {},
-          `fp32 vs int8 on the ${r.held_out.length} held-back ${r.held_out.length === 1 ? 'image' : 'images'}`,
+          r.held_out.length === 1
+            ? l10n.t('fp32 vs int8 on the {0} held-back image', r.held_out.length)
+            : l10n.t('fp32 vs int8 on the {0} held-back images', r.held_out.length),
         )
       : h(
           'p',
           { class: 'notice' },
-          'No image was held back from calibration, so nothing checks the int8 model: quantize with more images.',
+          l10n.t(
+            'No image was held back from calibration, so nothing checks the int8 model: quantize with more images.',
+          ),
         ),
     ...(r.held_out.length > 0 ? agreementBody(r.agreement, undefined) : []),
     r.skipped.length > 0
       ? h(
           'p',
           { class: 'error-text' },
-          `Skipped (could not be decoded): ${r.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`,
+          l10n.t(
+            'Skipped (could not be decoded): {0}',
+            r.skipped.map((s) => `${s.name} (${s.reason})`).join('; '),
+          ),
         )
       : undefined,
     state.int8Active
-      ? h('p', { class: 'muted' }, 'The panel runs int8: it uses the new model now.')
-      : h('p', {}, switchButton, h('span', { class: 'muted' }, ' sets cnnLens.precision to int8.')),
+      ? h('p', { class: 'muted' }, l10n.t('The panel runs int8: it uses the new model now.'))
+      : h(
+          'p',
+          {},
+          switchButton,
+          h('span', { class: 'muted' }, ` ${l10n.t('sets cnnLens.precision to int8.')}`),
+        ),
   );
 }

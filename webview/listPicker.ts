@@ -1,5 +1,6 @@
 // A searchable list toggled from the toolbar (workspace images, models): type to filter, arrows to move,
 // Enter to pick, Escape to close. The list comes from the host the first time the picker opens.
+import * as l10n from '@vscode/l10n';
 import { h } from './dom';
 
 const MAX_SHOWN = 200;
@@ -11,15 +12,28 @@ export interface PickerItem {
   detail?: string;
 }
 
+/** A picker's words, whole (a translation may need another word order than "Search " + noun). */
+export interface PickerTexts {
+  /** The toolbar button: "Model…". */
+  toggle: string;
+  /** The search box's placeholder and label: "Search models". */
+  search: string;
+  /** The list's label: "models". */
+  list: string;
+  /** Before the host has answered: "Looking for models…". */
+  looking: string;
+  /** "3 of 120 models"; `total` ends in "+" when the host's list was cut short. */
+  count(matches: number, total: string): string;
+}
+
 /** What makes one picker differ from another. */
 export interface PickerOptions {
   /** Element ids: `${prefix}` (the section), `${prefix}-search`, `${prefix}-list`. */
   prefix: string;
   /** Id of the toolbar button. */
   toggleId: string;
-  toggleLabel: string;
-  /** "images", "models": for the search box and the count. */
-  noun: string;
+  /** The picker's words, asked for at each render (after the page's translations have loaded). */
+  texts(): PickerTexts;
   /** Asks the host for the list. */
   request(): void;
   pick(item: PickerItem): void;
@@ -41,7 +55,7 @@ export class ListPicker {
     const b = h(
       'button',
       { type: 'button', id: this.o.toggleId, 'aria-expanded': String(this.open) },
-      this.o.toggleLabel,
+      this.o.texts().toggle,
     );
     b.addEventListener('click', () => {
       this.open = !this.open;
@@ -69,12 +83,13 @@ export class ListPicker {
   /** The open picker (search box + list), or nothing when closed. */
   section(rerender: () => void): HTMLElement | undefined {
     if (!this.open) return undefined;
-    const { prefix, noun } = this.o;
+    const { prefix } = this.o;
+    const texts = this.o.texts();
     const search = h('input', {
       type: 'search',
       id: `${prefix}-search`,
-      placeholder: `Search ${noun}`,
-      'aria-label': `Search ${noun}`,
+      placeholder: texts.search,
+      'aria-label': texts.search,
       'aria-controls': `${prefix}-list`,
       value: this.query,
     }) as HTMLInputElement;
@@ -82,7 +97,7 @@ export class ListPicker {
     const matches = (this.items ?? []).filter((f) =>
       `${f.label} ${f.detail ?? ''}`.toLowerCase().includes(needle),
     );
-    const list = h('ul', { id: `${prefix}-list`, role: 'listbox', 'aria-label': noun });
+    const list = h('ul', { id: `${prefix}-list`, role: 'listbox', 'aria-label': texts.list });
     const chosen = this.o.selected?.();
     const close = (): void => {
       this.open = false;
@@ -129,9 +144,9 @@ export class ListPicker {
       e.preventDefault();
     });
     const note = !this.items
-      ? `Looking for ${noun}…`
-      : `${matches.length} of ${this.items.length}${this.truncated ? '+' : ''} ${noun}` +
-        (matches.length > MAX_SHOWN ? `, first ${MAX_SHOWN} shown` : '');
+      ? texts.looking
+      : texts.count(matches.length, `${this.items.length}${this.truncated ? '+' : ''}`) +
+        (matches.length > MAX_SHOWN ? l10n.t(', first {0} shown', MAX_SHOWN) : '');
     return h('section', { id: prefix, class: 'picker' }, search, h('p', { class: 'muted' }, note), list);
   }
 }

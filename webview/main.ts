@@ -1,4 +1,5 @@
 // The CNN Lens panel UI. State comes from the host; the webview renders it and reports user actions.
+import * as l10n from '@vscode/l10n';
 import type { FeatureMaps } from '../src/shared/exploration';
 import type {
   ArchitectureView,
@@ -27,6 +28,7 @@ import {
 import { h } from './dom';
 import { featureMapsSection, type FieldContext } from './featureMapsView';
 import { imagePicker, setImages } from './imagePicker';
+import { loadTranslations } from './l10n';
 import { compareSection } from './compareView';
 import { architectureCompareSection } from './architectureCompareView';
 import {
@@ -51,6 +53,9 @@ import { currentProfile, currentQuantization, jobSections, requestProfile, setJo
 import { resetResultsTable, resultsTable } from './resultsTable';
 import { resultSection } from './resultView';
 import { requests, vscode } from './vscodeApi';
+
+// Before anything renders: the display language's translations, when the host put them on the page.
+loadTranslations(document.documentElement.dataset.l10n);
 
 const top = document.getElementById('top')!;
 const prepHost = document.getElementById('prep')!;
@@ -81,7 +86,7 @@ function renderTop(): void {
     h(
       'header',
       { class: 'toolbar' },
-      h('h1', {}, 'CNN Lens'),
+      h('h1', {}, l10n.t('CNN Lens')),
       modelHeading(),
       current && 'provider' in current
         ? h(
@@ -89,7 +94,7 @@ function renderTop(): void {
             {
               id: 'provider',
               class: 'badge',
-              title: 'Execution provider and precision that ran the model',
+              title: l10n.t('Execution provider and precision that ran the model'),
             },
             `${current.provider} · ${current.precision ?? 'fp32'}`,
           )
@@ -98,10 +103,10 @@ function renderTop(): void {
       precisionSelect(),
       modelPicker.button(renderTop, () => (imagePicker.open = false)),
       imagePicker.button(renderTop, () => (modelPicker.open = false)),
-      button('Architecture', 'openArchitecture'),
+      button(l10n.t('Architecture'), 'openArchitecture'),
       profileButton(),
-      button('Runtime info', 'showRuntimeInfo'),
-      button('Log', 'showLog'),
+      button(l10n.t('Runtime info'), 'showRuntimeInfo'),
+      button(l10n.t('Log'), 'showLog'),
     ),
     modelPicker.section(renderTop),
     imagePicker.section(renderTop),
@@ -113,7 +118,7 @@ function renderTop(): void {
     explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
     resultsTable(state, renderTop),
     typeof comparison === 'string'
-      ? h('p', { class: 'error-text', role: 'alert' }, `Cannot compare: ${comparison}`)
+      ? h('p', { class: 'error-text', role: 'alert' }, l10n.t('Cannot compare: {0}', comparison))
       : comparison && compareSection(comparison, architecture?.table),
   ];
   const focused = rememberFocus();
@@ -151,7 +156,10 @@ function precisionSelect(): HTMLElement | undefined {
   if (!model) return undefined;
   const select = h(
     'select',
-    { id: 'precision', title: 'cnnLens.precision: int8 runs the model’s int8 (QDQ) file on the CPU' },
+    {
+      id: 'precision',
+      title: l10n.t('cnnLens.precision: int8 runs the model’s int8 (QDQ) file on the CPU'),
+    },
     ...(['fp32', 'int8'] as const).map((p) =>
       h('option', { value: p, ...(model.precision.setting === p && { selected: '' }) }, p),
     ),
@@ -159,7 +167,7 @@ function precisionSelect(): HTMLElement | undefined {
   select.addEventListener('change', () =>
     vscode.postMessage({ type: 'setPrecision', precision: select.value === 'int8' ? 'int8' : 'fp32' }),
   );
-  return h('label', { class: 'precision' }, 'Precision ', select);
+  return h('label', { class: 'precision' }, `${l10n.t('Precision')} `, select);
 }
 
 /** Why the model runs fp32 though int8 was asked for, with the action that fixes it. */
@@ -169,7 +177,7 @@ function precisionNote(): HTMLElement | undefined {
   const quantize = h(
     'button',
     { type: 'button', id: 'precision-quantize' },
-    'Quantize with Images from a Folder…',
+    l10n.t('Quantize with Images from a Folder…'),
   );
   quantize.addEventListener('click', () =>
     vscode.postMessage({ type: 'command', command: 'quantizeFolder' }),
@@ -183,9 +191,9 @@ function profileButton(): HTMLElement {
     {
       type: 'button',
       id: 'profile-button',
-      title: 'Where the time goes: onnxruntime’s profile of the model',
+      title: l10n.t('Where the time goes: onnxruntime’s profile of the model'),
     },
-    'Profile',
+    l10n.t('Profile'),
   );
   b.addEventListener('click', requestProfile);
   return b;
@@ -310,7 +318,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       return;
     case 'architectureError':
       archHost.replaceChildren(
-        h('p', { class: 'error', role: 'alert' }, `Cannot show the architecture: ${m.message}`),
+        h('p', { class: 'error', role: 'alert' }, l10n.t('Cannot show the architecture: {0}', m.message)),
       );
       return;
     case 'focusArchitecture': {
@@ -334,7 +342,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       renderTop();
       return;
     case 'explorationError':
-      explorationError = `Per-layer results for ${m.file} failed: ${m.message}`;
+      explorationError = l10n.t('Per-layer results for {0} failed: {1}', m.file, m.message);
       renderTop();
       return;
     case 'featureMaps': {
@@ -349,7 +357,11 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
     }
     case 'featureMapsError':
       mapsHost.replaceChildren(
-        h('p', { class: 'error-text', role: 'alert' }, `Feature maps of ${m.layer}: ${m.message}`),
+        h(
+          'p',
+          { class: 'error-text', role: 'alert' },
+          l10n.t('Feature maps of {0}: {1}', m.layer, m.message),
+        ),
       );
       return;
     case 'comparison':

@@ -1,5 +1,6 @@
 // The panel's model: its name and family in the toolbar, the model picker (the built-in ResNet50, models
 // opened before, the workspace's .onnx files), and the line saying what happens to it (opening, errors).
+import * as l10n from '@vscode/l10n';
 import type { ModelChoice, ModelView } from '../src/shared/protocol';
 import { h } from './dom';
 import { ListPicker } from './listPicker';
@@ -12,8 +13,13 @@ let error: { file: string; message: string } | undefined;
 export const modelPicker = new ListPicker({
   prefix: 'model-picker',
   toggleId: 'pick-model',
-  toggleLabel: 'Model…',
-  noun: 'models',
+  texts: () => ({
+    toggle: l10n.t('Model…'),
+    search: l10n.t('Search models'),
+    list: l10n.t('models'),
+    looking: l10n.t('Looking for models…'),
+    count: (matches, total) => l10n.t('{0} of {1} models', matches, total),
+  }),
   request: () => requests.send({ type: 'listModels' }),
   pick: (item) => {
     error = undefined;
@@ -70,9 +76,9 @@ export function modelHeading(): HTMLElement | undefined {
 export function modelStatus(rerender: () => void): HTMLElement | undefined {
   if (busy) return h('p', { id: 'model-status', class: 'busy', role: 'status' }, busy);
   if (!error) return undefined;
-  const log = h('button', { type: 'button', id: 'model-error-log' }, 'Show log');
+  const log = h('button', { type: 'button', id: 'model-error-log' }, l10n.t('Show log'));
   log.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'showLog' }));
-  const dismiss = h('button', { type: 'button', id: 'model-error-dismiss' }, 'Dismiss');
+  const dismiss = h('button', { type: 'button', id: 'model-error-dismiss' }, l10n.t('Dismiss'));
   dismiss.addEventListener('click', () => {
     error = undefined;
     rerender();
@@ -81,8 +87,15 @@ export function modelStatus(rerender: () => void): HTMLElement | undefined {
   return h(
     'section',
     { id: 'model-error', class: 'error', role: 'alert' },
-    h('h2', {}, `Cannot open ${error.file}`),
+    h('h2', {}, l10n.t('Cannot open {0}', error.file)),
     h('p', {}, error.message),
-    h('p', { class: 'muted' }, model ? `The panel still uses ${model.name}. ` : '', log, ' ', dismiss),
+    h(
+      'p',
+      { class: 'muted' },
+      model ? `${l10n.t('The panel still uses {0}.', model.name)} ` : '',
+      log,
+      ' ',
+      dismiss,
+    ),
   );
 }

@@ -1,6 +1,7 @@
 // The preprocessing editor: how images become the panel's model's input (resize, crop, scale, mean, std,
 // channel order, labels), with presets, checks as you type, a preview of the crop over the current
 // image, and Save, which writes `<model>.json` beside the model (the host reloads the model after).
+import * as l10n from '@vscode/l10n';
 import { PRESET_NAMES, type PresetName, type Preprocessing } from '../src/shared/preprocessing';
 import type { ModelView } from '../src/shared/protocol';
 import { h } from './dom';
@@ -75,8 +76,14 @@ export function setSaveOutcome(error: string | undefined, file?: string): void {
   }
   outcome =
     error === undefined
-      ? { ok: true, text: `Saved ${file}; the model was reloaded and the current image classified again.` }
-      : { ok: false, text: `Not saved: ${error}` };
+      ? {
+          ok: true,
+          text: l10n.t(
+            'Saved {0}; the model was reloaded and the current image classified again.',
+            String(file),
+          ),
+        }
+      : { ok: false, text: l10n.t('Not saved: {0}', error) };
 }
 
 /** A parsed, checked draft: the values, or the problems, each naming its field. */
@@ -87,33 +94,37 @@ function check(
   const problems: { field: string; text: string }[] = [];
   const num = (field: string, text: string, label: string): number => {
     const v = text.trim() === '' ? NaN : Number(text);
-    if (!Number.isFinite(v)) problems.push({ field, text: `${label} must be a number` });
+    if (!Number.isFinite(v)) problems.push({ field, text: l10n.t('{0} must be a number', label) });
     return v;
   };
   const whole = (field: string, text: string, label: string): number => {
     const v = num(field, text, label);
     if (Number.isFinite(v) && (!Number.isInteger(v) || v < 1 || v > 4096)) {
-      problems.push({ field, text: `${label} must be a whole number from 1 to 4096` });
+      problems.push({ field, text: l10n.t('{0} must be a whole number from 1 to 4096', label) });
     }
     return v;
   };
-  const resize = whole('pp-resize', d.resize, 'Resize');
-  const crop = whole('pp-crop', d.crop, 'Crop');
+  const resize = whole('pp-resize', d.resize, l10n.t('Resize'));
+  const crop = whole('pp-crop', d.crop, l10n.t('Crop'));
   if (m.fixedSize !== null && crop !== m.fixedSize) {
     problems.push({
       field: 'pp-crop',
-      text: `The model takes ${m.fixedSize}×${m.fixedSize}: crop must be ${m.fixedSize}`,
+      text: l10n.t('The model takes {0}×{0}: crop must be {0}', m.fixedSize),
     });
   }
   if (Number.isInteger(resize) && Number.isInteger(crop) && resize < crop) {
-    problems.push({ field: 'pp-resize', text: `Resize (${resize}) must be at least the crop (${crop})` });
+    problems.push({
+      field: 'pp-resize',
+      text: l10n.t('Resize ({0}) must be at least the crop ({1})', resize, crop),
+    });
   }
-  const scale = num('pp-scale', d.scale, 'Scale');
-  if (scale === 0) problems.push({ field: 'pp-scale', text: 'Scale must not be 0' });
-  const mean = d.mean.map((t, i) => num(`pp-mean-${i}`, t, `Mean ${channelName(d, i)}`));
+  const scale = num('pp-scale', d.scale, l10n.t('Scale'));
+  if (scale === 0) problems.push({ field: 'pp-scale', text: l10n.t('Scale must not be 0') });
+  const mean = d.mean.map((t, i) => num(`pp-mean-${i}`, t, l10n.t('Mean {0}', channelName(d, i))));
   const std = d.std.map((t, i) => {
-    const v = num(`pp-std-${i}`, t, `Std ${channelName(d, i)}`);
-    if (v === 0) problems.push({ field: `pp-std-${i}`, text: `Std ${channelName(d, i)} must not be 0` });
+    const v = num(`pp-std-${i}`, t, l10n.t('Std {0}', channelName(d, i)));
+    if (v === 0)
+      problems.push({ field: `pp-std-${i}`, text: l10n.t('Std {0} must not be 0', channelName(d, i)) });
     return v;
   });
   if (problems.length > 0) return { problems };
@@ -168,7 +179,7 @@ export function renderPreprocessing(target: HTMLElement): void {
     h(
       'summary',
       { id: 'preprocessing-summary' },
-      h('strong', {}, 'Preprocessing'),
+      h('strong', {}, l10n.t('Preprocessing')),
       ` · ${m.name} · `,
       summaryText(m.preprocessing),
     ),
@@ -197,7 +208,7 @@ export function renderPreprocessing(target: HTMLElement): void {
     return h('label', { class: 'pp-field', for: id }, h('span', {}, label), input);
   };
 
-  const presets = h('div', { class: 'pp-presets', role: 'group', 'aria-label': 'Presets' });
+  const presets = h('div', { class: 'pp-presets', role: 'group', 'aria-label': l10n.t('Presets') });
   for (const id of PRESET_NAMES) {
     const b = h(
       'button',
@@ -240,11 +251,13 @@ export function renderPreprocessing(target: HTMLElement): void {
       ...d[key].map((value, i) => field(`pp-${key}-${i}`, channelName(d, i), value, (v) => (d[key][i] = v))),
     );
 
-  const input = m.input?.shape ? `"${m.input.name}" [${m.input.shape.join(', ')}]` : '(shape unknown)';
+  const input = m.input?.shape
+    ? `"${m.input.name}" [${m.input.shape.join(', ')}]`
+    : l10n.t('(shape unknown)');
   const size =
     m.fixedSize !== null
-      ? `the model fixes ${m.fixedSize}×${m.fixedSize}, so the crop is ${m.fixedSize}`
-      : 'its height and width are symbolic: the crop sets the size';
+      ? l10n.t('the model fixes {0}×{0}, so the crop is {0}', m.fixedSize)
+      : l10n.t('its height and width are symbolic: the crop sets the size');
   const labelsList = h(
     'datalist',
     { id: 'pp-label-files' },
@@ -253,13 +266,13 @@ export function renderPreprocessing(target: HTMLElement): void {
   const labels = h(
     'label',
     { class: 'pp-field pp-labels', for: 'pp-labels' },
-    h('span', {}, 'Labels file'),
+    h('span', {}, l10n.t('Labels file')),
     h('input', {
       id: 'pp-labels',
       type: 'text',
       list: 'pp-label-files',
       value: d.labels,
-      placeholder: 'a path, or pick a workspace .json',
+      placeholder: l10n.t('a path, or pick a workspace .json'),
       'aria-describedby': 'pp-labels-note',
       ...(readOnly ? { readonly: '' } : {}),
     }),
@@ -272,7 +285,9 @@ export function renderPreprocessing(target: HTMLElement): void {
   const save = h(
     'button',
     { type: 'button', id: 'pp-save', class: 'primary' },
-    m.descriptor ? `Save to ${m.descriptor}` : `Save as ${m.name.replace(/\.onnx$/i, '')}.json`,
+    m.descriptor
+      ? l10n.t('Save to {0}', m.descriptor)
+      : l10n.t('Save as {0}', `${m.name.replace(/\.onnx$/i, '')}.json`),
   );
   save.addEventListener('click', () => {
     const checked = check(d, m);
@@ -282,7 +297,7 @@ export function renderPreprocessing(target: HTMLElement): void {
     requests.send({ type: 'savePreprocessing', preprocessing: checked.value, labels: d.labels.trim() });
     update();
   });
-  const revert = h('button', { type: 'button', id: 'pp-revert' }, 'Revert');
+  const revert = h('button', { type: 'button', id: 'pp-revert' }, l10n.t('Revert'));
   revert.addEventListener('click', () => {
     draft = draftOf(m.preprocessing);
     outcome = undefined;
@@ -296,37 +311,39 @@ export function renderPreprocessing(target: HTMLElement): void {
     h(
       'p',
       { id: 'pp-input', class: 'muted' },
-      `Input ${input}: ${size}.`,
-      m.descriptor ? ` Descriptor: ${m.descriptor}.` : ' No descriptor beside the model yet.',
+      l10n.t('Input {0}: {1}.', input, size),
+      ` ${m.descriptor ? l10n.t('Descriptor: {0}.', m.descriptor) : l10n.t('No descriptor beside the model yet.')}`,
     ),
     m.assumed
-      ? h('p', { id: 'pp-assumed', class: 'notice', role: 'note' }, `Assumed: ${m.assumed}.`)
+      ? h('p', { id: 'pp-assumed', class: 'notice', role: 'note' }, l10n.t('Assumed: {0}.', m.assumed))
       : undefined,
     m.readOnly ? h('p', { id: 'pp-readonly', class: 'notice', role: 'note' }, m.readOnly) : undefined,
     presets,
     h(
       'div',
       { class: 'pp-grid' },
-      field('pp-resize', 'Resize (shorter side)', d.resize, (v) => (d.resize = v)),
+      field('pp-resize', l10n.t('Resize (shorter side)'), d.resize, (v) => (d.resize = v)),
       field(
         'pp-crop',
-        'Center crop',
+        l10n.t('Center crop'),
         d.crop,
         (v) => (d.crop = v),
-        m.fixedSize !== null ? { readonly: '', title: `fixed by the model's input (${m.fixedSize})` } : {},
+        m.fixedSize !== null
+          ? { readonly: '', title: l10n.t("fixed by the model's input ({0})", m.fixedSize) }
+          : {},
       ),
-      h('label', { class: 'pp-field', for: 'pp-order' }, h('span', {}, 'Channel order'), order),
-      field('pp-scale', 'Scale (pixel × scale)', d.scale, (v) => (d.scale = v)),
+      h('label', { class: 'pp-field', for: 'pp-order' }, h('span', {}, l10n.t('Channel order')), order),
+      field('pp-scale', l10n.t('Scale (pixel × scale)'), d.scale, (v) => (d.scale = v)),
       h('span', { id: 'pp-scale-hint', class: 'muted' }, scaleHint(d.scale)),
     ),
-    triple('mean', 'Mean (subtracted)'),
-    triple('std', 'Std (divided by)'),
+    triple('mean', l10n.t('Mean (subtracted)')),
+    triple('std', l10n.t('Std (divided by)')),
     labels,
     labelsList,
     h(
       'p',
       { id: 'pp-labels-note', class: 'muted' },
-      `Now: ${m.labels.source}, ${m.labels.count} classes. Leave empty to keep them.`,
+      l10n.t('Now: {0}, {1} classes. Leave empty to keep them.', m.labels.source, m.labels.count),
     ),
     h(
       'div',
@@ -336,14 +353,14 @@ export function renderPreprocessing(target: HTMLElement): void {
         width: '240',
         height: '240',
         role: 'img',
-        'aria-label': 'The crop over the current image',
+        'aria-label': l10n.t('The crop over the current image'),
       }),
       h('canvas', {
         id: 'pp-crop-canvas',
         width: '160',
         height: '160',
         role: 'img',
-        'aria-label': 'The crop the model would see',
+        'aria-label': l10n.t('The crop the model would see'),
       }),
       h('p', { id: 'pp-preview-note', class: 'muted' }),
     ),
@@ -366,7 +383,15 @@ export function renderPreprocessing(target: HTMLElement): void {
 }
 
 function summaryText(p: Preprocessing): string {
-  return `resize ${p.resize}, crop ${p.crop}, ${p.channelOrder}, ×${+p.scale.toPrecision(6)}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`;
+  return l10n.t(
+    'resize {0}, crop {1}, {2}, ×{3}, mean [{4}], std [{5}]',
+    p.resize,
+    p.crop,
+    p.channelOrder,
+    +p.scale.toPrecision(6),
+    p.mean.join(', '),
+    p.std.join(', '),
+  );
 }
 
 /** After an edit: problems, Save's state, preset buttons, the preview; the inputs themselves stay. */
@@ -385,7 +410,11 @@ function update(): void {
   const unchanged = same(draft, base);
   if (save) {
     save.disabled = problems.length > 0 || saving || unchanged;
-    save.title = unchanged ? 'Nothing changed' : problems.length > 0 ? 'Fix the problems listed first' : '';
+    save.title = unchanged
+      ? l10n.t('Nothing changed')
+      : problems.length > 0
+        ? l10n.t('Fix the problems listed first')
+        : '';
   }
   for (const id of PRESET_NAMES) {
     const b = document.getElementById(`pp-preset-${id}`);
@@ -395,7 +424,7 @@ function update(): void {
   }
   const status = document.getElementById('pp-outcome');
   if (status) {
-    status.textContent = saving ? 'Saving and reloading the model…' : (outcome?.text ?? '');
+    status.textContent = saving ? l10n.t('Saving and reloading the model…') : (outcome?.text ?? '');
     status.className = outcome && !outcome.ok ? 'error-text' : 'muted';
   }
   drawPreview();
@@ -415,8 +444,8 @@ function drawPreview(): void {
   const src = source?.src;
   if (!src) {
     note.textContent = source
-      ? `No preview: ${source.file} is outside the workspace folders.`
-      : 'Classify or pick an image to preview the crop.';
+      ? l10n.t('No preview: {0} is outside the workspace folders.', source.file)
+      : l10n.t('Classify or pick an image to preview the crop.');
     overview.hidden = cropCanvas.hidden = true;
     return;
   }
@@ -425,7 +454,11 @@ function drawPreview(): void {
     image.dataset.src = src;
     image.addEventListener('load', drawPreview);
     image.addEventListener('error', () => {
-      if (note) note.textContent = `No preview: ${source?.file ?? 'the image'} could not be shown here.`;
+      if (note)
+        note.textContent = l10n.t(
+          'No preview: {0} could not be shown here.',
+          source?.file ?? l10n.t('the image'),
+        );
     });
     image.src = src;
   }
@@ -433,7 +466,7 @@ function drawPreview(): void {
   const resize = Number(draft.resize);
   const crop = Number(draft.crop);
   if (!(resize >= crop && crop >= 1)) {
-    note.textContent = 'No preview until resize and crop are valid.';
+    note.textContent = l10n.t('No preview until resize and crop are valid.');
     overview.hidden = cropCanvas.hidden = true;
     return;
   }
@@ -467,10 +500,17 @@ function drawPreview(): void {
   c.imageSmoothingQuality = 'high';
   c.drawImage(image, x, y, side, side, 0, 0, cropCanvas.width, cropCanvas.height);
   cropCanvas.dataset.crop = `${Math.round(x)},${Math.round(y)},${Math.round(side)}`;
-  note.textContent =
-    `${source?.file} (${w}×${hgt}): shorter side ${Math.min(w, hgt)} → ${resize}, center ${crop}×${crop}, ` +
-    `the central ${Math.round(side)}×${Math.round(side)} pixels (${((crop / resize) * 100).toFixed(1)} % of the shorter side). ` +
-    'Drawn here from the original file; the crop in the result above is the model’s own.';
+  note.textContent = l10n.t(
+    '{0} ({1}×{2}): shorter side {3} → {4}, center {5}×{5}, the central {6}×{6} pixels ({7} % of the shorter side). Drawn here from the original file; the crop in the result above is the model’s own.',
+    String(source?.file),
+    w,
+    hgt,
+    Math.min(w, hgt),
+    resize,
+    crop,
+    Math.round(side),
+    ((crop / resize) * 100).toFixed(1),
+  );
 }
 
 /** Re-renders the editor where it is (after the host's model or labels arrive). */

@@ -1,4 +1,5 @@
 // The classification section: the current image's top classes, failures, and the list of all images.
+import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import { isFailure, type ImageFailure, type ImageResult, type PanelState } from '../src/shared/protocol';
 import { h } from './dom';
@@ -11,7 +12,9 @@ export function resultSection(state: PanelState, showCrop: boolean): HTMLElement
     return h(
       'p',
       { class: 'hint' },
-      'Right-click an image in the Explorer and choose “Classify with CNN Lens”, or run it from the Command Palette.',
+      l10n.t(
+        'Right-click an image in the Explorer and choose “Classify with CNN Lens”, or run it from the Command Palette.',
+      ),
     );
   }
   return isFailure(current) ? failureView(current) : resultView(current, showCrop);
@@ -21,20 +24,20 @@ function failureView(f: ImageFailure): HTMLElement {
   return h(
     'section',
     { id: 'error', class: 'error', role: 'alert' },
-    h('h2', {}, `Cannot classify ${f.file}`),
+    h('h2', {}, l10n.t('Cannot classify {0}', f.file)),
     h('p', {}, f.error),
   );
 }
 
 function resultView(r: ImageResult, showCrop: boolean): HTMLElement {
-  const list = h('ol', { id: 'top5', 'aria-label': 'Top classes' });
+  const list = h('ol', { id: 'top5', 'aria-label': l10n.t('Top classes') });
   for (const p of r.top) {
     const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
     bar.style.setProperty('--p', String(p.probability));
     list.append(
       h(
         'li',
-        { title: `ImageNet class ${p.index}` },
+        { title: l10n.t('ImageNet class {0}', p.index) },
         h('span', { class: 'label' }, p.label),
         h('span', { class: 'prob' }, percent(p.probability)),
         bar,
@@ -51,7 +54,7 @@ function resultView(r: ImageResult, showCrop: boolean): HTMLElement {
       showCrop && r.preview
         ? h('img', {
             src: r.preview,
-            alt: `${r.file}, center crop seen by the model`,
+            alt: l10n.t('{0}, center crop seen by the model', r.file),
             width: '224',
             height: '224',
           })
@@ -61,7 +64,16 @@ function resultView(r: ImageResult, showCrop: boolean): HTMLElement {
     h(
       'p',
       { id: 'runinfo', class: 'muted' },
-      `${r.provider} · ${r.precision ?? 'fp32'} · ${Math.round(r.ms.total)} ms (decode ${Math.round(r.ms.decode)} ms, run ${Math.round(r.ms.run)} ms) · ${r.width}×${r.height}`,
+      l10n.t(
+        '{0} · {1} · {2} ms (decode {3} ms, run {4} ms) · {5}×{6}',
+        r.provider,
+        r.precision ?? 'fp32',
+        Math.round(r.ms.total),
+        Math.round(r.ms.decode),
+        Math.round(r.ms.run),
+        r.width,
+        r.height,
+      ),
     ),
   );
 }

@@ -1,4 +1,5 @@
 // The results table of a run: thumbnail, file, top-1 and probability; sortable, filterable, exportable.
+import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import {
   isFailure,
@@ -59,8 +60,8 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
   const filter = h('input', {
     type: 'search',
     id: 'results-filter',
-    placeholder: 'Filter by label',
-    'aria-label': 'Filter results by label',
+    placeholder: l10n.t('Filter by label'),
+    'aria-label': l10n.t('Filter results by label'),
     value: view.filter,
   }) as HTMLInputElement;
   filter.addEventListener('input', () => {
@@ -121,7 +122,7 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
   });
 
   const exportButton = (format: 'csv' | 'json'): HTMLElement => {
-    const b = h('button', { type: 'button' }, `Export ${format.toUpperCase()}`);
+    const b = h('button', { type: 'button' }, l10n.t('Export {0}', format.toUpperCase()));
     b.addEventListener('click', () => vscode.postMessage({ type: 'export', format }));
     return b;
   };
@@ -132,8 +133,10 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
     h(
       'h2',
       {},
-      `Images: ${state.results.length - failed} classified, ${failed} failed`,
-      state.results.length < state.total ? ` (${state.results.length} of ${state.total})` : '',
+      l10n.t('Images: {0} classified, {1} failed', state.results.length - failed, failed),
+      state.results.length < state.total
+        ? ` ${l10n.t('({0} of {1})', state.results.length, state.total)}`
+        : '',
     ),
     h(
       'div',
@@ -146,7 +149,7 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
     ),
     h(
       'table',
-      { id: 'results-table', 'aria-label': 'Classified images' },
+      { id: 'results-table', 'aria-label': l10n.t('Classified images') },
       h(
         'thead',
         {},
@@ -154,10 +157,10 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
           'tr',
           {},
           h('th', { scope: 'col' }, ''),
-          header('File', 'file'),
-          header('Top-1', 'label'),
-          header('Probability', 'probability'),
-          h('th', { scope: 'col' }, 'Compare'),
+          header(l10n.t('File'), 'file'),
+          header(l10n.t('Top-1'), 'label'),
+          header(l10n.t('Probability'), 'probability'),
+          h('th', { scope: 'col' }, l10n.t('Compare')),
         ),
       ),
       h('tbody', {}, ...rows),
@@ -166,7 +169,7 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
 }
 
 function compareBox(index: number, file: string, rerender: () => void): HTMLElement {
-  const box = h('input', { type: 'checkbox', 'aria-label': `Compare ${file}` }) as HTMLInputElement;
+  const box = h('input', { type: 'checkbox', 'aria-label': l10n.t('Compare {0}', file) }) as HTMLInputElement;
   box.checked = ticked.has(index);
   // Two make a comparison: once two are ticked, the others wait until one is unticked.
   box.disabled = !box.checked && ticked.size >= 2;
@@ -184,10 +187,10 @@ function compareButton(): HTMLElement {
   const b = h(
     'button',
     { type: 'button', id: 'compare-button' },
-    `Compare ${ticked.size}/2`,
+    l10n.t('Compare {0}/2', ticked.size),
   ) as HTMLButtonElement;
   b.disabled = ticked.size !== 2;
-  b.title = 'Tick two images to see them side by side';
+  b.title = l10n.t('Tick two images to see them side by side');
   b.addEventListener('click', () => requests.send({ type: 'compare', indices: [...ticked] }));
   return b;
 }
@@ -199,10 +202,11 @@ function precisionsButton(classified: number): HTMLElement {
     {
       type: 'button',
       id: 'compare-run-precisions',
-      title:
+      title: l10n.t(
         'Classify these images at fp32 and at int8: top-1 agreement, mean |Δp|, the images that changed class',
+      ),
     },
-    'fp32 vs int8',
+    l10n.t('fp32 vs int8'),
   ) as HTMLButtonElement;
   b.disabled = classified === 0;
   b.addEventListener('click', () => requests.send({ type: 'compareRunPrecisions' }));

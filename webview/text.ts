@@ -1,6 +1,7 @@
 // Text of the panel's tables: numbers and block counts. No DOM here, so unit tests can import it.
 // `toLocaleString` resolves its locale on every call (20 ms of a 600-row layer table); one Intl.NumberFormat
 // gives the same text as src/shared/format's int().
+import * as l10n from '@vscode/l10n';
 import type { BlockSummary } from '../src/shared/layerTable';
 
 const GROUPED = new Intl.NumberFormat('en-US');
@@ -18,10 +19,13 @@ export function blockCounts(blocks: readonly BlockSummary[]): string {
   return [...counts].map(([kind, n]) => countOf(n, kind)).join(' + ');
 }
 
-/** "1 bottleneck block", "2 ShuffleNet V2 units", "4 fire modules". */
+/**
+ * "1 bottleneck block", "2 ShuffleNet V2 units", "4 fire modules". A kind is the model's vocabulary, as layer
+ * and op names are: it stays as it is, and a kind that is a noun already keeps its English plural.
+ */
 export function countOf(n: number, kind: string): string {
-  if (kind === 'branches') return `${n} ${n === 1 ? 'branch block' : 'branch blocks'}`;
+  if (kind === 'branches') return n === 1 ? l10n.t('{0} branch block', n) : l10n.t('{0} branch blocks', n);
   // Kinds that are nouns already ("dense layer", "inception module", "ShuffleNet V2 unit", "transition").
   if (/(block|module|unit|layer|group|transition)$/.test(kind)) return `${n} ${kind}${n === 1 ? '' : 's'}`;
-  return `${n} ${kind} ${n === 1 ? 'block' : 'blocks'}`;
+  return n === 1 ? l10n.t('{0} {1} block', n, kind) : l10n.t('{0} {1} blocks', n, kind);
 }
