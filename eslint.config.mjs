@@ -64,7 +64,9 @@ export default tseslint.config(
         'error',
         {
           // node:test's test() and describe() return promises the runner itself awaits.
-          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }],
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
         },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
@@ -84,18 +86,30 @@ export default tseslint.config(
     files: ['scripts/**', 'e2e/**'],
     rules: { 'no-console': 'off' },
   },
-  layer(['src/model/**'], 'src/model/ is pure model code: files are read in src/files/, models run in src/inference/.', {
-    packages: ['vscode', ...NODE_IO, ...NATIVE],
-    folders: ['host', 'inference', 'files', 'cli', 'webview'],
-  }),
-  layer(['src/shared/**'], 'src/shared/ is the protocol the webview imports too: no VS Code, no Node, nothing of src/ beside it.', {
-    packages: ['vscode', ...NODE_IO, ...NATIVE, 'node:path', 'path', 'node:crypto', 'crypto'],
-    folders: ['host', 'inference', 'files', 'cli', 'model', 'webview'],
-  }),
-  layer(['src/files/**'], 'src/files/ reads and writes files for the CLI, the worker and the host: no VS Code, no sessions.', {
-    packages: ['vscode', ...NATIVE],
-    folders: ['host', 'inference', 'cli', 'webview'],
-  }),
+  layer(
+    ['src/model/**'],
+    'src/model/ is pure model code: files are read in src/files/, models run in src/inference/.',
+    {
+      packages: ['vscode', ...NODE_IO, ...NATIVE],
+      folders: ['host', 'inference', 'files', 'cli', 'webview'],
+    },
+  ),
+  layer(
+    ['src/shared/**'],
+    'src/shared/ is the protocol the webview imports too: no VS Code, no Node, nothing of src/ beside it.',
+    {
+      packages: ['vscode', ...NODE_IO, ...NATIVE, 'node:path', 'path', 'node:crypto', 'crypto'],
+      folders: ['host', 'inference', 'files', 'cli', 'model', 'webview'],
+    },
+  ),
+  layer(
+    ['src/files/**'],
+    'src/files/ reads and writes files for the CLI, the worker and the host: no VS Code, no sessions.',
+    {
+      packages: ['vscode', ...NATIVE],
+      folders: ['host', 'inference', 'cli', 'webview'],
+    },
+  ),
   layer(['src/inference/**'], 'src/inference/ runs in the worker and the CLI: no VS Code.', {
     packages: ['vscode'],
     folders: ['host', 'cli', 'webview'],
