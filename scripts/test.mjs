@@ -33,6 +33,8 @@ step('format', 'npx', ['--no-install', 'prettier', '--check', '.']);
 const built = step('build', 'npm', ['run', '-s', 'build']);
 
 if (built) {
+  // Chromium and the e2e packages first: the unit tests that load the panel's bundle in a browser use them.
+  if (!unitOnly) sh('bash', ['e2e/setup.sh']);
   console.log('\n== unit tests');
   mkdirSync('test-results', { recursive: true });
   const tap = 'test-results/unit.tap';
