@@ -464,7 +464,7 @@ async function bigModel(n: number): Promise<void> {
   }
   // maxRSS would not do: Linux carries it over from this (large) process through fork and exec.
   const probe = `
-    const { readOnnxFile } = require('./src/model/onnxGraph.ts');
+    const { readOnnxFile } = require('./src/files/onnxFile.ts');
     const { analyseGraph } = require('./src/model/structure/table.ts');
     const base = process.memoryUsage().rss;
     readOnnxFile(${JSON.stringify(BIG_FILE)}).then((g) => {
