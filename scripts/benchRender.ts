@@ -14,7 +14,7 @@ import { median } from '../src/inference/timing';
 import { parseOnnx } from '../src/model/onnxGraph';
 import { analyseGraph } from '../src/model/structure/table';
 import type { ArchitectureView } from '../src/shared/protocol';
-import { buildResNet } from '../test/unit/helpers/onnxBuilder';
+import { buildResNet, DEEP_RESNET } from '../test/unit/helpers/onnxBuilder';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -190,15 +190,8 @@ function loadPlaywright(): PlaywrightCore | string {
 async function tables(): Promise<Case[]> {
   const descriptor = await resolveDescriptor(DIST, '', 'caffe');
   const resnet = await analyseModel(descriptor, () => undefined);
-  // As e2e/ui/models.spec.ts builds deep600.onnx: 4 stages of 50 bottlenecks.
-  const deep = buildResNet({
-    kind: 'bottleneck',
-    blocks: [50, 50, 50, 50],
-    widths: [4, 4, 4, 4],
-    stem: 8,
-    size: 64,
-    classes: 10,
-  }).build();
+  // The graph e2e/ui/models.spec.ts writes as deep600.onnx.
+  const deep = buildResNet(DEEP_RESNET).build();
   const deepTable = analyseGraph(parseOnnx(deep), { spatial: [64, 64] }).table;
   return [
     {

@@ -9,7 +9,7 @@ import { expect, test, type FrameLocator, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fixtureBytes, runnable } from '../../test/unit/helpers/fixtures';
-import { buildResNet } from '../../test/unit/helpers/onnxBuilder';
+import { buildResNet, DEEP_RESNET } from '../../test/unit/helpers/onnxBuilder';
 import {
   chooseContextMenuItem,
   classifyFromExplorer,
@@ -42,17 +42,7 @@ test.beforeAll(() => {
   // The first 40 % of a good model: the file ends in the middle of a weight.
   write(CORRUPT, squeezenet.subarray(0, Math.floor(squeezenet.length * 0.4)));
   // A ResNet-shaped graph 600 rows long (4 stages of 50 bottlenecks), for the render-time check.
-  write(
-    DEEP,
-    buildResNet({
-      kind: 'bottleneck',
-      blocks: [50, 50, 50, 50],
-      widths: [4, 4, 4, 4],
-      stem: 8,
-      size: 64,
-      classes: 10,
-    }).build(),
-  );
+  write(DEEP, buildResNet(DEEP_RESNET).build());
 });
 
 /** The panel's model name and family in its toolbar. */

@@ -203,6 +203,16 @@ export interface ResNetSpec {
   padNodes?: boolean;
 }
 
+/** A ResNet-shaped graph 608 layer rows long (4 stages of 50 bottlenecks, 64×64): the long-table case. */
+export const DEEP_RESNET: ResNetSpec = {
+  kind: 'bottleneck',
+  blocks: [50, 50, 50, 50],
+  widths: [4, 4, 4, 4],
+  stem: 8,
+  size: 64,
+  classes: 10,
+};
+
 /** Builds a ResNet-style graph with Keras layer names (conv1, bn_conv1, res2a_branch2a, …). */
 export function buildResNet(spec: ResNetSpec, batch: number | string = 'N'): GraphBuilder {
   const g = new GraphBuilder({ name: 'input', c: 3, h: spec.size, w: spec.size }, batch);
