@@ -69,11 +69,7 @@ export async function resolveFolderTargets(uri?: unknown, uris?: unknown): Promi
   for (const u of selected) {
     const stat = await vscode.workspace.fs.stat(u);
     if (stat.type & vscode.FileType.Directory) {
-      const files = await vscode.workspace.findFiles(
-        new vscode.RelativePattern(u, '**/*'),
-        '**/node_modules/**',
-      );
-      found.push(...files.filter((f) => isImagePath(f.path)).sort((a, b) => a.path.localeCompare(b.path)));
+      found.push(...(await imagesUnder(u)));
     } else if (isImagePath(u.path)) {
       found.push(u);
     }
@@ -117,11 +113,7 @@ export async function resolveQuantizeFolder(
     );
     return undefined;
   }
-  const images = (
-    await vscode.workspace.findFiles(new vscode.RelativePattern(folder, '**/*'), '**/node_modules/**')
-  )
-    .filter((f) => isImagePath(f.path) && f.scheme === 'file')
-    .sort((a, b) => a.path.localeCompare(b.path));
+  const images = (await imagesUnder(folder)).filter((f) => f.scheme === 'file');
   if (images.length === 0) {
     void vscode.window.showInformationMessage(
       vscode.l10n.t(
@@ -132,6 +124,15 @@ export async function resolveQuantizeFolder(
     return undefined;
   }
   return { folder, images };
+}
+
+/** The image files under a folder, at any depth (node_modules left out), in path order. */
+async function imagesUnder(folder: vscode.Uri): Promise<vscode.Uri[]> {
+  const files = await vscode.workspace.findFiles(
+    new vscode.RelativePattern(folder, '**/*'),
+    '**/node_modules/**',
+  );
+  return files.filter((f) => isImagePath(f.path)).sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** The models a picker offers: the built-in one, those opened before, the workspace's .onnx files. */

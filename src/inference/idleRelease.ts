@@ -2,7 +2,7 @@
 // without requests: this counts the work in flight and calls `release` once none has been for `ms`.
 
 /** How long an on-demand session stays after its last request, unless the worker configuration says. */
-export const DEFAULT_IDLE_MS = 120_000;
+const DEFAULT_IDLE_MS = 120_000;
 
 /** Calls `release` when no work has run for `ms` (0 or less: never); `busy` marks work in flight. */
 export class IdleRelease {
