@@ -103,8 +103,9 @@ function kindPlural(n: number, kind: string): string {
 function totalsLine(table: LayerTable): string {
   const t = table.totals;
   const buffers = t.buffers > 0 ? ` + ${int(t.buffers)} buffers (BatchNorm running statistics)` : '';
+  const constants = t.constants > 0 ? ` + ${int(t.constants)} constants (not parameters)` : '';
   const shared = t.shared > 0 ? `, ${t.shared} shared tensors counted once` : '';
-  return `total: ${int(t.params)} params${buffers}, ${int(t.macs)} multiply-adds per image (${compact(t.macs)}), ${t.counted} counted layers, ${t.rows} rows${shared}`;
+  return `total: ${int(t.params)} params${buffers}${constants}, ${int(t.macs)} multiply-adds per image (${compact(t.macs)}), ${t.counted} counted layers, ${t.rows} rows${shared}`;
 }
 
 // Counted rows are numbered so the depth (e.g. 50) can be read off the table.

@@ -1,16 +1,17 @@
 // Parameters, buffers and multiply-adds of every node, as the file holds them.
 //
 // Conventions (the same wherever the numbers are shown):
-// - params: float initializers, each counted once (at its first consumer), minus the tensors that feed
-//   BatchNormalization's running mean and variance, which are buffers. Constant nodes are not
-//   initializers and never count. A tensor read by several nodes is shared: counted once, and every
-//   reader lists it.
+// - params: the weights and biases of layers (src/model/roles.ts says which tensors those are), each
+//   counted once (at its first consumer); BatchNormalization's running mean and variance are buffers;
+//   other float tensors (anchors, strides, scales, bounds) are constants, counted apart. Constant nodes
+//   never count. A tensor read by several nodes is shared: counted once, and every reader lists it.
 // - MACs: multiply-adds for ONE image (axis 0 dropped), only for the ops that multiply by weights or by
 //   each other: Conv = output elements × Cin/group × kernel; ConvTranspose = input elements × Cout/group ×
 //   kernel; Gemm and MatMul = output elements × the inner dimension. torchvision's published "GFLOPS" are
 //   these multiply-adds. Bias adds, normalisation, activations, pooling and element-wise ops count 0.
 import { FLOAT_TYPES, type OnnxGraph } from './onnxGraph';
 import type { NormalGraph } from './normalise';
+import { tensorRoles } from './roles';
 import { perImage, type GraphShapes, type NodeInfo } from './shapes';
 
 /** What one node weighs and costs. */
@@ -29,6 +30,8 @@ export interface GraphCost {
   nodes: NodeCost[];
   params: number;
   buffers: number;
+  /** Elements of float tensors that are neither parameters nor buffers (anchors, strides, scales). */
+  constants: number;
   macs: number;
   /** Tensors read by more than one node, with their element counts. */
   shared: Map<string, number>;
@@ -50,18 +53,6 @@ export const WEIGHTED_OPS: ReadonlySet<string> = new Set([
 
 // Where the weight of each op sits (the rest are scales and zero points, which are not parameters).
 const WEIGHT_INPUT: Record<string, number> = { QLinearConv: 3, QLinearMatMul: 3, QGemm: 3 };
-// Quantization scales and zero points: configuration, never parameters.
-const QUANT_PARAMS: Record<string, number[]> = {
-  QuantizeLinear: [1, 2],
-  DequantizeLinear: [1, 2],
-  QLinearConv: [1, 2, 4, 5, 6, 7],
-  QLinearMatMul: [1, 2, 4, 5, 6, 7],
-  QGemm: [1, 2, 4, 5, 7, 8],
-  ConvInteger: [2, 3],
-  MatMulInteger: [2, 3],
-  QLinearAdd: [1, 2, 4, 5, 6, 7],
-  QLinearGlobalAveragePool: [1, 2, 3, 4],
-};
 // Integer tensors that are weights: what DequantizeLinear turns into float weights, and the weights and
 // biases of integer ops.
 const INTEGER_WEIGHTS: Record<string, number[]> = {
@@ -76,9 +67,11 @@ const INTEGER_WEIGHTS: Record<string, number[]> = {
 /** Costs every node of a normalised graph from its inferred shapes. */
 export function graphCost(net: NormalGraph, shapes: GraphShapes): GraphCost {
   const { graph, constants } = net;
-  const buffers = runningStats(graph);
+  const roles = tensorRoles(graph, shapes);
+  const buffers = new Set([...roles].filter(([, r]) => r === 'buffer').map(([name]) => name));
   const uses = usesOf(graph);
-  const weight = (name: string, dataType: number): boolean => isWeight(uses.get(name) ?? [], dataType);
+  const weight = (name: string, dataType: number): boolean =>
+    FLOAT_TYPES.has(dataType) ? roles.get(name) !== 'constant' : isWeight(uses.get(name) ?? []);
   const readers = new Map<string, number>();
   for (const node of graph.nodes) {
     for (const name of new Set(node.inputs)) {
@@ -114,8 +107,13 @@ export function graphCost(net: NormalGraph, shapes: GraphShapes): GraphCost {
   let unusedCount = 0;
   let params = 0;
   let bufferTotal = 0;
+  let constantTotal = 0;
   for (const t of graph.initializers.values()) {
-    if (constants.has(t.name) || !weight(t.name, t.dataType)) continue;
+    if (constants.has(t.name)) continue;
+    if (!weight(t.name, t.dataType)) {
+      if (FLOAT_TYPES.has(t.dataType)) constantTotal += t.size;
+      continue;
+    }
     if (buffers.has(t.name)) bufferTotal += t.size;
     else params += t.size;
     if (!counted.has(t.name)) {
@@ -142,16 +140,11 @@ export function graphCost(net: NormalGraph, shapes: GraphShapes): GraphCost {
     const node = graph.nodes[i]!;
     if (n.macsUnknown) warnings.push(`${node.name || node.op}: multiply-adds unknown (${n.macsUnknown})`);
   }
-  return { nodes, params, buffers: bufferTotal, macs, shared, warnings };
+  return { nodes, params, buffers: bufferTotal, constants: constantTotal, macs, shared, warnings };
 }
 
-/**
- * Whether an initializer counts as parameters: a float tensor that is not only a quantization scale or zero
- * point, or an integer tensor that is a quantized weight.
- */
-function isWeight(uses: readonly (readonly [string, number])[], dataType: number): boolean {
-  if (FLOAT_TYPES.has(dataType))
-    return uses.length === 0 || uses.some(([op, i]) => !QUANT_PARAMS[op]?.includes(i));
+/** Whether an integer initializer counts as parameters: a quantized weight. */
+function isWeight(uses: readonly (readonly [string, number])[]): boolean {
   return uses.some(([op, i]) => INTEGER_WEIGHTS[op]?.includes(i) ?? false);
 }
 
@@ -209,16 +202,6 @@ export function multiplyAdds(info: NodeInfo): number | undefined {
     default:
       return 0;
   }
-}
-
-/** Tensors fed to BatchNormalization as running mean (input 3) or variance (input 4). */
-function runningStats(graph: OnnxGraph): Set<string> {
-  const out = new Set<string>();
-  for (const n of graph.nodes) {
-    if (n.op !== 'BatchNormalization') continue;
-    for (const i of [3, 4]) if (n.inputs[i]) out.add(n.inputs[i]);
-  }
-  return out;
 }
 
 function learnableUse(graph: OnnxGraph, name: string): boolean {

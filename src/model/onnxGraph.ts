@@ -80,12 +80,15 @@ export interface OnnxGraph {
   irVersion: number;
   /** Version of the default ('ai.onnx') opset, 0 when not declared. */
   opset: number;
-  /** Nodes in file order (ONNX requires topological order). */
+  /** Nodes in topological order: the file's order, with any node moved after the nodes it reads from
+   *  (fp16 converters can leave the list out of order, which onnxruntime accepts). */
   nodes: OnnxNode[];
   initializers: Map<string, TensorInfo>;
   /** Graph inputs that are not initializers (old IR versions list weights as inputs too). */
   inputs: ValueInfo[];
   outputs: ValueInfo[];
+  /** The model's metadata_props (ultralytics writes task, names, stride and imgsz there). */
+  metadata: Record<string, string>;
 }
 
 // Integer tensors up to this many elements keep their values; weights are far larger.
@@ -152,6 +155,7 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
   let producer = '';
   let opset = 0;
   let graph: OnnxGraph | undefined;
+  const metadata: Record<string, string> = {};
   while (r.more()) {
     const [field, wire] = r.key();
     if (field === 1 && wire === WireType.Varint) irVersion = r.varint();
@@ -160,10 +164,60 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
     else if (field === 8 && wire === WireType.LengthDelimited) {
       const [domain, version] = readOpsetId(r.message());
       if (domain === '' || domain === 'ai.onnx') opset = version;
+    } else if (field === 14 && wire === WireType.LengthDelimited) {
+      const [key, value] = readEntry(r.message());
+      if (key !== '__proto__') metadata[key] = value;
     } else r.skip(wire);
   }
   if (!graph) throw new Error('not an ONNX model (no graph found)');
-  return { ...graph, irVersion, producer, opset };
+  return { ...graph, nodes: topologicalOrder(graph), irVersion, producer, opset, metadata };
+}
+
+function readEntry(r: ProtoReader): [string, string] {
+  let key = '';
+  let value = '';
+  while (r.more()) {
+    const [field, wire] = r.key();
+    if (field === 1 && wire === WireType.LengthDelimited) key = r.string();
+    else if (field === 2 && wire === WireType.LengthDelimited) value = r.string();
+    else r.skip(wire);
+  }
+  return [key, value];
+}
+
+/**
+ * The graph's nodes with every node after the producers of its inputs, otherwise in file order (a depth-
+ * first walk from each node in turn to the producers it still waits for). A cycle, which no valid model
+ * has, leaves the nodes on it in file order.
+ */
+export function topologicalOrder(graph: Pick<OnnxGraph, 'nodes'>): OnnxNode[] {
+  const producer = new Map<string, number>();
+  graph.nodes.forEach((n, i) => n.outputs.forEach((o) => o !== '' && producer.set(o, i)));
+  const state = new Uint8Array(graph.nodes.length); // 0 new, 1 on the walk, 2 placed
+  const order: OnnxNode[] = [];
+  for (let start = 0; start < graph.nodes.length; start++) {
+    if (state[start] !== 0) continue;
+    const stack: [number, number][] = [[start, 0]];
+    state[start] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [i, next] = top;
+      const inputs = graph.nodes[i]!.inputs;
+      if (next < inputs.length) {
+        top[1]++;
+        const p = producer.get(inputs[next]!);
+        if (p !== undefined && state[p] === 0) {
+          state[p] = 1;
+          stack.push([p, 0]);
+        }
+        continue;
+      }
+      stack.pop();
+      state[i] = 2;
+      order.push(graph.nodes[i]!);
+    }
+  }
+  return order;
 }
 
 function readOpsetId(r: ProtoReader): [string, number] {
@@ -188,6 +242,7 @@ function readGraph(r: ProtoReader): OnnxGraph {
     initializers: new Map(),
     inputs: [],
     outputs: [],
+    metadata: {},
   };
   const inputs: ValueInfo[] = [];
   while (r.more()) {

@@ -144,10 +144,12 @@ export interface LayerTable {
   stages: StageSummary[];
   blocks: BlockSummary[];
   totals: {
-    /** Float initializers, each once, minus BatchNormalization running statistics. */
+    /** Weights and biases of layers, each once (src/model/roles.ts). */
     params: number;
     /** BatchNormalization running mean and variance. */
     buffers: number;
+    /** Float tensors that are neither (anchor grids, strides, resize scales, bounds), in elements. */
+    constants: number;
     macs: number;
     counted: number;
     rows: number;

@@ -114,6 +114,7 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
       totals: {
         params: cost.params,
         buffers: cost.buffers,
+        constants: cost.constants,
         macs: kept.reduce((a, r) => a + r.macs, 0),
         counted: total,
         rows: kept.length,
