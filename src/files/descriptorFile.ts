@@ -13,7 +13,7 @@ import {
   type DescriptorFile,
   type ModelDescriptor,
 } from '../model/descriptor';
-import { imageInput, outputClasses } from '../model/modelFile';
+import { classOutput, imageInput, outputKindOf, scalesPixels } from '../model/modelFile';
 import { ModelFileError } from '../model/onnxGraph';
 import type { Preprocessing, PresetName } from '../shared/preprocessing';
 import { readModelGraph } from './onnxFile';
@@ -57,8 +57,13 @@ export async function descriptorForModel(
   const sidecar = descriptorPathFor(file);
   const raw = (await exists(sidecar)) ? await readSidecar(sidecar) : undefined;
   const input = imageInput(graph, raw?.input);
-  const { preprocessing, assumed } = preprocessingFor(input, raw, sidecar, preset);
-  const classes = outputClasses(graph, preprocessing.crop, raw?.output);
+  // A model that takes pixel values as they are (uint8, or scaling them itself) gets them so by default.
+  const pixels = input.type === 'uint8' || scalesPixels(graph, input.name);
+  const fallback = pixels ? 'raw255' : preset;
+  const { preprocessing, assumed } = preprocessingFor(input, raw, sidecar, fallback);
+  const chosen = classOutput(graph, preprocessing.crop, raw?.output);
+  if (!chosen) throw new ModelFileError(`the model has no output "${raw?.output ?? ''}"`);
+  const classes = chosen.classes;
   let labels: string[];
   if (raw?.labels !== undefined) {
     labels = await labelsOf(raw.labels, sidecar);
@@ -67,20 +72,50 @@ export async function descriptorForModel(
         `the labels of ${sidecar} name ${labels.length} classes, but the model outputs ${classes}`,
       );
     }
-  } else if (classes === defaultLabels.length) labels = defaultLabels;
-  else labels = Array.from({ length: classes ?? 0 }, (_, i) => `class ${i}`);
+  } else {
+    const named = metadataNames(graph.metadata.names, classes);
+    if (named) labels = named;
+    else if (classes === defaultLabels.length) labels = defaultLabels;
+    else labels = Array.from({ length: classes ?? 0 }, (_, i) => `class ${i}`);
+  }
+  const notes = [
+    assumed,
+    chosen.note,
+    pixels && raw?.preprocessing === undefined && fallback !== preset
+      ? input.type === 'uint8'
+        ? 'the model takes uint8 pixels: fed 0–255 values (preset raw255)'
+        : 'the graph scales 0–255 pixel values itself: fed them as they are (preset raw255)'
+      : undefined,
+  ].filter((n): n is string => n !== undefined);
+  const { layout, channels, type } = input;
   return {
     name: raw?.name ?? path.basename(file),
     modelPath: file,
     sha256: raw?.sha256,
     input: raw?.input,
-    output: raw?.output,
-    outputKind: raw?.outputKind ?? 'logits',
+    output: raw?.output ?? (graph.outputs.length > 1 ? chosen.name : undefined),
+    outputKind: raw?.outputKind ?? outputKindOf(graph, chosen.name),
+    format: { layout, channels, type },
     preprocessing,
     labels,
-    ...(assumed !== undefined && { assumed }),
+    ...(notes.length > 0 && { assumed: notes.join('; ') }),
     ...(isQuantized(graph) && { precision: 'int8' as const }),
   };
+}
+
+/**
+ * Class names an exporter wrote into the model's metadata (ultralytics: `names` as a Python dict,
+ * `{0: 'person', 1: 'bicycle'}`), when they name every class in order; undefined otherwise.
+ */
+export function metadataNames(text: string | undefined, classes: number | null): string[] | undefined {
+  if (text === undefined || classes === null) return undefined;
+  const names = new Map<number, string>();
+  for (const m of text.matchAll(/(\d+)\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")/g)) {
+    names.set(Number(m[1]), (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1'));
+  }
+  if (names.size !== classes) return undefined;
+  const list = Array.from({ length: classes }, (_, i) => names.get(i));
+  return list.every((n): n is string => n !== undefined) ? list : undefined;
 }
 
 /**

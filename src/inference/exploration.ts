@@ -22,9 +22,10 @@ import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activat
 import { IdleRelease, Serial } from './idleRelease';
 import type { ExplainImage, WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
-import { softmax, topK, type Prediction } from './postprocess';
+import { topK, toScores, type Prediction } from './postprocess';
 import { ImageError, prepareImage } from './preprocess';
 import { checkModelFile, createSession, type LoadedSession } from './session';
+import { floatData, imageTensor } from './feed';
 
 /** Classes that get a class activation map. */
 export const CAM_CLASSES = 5;
@@ -260,14 +261,13 @@ export class Explorer {
   /** Runs the exploration model on a prepared tensor and keeps the outputs as the last image's. */
   private async run(loaded: Loaded, key: string, tensor: Float32Array): Promise<Activations> {
     const s = loaded.session;
-    const crop = this.cfg.descriptor.preprocessing.crop;
     this.last = undefined; // let the previous image's activations go before the new ones arrive
     const t = performance.now();
-    const out = await s.session.run({ [s.input]: new s.ort.Tensor('float32', tensor, [1, 3, crop, crop]) });
+    const out = await s.session.run({ [s.input]: imageTensor(s.ort, this.cfg.descriptor, tensor, 1) });
     const runMs = performance.now() - t;
     const tensors = new Map<string, Activation>();
     for (const [name, v] of Object.entries(out)) {
-      tensors.set(name, { dims: v.dims.map(Number), data: v.data as Float32Array });
+      tensors.set(name, { dims: v.dims.map(Number), data: floatData(v) });
     }
     for (const r of loaded.model.rows) {
       const got = tensors.get(r.tensor)?.dims;
@@ -278,7 +278,7 @@ export class Explorer {
       }
     }
     const logits = tensors.get(s.output)!.data;
-    const probabilities = this.cfg.descriptor.outputKind === 'logits' ? softmax(logits) : logits;
+    const probabilities = toScores(logits, this.cfg.descriptor.outputKind);
     const { provider, precision } = s.info;
     this.last = { key, image: tensor, tensors, probabilities, provider, precision, runMs };
     return this.last;

@@ -13,6 +13,7 @@ import type { GraphShapes } from '../model/shapes';
 import { analyseGraph } from '../model/structure/table';
 import type { LayerTable } from '../shared/layerTable';
 import { ModelError } from './session';
+import { imageTensor } from './feed';
 
 /** A model's graph and layer table, with the shapes a run measured (empty when none were needed). */
 export interface ModelAnalysis {
@@ -81,7 +82,7 @@ async function measureShapes(d: ModelDescriptor, tensors: string[]): Promise<Map
   try {
     const crop = d.preprocessing.crop;
     const input = d.input ?? session.inputNames[0]!;
-    const image = new ort.Tensor('float32', new Float32Array(3 * crop * crop), [1, 3, crop, crop]);
+    const image = imageTensor(ort, d, new Float32Array(3 * crop * crop), 1);
     const out = await session.run({ [input]: image }, tensors);
     const dims = new Map<string, number[]>();
     for (const t of tensors) if (out[t]) dims.set(t, out[t].dims.map(Number));

@@ -4,7 +4,8 @@ import type { ModelDescriptor } from '../model/descriptor';
 import type { PrecisionPair } from '../shared/quantization';
 import { IdleRelease, Serial } from './idleRelease';
 import type { WorkerConfig } from './messages';
-import { softmax, topK } from './postprocess';
+import { floatData, imageTensor } from './feed';
+import { topK, toScores } from './postprocess';
 import { createSession, ModelError, type LoadedSession, type SessionExtras } from './session';
 
 /** Both sessions' top-K for one prepared image, and int8's probability of fp32's top-1 class. */
@@ -21,10 +22,8 @@ export async function classifyBoth(
 }
 
 async function probabilities(s: LoadedSession, tensor: Float32Array): Promise<ArrayLike<number>> {
-  const crop = s.descriptor.preprocessing.crop;
-  const out = await s.session.run({ [s.input]: new s.ort.Tensor('float32', tensor, [1, 3, crop, crop]) });
-  const scores = out[s.output]!.data as Float32Array;
-  return s.descriptor.outputKind === 'logits' ? softmax(scores) : scores;
+  const out = await s.session.run({ [s.input]: imageTensor(s.ort, s.descriptor, tensor, 1) });
+  return toScores(floatData(out[s.output]!), s.descriptor.outputKind);
 }
 
 /**

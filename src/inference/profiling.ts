@@ -13,6 +13,7 @@ import type { RunProgress, WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
 import { createSession, ModelError, type LoadedSession } from './session';
 import { median } from './timing';
+import { imageTensor } from './feed';
 
 /** What profiling takes from the worker: its tables, and its cached peak measurements. */
 export interface ProfileDeps {
@@ -101,7 +102,7 @@ async function alternateRuns(
   const crop = plain.descriptor.preprocessing.crop;
   // Smooth values in the range normalised images have; the same input every time, no randomness.
   const data = Float32Array.from({ length: 3 * crop * crop * opts.batch }, (_, i) => Math.sin(i * 0.0137));
-  const input = new plain.ort.Tensor('float32', data, [opts.batch, 3, crop, crop]);
+  const input = imageTensor(plain.ort, plain.descriptor, data, opts.batch);
   const ms: number[] = [];
   for (let r = 0; r <= opts.runs; r++) {
     // run() blocks this thread: yield to the message queue so that a cancel can arrive between runs.

@@ -26,6 +26,7 @@ import { classifyBoth, pairSessions } from './precisionPairs';
 import { ImageError, prepareImage } from './preprocess';
 import { checkModelFile, ModelError } from './session';
 import { writeAtomic } from '../files/writeAtomic';
+import { imageTensor } from './feed';
 
 /** The most of the images that may be held back: calibration needs most of them. */
 const MAX_HOLD_OUT = 0.9;
@@ -151,7 +152,6 @@ async function calibrate(
   let usable = images;
   try {
     const input = d.input ?? probe.inputNames[0]!;
-    const crop = d.preprocessing.crop;
     for (const phase of ['ranges', 'histograms'] as const) {
       const decoded: QuantizeImage[] = [];
       for (const [i, image] of usable.entries()) {
@@ -159,7 +159,7 @@ async function calibrate(
         const tensor = await ctx.tensorOf(image);
         if (!tensor) continue; // only the first pass meets an image that cannot be decoded
         decoded.push(image);
-        const outs = await probe.run({ [input]: new ort.Tensor('float32', tensor, [1, 3, crop, crop]) });
+        const outs = await probe.run({ [input]: imageTensor(ort, d, tensor, 1) });
         for (const t of tensors) {
           const v = outs[t];
           if (v?.type !== 'float32') continue; // shapes and indices are not quantized

@@ -5,7 +5,8 @@
 // request: images are known by a hash of their values, and a class's scorer reads its column.
 import { createHash } from 'node:crypto';
 import type { Scorer } from '../model/explain/faithfulness';
-import { softmax } from './postprocess';
+import { floatData, imageTensor } from './feed';
+import { toScores } from './postprocess';
 import type { LoadedSession } from './session';
 
 /** Runs a batch of images (NCHW, one after another) and returns each one's class probabilities. */
@@ -61,12 +62,11 @@ function fingerprint(image: Float32Array): string {
     .digest('base64');
 }
 
-/** A BatchRunner over a classifier session: softmax of the logits (or the probabilities the model gives). */
+/** A BatchRunner over a classifier session: each image's class scores (see toScores). */
 export function sessionRunner(session: () => Promise<LoadedSession>): BatchRunner {
   return async (images) => {
     const s = await session();
     const crop = s.descriptor.preprocessing.crop;
-    const logits = s.descriptor.outputKind === 'logits';
     const out: Float32Array[] = [];
     // A model with a fixed batch takes the images in runs of that size.
     const step = Math.min(images.length, s.maxBatch);
@@ -76,13 +76,13 @@ export function sessionRunner(session: () => Promise<LoadedSession>): BatchRunne
       const data = new Float32Array(size * chunk.length);
       chunk.forEach((x, j) => data.set(x, j * size));
       const r = await s.session.run({
-        [s.input]: new s.ort.Tensor('float32', data, [chunk.length, 3, crop, crop]),
+        [s.input]: imageTensor(s.ort, s.descriptor, data, chunk.length),
       });
-      const scores = r[s.output]!.data as Float32Array;
+      const scores = floatData(r[s.output]!);
       const classes = scores.length / chunk.length;
       for (let j = 0; j < chunk.length; j++) {
         const row = scores.subarray(j * classes, (j + 1) * classes);
-        out.push(logits ? Float32Array.from(softmax(row)) : row.slice());
+        out.push(Float32Array.from(toScores(row, s.descriptor.outputKind)));
       }
     }
     return out;

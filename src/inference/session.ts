@@ -12,6 +12,7 @@ import { modelFor } from './precision';
 import { providerCandidates } from './providers';
 import { sessionOptions } from './sessionOptions';
 import { matchesSha256 } from './verified';
+import { floatData, formatOf, imageTensor } from './feed';
 
 type OrtModule = typeof Ort;
 
@@ -195,7 +196,9 @@ function checkSignature(
   if (output === undefined || outMeta === undefined) {
     throw new ModelError(`model has no output "${d.output ?? ''}" (has ${s.outputNames.join(', ')})`);
   }
-  const want = [3, d.preprocessing.crop, d.preprocessing.crop];
+  const { crop } = d.preprocessing;
+  const { layout, channels } = formatOf(d);
+  const want = layout === 'NCHW' ? [channels, crop, crop] : [crop, crop, channels];
   let maxBatch = Infinity;
   if (inMeta.isTensor) {
     const dims = inMeta.shape.slice(1);
@@ -211,14 +214,33 @@ function checkSignature(
   if (outMeta.isTensor && outMeta.shape.length > 0) {
     const shape = outMeta.shape;
     const scores = shape.length === 2 || (shape.length === 4 && shape[2] === 1 && shape[3] === 1);
-    if (!scores) {
-      throw new ModelError(
-        `model output "${output}" has shape [${shape.join(', ')}]; expected [N, classes] or [N, classes, 1, 1]`,
-      );
-    }
+    if (!scores) throw new ModelError(notClassScores(output, shape));
     if (typeof shape[1] === 'number') classes = shape[1];
   }
   return { input, output, classes, maxBatch };
+}
+
+/**
+ * Why an output is not [N, classes], in words that say what it looks like: a detector's boxes per anchor,
+ * a segmenter's per-pixel scores, or some other tensor.
+ */
+export function notClassScores(output: string, shape: readonly (number | string)[]): string {
+  const found = `model output "${output}" has shape [${shape.join(', ')}]`;
+  const want = 'CNN Lens classifies with outputs [N, classes] or [N, classes, 1, 1]';
+  const n = (i: number): number => (typeof shape[i] === 'number' ? (shape[i] as number) : 0);
+  if (shape.length === 3 && Math.max(n(1), n(2)) > 100 && Math.min(n(1), n(2)) >= 5) {
+    return (
+      `${found}: a detector's boxes and class scores per anchor (YOLO-style); ${want}, and ` +
+      'detection models are for the detection support, not yet in this version'
+    );
+  }
+  if (shape.length === 4 && n(2) > 1 && n(3) > 1) {
+    return (
+      `${found}: class scores per pixel (a segmentation model); ${want}, and segmentation models are for ` +
+      'the segmentation support, not yet in this version'
+    );
+  }
+  return `${found}; ${want}`;
 }
 
 /** onnxruntime resolves a model's external data relative to the model file, which bytes do not have. */
@@ -260,10 +282,10 @@ async function warmUpAndCompare(
     batch: number,
     data: Float32Array,
   ): Promise<Float32Array> => {
-    const out = await session.run({ [io.input]: new ort.Tensor('float32', data, [batch, 3, crop, crop]) });
+    const out = await session.run({ [io.input]: imageTensor(ort, cfg.descriptor, data, batch) });
     const scores = out[io.output];
     if (!scores) throw new ModelError(`the model gave no output "${io.output}"`);
-    return scores.data as Float32Array;
+    return floatData(scores);
   };
   const gpu = await run(s, 1, probe);
   if (cfg.batchSize > 1) await run(s, cfg.batchSize, new Float32Array(size * cfg.batchSize));

@@ -2,6 +2,7 @@
 // state and its batch), a fixed input of the descriptor's size, one warm-up run, the median of the rest.
 import type { ModelTiming, RunProgress, WorkerConfig } from './messages';
 import { createSession, ModelError } from './session';
+import { imageTensor } from './feed';
 
 /**
  * Times `runs` runs at each batch size; `cancelled` is asked between runs, `progress` told the images run
@@ -34,7 +35,7 @@ export async function timeModel(
       }
       // Smooth values in the range normalised images have; the same input every time, no randomness.
       const data = Float32Array.from({ length: size * batch }, (_, i) => Math.sin(i * 0.0137));
-      const feeds = { [s.input]: new s.ort.Tensor('float32', data, [batch, 3, crop, crop]) };
+      const feeds = { [s.input]: imageTensor(s.ort, s.descriptor, data, batch) };
       const ms: number[] = [];
       for (let r = 0; r <= opts.runs; r++) {
         // run() blocks this thread: yield to the message queue so that a cancel can arrive between runs.

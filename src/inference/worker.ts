@@ -20,7 +20,8 @@ import type {
 } from './messages';
 import { analyseModel, type ModelAnalysis } from './modelAnalysis';
 import { measurePeak } from './peak';
-import { softmax, topK } from './postprocess';
+import { floatData, imageTensor } from './feed';
+import { topK, toScores } from './postprocess';
 import { PrecisionPairs } from './precisionPairs';
 import { ImageError, prepareImage } from './preprocess';
 import { profileModel } from './profiling';
@@ -288,16 +289,16 @@ async function pump(): Promise<void> {
     batch.forEach((r, i) => data.set(r.tensor, i * size));
     const t = performance.now();
     const out = await s.session.run({
-      [s.input]: new s.ort.Tensor('float32', data, [batch.length, 3, crop, crop]),
+      [s.input]: imageTensor(s.ort, cfg.descriptor, data, batch.length),
     });
     const runMs = performance.now() - t;
     const output = out[s.output];
     if (!output) throw new ModelError(`the model gave no output "${s.output}"`);
-    const scores = output.data as Float32Array;
+    const scores = floatData(output);
     const classes = scores.length / batch.length;
     batch.forEach((r, i) => {
       const row = scores.subarray(i * classes, (i + 1) * classes);
-      const probs = cfg.descriptor.outputKind === 'logits' ? softmax(row) : row;
+      const probs = toScores(row, cfg.descriptor.outputKind);
       const result: Classification = {
         top: topK(probs, r.topK, cfg.descriptor.labels),
         provider: s.info.provider,

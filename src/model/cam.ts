@@ -31,8 +31,17 @@ export type CamLookup = { source: CamSource; reason?: undefined } | { source?: u
 // Ops between the pool and the fc that only change the layout of [N, C, 1, 1] (or its precision: an int8
 // model's QuantizeLinear/DequantizeLinear pair).
 const RESHAPES = new Set(['Flatten', 'Reshape', 'Squeeze', 'QuantizeLinear', 'DequantizeLinear']);
-// Ops after the fc that keep the class ranking (CAM weights the logits' linear part).
-const AFTER_FC = new Set(['Softmax', 'Identity']);
+// Ops after the fc that keep the class ranking (CAM weights the logits' linear part), and a bias Add.
+const AFTER_FC = new Set([
+  'Softmax',
+  'LogSoftmax',
+  'Sigmoid',
+  'Identity',
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'Cast',
+]);
 
 /**
  * Finds features → global average pool → (reshape) → fc before the graph's first output. Weights shared
@@ -50,18 +59,23 @@ export function findCamSource(raw: OnnxGraph, opts: Omit<ShapeOptions, 'batch'> 
   const output = graph.outputs[0];
   if (!output) return { reason: 'the graph has no output' };
   let fcId = nodeOf(output.name);
-  while (fcId !== undefined && AFTER_FC.has(graph.nodes[fcId]!.op))
+  const bias = (n: OnnxNode): boolean => n.op === 'Add' && n.inputs.some((t) => graph.initializers.has(t));
+  while (fcId !== undefined && (AFTER_FC.has(graph.nodes[fcId]!.op) || bias(graph.nodes[fcId]!)))
     fcId = nodeOf(data(graph.nodes[fcId]!) ?? '');
   const fc = fcId === undefined ? undefined : graph.nodes[fcId];
-  if (!fc || (fc.op !== 'Gemm' && fc.op !== 'MatMul')) {
-    return { reason: 'the output is not computed by a fully connected layer (Gemm or MatMul)' };
+  // A classifier written as a 1×1 convolution on the pooled features (DLA) is an fc layer too.
+  const conv = fc?.op === 'Conv';
+  if (!fc || (fc.op !== 'Gemm' && fc.op !== 'MatMul' && !conv)) {
+    return { reason: 'the output is not computed by a fully connected layer (Gemm, MatMul or a 1×1 Conv)' };
   }
   const weight = fc.inputs[1] ?? '';
   const w = graph.initializers.get(weight);
-  if (!w || w.dims.length !== 2)
-    return { reason: `the fc layer's weight ${weight} is not a 2-D initializer` };
+  const pointwise =
+    conv && w?.dims.length === 4 && w.dims[2] === 1 && w.dims[3] === 1 && !(Number(fc.attrs.group ?? 1) > 1);
+  if (!w || (w.dims.length !== 2 && !pointwise))
+    return { reason: `the fc layer's weight ${weight} is not a 2-D initializer or a 1×1 kernel` };
   if (fc.op === 'Gemm' && fc.attrs.transA === 1) return { reason: 'the fc layer transposes its input' };
-  const classMajor = fc.op === 'Gemm' && fc.attrs.transB === 1;
+  const classMajor = conv || (fc.op === 'Gemm' && fc.attrs.transB === 1);
   const alpha = fc.op === 'Gemm' && typeof fc.attrs.alpha === 'number' ? fc.attrs.alpha : 1;
 
   let poolId = nodeOf(fc.inputs[0] ?? '');
@@ -78,7 +92,7 @@ export function findCamSource(raw: OnnxGraph, opts: Omit<ShapeOptions, 'batch'> 
   if (!isGlobalAverage(pool, poolId, shapes, height!, width!)) {
     return { reason: `${pool.name || pool.op} is not a global average pool` };
   }
-  const [rows, cols] = w.dims as [number, number];
+  const [rows, cols] = w.dims.slice(0, 2) as [number, number];
   if ((classMajor ? cols : rows) !== channels) {
     return { reason: `the fc weight ${weight} [${w.dims.join(', ')}] does not match ${channels} channels` };
   }

@@ -4,7 +4,9 @@
 // Reading and writing descriptor files is src/files/descriptorFile.ts's job; this module decides.
 import * as path from 'node:path';
 import { PRESET_NAMES, type Preprocessing, type PresetName } from '../shared/preprocessing';
+import type { OutputKind } from '../shared/outputs';
 import type { Precision } from '../shared/quantization';
+import type { InputFormat } from './imageLayout';
 import { fixedSize, type ImageInput } from './modelFile';
 import { ModelFileError, type OnnxGraph } from './onnxGraph';
 
@@ -18,8 +20,11 @@ export interface ModelDescriptor {
   /** Graph input and output names; absent means "the session's first input/output". */
   input?: string;
   output?: string;
-  /** Whether the output holds logits (softmax applied by us) or probabilities already. */
-  outputKind: 'logits' | 'probabilities';
+  /** What the class output holds: logits (softmax applied by us), probabilities, log-probabilities or
+   *  per-class sigmoid scores (see src/shared/outputs.ts). */
+  outputKind: OutputKind;
+  /** How the image input is laid out and typed; absent means NCHW, 3 channels, float32. */
+  format?: InputFormat;
   preprocessing: Preprocessing;
   /** Class names in index order. */
   labels: string[];
@@ -56,6 +61,9 @@ export const PREPROCESSING_PRESETS: Readonly<Record<PresetName, Preprocessing>> 
   // TensorFlow/Keras "tf" mode (Inception, MobileNet): RGB scaled to [-1, 1].
   tf: { resize: 256, crop: 224, channelOrder: 'RGB', scale: 1 / 127.5, mean: [1, 1, 1], std: [1, 1, 1] },
   raw: { resize: 256, crop: 224, channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] },
+  // Pixel values as they are: models that normalise inside the graph (Keras EfficientNet's Rescaling and
+  // Normalization layers) and models that take uint8 images.
+  raw255: { resize: 256, crop: 224, channelOrder: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] },
 };
 
 /** The crop used when the model's input size is symbolic and no descriptor sets one. */
@@ -68,7 +76,7 @@ export interface DescriptorFile {
   sha256?: string;
   input?: string;
   output?: string;
-  outputKind?: 'logits' | 'probabilities';
+  outputKind?: OutputKind;
   preprocessing: Preprocessing | PresetName;
   /** A labels file (JSON array of names) relative to the descriptor, or the names themselves. */
   labels?: string | string[];

@@ -1,7 +1,8 @@
 // How an image becomes a model's input: the model descriptor's preprocessing, which the panel's editor
 // shows and edits. Shared by the model code, the host and the webview.
 
-/** How an image becomes the model's input tensor (NCHW float32). */
+/** How an image becomes the model's input tensor (computed as NCHW float32, then laid out and typed as the
+ *  model's input is: see src/model/imageLayout.ts). */
 export interface Preprocessing {
   /** Shorter side is resized to this (bilinear), then a center crop of `crop`×`crop` is taken. */
   resize: number;
@@ -15,5 +16,5 @@ export interface Preprocessing {
 }
 
 /** The preprocessing presets a user can pick (setting, CLI flag, the panel's editor). */
-export const PRESET_NAMES = ['torchvision', 'caffe', 'tf', 'raw'] as const;
+export const PRESET_NAMES = ['torchvision', 'caffe', 'tf', 'raw', 'raw255'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];

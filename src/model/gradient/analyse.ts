@@ -45,8 +45,9 @@ function withoutWeights(t: onnx.ITensorProto): onnx.ITensorProto {
   return { name: t.name, dims: t.dims, dataType: t.dataType };
 }
 
-// Ops after the logits that keep them (a final Softmax turns them into probabilities).
-const AFTER_LOGITS = new Set(['Softmax', 'Identity']);
+// Ops after the logits that keep them or only normalise them (a final Softmax, LogSoftmax or Sigmoid):
+// explanations target the logit, before any of these.
+const AFTER_LOGITS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid', 'Identity']);
 
 /** The logits of a classifier: its first output, or the tensor before a final Softmax. */
 export function logitsOf(a: Analysed): string {

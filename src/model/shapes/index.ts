@@ -4,6 +4,7 @@
 // it are `blocked`; nothing here throws for a bad graph.
 import type { Dim, OnnxGraph, OnnxNode } from '../onnxGraph';
 import { shapeText } from '../../shared/format';
+import { axesOf, layoutOf } from '../imageLayout';
 import { OpContext, tensorValues } from './context';
 import { UNKNOWN } from './dims';
 import { castElem, FOLDERS } from './fold';
@@ -175,10 +176,11 @@ function setInputs(graph: OnnxGraph, opts: ShapeOptions, t: Tables): string | nu
       s[i] = to;
     };
     if (sym(s[0])) swap(0, batch);
-    if (s.length === 4 && !sym(s[1])) {
-      const [h, w] = [sym(s[2]), sym(s[3])];
-      if (h) swap(2, height);
-      if (w) swap(3, width);
+    const axes = s.length === 4 ? axesOf(layoutOf(s)) : undefined;
+    if (axes && !sym(s[axes.c])) {
+      const [h, w] = [sym(s[axes.h]), sym(s[axes.w])];
+      if (h) swap(axes.h, height);
+      if (w) swap(axes.w, width);
       if (h && w) assumed = `${name} has symbolic height and width; assumed ${height}×${width}`;
       else if (h) assumed = `${name} has a symbolic height; assumed ${height}`;
       else if (w) assumed = `${name} has a symbolic width; assumed ${width}`;

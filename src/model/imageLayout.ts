@@ -1,0 +1,40 @@
+// How a model lays out its image input: channels first [N, C, H, W] (PyTorch and most ONNX exports) or
+// channels last [N, H, W, C] (Keras/TensorFlow through tf2onnx), with one (grayscale) or three channels.
+import type { Dim } from './onnxGraph';
+
+export type Layout = 'NCHW' | 'NHWC';
+
+/** The element types CNN Lens can feed an image as. */
+export type InputType = 'float32' | 'float16' | 'uint8';
+
+/** What the model's image input takes, besides its size. */
+export interface InputFormat {
+  layout: Layout;
+  channels: 1 | 3;
+  type: InputType;
+}
+
+/** The format of models that declare nothing else: torchvision's. */
+export const NCHW_RGB: InputFormat = { layout: 'NCHW', channels: 3, type: 'float32' };
+
+const IMAGE_CHANNELS: readonly Dim[] = [1, 3];
+
+/**
+ * The layout of a 4-D image shape: channels first when axis 1 holds 1 or 3, else channels last when axis 3
+ * does; otherwise channels first (a symbolic or other count, which the caller judges).
+ */
+export function layoutOf(shape: readonly Dim[]): Layout {
+  if (IMAGE_CHANNELS.includes(shape[1] ?? '?')) return 'NCHW';
+  return IMAGE_CHANNELS.includes(shape[3] ?? '?') ? 'NHWC' : 'NCHW';
+}
+
+/** The axes of channels, height and width in a layout. */
+export function axesOf(layout: Layout): { c: number; h: number; w: number } {
+  return layout === 'NCHW' ? { c: 1, h: 2, w: 3 } : { c: 3, h: 1, w: 2 };
+}
+
+/** A 4-D shape in N×C×H×W order, whatever its layout. */
+export function toNchw<T>(shape: readonly T[], layout: Layout): T[] {
+  if (layout === 'NCHW' || shape.length !== 4) return [...shape];
+  return [shape[0]!, shape[3]!, shape[1]!, shape[2]!];
+}
