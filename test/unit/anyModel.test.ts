@@ -37,7 +37,7 @@ import {
   writeExternal,
   writeModel,
 } from './helpers/models';
-import { attr, GraphBuilder } from './helpers/onnxBuilder';
+import { GraphBuilder } from './helpers/onnxBuilder';
 import { IMAGES, WORKER } from './helpers/paths';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -80,15 +80,6 @@ function tinyModel(
   return signedWeights(g.build());
 }
 
-/** A model whose input is channels-last [N, 224, 224, 3] (a Transpose to NCHW inside, as tf2onnx writes). */
-function nhwcModel(): Uint8Array {
-  const g = new GraphBuilder({ name: 'input', c: 224, h: 224, w: 3 });
-  const nchw = g.node('Transpose', 'to_nchw', ['input'], [attr.ints('perm', [0, 3, 1, 2])]);
-  const x = g.globalAveragePool(g.conv({ name: nchw, c: 3, h: 224, w: 224 }, 8, 3, { stride: 2, pad: 1 }));
-  g.output(g.fc(x, 10));
-  return g.build();
-}
-
 /** The tiny model with a second graph input. */
 function twoInputModel(): Uint8Array {
   const model = onnx.ModelProto.decode(tinyModel());
@@ -126,12 +117,19 @@ async function bareTop(
   }
 }
 
-test('presets: torchvision, caffe (BGR minus means), tf ([-1, 1]) and raw ([0, 1]) on one pixel', () => {
-  assert.deepEqual(Object.keys(PREPROCESSING_PRESETS).sort(), ['caffe', 'raw', 'tf', 'torchvision']);
+test('presets: torchvision, caffe (BGR minus means), tf ([-1, 1]), raw ([0, 1]) and raw255 on one pixel', () => {
+  assert.deepEqual(Object.keys(PREPROCESSING_PRESETS).sort(), [
+    'caffe',
+    'raw',
+    'raw255',
+    'tf',
+    'torchvision',
+  ]);
   const pixel = Uint8Array.from([0, 51, 255]); // R, G, B
   const t = (name: PresetName): Float32Array => toTensor(pixel, PREPROCESSING_PRESETS[name]);
   close(t('tf'), [-1, 51 / 127.5 - 1, 1], 1e-6);
   close(t('raw'), [0, 0.2, 1], 1e-6);
+  close(t('raw255'), [0, 51, 255], 1e-6);
   close(t('caffe'), [255 - 103.939, 51 - 116.779, 0 - 123.68], 1e-4);
   close(t('torchvision'), [-0.485 / 0.229, (0.2 - 0.456) / 0.224, (1 - 0.406) / 0.225], 1e-5);
 });
@@ -213,7 +211,7 @@ test('<model>.json: name, a preset name, labels inline or in a file beside it; b
     ],
     [
       { preprocessing: 'bogus' },
-      /unknown preprocessing preset "bogus" in .*tiny\.json \(one of torchvision, caffe, tf, raw\)/,
+      /unknown preprocessing preset "bogus" in .*tiny\.json \(one of torchvision, caffe, tf, raw, raw255\)/,
     ],
     [
       { preprocessing: { ...TORCHVISION_PREPROCESSING, crop: 48, resize: 55, std: [1, 0, 1] } },
@@ -318,19 +316,13 @@ function badModels(): { name: string; file: string; message: RegExp }[] {
       name: 'no image input',
       file: writeModel(sub, 'mlp.onnx', vectorModel(784, 10)),
       message:
-        /^model input "x" has shape \[N, 784\]: not an image input; CNN Lens feeds images as \[N, 3, H, W\]$/,
+        /^model input "x" has shape \[N, 784\]: not an image input; CNN Lens feeds images as \[N, C, H, W\] or \[N, H, W, C\]$/,
     },
     {
-      name: 'one channel',
-      file: writeModel(sub, 'mnist.onnx', tinyModel({ c: 1, h: 28 })),
+      name: 'five channels',
+      file: writeModel(sub, 'five.onnx', tinyModel({ c: 5, h: 28 })),
       message:
-        /^model input "input" has shape \[N, 1, 28, 28\]: 1 channel; CNN Lens feeds 3-channel colour images/,
-    },
-    {
-      name: 'channels-last',
-      file: writeModel(sub, 'nhwc.onnx', nhwcModel()),
-      message:
-        /^model input "input" has shape \[N, 224, 224, 3\]: channels-last \(NHWC\); CNN Lens feeds channels-first/,
+        /^model input "input" has shape \[N, 5, 28, 28\]: 5 channels; CNN Lens feeds colour \(3-channel\) or grayscale \(1-channel\) images/,
     },
     {
       name: 'two inputs',

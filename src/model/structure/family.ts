@@ -1,4 +1,5 @@
-// Which family a network belongs to, from the kinds of its blocks and how their layers look.
+// Which family a network belongs to, from the kinds of its blocks and how their layers look: one table of
+// signatures, scored, and 'CNN' unless one clearly wins (a wrong name is worse than none).
 import type { BlockKind, FoundBlock, RowFacts } from './blocks';
 
 /** Families recognised, as their papers name them; 'CNN' when none fits. */
@@ -13,6 +14,8 @@ export type Family =
   | 'MobileNet V3'
   | 'EfficientNet'
   | 'EfficientNetV2'
+  | 'EfficientNet-Lite'
+  | 'ReXNet'
   | 'MnasNet'
   | 'DenseNet'
   | 'GoogLeNet'
@@ -27,47 +30,183 @@ export type Family =
 /** Families whose stages and blocks keep the ResNet paper's names (conv2_x, conv3_1, …). */
 export const RESNET_NAMING: ReadonlySet<Family> = new Set(['ResNet', 'ResNeXt', 'Wide ResNet']);
 
-/** The family of a network from its blocks. */
-export function detectFamily(blocks: FoundBlock[], facts: RowFacts[]): Family {
-  const count = (k: BlockKind): number => blocks.filter((b) => b.kind === k).length;
+/** What a network shows, as the signatures below ask for it. */
+type Feature =
+  | 'se' // squeeze-and-excitation in some block
+  | 'hardswish'
+  | 'relu6'
+  | 'swish' // SiLU
+  | 'relu'
+  | 'grouped' // a bottleneck's middle conv is grouped (ResNeXt's cardinality)
+  | 'wide' // every bottleneck's output is twice its middle width (Wide ResNet)
+  | 'factorised' // 1×n and n×1 kernels in inception modules (Inception v3)
+  | 'large dw' // a depthwise kernel over 3×3 (EfficientNet-Lite, MnasNet)
+  | 'fused' // Fused-MBConv blocks (EfficientNetV2)
+  | 'dw in modules' // depthwise convs inside parallel-branch modules (MixNet's mixed kernels)
+  | 'all 3×3' // every conv of the conv groups is 3×3 (VGG)
+  | 'depthwise'; // any depthwise conv
+
+/**
+ * A family's signature: the block kinds it is made of, the share of the network's multiply-adds those
+ * blocks must hold, and the features it must and must not show. A network is named after the signature
+ * that matches with the largest share, and only when it matches clearly; otherwise it is a 'CNN'.
+ * Each row has its fixtures in test/unit/families.test.ts and test/unit/exportedFamilies.test.ts.
+ */
+interface Signature {
+  family: Family;
+  kinds: BlockKind[];
+  cover: number;
+  requires?: Feature[];
+  excludes?: Feature[];
+}
+
+export const SIGNATURES: readonly Signature[] = [
+  { family: 'DenseNet', kinds: ['dense layer', 'transition'], cover: 0.6 },
+  { family: 'ShuffleNet V2', kinds: ['ShuffleNet V2 unit'], cover: 0.5 },
+  { family: 'SqueezeNet', kinds: ['fire module'], cover: 0.5 },
+  { family: 'ConvNeXt', kinds: ['ConvNeXt block'], cover: 0.6 },
+  {
+    family: 'GoogLeNet',
+    kinds: ['inception module'],
+    cover: 0.5,
+    excludes: ['factorised', 'dw in modules', 'depthwise'],
+  },
+  {
+    family: 'Inception v3',
+    kinds: ['inception module'],
+    cover: 0.5,
+    requires: ['factorised'],
+    excludes: ['dw in modules', 'depthwise'],
+  },
+  { family: 'RegNetY', kinds: ['Y block'], cover: 0.6 },
+  { family: 'RegNetX', kinds: ['X block'], cover: 0.6 },
+  { family: 'MobileNet V3', kinds: ['inverted residual'], cover: 0.5, requires: ['se', 'hardswish'] },
+  {
+    family: 'EfficientNetV2',
+    kinds: ['inverted residual', 'Fused-MBConv', 'residual block'],
+    cover: 0.6,
+    requires: ['se', 'fused', 'swish'],
+    excludes: ['hardswish', 'relu6'],
+  },
+  {
+    family: 'EfficientNet',
+    kinds: ['inverted residual'],
+    cover: 0.6,
+    requires: ['se', 'swish'],
+    excludes: ['hardswish', 'relu6', 'fused', 'dw in modules'],
+  },
+  {
+    family: 'ReXNet',
+    kinds: ['inverted residual'],
+    cover: 0.5,
+    requires: ['se', 'swish', 'relu6'],
+    excludes: ['hardswish'],
+  },
+  {
+    family: 'MobileNet V2',
+    kinds: ['inverted residual'],
+    cover: 0.6,
+    requires: ['relu6'],
+    excludes: ['se', 'swish', 'hardswish', 'large dw', 'dw in modules'],
+  },
+  {
+    family: 'EfficientNet-Lite',
+    kinds: ['inverted residual'],
+    cover: 0.6,
+    requires: ['relu6', 'large dw'],
+    excludes: ['se', 'swish', 'hardswish', 'dw in modules'],
+  },
+  {
+    family: 'MnasNet',
+    kinds: ['inverted residual'],
+    cover: 0.6,
+    requires: ['relu', 'large dw'],
+    excludes: ['se', 'relu6', 'swish', 'hardswish', 'dw in modules'],
+  },
+  {
+    family: 'MobileNet V1',
+    kinds: ['depthwise separable'],
+    cover: 0.8,
+    excludes: ['se', 'swish', 'hardswish', 'large dw'],
+  },
+  {
+    family: 'ResNeXt',
+    kinds: ['bottleneck'],
+    cover: 0.8,
+    requires: ['grouped'],
+    excludes: ['depthwise', 'se'],
+  },
+  {
+    family: 'Wide ResNet',
+    kinds: ['bottleneck'],
+    cover: 0.8,
+    requires: ['wide'],
+    excludes: ['grouped', 'depthwise', 'se'],
+  },
+  {
+    family: 'ResNet',
+    kinds: ['bottleneck', 'basic'],
+    cover: 0.8,
+    excludes: ['grouped', 'wide', 'depthwise', 'se'],
+  },
+  { family: 'VGG', kinds: ['conv group'], cover: 0.9, requires: ['all 3×3'] },
+  { family: 'plain CNN', kinds: ['conv group'], cover: 0.9, excludes: ['all 3×3'] },
+];
+
+// A signature wins clearly when the next best names another family with a share this much smaller.
+const CLEAR_MARGIN = 0.15;
+// One module holding more than this share of the network means its structure was not understood
+// (HRNet's parallel resolutions read as one region): no family is named.
+const MAX_BLOCK_SHARE = 0.35;
+
+/**
+ * The family of a network from its blocks: the signature that matches with the largest share of the
+ * multiply-adds in its blocks, when it wins clearly; 'CNN' otherwise. `macs` is each row's multiply-adds.
+ */
+export function detectFamily(blocks: FoundBlock[], facts: RowFacts[], macs: readonly number[]): Family {
+  const total = macs.reduce((a, b) => a + b, 0);
+  if (total <= 0) return 'CNN';
+  const share = (b: FoundBlock): number => b.rows.reduce((s, r) => s + (macs[r] ?? 0), 0) / total;
+  if (blocks.some((b) => share(b) > MAX_BLOCK_SHARE && b.kind === 'branches')) return 'CNN';
+  const features = featuresOf(blocks, facts);
+  const matches = SIGNATURES.flatMap((sig) => {
+    if (sig.requires?.some((f) => !features.has(f))) return [];
+    if (sig.excludes?.some((f) => features.has(f))) return [];
+    const covered = blocks.filter((b) => sig.kinds.includes(b.kind)).reduce((s, b) => s + share(b), 0);
+    return covered >= sig.cover ? [{ family: sig.family, covered }] : [];
+  }).sort((a, b) => b.covered - a.covered);
+  const [best, next] = matches;
+  if (!best) return 'CNN';
+  if (next && next.family !== best.family && best.covered - next.covered < CLEAR_MARGIN) return 'CNN';
+  return best.family;
+}
+
+function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
+  const out = new Set<Feature>();
   const rowsOf = (kinds: BlockKind[]): RowFacts[] =>
     blocks.filter((b) => kinds.includes(b.kind)).flatMap((b) => b.rows.map((r) => facts[r]!));
-  if (count('dense layer') > 0) return 'DenseNet';
-  if (count('ShuffleNet V2 unit') > 0) return 'ShuffleNet V2';
-  if (count('fire module') > 0) return 'SqueezeNet';
-  if (count('ConvNeXt block') > 0) return 'ConvNeXt';
-  if (count('inception module') > 0) {
-    const factorised = rowsOf(['inception module']).some((f) => f.kernel && f.kernel[0] !== f.kernel[1]);
-    return factorised ? 'Inception v3' : 'GoogLeNet';
-  }
-  if (count('Y block') > 0) return 'RegNetY';
-  if (count('X block') > 0) return 'RegNetX';
-  const inverted = count('inverted residual');
-  if (inverted > 0 && inverted >= count('bottleneck') + count('basic')) {
-    const rows = rowsOf(['inverted residual', 'Fused-MBConv']);
-    const se = blocks.some((b) => b.se !== null);
-    const hard = rows.some((f) => f.activation === 'hardswish' || f.activation === 'hard sigmoid');
-    if (se && hard) return 'MobileNet V3';
-    if (se) return count('Fused-MBConv') > 0 ? 'EfficientNetV2' : 'EfficientNet';
-    if (rows.some((f) => f.activation === 'relu6')) return 'MobileNet V2';
-    return 'MnasNet';
-  }
-  if (count('depthwise separable') > 0) return 'MobileNet V1';
+  const activations = new Set(facts.map((f) => f.activation));
+  if (blocks.some((b) => b.se !== null)) out.add('se');
+  if (activations.has('hardswish') || activations.has('hard sigmoid')) out.add('hardswish');
+  if (activations.has('relu6')) out.add('relu6');
+  if (activations.has('silu')) out.add('swish');
+  if (activations.has('relu')) out.add('relu');
+  const depthwise = facts.filter((f) => f.depthwise);
+  if (depthwise.length > 0) out.add('depthwise');
+  if (depthwise.some((f) => (f.kernel?.[0] ?? 0) > 3)) out.add('large dw');
+  if (blocks.some((b) => b.kind === 'Fused-MBConv')) out.add('fused');
+  const modules = rowsOf(['inception module', 'branches']);
+  if (modules.some((f) => f.depthwise)) out.add('dw in modules');
+  if (rowsOf(['inception module']).some((f) => f.kernel && f.kernel[0] !== f.kernel[1]))
+    out.add('factorised');
+  const groups = rowsOf(['conv group']).filter((f) => f.weighted && f.kernel);
+  if (groups.length > 0 && groups.every((f) => f.kernel!.join('×') === '3×3')) out.add('all 3×3');
   const bottlenecks = blocks.filter((b) => b.kind === 'bottleneck');
-  if (bottlenecks.length + count('basic') > 0) {
-    const mids = bottlenecks.map((b) => midConv(b, facts)).filter((f): f is RowFacts => f !== undefined);
-    if (mids.some((f) => f.group > 1)) return 'ResNeXt';
-    const ratios = bottlenecks.map(
-      (b) => (facts[b.last]!.out?.[1] as number) / (midConv(b, facts)?.cout ?? 1),
-    );
-    if (ratios.length > 0 && ratios.every((r) => r === 2)) return 'Wide ResNet';
-    return 'ResNet';
-  }
-  if (count('conv group') > 0 && blocks.every((b) => b.kind === 'conv group')) {
-    const convs = rowsOf(['conv group']);
-    return convs.every((f) => f.kernel?.join('×') === '3×3') ? 'VGG' : 'plain CNN';
-  }
-  return 'CNN';
+  const mids = bottlenecks.map((b) => midConv(b, facts));
+  if (mids.some((f) => f !== undefined && f.group > 1)) out.add('grouped');
+  const ratios = bottlenecks.map((b, i) => (facts[b.last]!.out?.[1] as number) / (mids[i]?.cout ?? 1));
+  if (ratios.length > 0 && ratios.every((r) => r === 2)) out.add('wide');
+  return out;
 }
 
 /** Kinds only the family decides: EfficientNetV2's single-convolution residual blocks are Fused-MBConv1. */
@@ -83,7 +222,7 @@ export function refineKinds(family: Family, blocks: FoundBlock[], facts: RowFact
 
 /** The kind shown for a block in a family: EfficientNet and MnasNet call inverted residuals MBConv. */
 export function kindIn(family: Family, kind: BlockKind): string {
-  const mbconv = family === 'EfficientNet' || family === 'EfficientNetV2' || family === 'MnasNet';
+  const mbconv = ['EfficientNet', 'EfficientNetV2', 'EfficientNet-Lite', 'MnasNet'].includes(family);
   if (kind === 'inverted residual' && mbconv) return 'MBConv';
   return kind;
 }

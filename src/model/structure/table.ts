@@ -49,7 +49,8 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const facts = rg.rows.map((r) => rowFacts(r, g, shapes, rg.constLike));
   const units = findBlocks(decompose(rg), rg, facts);
   const found = units.flatMap((u) => (u.kind === 'block' ? [u.block] : []));
-  const family = detectFamily(found, facts);
+  const rowMacs = rg.rows.map((r) => r.ids.reduce((sum, id) => sum + cost.nodes[id]!.macs, 0));
+  const family = detectFamily(found, facts, rowMacs);
   refineKinds(family, found, facts);
   const plans = planStages(units, facts);
   const counted = countedRows(rg, facts, found);
