@@ -424,8 +424,28 @@ const arithmetic: Record<string, (args: Elem[], c: OpContext) => Elem> = {
 };
 
 /** Folders by op type. */
+/** Clip by its min and max inputs (opset 11+; either may be omitted) or attributes (older opsets), as
+ *  TF-style "same" padding computed in the graph uses it: max(pad, 0). */
+const clip: Folder = (c, out) => {
+  const x = c.value(0);
+  if (!x || !out[0]) return undefined;
+  const bound = (i: number, attr: string): Elem | undefined | null => {
+    if (c.has(i)) return c.value(i)?.[0] ?? null;
+    const a = c.node.attrs[attr];
+    return typeof a === 'number' ? a : undefined;
+  };
+  const [lo, hi] = [bound(1, 'min'), bound(2, 'max')];
+  if (lo === null || hi === null) return undefined;
+  const clamp = (e: Elem): Elem => {
+    const above = lo === undefined ? e : maxElem(e, lo);
+    return hi === undefined ? above : minElem(above, hi);
+  };
+  return [x.map(clamp)];
+};
+
 export const FOLDERS: Record<string, Folder> = {
   ...Object.fromEntries(Object.entries(arithmetic).map(([op, fn]) => [op, elementwise(fn)])),
+  Clip: clip,
   Identity: passThrough,
   Dropout: passThrough,
   Cast: passThrough,

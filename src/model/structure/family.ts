@@ -20,6 +20,7 @@ export type Family =
   | 'DenseNet'
   | 'GoogLeNet'
   | 'Inception v3'
+  | 'Inception-v4'
   | 'SqueezeNet'
   | 'ShuffleNet V2'
   | 'ConvNeXt'
@@ -58,6 +59,8 @@ interface Signature {
   cover: number;
   requires?: Feature[];
   excludes?: Feature[];
+  /** How many blocks of these kinds the paper's network has, where that tells the family apart. */
+  count?: number;
 }
 
 export const SIGNATURES: readonly Signature[] = [
@@ -77,6 +80,15 @@ export const SIGNATURES: readonly Signature[] = [
     cover: 0.5,
     requires: ['factorised'],
     excludes: ['dw in modules', 'depthwise'],
+    count: 11, // 3 × 35², 5 × 17² (with the grid reduction), 3 × 8²
+  },
+  {
+    family: 'Inception-v4',
+    kinds: ['inception module'],
+    cover: 0.5,
+    requires: ['factorised'],
+    excludes: ['dw in modules', 'depthwise'],
+    count: 16, // 4 Inception-A, Reduction-A, 7 Inception-B, Reduction-B, 3 Inception-C
   },
   { family: 'RegNetY', kinds: ['Y block'], cover: 0.6 },
   { family: 'RegNetX', kinds: ['X block'], cover: 0.6 },
@@ -172,7 +184,9 @@ export function detectFamily(blocks: FoundBlock[], facts: RowFacts[], macs: read
   const matches = SIGNATURES.flatMap((sig) => {
     if (sig.requires?.some((f) => !features.has(f))) return [];
     if (sig.excludes?.some((f) => features.has(f))) return [];
-    const covered = blocks.filter((b) => sig.kinds.includes(b.kind)).reduce((s, b) => s + share(b), 0);
+    const mine = blocks.filter((b) => sig.kinds.includes(b.kind));
+    if (sig.count !== undefined && mine.length !== sig.count) return [];
+    const covered = mine.reduce((s, b) => s + share(b), 0);
     return covered >= sig.cover ? [{ family: sig.family, covered }] : [];
   }).sort((a, b) => b.covered - a.covered);
   const [best, next] = matches;
