@@ -341,7 +341,7 @@ test('a plain conv stack: stages by resolution, conv groups, the same columns', 
     [
       ['stem', 'stem.1', 'Conv'],
       ['stage1', null, 'MaxPool'],
-      ['stage2', 'stage2.1', 'Conv'],
+      ['stage1', 'stage1.1', 'Conv'],
       ['head', null, 'GlobalAveragePool'],
       ['head', null, 'Gemm'],
     ],

@@ -138,31 +138,31 @@ export const SIGNATURES: readonly Signature[] = [
   {
     family: 'MobileNet V1',
     kinds: ['depthwise separable'],
-    cover: 0.8,
+    cover: 0.5,
     excludes: ['se', 'swish', 'hardswish', 'large dw'],
   },
   {
     family: 'ResNeXt',
     kinds: ['bottleneck'],
-    cover: 0.8,
+    cover: 0.5,
     requires: ['grouped'],
     excludes: ['depthwise', 'se'],
   },
   {
     family: 'Wide ResNet',
     kinds: ['bottleneck'],
-    cover: 0.8,
+    cover: 0.5,
     requires: ['wide'],
     excludes: ['grouped', 'depthwise', 'se'],
   },
   {
     family: 'ResNet',
     kinds: ['bottleneck', 'basic'],
-    cover: 0.8,
+    cover: 0.5,
     excludes: ['grouped', 'wide', 'depthwise', 'se'],
   },
-  { family: 'VGG', kinds: ['conv group'], cover: 0.9, requires: ['all 3×3'] },
-  { family: 'plain CNN', kinds: ['conv group'], cover: 0.9, excludes: ['all 3×3'] },
+  { family: 'VGG', kinds: ['conv group'], cover: 0.6, requires: ['all 3×3'] },
+  { family: 'plain CNN', kinds: ['conv group'], cover: 0.6, excludes: ['all 3×3'] },
 ];
 
 // A signature wins clearly when the next best names another family with a share this much smaller.
@@ -173,10 +173,15 @@ const MAX_BLOCK_SHARE = 0.35;
 
 /**
  * The family of a network from its blocks: the signature that matches with the largest share of the
- * multiply-adds in its blocks, when it wins clearly; 'CNN' otherwise. `macs` is each row's multiply-adds.
+ * trunk's multiply-adds in its blocks, when it wins clearly; 'CNN' otherwise. `macs` is each row's
+ * multiply-adds.
  */
 export function detectFamily(blocks: FoundBlock[], facts: RowFacts[], macs: readonly number[]): Family {
-  const total = macs.reduce((a, b) => a + b, 0);
+  // Shares are of the trunk: the stem before the first block and the head after the last are left out,
+  // so that a small network's large stem convolution does not hide what its blocks are.
+  const inBlocks = blocks.flatMap((b) => b.rows);
+  const [first, last] = [Math.min(...inBlocks), Math.max(...inBlocks)];
+  const total = macs.reduce((a, b, r) => (r >= first && r <= last ? a + b : a), 0);
   if (total <= 0) return 'CNN';
   const share = (b: FoundBlock): number => b.rows.reduce((s, r) => s + (macs[r] ?? 0), 0) / total;
   if (blocks.some((b) => share(b) > MAX_BLOCK_SHARE && b.kind === 'branches')) return 'CNN';

@@ -22,7 +22,7 @@ export function planStages(units: Unit[], facts: RowFacts[]): StagePlan[] {
   };
   const isBlock = (u: Unit): boolean => u.kind === 'block' && u.block.kind !== 'conv group';
   const first = units.findIndex(isBlock);
-  if (first < 0) return plain(units, res);
+  if (first < 0) return withoutEmptyStages(plain(units, res), facts);
   let last = units.length - 1;
   while (!isBlock(units[last]!)) last--;
   let start = first;
@@ -37,7 +37,30 @@ export function planStages(units: Unit[], facts: RowFacts[]): StagePlan[] {
     ...byResolution(units.slice(start, end + 1), res).map((u) => ({ place: 'body' as const, units: u })),
   );
   if (end + 1 < units.length) plans.push({ place: 'head', units: units.slice(end + 1) });
-  return plans;
+  return withoutEmptyStages(plans, facts);
+}
+
+/**
+ * A body stage without a weighted layer (a pooling between stages, timm's VGG pool5 before its conv head)
+ * opens the stage after it, as the pooling that brings conv2_x's resolution opens it in the ResNet paper;
+ * a last one joins the stage before it.
+ */
+function withoutEmptyStages(plans: StagePlan[], facts: RowFacts[]): StagePlan[] {
+  const weighted = (p: StagePlan): boolean =>
+    p.units.some((u) => u.kind === 'block' || facts[u.row]!.weighted);
+  const out: StagePlan[] = [];
+  let carried: Unit[] = [];
+  for (const p of plans) {
+    if (p.place === 'body' && !weighted(p)) {
+      carried.push(...p.units);
+      continue;
+    }
+    out.push({ ...p, units: [...carried, ...p.units] });
+    carried = [];
+  }
+  if (carried.length > 0 && out.length > 0) out.at(-1)!.units.push(...carried);
+  else if (carried.length > 0) out.push({ place: 'body', units: carried });
+  return out;
 }
 
 function plain(units: Unit[], res: (u: Unit) => string): StagePlan[] {
