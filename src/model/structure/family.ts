@@ -16,6 +16,11 @@ export type Family =
   | 'EfficientNetV2'
   | 'EfficientNet-Lite'
   | 'ReXNet'
+  | 'Xception'
+  | 'RepVGG'
+  | 'Res2Net'
+  | 'ResNeSt'
+  | 'GhostNet'
   | 'MnasNet'
   | 'DenseNet'
   | 'GoogLeNet'
@@ -45,7 +50,13 @@ type Feature =
   | 'fused' // Fused-MBConv blocks (EfficientNetV2)
   | 'dw in modules' // depthwise convs inside parallel-branch modules (MixNet's mixed kernels)
   | 'all 3×3' // every conv of the conv groups is 3×3 (VGG)
-  | 'depthwise'; // any depthwise conv
+  | 'depthwise' // any depthwise conv
+  // What most residual blocks are made of (at least half of them):
+  | 'separable residual' // pairs of depthwise k×k then 1×1 (Xception's separable convolutions)
+  | 'repvgg' // one 3×3 and one 1×1 convolution side by side (RepVGG's training-time branches)
+  | 'hierarchical split' // a channel split into 3×3 convolutions that feed each other (Res2Net)
+  | 'split attention' // a softmax over the radix splits (ResNeSt)
+  | 'ghost'; // cheap depthwise features concatenated to a 1×1's (GhostNet)
 
 /**
  * A family's signature: the block kinds it is made of, the share of the network's multiply-adds those
@@ -161,6 +172,40 @@ export const SIGNATURES: readonly Signature[] = [
     cover: 0.5,
     excludes: ['grouped', 'wide', 'depthwise', 'se'],
   },
+  {
+    family: 'Xception',
+    kinds: ['residual block', 'depthwise separable'],
+    cover: 0.5,
+    requires: ['separable residual'],
+    excludes: ['se', 'swish', 'hardswish', 'relu6', 'ghost'],
+  },
+  {
+    family: 'RepVGG',
+    kinds: ['residual block'],
+    cover: 0.6,
+    requires: ['repvgg'],
+    excludes: ['depthwise', 'se'],
+  },
+  {
+    family: 'Res2Net',
+    kinds: ['residual block'],
+    cover: 0.6,
+    requires: ['hierarchical split'],
+    excludes: ['depthwise', 'split attention'],
+  },
+  {
+    family: 'ResNeSt',
+    kinds: ['residual block'],
+    cover: 0.5,
+    requires: ['split attention'],
+    excludes: ['depthwise'],
+  },
+  {
+    family: 'GhostNet',
+    kinds: ['residual block'],
+    cover: 0.5,
+    requires: ['ghost'],
+  },
   { family: 'VGG', kinds: ['conv group'], cover: 0.6, requires: ['all 3×3'] },
   { family: 'plain CNN', kinds: ['conv group'], cover: 0.6, excludes: ['all 3×3'] },
 ];
@@ -218,15 +263,52 @@ function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
   if (modules.some((f) => f.depthwise)) out.add('dw in modules');
   if (rowsOf(['inception module']).some((f) => f.kernel && f.kernel[0] !== f.kernel[1]))
     out.add('factorised');
-  const groups = rowsOf(['conv group']).filter((f) => f.weighted && f.kernel);
+  // A conv head on the pooled 7×7 (timm's VGG pre-logits) is the classifier's, not a conv group's.
+  const spatial = (f: RowFacts): boolean => f.out !== null && f.out.length === 4 && f.out[2] !== 1;
+  const groups = rowsOf(['conv group']).filter((f) => f.weighted && f.kernel && spatial(f));
   if (groups.length > 0 && groups.every((f) => f.kernel!.join('×') === '3×3')) out.add('all 3×3');
   const bottlenecks = blocks.filter((b) => b.kind === 'bottleneck');
   const mids = bottlenecks.map((b) => midConv(b, facts));
   if (mids.some((f) => f !== undefined && f.group > 1)) out.add('grouped');
   const ratios = bottlenecks.map((b, i) => (facts[b.last]!.out?.[1] as number) / (mids[i]?.cout ?? 1));
   if (ratios.length > 0 && ratios.every((r) => r === 2)) out.add('wide');
+  for (const [feature, shows] of Object.entries(RESIDUAL_PATTERNS)) {
+    const residual = blocks.filter((b) => b.kind === 'residual block');
+    const showing = residual.filter((b) => shows(b.rows.map((r) => facts[r]!)));
+    if (residual.length > 0 && showing.length * 2 >= residual.length) out.add(feature as Feature);
+  }
   return out;
 }
+
+const is1x1 = (f: RowFacts): boolean => f.kernel?.join('×') === '1×1' && !f.depthwise;
+const is3x3 = (f: RowFacts): boolean => f.kernel?.join('×') === '3×3' && !f.depthwise;
+
+/** How a residual block's rows (in graph order) show each pattern. */
+const RESIDUAL_PATTERNS: Partial<Record<Feature, (rows: RowFacts[]) => boolean>> = {
+  'separable residual': (rows) => {
+    const convs = rows.filter((f) => f.weighted);
+    const dw = convs.filter((f) => f.depthwise);
+    // Every depthwise convolution is followed by a 1×1 (the projection shortcut may sit anywhere).
+    return (
+      dw.length >= 2 &&
+      convs[0]?.depthwise === true &&
+      convs.every((f, i) => !f.depthwise || (convs[i + 1] !== undefined && is1x1(convs[i + 1]!)))
+    );
+  },
+  repvgg: (rows) => {
+    const convs = rows.filter((f) => f.weighted);
+    return convs.length === 2 && convs.some(is1x1) && convs.some(is3x3);
+  },
+  'hierarchical split': (rows) =>
+    rows.some((f) => f.op === 'Split') &&
+    rows.some((f) => f.op === 'Concat') &&
+    rows.filter(is3x3).length >= 2,
+  'split attention': (rows) => rows.some((f) => f.activation === 'softmax'),
+  ghost: (rows) =>
+    rows.filter((f) => f.op === 'Concat').length >= 2 &&
+    rows.some((f) => f.depthwise && f.stride === 1) &&
+    rows.some(is1x1),
+};
 
 /** Kinds only the family decides: EfficientNetV2's single-convolution residual blocks are Fused-MBConv1. */
 export function refineKinds(family: Family, blocks: FoundBlock[], facts: RowFacts[]): void {
