@@ -158,6 +158,19 @@ function parallelBlock(p: ParallelPiece, before: Unit[], rg: RowGraph, facts: Ro
     if (branches.length + (identity ? 1 : 0) >= 3) {
       return [{ kind: 'block', block: branchesBlock(base('inception module'), branches) }];
     }
+    // A layer that concatenates its input with its own new features (Keras's DenseNet writes each dense
+    // layer so; torchvision concatenates all earlier features at once: see denseBlock).
+    const chain = branches[0];
+    if (identity && branches.length === 1 && chain!.every((q) => q.kind === 'row')) {
+      const convs = chain!.filter((q) => q.kind === 'row' && facts[q.row]!.weighted);
+      const last = chain!.at(-1);
+      if (convs.length > 0 && last?.kind === 'row' && facts[last.row]!.weighted) {
+        const b = base('dense layer');
+        let k = 0;
+        for (const r of b.rows) b.parts.set(r, r === join ? { part: 'join' } : { part: 'main', index: k++ });
+        return [{ kind: 'block', block: b }];
+      }
+    }
   }
   return [{ kind: 'block', block: branchesBlock(base('branches'), branches) }];
 }

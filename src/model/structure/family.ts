@@ -21,6 +21,7 @@ export type Family =
   | 'Res2Net'
   | 'ResNeSt'
   | 'GhostNet'
+  | 'MixNet'
   | 'MnasNet'
   | 'DenseNet'
   | 'GoogLeNet'
@@ -56,7 +57,8 @@ type Feature =
   | 'repvgg' // one 3×3 and one 1×1 convolution side by side (RepVGG's training-time branches)
   | 'hierarchical split' // a channel split into 3×3 convolutions that feed each other (Res2Net)
   | 'split attention' // a softmax over the radix splits (ResNeSt)
-  | 'ghost'; // cheap depthwise features concatenated to a 1×1's (GhostNet)
+  | 'ghost' // cheap depthwise features concatenated to a 1×1's (GhostNet)
+  | 'mixed kernels'; // a channel split into depthwise convolutions of several kernel sizes (MixNet)
 
 /**
  * A family's signature: the block kinds it is made of, the share of the network's multiply-adds those
@@ -205,6 +207,14 @@ export const SIGNATURES: readonly Signature[] = [
     kinds: ['residual block'],
     cover: 0.5,
     requires: ['ghost'],
+    excludes: ['mixed kernels'],
+  },
+  {
+    // Its mixed convolutions (split → depthwise k×k of several k → concat) read as modules of their own.
+    family: 'MixNet',
+    kinds: ['branches', 'residual block', 'inverted residual', 'squeeze-and-excitation', 'inception module'],
+    cover: 0.3,
+    requires: ['mixed kernels'],
   },
   { family: 'VGG', kinds: ['conv group'], cover: 0.6, requires: ['all 3×3'] },
   { family: 'plain CNN', kinds: ['conv group'], cover: 0.6, excludes: ['all 3×3'] },
@@ -272,6 +282,12 @@ function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
   if (mids.some((f) => f !== undefined && f.group > 1)) out.add('grouped');
   const ratios = bottlenecks.map((b, i) => (facts[b.last]!.out?.[1] as number) / (mids[i]?.cout ?? 1));
   if (ratios.length > 0 && ratios.every((r) => r === 2)) out.add('wide');
+  const mixed = blocks.some((b) => {
+    const rows = b.rows.map((r) => facts[r]!);
+    const kernels = new Set(rows.filter((f) => f.depthwise).map((f) => f.kernel?.join('×')));
+    return kernels.size >= 2 && rows.some((f) => f.op === 'Split') && rows.some((f) => f.op === 'Concat');
+  });
+  if (mixed) out.add('mixed kernels');
   for (const [feature, shows] of Object.entries(RESIDUAL_PATTERNS)) {
     const residual = blocks.filter((b) => b.kind === 'residual block');
     const showing = residual.filter((b) => shows(b.rows.map((r) => facts[r]!)));
@@ -305,6 +321,7 @@ const RESIDUAL_PATTERNS: Partial<Record<Feature, (rows: RowFacts[]) => boolean>>
     rows.filter(is3x3).length >= 2,
   'split attention': (rows) => rows.some((f) => f.activation === 'softmax'),
   ghost: (rows) =>
+    !rows.some((f) => f.op === 'Split') &&
     rows.filter((f) => f.op === 'Concat').length >= 2 &&
     rows.some((f) => f.depthwise && f.stride === 1) &&
     rows.some(is1x1),
