@@ -8,8 +8,8 @@
 // - a per-channel affine written as Mul, Add, Sub or Div (Keras's BatchNorm after tf2onnx, a layer norm
 //   written out, a layer scale, a bias after a MatMul): an operand with exactly one axis longer than 1,
 //   and that axis the other operand's channel axis (axis 1, or the last axis of a 4-D channels-last or 2-D
-//   tensor). Scalars are constants (hard-swish's 3 and 6, epsilons), and so are tensors laid along
-//   positions (a detector's [1, 8400] strides, [1, 2, 8400] anchor points).
+//   tensor) as long as some layer is wide. Scalars are constants (hard-swish's 3 and 6, epsilons), and so
+//   are tensors laid along positions (a detector's [1, 8400] strides, [1, 2, 8400] anchor points).
 // Tensors that come from Constant nodes never count; quantized models' integer weights are decided by
 // src/model/cost.ts.
 import { FLOAT_TYPES, type OnnxGraph } from './onnxGraph';
@@ -45,6 +45,13 @@ const CARRIERS = new Set(['Cast', 'DequantizeLinear', 'Transpose', 'Reshape', 'U
 
 /** The role of every float initializer of a normalised graph (Constant-node tensors included). */
 export function tensorRoles(graph: OnnxGraph, shapes: GraphShapes): Map<string, TensorRole> {
+  // The channel widths the network's layers have: a per-channel tensor is as long as one of them.
+  const widths = new Set<number>();
+  for (const n of graph.nodes) {
+    if (!LAYER_OPS.has(n.op)) continue;
+    for (const t of n.inputs.slice(1))
+      for (const d of shapes.shapes.get(t) ?? []) if (typeof d === 'number') widths.add(d);
+  }
   const consumers = new Map<string, [number, number][]>();
   graph.nodes.forEach((n, ni) =>
     n.inputs.forEach((t, i) => {
@@ -63,7 +70,11 @@ export function tensorRoles(graph: OnnxGraph, shapes: GraphShapes): Map<string, 
       if (LAYER_OPS.has(n.op)) return true;
       if (LEARNED_INPUTS[n.op]?.includes(i)) return true;
       if (CARRIERS.has(n.op) && i === 0) return n.outputs.some((o) => learned(o, seen + 1));
-      if (AFFINE_OPS.has(n.op)) return perChannel(shapes, tensor, n.inputs[1 - i] ?? '');
+      if (AFFINE_OPS.has(n.op)) {
+        // Where shapes are unknown nothing can be said against it: counted as the file has it.
+        if (!shapes.shapes.get(n.outputs[0] ?? '')) return true;
+        return perChannel(shapes, tensor, n.inputs[1 - i] ?? '', widths);
+      }
       return false;
     });
   const roles = new Map<string, TensorRole>();
@@ -80,14 +91,19 @@ export function tensorRoles(graph: OnnxGraph, shapes: GraphShapes): Map<string, 
   return roles;
 }
 
-/** Whether `weight`, broadcast against `data`, varies along `data`'s channel axis only. */
-function perChannel(shapes: GraphShapes, weight: string, data: string): boolean {
+/**
+ * Whether `weight`, broadcast against `data`, varies along `data`'s channel axis only, and is as long as a
+ * layer of the network is wide (a detector's 8400 positions are no layer's width).
+ */
+function perChannel(shapes: GraphShapes, weight: string, data: string, widths: ReadonlySet<number>): boolean {
   const w = shapes.shapes.get(weight);
   const x = shapes.shapes.get(data);
   if (!w || !x || x.length < 2 || w.length > x.length) return false;
   const long = w.flatMap((d, i) => (d !== 1 ? [i + x.length - w.length] : []));
   if (long.length !== 1) return false;
   const axis = long[0]!;
+  const length = x[axis];
+  if (typeof length !== 'number' || !widths.has(length)) return false;
   if (axis === 1) return true;
   return axis === x.length - 1 && (x.length === 4 || x.length === 2);
 }
