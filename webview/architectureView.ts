@@ -1,6 +1,6 @@
 // The architecture section: the layer table as a keyboard-navigable treegrid with a detail card.
 import * as l10n from '@vscode/l10n';
-import { compact, percent, shapeText } from '../src/shared/format';
+import { compact, nchwText, percent, shapeText } from '../src/shared/format';
 import type { LayerActivation } from '../src/shared/exploration';
 import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
 import type { Profile, TimedRow } from '../src/shared/profile';
@@ -117,6 +117,9 @@ function summary(table: LayerTable): HTMLElement {
   const counted = table.stages.filter((s) => s.counted > 0);
   const extras = [
     t.buffers > 0 ? l10n.t('{0} buffers (BatchNorm running statistics)', int(t.buffers)) : '',
+    t.constants > 0
+      ? l10n.t('{0} constants (anchors, strides, scales: not parameters)', int(t.constants))
+      : '',
     t.projections > 0
       ? l10n.t('{0} projection shortcuts, not counted in the {1}', t.projections, t.counted)
       : '',
@@ -317,11 +320,12 @@ function rowBadges(row: LayerRow): HTMLElement[] {
 }
 
 function layerRow(row: LayerRow, index: number, level: number, counted: number | undefined): HTMLElement {
-  const inC = row.in_shape?.[1];
-  const outC = row.out_shape?.[1];
+  const inC = row.in_channels ?? undefined;
+  const outC = row.out_channels ?? undefined;
+  const hw = row.channels_last ? row.out_shape?.slice(1, 3) : row.out_shape?.slice(2);
   const spatial =
-    row.out_shape && row.out_shape.length === 4
-      ? row.out_shape.slice(2).join('×')
+    row.out_shape && row.out_shape.length === 4 && hw
+      ? hw.join('×') + (row.channels_last ? ' (NHWC)' : '')
       : shapeText(row.out_shape?.slice(1) ?? null);
   const strideText = row.stride ? row.stride.join('×') : '';
   return h(
@@ -574,7 +578,10 @@ function macsText(macs: number, table: LayerTable): string {
 function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
   const { dl, add } = definitions();
   add(l10n.t('input'), shapeText(row.in_shape));
-  add(l10n.t('output'), shapeText(row.out_shape) + (row.measured ? ` ${l10n.t('(measured by a run)')}` : ''));
+  add(
+    l10n.t('output'),
+    nchwText(row.out_shape, row.channels_last) + (row.measured ? ` ${l10n.t('(measured by a run)')}` : ''),
+  );
   if (row.kernel) add(l10n.t('kernel'), row.kernel.join('×'));
   if (row.stride)
     add(l10n.t('stride'), row.stride.join('×') + (row.downsample ? ` ${l10n.t('(downsamples)')}` : ''));

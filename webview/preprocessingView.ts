@@ -12,6 +12,7 @@ const PRESET_LABELS: Record<PresetName, string> = {
   caffe: 'Keras caffe',
   tf: 'TF [-1, 1]',
   raw: 'raw [0, 1]',
+  raw255: 'raw 0–255',
 };
 
 /** The editor's fields as typed (text), so that nothing typed is lost to a re-render. */

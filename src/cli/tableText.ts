@@ -1,5 +1,5 @@
 // Renders a LayerTable as an aligned text table or as Markdown with stage subtotals.
-import { compact, int, shapeText } from '../shared/format';
+import { compact, int, nchwText, shapeText } from '../shared/format';
 import type { LayerRow, LayerTable } from '../shared/layerTable';
 
 const HEADERS = [
@@ -120,7 +120,7 @@ function cells(rows: LayerRow[]): string[][] {
     r.stride ? r.stride.join('×') : '',
     r.pads ? r.pads.join(',') : '',
     shapeText(r.in_shape),
-    shapeText(r.out_shape),
+    nchwText(r.out_shape, r.channels_last),
     int(r.params),
     int(r.macs),
   ]);

@@ -6,6 +6,15 @@ export function shapeText(shape: TableShape): string {
   return shape ? shape.join('×') : '?';
 }
 
+/**
+ * A row's tensor in N×C×H×W order whatever its layout, marked where the graph holds it channels-last:
+ * `N×384×56×56 (NHWC)` for ConvNeXt's [N, 56, 56, 384].
+ */
+export function nchwText(shape: TableShape, channelsLast: boolean): string {
+  if (!shape || !channelsLast || shape.length !== 4) return shapeText(shape);
+  return `${shapeText([shape[0]!, shape[3]!, shape[1]!, shape[2]!])} (NHWC)`;
+}
+
 /** 25,636,712 */
 export function int(n: number): string {
   return n.toLocaleString('en-US');

@@ -45,8 +45,15 @@ export interface LayerRow {
   pads: number[] | null;
   dilations: number[] | null;
   group: number | null;
+  /** The tensors' shapes as the graph has them (see channels_last). */
   in_shape: TableShape;
   out_shape: TableShape;
+  /** The layer's own channels: a convolution's or linear layer's weight says them (ConvNeXt's `b`: 96 →
+   *  384), other rows read them off the tensor's channel axis. */
+  in_channels: number | null;
+  out_channels: number | null;
+  /** Whether the output tensor is channels-last [N, H, W, C] (Keras exports, ConvNeXt's linear layers). */
+  channels_last: boolean;
   /** Learnable tensors (float initializers) first used by this row, including folded_params. */
   params: number;
   /** BatchNormalization running mean and variance first used by this row. */

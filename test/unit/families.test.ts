@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildLayerTable } from '../../src/model/structure/table';
+import { nchwText } from '../../src/shared/format';
 import type { LayerTable } from '../../src/shared/layerTable';
 import { FIXTURES, fixtureGraph, REFERENCE } from './helpers/fixtures';
 
@@ -254,4 +255,21 @@ test('receptive fields and effective strides: the known values of VGG-16, AlexNe
   );
   const se = table('efficientnet_b0.ts').rows.find((r) => r.role === 'se' && r.name.includes('scale'));
   assert.ok(se === undefined || se.receptive_field !== null, 'an SE gate does not make the features global');
+});
+
+test("ConvNeXt's channels-last layers: the layer's own channels, shapes in N×C×H×W with a marker", () => {
+  for (const name of ['convnext_tiny.ts', 'convnext_tiny.op13', 'convnext_tiny.dynamo']) {
+    const rows = table(name).rows.filter((r) => r.block === 'stage1.1');
+    const [a, b, c] = rows.filter((r) => r.macs > 0);
+    assert.deepEqual(
+      [a, b, c].map((r) => [r!.in_channels, r!.out_channels, r!.channels_last]),
+      [
+        [96, 96, true], // depthwise 7×7, then LayerNorm on the permuted tensor
+        [96, 384, true], // pointwise Linear on [N, 56, 56, 96]
+        [384, 96, false], // back to channels-first after the layer scale and permute
+      ],
+      name,
+    );
+    assert.equal(nchwText(b!.out_shape, b!.channels_last).replace(/^1/, 'N'), 'N×384×56×56 (NHWC)');
+  }
 });

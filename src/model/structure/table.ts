@@ -13,6 +13,8 @@ import { normaliseGraph } from '../normalise';
 import type { OnnxGraph } from '../onnxGraph';
 import { inferShapes, type GraphShapes } from '../shapes';
 import { findBlocks, type FoundBlock, type Part, type RowFacts, type Unit } from './blocks';
+import { layoutOf as imageLayoutOf, type Layout } from '../imageLayout';
+import { channelsLastTensors } from './layouts';
 import { detectFamily, kindIn, refineKinds, type Family } from './family';
 import { blockName, blockNotation, desc, looseRow, poolText, rowInBlock, stageNames } from './naming';
 import { decompose } from './regions';
@@ -26,6 +28,14 @@ export interface TableOptions {
   spatial?: [number, number];
   /** Shapes measured by an onnxruntime run, for tensors static inference cannot decide. */
   measured?: ReadonlyMap<string, number[]>;
+  /** The image input's layout; by default read from its shape. */
+  inputLayout?: Layout;
+}
+
+/** The layout of the graph's image input, from its declared shape (channels first when it says nothing). */
+function inputLayoutOf(g: OnnxGraph): Layout {
+  const shape = g.inputs.find((i) => i.shape?.length === 4)?.shape;
+  return shape ? imageLayoutOf(shape) : 'NCHW';
 }
 
 /** A built table plus what the exploration needs to map rows back to tensors. */
@@ -55,8 +65,9 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const plans = planStages(units, facts);
   const counted = countedRows(rg, facts, found);
   const fields = receptiveFields(g, shapes, rg.constLike);
+  const nhwc = channelsLastTensors(g, shapes, opts.inputLayout ?? inputLayoutOf(g));
   const rows = rg.rows.map((r) =>
-    layerRow(r, g, shapes, cost, facts[r.index]!, counted.has(r.index), fields.get(r.tail)),
+    layerRow(r, g, shapes, cost, facts[r.index]!, counted.has(r.index), fields.get(r.tail), nhwc),
   );
 
   const names = stageNames(plans, family);
@@ -192,6 +203,7 @@ function layerRow(
   f: RowFacts,
   counted: boolean,
   field: Field | undefined,
+  nhwc: ReadonlySet<string>,
 ): LayerRow {
   const anchor = shapes.nodes[r.anchor.ids[0]!]!;
   const w = anchor.window;
@@ -229,6 +241,11 @@ function layerRow(
     group: w && r.anchor.op.startsWith('Conv') ? w.group : null,
     in_shape: inTensor ? (shapes.shapes.get(inTensor) ?? null) : null,
     out_shape: f.out,
+    in_channels: f.weighted
+      ? f.cin
+      : channelsOf(inTensor ? shapes.shapes.get(inTensor) : null, inTensor, nhwc),
+    out_channels: f.weighted ? f.cout : channelsOf(f.out, r.tail, nhwc),
+    channels_last: nhwc.has(r.tail),
     params: sum(costs, (c) => c.params),
     buffers: sum(costs, (c) => c.buffers),
     folded_params: sum(
@@ -252,6 +269,17 @@ function layerRow(
         ? `multiply-adds unknown: ${cost.nodes[unknownCost]!.macsUnknown!}`
         : null,
   };
+}
+
+/** The channel count of a tensor: its last axis where it is channels-last, else axis 1. */
+function channelsOf(
+  shape: (number | string)[] | null | undefined,
+  tensor: string | undefined,
+  nhwc: ReadonlySet<string>,
+): number | null {
+  if (!shape || shape.length < 2) return null;
+  const c = tensor !== undefined && nhwc.has(tensor) ? shape[shape.length - 1] : shape[1];
+  return typeof c === 'number' ? c : null;
 }
 
 /** 'relu after BN', 'silu', 'pre-activation: BN, relu', … */
