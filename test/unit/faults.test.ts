@@ -151,9 +151,10 @@ test('a user model with the wrong input shape is refused at load, naming the sha
     await userModel('input-32', tinyModel(3, 32)),
     /^model input "input" has shape \[N, 3, 32, 32\]; expected \[N, 3, 224, 224\]$/,
   );
+  // A descriptor that says colour for a grayscale model (descriptorForModel reads the model's own).
   await assertModelFault(
     await userModel('input-gray', tinyModel(1, 224)),
-    /^model input "input" has shape \[N, 1, 224, 224\]: 1 channel; CNN Lens feeds 3-channel colour images/,
+    /^model input "input" has shape \[N, 1, 224, 224\]; expected \[N, 3, 224, 224\]$/,
   );
 });
 
@@ -163,7 +164,7 @@ test(
   async () => {
     await assertModelFault(
       await userModel('output-map', tinyModel(3, 224, false)),
-      /^model output "scores:out" has shape \[N, 1000, 112, 112\]; expected \[N, classes\] or \[N, classes, 1, 1\]$/,
+      /^model output "scores:out" has shape \[N, 1000, 112, 112\]: class scores per pixel \(a segmentation model\); CNN Lens classifies with outputs \[N, classes\] or \[N, classes, 1, 1\]/,
     );
   },
 );
