@@ -71,14 +71,18 @@ const EXPECTED: Record<string, { family: string; blocks?: Record<string, number>
   'resnet18.fp16': { family: 'ResNet', blocks: { basic: 8 } },
   'resnet18.onnxslim': { family: 'ResNet', blocks: { basic: 8 } },
   // Not recognised yet: their blocks (CSP stages, DLA's aggregation trees, DPN's dual paths, HRNet's
-  // parallel resolutions, Inception-ResNet's residual modules, ReXNet's partial residuals, YOLO's C2f) read
-  // as generic modules.
+  // parallel resolutions, YOLO's C2f) read as generic modules.
   'cspdarknet53.timm': { family: 'CNN' },
   'dla34.timm': { family: 'CNN' },
   'dpn68.timm': { family: 'CNN' },
   'hrnet_w18_small.timm': { family: 'CNN' },
-  'inception_resnet_v2.timm': { family: 'CNN' },
-  'rexnet_100.timm': { family: 'CNN' },
+  'inception_resnet_v2.timm': {
+    family: 'Inception-ResNet',
+    // 10 × Inception-ResNet-A, 20 × B, 10 × C; the stem's mixed module and Reduction-A and -B.
+    blocks: { 'residual block': 40, 'inception module': 3 },
+  },
+  // Named, but its partial residuals read as generic modules; the paper's 16 blocks are not shown yet.
+  'rexnet_100.timm': { family: 'ReXNet' },
   'yolov8n-cls.ultralytics': { family: 'CNN' },
   'yolov8n.ultralytics': { family: 'CNN' },
   'yolov8n-seg.ultralytics': { family: 'CNN' },

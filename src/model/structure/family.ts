@@ -27,6 +27,7 @@ export type Family =
   | 'GoogLeNet'
   | 'Inception v3'
   | 'Inception-v4'
+  | 'Inception-ResNet'
   | 'SqueezeNet'
   | 'ShuffleNet V2'
   | 'ConvNeXt'
@@ -58,6 +59,7 @@ type Feature =
   | 'hierarchical split' // a channel split into 3×3 convolutions that feed each other (Res2Net)
   | 'split attention' // a softmax over the radix splits (ResNeSt)
   | 'ghost' // cheap depthwise features concatenated to a 1×1's (GhostNet)
+  | 'inception residual' // parallel branches concatenated, a 1×1, then the residual add (Inception-ResNet)
   | 'mixed kernels'; // a channel split into depthwise convolutions of several kernel sizes (MixNet)
 
 /**
@@ -96,6 +98,13 @@ export const SIGNATURES: readonly Signature[] = [
     count: 11, // 3 × 35², 5 × 17² (with the grid reduction), 3 × 8²
   },
   {
+    family: 'Inception-ResNet',
+    kinds: ['residual block', 'inception module'],
+    cover: 0.6,
+    requires: ['inception residual'],
+    excludes: ['depthwise'],
+  },
+  {
     family: 'Inception-v4',
     kinds: ['inception module'],
     cover: 0.5,
@@ -121,11 +130,12 @@ export const SIGNATURES: readonly Signature[] = [
     excludes: ['hardswish', 'relu6', 'fused', 'dw in modules'],
   },
   {
+    // Its partial residuals (the input added to the first channels only) read as generic modules.
     family: 'ReXNet',
-    kinds: ['inverted residual'],
+    kinds: ['inverted residual', 'branches', 'squeeze-and-excitation'],
     cover: 0.5,
-    requires: ['se', 'swish', 'relu6'],
-    excludes: ['hardswish'],
+    requires: ['se', 'swish', 'relu6', 'depthwise'],
+    excludes: ['hardswish', 'mixed kernels'],
   },
   {
     family: 'MobileNet V2',
@@ -319,6 +329,15 @@ const RESIDUAL_PATTERNS: Partial<Record<Feature, (rows: RowFacts[]) => boolean>>
     rows.some((f) => f.op === 'Split') &&
     rows.some((f) => f.op === 'Concat') &&
     rows.filter(is3x3).length >= 2,
+  'inception residual': (rows) => {
+    const convs = rows.filter((f) => f.weighted);
+    return (
+      rows.some((f) => f.op === 'Concat') &&
+      !rows.some((f) => f.op === 'Split' || f.depthwise) &&
+      convs.length >= 3 &&
+      is1x1(convs.at(-1)!)
+    );
+  },
   'split attention': (rows) => rows.some((f) => f.activation === 'softmax'),
   ghost: (rows) =>
     !rows.some((f) => f.op === 'Split') &&
