@@ -70,9 +70,10 @@ const EXPECTED: Record<string, { family: string; blocks?: Record<string, number>
   'mobilenet_v2.onnxslim': { family: 'MobileNet V2', blocks: { 'inverted residual': 17 } },
   'resnet18.fp16': { family: 'ResNet', blocks: { basic: 8 } },
   'resnet18.onnxslim': { family: 'ResNet', blocks: { basic: 8 } },
-  // Not recognised yet: their blocks (CSP stages, DLA's aggregation trees, DPN's dual paths, HRNet's
+  // Not recognised yet: their blocks (DLA's aggregation trees, DPN's dual paths, HRNet's
   // parallel resolutions, YOLO's C2f) read as generic modules.
-  'cspdarknet53.timm': { family: 'CNN' },
+  // Cross-stage partial stages laid out flat: 1 + 2 + 8 + 8 + 4 Darknet residual blocks.
+  'cspdarknet53.timm': { family: 'CSPDarknet', blocks: { 'residual block': 23 } },
   'dla34.timm': { family: 'CNN' },
   'dpn68.timm': { family: 'CNN' },
   'hrnet_w18_small.timm': { family: 'CNN' },

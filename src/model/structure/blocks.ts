@@ -51,6 +51,8 @@ export interface FoundBlock {
   se: { reduce: number; expand: number } | null;
   /** Branch rows in order, for modules with parallel branches (Inception, Fire, ShuffleNet). */
   branches: number[][];
+  /** Set on the residual blocks of a cross-stage partial split (CSPNet). */
+  partial?: boolean;
 }
 
 /** Everything the recognisers look at for a row. */
@@ -92,7 +94,9 @@ export function findBlocks(pieces: Piece[], rg: RowGraph, facts: RowFacts[]): Un
       }
       // The join row follows the parallel piece in the series; the block takes it.
       if (next?.kind === 'row' && next.row === join) i++;
-      units.push(...parallelBlock(p, units, rg, facts));
+      const partial = crossStagePartial(p, rg, facts);
+      if (partial) units.push(...partial);
+      else units.push(...parallelBlock(p, units, rg, facts));
     } else if (p.kind === 'irregular') {
       units.push(...denseBlock(p, rg, facts));
       if (pieces[i + 1]?.kind === 'row' && (pieces[i + 1] as { row: number }).row === p.join) {
@@ -102,6 +106,24 @@ export function findBlocks(pieces: Piece[], rg: RowGraph, facts: RowFacts[]): Un
     } else units.push({ kind: 'row', row: p.row });
   }
   return groupSequences(units, pieces, rg, facts);
+}
+
+/**
+ * A cross-stage partial split (CSPNet): the features split in two, one part through a run of residual
+ * blocks, the other past them, concatenated. Its residual blocks are the network's blocks, so the split
+ * is laid out flat: the rows around them stay rows, and each block is marked `partial`.
+ */
+function crossStagePartial(p: ParallelPiece, rg: RowGraph, facts: RowFacts[]): Unit[] | undefined {
+  if (p.join === null || facts[p.join]!.op !== 'Concat' || p.branches.length !== 2) return undefined;
+  const inner = p.branches.map((b) => findBlocks(b, rg, facts));
+  const blocks = inner.flat().filter((u) => u.kind === 'block');
+  const residual = (u: Unit): boolean =>
+    u.kind === 'block' &&
+    (u.block.kind === 'residual block' || u.block.kind === 'bottleneck' || u.block.kind === 'basic');
+  if (blocks.length === 0 || !blocks.every(residual)) return undefined;
+  for (const u of blocks) if (u.kind === 'block') u.block.partial = true;
+  const first = (u: Unit): number => (u.kind === 'row' ? u.row : Math.min(...u.block.rows));
+  return [...inner.flat(), { kind: 'row', row: p.join } as Unit].sort((a, b) => first(a) - first(b));
 }
 
 /** Rows of a series, nested pieces included (joins of nested regions too). */

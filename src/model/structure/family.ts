@@ -21,6 +21,7 @@ export type Family =
   | 'Res2Net'
   | 'ResNeSt'
   | 'GhostNet'
+  | 'CSPDarknet'
   | 'MixNet'
   | 'MnasNet'
   | 'DenseNet'
@@ -60,6 +61,8 @@ type Feature =
   | 'split attention' // a softmax over the radix splits (ResNeSt)
   | 'ghost' // cheap depthwise features concatenated to a 1×1's (GhostNet)
   | 'inception residual' // parallel branches concatenated, a 1×1, then the residual add (Inception-ResNet)
+  | 'cross-stage partial' // residual blocks on one part of a channel split, concatenated (CSPNet)
+  | 'darknet residual' // a 1×1 then a 3×3 around an identity shortcut (Darknet-53's residual block)
   | 'mixed kernels'; // a channel split into depthwise convolutions of several kernel sizes (MixNet)
 
 /**
@@ -192,6 +195,13 @@ export const SIGNATURES: readonly Signature[] = [
     excludes: ['se', 'swish', 'hardswish', 'relu6', 'ghost'],
   },
   {
+    family: 'CSPDarknet',
+    kinds: ['residual block', 'basic', 'bottleneck'],
+    cover: 0.4,
+    requires: ['cross-stage partial', 'darknet residual'],
+    excludes: ['depthwise', 'se'],
+  },
+  {
     family: 'RepVGG',
     kinds: ['residual block'],
     cover: 0.6,
@@ -298,9 +308,15 @@ function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
     return kernels.size >= 2 && rows.some((f) => f.op === 'Split') && rows.some((f) => f.op === 'Concat');
   });
   if (mixed) out.add('mixed kernels');
+  if (blocks.some((b) => b.partial === true)) out.add('cross-stage partial');
   for (const [feature, shows] of Object.entries(RESIDUAL_PATTERNS)) {
     const residual = blocks.filter((b) => b.kind === 'residual block');
-    const showing = residual.filter((b) => shows(b.rows.map((r) => facts[r]!)));
+    const showing = residual.filter((b) =>
+      shows(
+        b.rows.map((r) => facts[r]!),
+        b,
+      ),
+    );
     if (residual.length > 0 && showing.length * 2 >= residual.length) out.add(feature as Feature);
   }
   return out;
@@ -310,7 +326,7 @@ const is1x1 = (f: RowFacts): boolean => f.kernel?.join('×') === '1×1' && !f.de
 const is3x3 = (f: RowFacts): boolean => f.kernel?.join('×') === '3×3' && !f.depthwise;
 
 /** How a residual block's rows (in graph order) show each pattern. */
-const RESIDUAL_PATTERNS: Partial<Record<Feature, (rows: RowFacts[]) => boolean>> = {
+const RESIDUAL_PATTERNS: Partial<Record<Feature, (rows: RowFacts[], block: FoundBlock) => boolean>> = {
   'separable residual': (rows) => {
     const convs = rows.filter((f) => f.weighted);
     const dw = convs.filter((f) => f.depthwise);
@@ -321,14 +337,20 @@ const RESIDUAL_PATTERNS: Partial<Record<Feature, (rows: RowFacts[]) => boolean>>
       convs.every((f, i) => !f.depthwise || (convs[i + 1] !== undefined && is1x1(convs[i + 1]!)))
     );
   },
-  repvgg: (rows) => {
+  // Side by side: one of the two is on the shortcut.
+  repvgg: (rows, block) => {
     const convs = rows.filter((f) => f.weighted);
-    return convs.length === 2 && convs.some(is1x1) && convs.some(is3x3);
+    const beside = block.rows.some((r) => block.parts.get(r)?.part === 'projection');
+    return beside && convs.length === 2 && convs.some(is1x1) && convs.some(is3x3);
   },
   'hierarchical split': (rows) =>
     rows.some((f) => f.op === 'Split') &&
     rows.some((f) => f.op === 'Concat') &&
     rows.filter(is3x3).length >= 2,
+  'darknet residual': (rows, block) => {
+    const convs = rows.filter((f) => f.weighted);
+    return block.shortcut === 'identity' && convs.length === 2 && is1x1(convs[0]!) && is3x3(convs[1]!);
+  },
   'inception residual': (rows) => {
     const convs = rows.filter((f) => f.weighted);
     return (
