@@ -70,12 +70,13 @@ const EXPECTED: Record<string, { family: string; blocks?: Record<string, number>
   'mobilenet_v2.onnxslim': { family: 'MobileNet V2', blocks: { 'inverted residual': 17 } },
   'resnet18.fp16': { family: 'ResNet', blocks: { basic: 8 } },
   'resnet18.onnxslim': { family: 'ResNet', blocks: { basic: 8 } },
-  // Not recognised yet: their blocks (DLA's aggregation trees, DPN's dual paths, HRNet's
-  // parallel resolutions, YOLO's C2f) read as generic modules.
   // Cross-stage partial stages laid out flat: 1 + 2 + 8 + 8 + 4 Darknet residual blocks.
   'cspdarknet53.timm': { family: 'CSPDarknet', blocks: { 'residual block': 23 } },
+  // Not recognised yet: their blocks (DLA's aggregation trees, HRNet's parallel resolutions, YOLO's C2f
+  // and neck) read as generic modules.
   'dla34.timm': { family: 'CNN' },
-  'dpn68.timm': { family: 'CNN' },
+  // Residual and dense paths side by side, cut where a layer reads their join: 3 + 4 + 12 + 3.
+  'dpn68.timm': { family: 'DPN', blocks: { 'dual path block': 22 } },
   'hrnet_w18_small.timm': { family: 'CNN' },
   'inception_resnet_v2.timm': {
     family: 'Inception-ResNet',

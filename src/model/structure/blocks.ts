@@ -19,6 +19,7 @@ export type BlockKind =
   | 'inception module'
   | 'ShuffleNet V2 unit'
   | 'dense layer'
+  | 'dual path block'
   | 'transition'
   | 'squeeze-and-excitation'
   | 'depthwise separable'
@@ -400,6 +401,80 @@ function fireModule(
   return [{ kind: 'block', block: b }];
 }
 
+const JOINS = new Set(['Add', 'Sum', 'Concat']);
+
+/**
+ * A region whose rows do not separate into branches because two tensors run through it side by side (DPN's
+ * residual and dense paths) is cut into blocks where a weighted layer reads a join: each block is a chain of
+ * layers and the slices and joins after it. A lone 1×1 whose output goes only to joins (a projection of
+ * the paths) belongs to the block after it. A block that adds and concatenates is a dual path block.
+ * Undefined when that gives fewer than two blocks.
+ */
+function chainBlocks(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[] | undefined {
+  const inRegion = new Set(p.rows);
+  const groups: number[][] = [];
+  for (const r of [...p.rows].sort((a, b) => a - b)) {
+    const producers = rg.rows[r]!.inputs.map((t) => rg.producer.get(t));
+    const current = groups.at(-1);
+    const opens =
+      facts[r]!.weighted &&
+      (current === undefined ||
+        producers.some((q) => q === undefined || !inRegion.has(q) || JOINS.has(facts[q]!.op)) ||
+        !producers.some((q) => q !== undefined && current.includes(q)));
+    if (opens || current === undefined) groups.push([r]);
+    else current.push(r);
+  }
+  const merged: number[][] = [];
+  for (const g of groups) {
+    const convs = g.filter((r) => facts[r]!.weighted);
+    const pending = merged.at(-1);
+    const projection = (rows: number[]): boolean => {
+      const w = rows.filter((r) => facts[r]!.weighted);
+      return (
+        w.length === 1 &&
+        facts[w[0]!]!.kernel?.join('×') === '1×1' &&
+        !rows.some((r) => JOINS.has(facts[r]!.op))
+      );
+    };
+    if (pending && projection(pending) && convs.length > 0) pending.push(...g);
+    else merged.push(g);
+  }
+  // Dual paths: the last layer's output is sliced in two, one part added to the residual path, the other
+  // concatenated to the dense path (by the block, or by the join after the region's last block).
+  const dualPath = (rows: number[]): boolean => {
+    const last = rows.filter((r) => facts[r]!.weighted).at(-1);
+    const slices = rows.filter(
+      (r) =>
+        /^(Slice|Split)$/.test(facts[r]!.op) &&
+        rg.rows[r]!.inputs.some((t) => last !== undefined && rg.producer.get(t) === last),
+    );
+    return slices.length >= 2 && rows.some((r) => facts[r]!.op === 'Add');
+  };
+  // Only where the region is made of such blocks: other regions keep their one block (see the notes).
+  if (merged.length < 2 || merged.filter(dualPath).length * 2 < merged.length) return undefined;
+  return merged.map((rows): Unit => {
+    const dual = dualPath(rows);
+    const parts = new Map<number, Part>();
+    let k = 0;
+    for (const r of rows)
+      parts.set(r, JOINS.has(facts[r]!.op) ? { part: 'join' } : { part: 'main', index: k++ });
+    return {
+      kind: 'block',
+      block: {
+        kind: dual ? 'dual path block' : 'branches',
+        rows,
+        parts,
+        join: null,
+        shortcut: null,
+        last: rows.at(-1)!,
+        entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
+        se: null,
+        branches: [],
+      },
+    };
+  });
+}
+
 /** DenseNet: every layer reads the concatenation of all earlier ones; each [1×1, 3×3] chain is a dense layer. */
 function denseBlock(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[] {
   const inRegion = new Set(p.rows);
@@ -430,6 +505,8 @@ function denseBlock(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[] 
     claimed.size === p.rows.length &&
     layers.every((l) => l.some((r) => facts[r]!.weighted));
   if (!dense) {
+    const chains = chainBlocks(p, rg, facts);
+    if (chains) return chains;
     const b: FoundBlock = {
       kind: 'branches',
       rows: p.rows,

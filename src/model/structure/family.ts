@@ -22,6 +22,7 @@ export type Family =
   | 'ResNeSt'
   | 'GhostNet'
   | 'CSPDarknet'
+  | 'DPN'
   | 'MixNet'
   | 'MnasNet'
   | 'DenseNet'
@@ -194,6 +195,7 @@ export const SIGNATURES: readonly Signature[] = [
     requires: ['separable residual'],
     excludes: ['se', 'swish', 'hardswish', 'relu6', 'ghost'],
   },
+  { family: 'DPN', kinds: ['dual path block'], cover: 0.5, excludes: ['depthwise'] },
   {
     family: 'CSPDarknet',
     kinds: ['residual block', 'basic', 'bottleneck'],

@@ -84,6 +84,8 @@ export function blockNotation(family: Family, b: FoundBlock, facts: RowFacts[]):
       return `[${main.map((f) => desc(f, family === 'ResNeXt' && f.group > 1 ? `, C=${f.group}` : '')).join('; ')}]`;
     case 'residual block':
       return `residual [${main.map((f) => desc(f)).join('; ')}]`;
+    case 'dual path block':
+      return `dual path [${main.map((f) => desc(f, f.group > 1 ? `, G=${f.group}` : '')).join('; ')}]`;
     case 'X block':
     case 'Y block': {
       const mid = midConv(b, facts);
