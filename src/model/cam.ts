@@ -89,6 +89,9 @@ export function findCamSource(raw: OnnxGraph, opts: Omit<ShapeOptions, 'batch'> 
     return { reason: `the tensor before the pool (${features}) is not a known 4-D [N, C, H, W] tensor` };
   }
   const [, channels, height, width] = shape as number[];
+  if (height === 1 && width === 1) {
+    return { reason: `the features before the pool (${features}) are 1×1: there is no map to draw` };
+  }
   if (!isGlobalAverage(pool, poolId, shapes, height!, width!)) {
     return { reason: `${pool.name || pool.op} is not a global average pool` };
   }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { findCamSource } from '../../src/model/cam';
 import { classOutput, imageInput, outputKindOf } from '../../src/model/modelFile';
 import { parseOnnx, type OnnxGraph } from '../../src/model/onnxGraph';
 import { buildLayerTable } from '../../src/model/structure/table';
@@ -161,6 +162,25 @@ test('fp16 conversion left the nodes out of order: read in topological order all
     for (const i of n.inputs) assert.ok(seen.has(i), `${n.name} reads ${i} before it is made`);
     for (const o of n.outputs) seen.add(o);
   }
+});
+
+test('CAM finds its classifier as exporters write it: a bias Add and Softmax after MatMul (Keras), a 1×1 conv head (DLA)', () => {
+  for (const name of [
+    'ResNet50.keras',
+    'Xception.keras',
+    'dla34.timm',
+    'yolov8n-cls.ultralytics',
+    'resnet50.timm',
+  ]) {
+    const cam = findCamSource(graph(name));
+    assert.ok(cam.source, `${name}: ${cam.reason}`);
+    assert.ok(cam.source.height > 1 && cam.source.classes === 1000, name);
+  }
+  assert.match(findCamSource(graph('vgg16.timm')).reason ?? '', /are 1×1: there is no map to draw/);
+  assert.match(
+    findCamSource(graph('yolov8n.ultralytics')).reason ?? '',
+    /not computed by a fully connected layer/,
+  );
 });
 
 test("ultralytics' classifier: class names from its metadata", () => {
