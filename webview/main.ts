@@ -113,7 +113,7 @@ function renderTop(): void {
     modelStatus(renderTop),
     precisionNote(),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
-    resultSection(state, !explored?.cam),
+    resultSection(state, !explored?.cam, currentModel()?.outputKind),
     explored && current ? camSection(explored, current.file, renderTop) : undefined,
     explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
     resultsTable(state, renderTop),

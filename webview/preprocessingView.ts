@@ -3,6 +3,7 @@
 // image, and Save, which writes `<model>.json` beside the model (the host reloads the model after).
 import * as l10n from '@vscode/l10n';
 import { PRESET_NAMES, type PresetName, type Preprocessing } from '../src/shared/preprocessing';
+import type { OutputKind } from '../src/shared/outputs';
 import type { ModelView } from '../src/shared/protocol';
 import { h } from './dom';
 import { requests } from './vscodeApi';
@@ -252,9 +253,21 @@ export function renderPreprocessing(target: HTMLElement): void {
       ...d[key].map((value, i) => field(`pp-${key}-${i}`, channelName(d, i), value, (v) => (d[key][i] = v))),
     );
 
+  const layout = m.format.layout === 'NHWC' ? l10n.t('channels last') : l10n.t('channels first');
+  const channels = m.format.channels === 1 ? l10n.t('grayscale') : l10n.t('colour');
   const input = m.input?.shape
-    ? `"${m.input.name}" [${m.input.shape.join(', ')}]`
+    ? `"${m.input.name}" [${m.input.shape.join(', ')}] (${layout}, ${channels}, ${m.format.type})`
     : l10n.t('(shape unknown)');
+  const OUTPUTS: Record<OutputKind, string> = {
+    logits: l10n.t('Output: logits; CNN Lens applies softmax.'),
+    probabilities: l10n.t('Output: probabilities (the graph ends in Softmax), shown as they are.'),
+    'log-probabilities': l10n.t(
+      'Output: log-probabilities (the graph ends in LogSoftmax); CNN Lens shows their exp.',
+    ),
+    sigmoid: l10n.t(
+      'Output: per-class sigmoid scores (a multi-label head), shown as they are: they need not sum to 100 %.',
+    ),
+  };
   const size =
     m.fixedSize !== null
       ? l10n.t('the model fixes {0}×{0}, so the crop is {0}', m.fixedSize)
@@ -315,6 +328,7 @@ export function renderPreprocessing(target: HTMLElement): void {
       l10n.t('Input {0}: {1}.', input, size),
       ` ${m.descriptor ? l10n.t('Descriptor: {0}.', m.descriptor) : l10n.t('No descriptor beside the model yet.')}`,
     ),
+    h('p', { id: 'pp-output', class: 'muted' }, OUTPUTS[m.outputKind]),
     m.assumed
       ? h('p', { id: 'pp-assumed', class: 'notice', role: 'note' }, l10n.t('Assumed: {0}.', m.assumed))
       : undefined,

@@ -1,11 +1,16 @@
 // The classification section: the current image's top classes, failures, and the list of all images.
 import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
+import type { OutputKind } from '../src/shared/outputs';
 import { isFailure, type ImageFailure, type ImageResult, type PanelState } from '../src/shared/protocol';
 import { h } from './dom';
 
 /** The section for the current image, or a hint when there is none; the crop is left out when a CAM shows it. */
-export function resultSection(state: PanelState, showCrop: boolean): HTMLElement | undefined {
+export function resultSection(
+  state: PanelState,
+  showCrop: boolean,
+  outputKind: OutputKind = 'logits',
+): HTMLElement | undefined {
   const current = state.results[state.current];
   if (!current) {
     if (state.busy) return undefined;
@@ -17,7 +22,7 @@ export function resultSection(state: PanelState, showCrop: boolean): HTMLElement
       ),
     );
   }
-  return isFailure(current) ? failureView(current) : resultView(current, showCrop);
+  return isFailure(current) ? failureView(current) : resultView(current, showCrop, outputKind);
 }
 
 function failureView(f: ImageFailure): HTMLElement {
@@ -29,8 +34,12 @@ function failureView(f: ImageFailure): HTMLElement {
   );
 }
 
-function resultView(r: ImageResult, showCrop: boolean): HTMLElement {
-  const list = h('ol', { id: 'top5', 'aria-label': l10n.t('Top classes') });
+function resultView(r: ImageResult, showCrop: boolean, outputKind: OutputKind): HTMLElement {
+  const multiLabel = outputKind === 'sigmoid';
+  const list = h('ol', {
+    id: 'top5',
+    'aria-label': multiLabel ? l10n.t('Top classes by sigmoid score') : l10n.t('Top classes'),
+  });
   for (const p of r.top) {
     const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
     bar.style.setProperty('--p', String(p.probability));
@@ -61,6 +70,15 @@ function resultView(r: ImageResult, showCrop: boolean): HTMLElement {
         : undefined,
       list,
     ),
+    multiLabel
+      ? h(
+          'p',
+          { id: 'multi-label', class: 'muted', role: 'note' },
+          l10n.t(
+            "Per-class sigmoid scores (a multi-label head): each is the class's own, they need not sum to 100 %.",
+          ),
+        )
+      : undefined,
     h(
       'p',
       { id: 'runinfo', class: 'muted' },

@@ -12,6 +12,7 @@ import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';
 import { PRESET_NAMES, type PresetName, type Preprocessing } from '../shared/preprocessing';
 import { type ArchitectureComparison, type ModelComparison, type ModelView } from '../shared/protocol';
+import { NCHW_RGB } from '../model/imageLayout';
 
 /** Where the extension's bundles and built model are. */
 export interface Paths {
@@ -150,6 +151,8 @@ export async function modelView(
     depth: table?.depth ?? null,
     input: table?.model.input ?? null,
     fixedSize,
+    format: { ...(d.format ?? NCHW_RGB) },
+    outputKind: d.outputKind,
     assumed: d.assumed ?? table?.model.assumed ?? null,
     preprocessing: {
       resize: d.preprocessing.resize,

@@ -9,6 +9,7 @@ import {
   type FeatureMaps,
 } from './exploration';
 import type { LayerTable } from './layerTable';
+import type { OutputKind } from './outputs';
 import type { Preprocessing, PresetName } from './preprocessing';
 import type { Profile } from './profile';
 import type { AgreementReport, Precision, QuantizationReport, QuantizeReport } from './quantization';
@@ -81,6 +82,10 @@ export interface ModelView {
   input: { name: string; shape: (number | string)[] | null } | null;
   /** Side of the square input the model fixes, or null when its height and width are symbolic. */
   fixedSize: number | null;
+  /** How the image input is laid out and typed. */
+  format: { layout: 'NCHW' | 'NHWC'; channels: 1 | 3; type: 'float32' | 'float16' | 'uint8' };
+  /** What the class output holds, and so how the scores shown are computed (src/shared/outputs.ts). */
+  outputKind: OutputKind;
   /** What was assumed about the input (symbolic size), or null. */
   assumed: string | null;
   preprocessing: Preprocessing;
