@@ -23,7 +23,7 @@ import type { ProviderSetting } from './providers';
 export interface WorkerConfig {
   descriptor: ModelDescriptor;
   provider: ProviderSetting;
-  /** Intra-op threads; 0 lets onnxruntime choose (one per physical core). */
+  /** Intra-op threads; 0 means every CPU this process may use (src/inference/cpus.ts). */
   threads: number;
   /** Most images run together in one `session.run`. */
   batchSize: number;

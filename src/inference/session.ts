@@ -1,6 +1,5 @@
 // One onnxruntime InferenceSession: provider fallback, model checks and warm-up. Worker-side only.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import type { ModelDescriptor } from '../model/descriptor';
@@ -12,6 +11,7 @@ import { modelFor } from './precision';
 import { providerCandidates } from './providers';
 import { sessionOptions } from './sessionOptions';
 import { matchesSha256 } from './verified';
+import { defaultThreads } from './cpus';
 import { floatData, formatOf, imageTensor } from './feed';
 
 type OrtModule = typeof Ort;
@@ -133,7 +133,7 @@ export async function createSession(
         provider,
         precision: choice.precision,
         ...(choice.reason && { precisionReason: choice.reason }),
-        threads: cfg.threads > 0 ? cfg.threads : os.availableParallelism(),
+        threads: cfg.threads > 0 ? cfg.threads : defaultThreads(),
         ms: { create, warmup: performance.now() - t1 },
         model: d.modelPath,
       };
