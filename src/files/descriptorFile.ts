@@ -13,7 +13,7 @@ import {
   type DescriptorFile,
   type ModelDescriptor,
 } from '../model/descriptor';
-import { classOutput, imageInput, outputKindOf, scalesPixels } from '../model/modelFile';
+import { classOutput, imageInput, notClassScores, outputKindOf, scalesPixels } from '../model/modelFile';
 import { ModelFileError } from '../model/onnxGraph';
 import type { Preprocessing, PresetName } from '../shared/preprocessing';
 import { readModelGraph } from './onnxFile';
@@ -64,6 +64,12 @@ export async function descriptorForModel(
   const chosen = classOutput(graph, preprocessing.crop, raw?.output);
   if (!chosen) throw new ModelFileError(`the model has no output "${raw?.output ?? ''}"`);
   const classes = chosen.classes;
+  const shape = graph.outputs.find((o) => o.name === chosen.name)?.shape;
+  // An output whose declared shape is not class scores (a detector's, a segmenter's) is refused here, with
+  // what it looks like, before anything that is open is replaced.
+  if (classes === null && shape && shape.length > 0 && shape.slice(1).every((d) => typeof d === 'number')) {
+    throw new ModelFileError(notClassScores(chosen.name, shape));
+  }
   let labels: string[];
   if (raw?.labels !== undefined) {
     labels = await labelsOf(raw.labels, sidecar);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import type { ModelDescriptor } from '../model/descriptor';
-import { imageInput } from '../model/modelFile';
+import { imageInput, notClassScores } from '../model/modelFile';
 import { readModelGraph } from '../files/onnxFile';
 import { ModelFileError } from '../model/onnxGraph';
 import type { RuntimeInfo, WorkerConfig } from './messages';
@@ -218,29 +218,6 @@ function checkSignature(
     if (typeof shape[1] === 'number') classes = shape[1];
   }
   return { input, output, classes, maxBatch };
-}
-
-/**
- * Why an output is not [N, classes], in words that say what it looks like: a detector's boxes per anchor,
- * a segmenter's per-pixel scores, or some other tensor.
- */
-export function notClassScores(output: string, shape: readonly (number | string)[]): string {
-  const found = `model output "${output}" has shape [${shape.join(', ')}]`;
-  const want = 'CNN Lens classifies with outputs [N, classes] or [N, classes, 1, 1]';
-  const n = (i: number): number => (typeof shape[i] === 'number' ? (shape[i] as number) : 0);
-  if (shape.length === 3 && Math.max(n(1), n(2)) > 100 && Math.min(n(1), n(2)) >= 5) {
-    return (
-      `${found}: a detector's boxes and class scores per anchor (YOLO-style); ${want}, and ` +
-      'detection models are for the detection support, not yet in this version'
-    );
-  }
-  if (shape.length === 4 && n(2) > 1 && n(3) > 1) {
-    return (
-      `${found}: class scores per pixel (a segmentation model); ${want}, and segmentation models are for ` +
-      'the segmentation support, not yet in this version'
-    );
-  }
-  return `${found}; ${want}`;
 }
 
 /** onnxruntime resolves a model's external data relative to the model file, which bytes do not have. */

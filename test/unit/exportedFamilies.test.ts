@@ -3,7 +3,8 @@
 // (test/fixtures/exporters, made by scripts/fixtures/exporters). The answers are independent of CNN Lens:
 // the `onnx` package's counts of the file, the framework's own parameter count, and the papers' block counts.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -11,7 +12,7 @@ import { findCamSource } from '../../src/model/cam';
 import { classOutput, imageInput, outputKindOf } from '../../src/model/modelFile';
 import { parseOnnx, type OnnxGraph } from '../../src/model/onnxGraph';
 import { buildLayerTable } from '../../src/model/structure/table';
-import { metadataNames } from '../../src/files/descriptorFile';
+import { descriptorForModel, metadataNames } from '../../src/files/descriptorFile';
 
 const DIR = path.resolve(__dirname, '..', 'fixtures', 'exporters');
 
@@ -181,6 +182,25 @@ test('CAM finds its classifier as exporters write it: a bias Add and Softmax aft
     findCamSource(graph('yolov8n.ultralytics')).reason ?? '',
     /not computed by a fully connected layer/,
   );
+});
+
+test('a detector or segmenter opened as a model is refused with what its output looks like', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cnnlens-detector-'));
+  try {
+    for (const [name, message] of [
+      [
+        'yolov8n.ultralytics',
+        /"output0" has shape \[1, 84, 8400\]: a detector's boxes and class scores per anchor/,
+      ],
+      ['yolov8n-seg.ultralytics', /"output0" has shape \[1, 116, 8400\]: a detector's boxes/],
+    ] as const) {
+      const file = path.join(dir, `${name}.onnx`);
+      writeFileSync(file, gunzipSync(readFileSync(path.join(DIR, `${name}.onnx.gz`))));
+      await assert.rejects(descriptorForModel(file, 'raw', []), message);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("ultralytics' classifier: class names from its metadata", () => {
