@@ -165,24 +165,12 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
       const [domain, version] = readOpsetId(r.message());
       if (domain === '' || domain === 'ai.onnx') opset = version;
     } else if (field === 14 && wire === WireType.LengthDelimited) {
-      const [key, value] = readEntry(r.message());
+      const [key, value] = readStringEntry(r.message());
       if (key !== '__proto__') metadata[key] = value;
     } else r.skip(wire);
   }
   if (!graph) throw new Error('not an ONNX model (no graph found)');
   return { ...graph, nodes: topologicalOrder(graph), irVersion, producer, opset, metadata };
-}
-
-function readEntry(r: ProtoReader): [string, string] {
-  let key = '';
-  let value = '';
-  while (r.more()) {
-    const [field, wire] = r.key();
-    if (field === 1 && wire === WireType.LengthDelimited) key = r.string();
-    else if (field === 2 && wire === WireType.LengthDelimited) value = r.string();
-    else r.skip(wire);
-  }
-  return [key, value];
 }
 
 /**
