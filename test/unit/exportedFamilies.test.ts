@@ -74,8 +74,8 @@ const EXPECTED: Record<string, { family: string; blocks?: Record<string, number>
   'resnet18.onnxslim': { family: 'ResNet', blocks: { basic: 8 } },
   // Cross-stage partial stages laid out flat: 1 + 2 + 8 + 8 + 4 Darknet residual blocks.
   'cspdarknet53.timm': { family: 'CSPDarknet', blocks: { 'residual block': 23 } },
-  // Not recognised yet: their blocks (DLA's aggregation trees, HRNet's parallel resolutions, YOLO's C2f
-  // and neck) read as generic modules.
+  // Not recognised yet: their blocks (DLA's aggregation trees, HRNet's parallel resolutions, a detector's
+  // neck and head: issue #18) read as generic modules.
   'dla34.timm': { family: 'CNN' },
   // Residual and dense paths side by side, cut where a layer reads their join: 3 + 4 + 12 + 3.
   'dpn68.timm': { family: 'DPN', blocks: { 'dual path block': 22 } },
@@ -87,7 +87,8 @@ const EXPECTED: Record<string, { family: string; blocks?: Record<string, number>
   },
   // Named, but its partial residuals read as generic modules; the paper's 16 blocks are not shown yet.
   'rexnet_100.timm': { family: 'ReXNet' },
-  'yolov8n-cls.ultralytics': { family: 'CNN' },
+  // C2f modules with 1, 2, 2, 1 bottlenecks (3×3 → 3×3 around an identity), laid out flat.
+  'yolov8n-cls.ultralytics': { family: 'YOLOv8', blocks: { basic: 2, 'residual block': 4 } },
   'yolov8n.ultralytics': { family: 'CNN' },
   'yolov8n-seg.ultralytics': { family: 'CNN' },
   'yolov8n-pose.ultralytics': { family: 'CNN' },

@@ -20,6 +20,7 @@ export type BlockKind =
   | 'ShuffleNet V2 unit'
   | 'dense layer'
   | 'dual path block'
+  | 'SPPF'
   | 'transition'
   | 'squeeze-and-excitation'
   | 'depthwise separable'
@@ -52,8 +53,9 @@ export interface FoundBlock {
   se: { reduce: number; expand: number } | null;
   /** Branch rows in order, for modules with parallel branches (Inception, Fire, ShuffleNet). */
   branches: number[][];
-  /** Set on the residual blocks of a cross-stage partial split (CSPNet). */
-  partial?: boolean;
+  /** Set on the residual blocks of a cross-stage partial split: 'csp' (CSPNet), 'c2f' where the join also
+   *  takes every block's output (YOLOv8's C2f). */
+  partial?: 'csp' | 'c2f';
 }
 
 /** Everything the recognisers look at for a row. */
@@ -122,7 +124,9 @@ function crossStagePartial(p: ParallelPiece, rg: RowGraph, facts: RowFacts[]): U
     u.kind === 'block' &&
     (u.block.kind === 'residual block' || u.block.kind === 'bottleneck' || u.block.kind === 'basic');
   if (blocks.length === 0 || !blocks.every(residual)) return undefined;
-  for (const u of blocks) if (u.kind === 'block') u.block.partial = true;
+  // A join that also takes the blocks' outputs (more than the two parts) is YOLOv8's C2f.
+  const kind = rg.rows[p.join]!.inputs.length > 2 ? 'c2f' : 'csp';
+  for (const u of blocks) if (u.kind === 'block') u.block.partial = kind;
   const first = (u: Unit): number => (u.kind === 'row' ? u.row : Math.min(...u.block.rows));
   return [...inner.flat(), { kind: 'row', row: p.join } as Unit].sort((a, b) => first(a) - first(b));
 }
@@ -174,6 +178,8 @@ function parallelBlock(p: ParallelPiece, before: Unit[], rg: RowGraph, facts: Ro
     }
   }
   if (joinOp === 'Concat') {
+    const c2f = splitChain({ fork: p.fork, join, rows: all }, rg, facts);
+    if (c2f) return c2f;
     const shuffle = shuffleUnit(base('ShuffleNet V2 unit'), p, branches, identity, before, rg, facts);
     if (shuffle) return shuffle;
     const fire = fireModule(base('fire module'), p, branches, before, rg, facts);
@@ -404,6 +410,82 @@ function fireModule(
 const JOINS = new Set(['Add', 'Sum', 'Concat']);
 
 /**
+ * YOLOv8's C2f: a channel split, a run of residual blocks on one part, and a concatenation of both parts
+ * with every block's output. The region is cut after each residual Add; its blocks are laid out flat, as
+ * a cross-stage partial split's are. Undefined when the region is not that.
+ */
+function splitChain(
+  p: { fork: number | null; join: number | null; rows: number[] },
+  rg: RowGraph,
+  facts: RowFacts[],
+): Unit[] | undefined {
+  if (p.fork === null || p.join === null) return undefined;
+  if (facts[p.fork]!.op !== 'Split' || facts[p.join]!.op !== 'Concat') return undefined;
+  const groups: number[][] = [[]];
+  for (const r of [...p.rows].sort((a, b) => a - b)) {
+    if (r === p.join) continue;
+    groups.at(-1)!.push(r);
+    if (facts[r]!.op === 'Add') groups.push([]);
+  }
+  const loose = groups.pop()!;
+  const residual = (g: number[]): boolean =>
+    g.some((r) => facts[r]!.weighted) && facts[g.at(-1)!]!.op === 'Add';
+  if (groups.length < 2 || !groups.every(residual) || loose.some((r) => facts[r]!.weighted)) return undefined;
+  const units: Unit[] = groups.map((rows) => {
+    const parts = new Map<number, Part>();
+    let k = 0;
+    for (const r of rows) parts.set(r, facts[r]!.weighted ? { part: 'main', index: k++ } : { part: 'join' });
+    return {
+      kind: 'block',
+      block: {
+        kind: 'residual block',
+        rows,
+        parts,
+        join: rows.at(-1)!,
+        shortcut: 'identity',
+        last: rows.at(-1)!,
+        entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
+        se: null,
+        branches: [],
+        partial: 'c2f',
+      },
+    };
+  });
+  return [...units, ...[...loose, p.join].map((row): Unit => ({ kind: 'row', row }))];
+}
+
+/**
+ * SPPF (YOLOv5/v8): max pools in a chain, each output concatenated with the input of the first: one
+ * module. Undefined when the region is not that.
+ */
+function poolPyramid(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[] | undefined {
+  if (p.join === null || facts[p.join]!.op !== 'Concat') return undefined;
+  const inner = p.rows.filter((r) => r !== p.join);
+  const pools = inner.filter((r) => facts[r]!.op === 'MaxPool' && facts[r]!.stride === 1);
+  if (pools.length < 2 || pools.length !== inner.length) return undefined;
+  const rows = [...p.rows].sort((a, b) => a - b);
+  const parts = new Map<number, Part>(
+    rows.map((r, k) => [r, r === p.join ? { part: 'join' } : { part: 'main', index: k }]),
+  );
+  return [
+    {
+      kind: 'block',
+      block: {
+        kind: 'SPPF',
+        rows,
+        parts,
+        join: p.join,
+        shortcut: null,
+        last: p.join,
+        entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
+        se: null,
+        branches: [],
+      },
+    },
+  ];
+}
+
+/**
  * A region whose rows do not separate into branches because two tensors run through it side by side (DPN's
  * residual and dense paths) is cut into blocks where a weighted layer reads a join: each block is a chain of
  * layers and the slices and joins after it. A lone 1×1 whose output goes only to joins (a projection of
@@ -505,7 +587,7 @@ function denseBlock(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[] 
     claimed.size === p.rows.length &&
     layers.every((l) => l.some((r) => facts[r]!.weighted));
   if (!dense) {
-    const chains = chainBlocks(p, rg, facts);
+    const chains = splitChain(p, rg, facts) ?? poolPyramid(p, rg, facts) ?? chainBlocks(p, rg, facts);
     if (chains) return chains;
     const b: FoundBlock = {
       kind: 'branches',

@@ -23,6 +23,7 @@ export type Family =
   | 'GhostNet'
   | 'CSPDarknet'
   | 'DPN'
+  | 'YOLOv8'
   | 'MixNet'
   | 'MnasNet'
   | 'DenseNet'
@@ -63,6 +64,7 @@ type Feature =
   | 'ghost' // cheap depthwise features concatenated to a 1×1's (GhostNet)
   | 'inception residual' // parallel branches concatenated, a 1×1, then the residual add (Inception-ResNet)
   | 'cross-stage partial' // residual blocks on one part of a channel split, concatenated (CSPNet)
+  | 'c2f' // a split whose join also takes every residual block's output (YOLOv8's C2f)
   | 'darknet residual' // a 1×1 then a 3×3 around an identity shortcut (Darknet-53's residual block)
   | 'mixed kernels'; // a channel split into depthwise convolutions of several kernel sizes (MixNet)
 
@@ -197,11 +199,19 @@ export const SIGNATURES: readonly Signature[] = [
   },
   { family: 'DPN', kinds: ['dual path block'], cover: 0.5, excludes: ['depthwise'] },
   {
+    // Ultralytics' backbone: CSPDarknet with C2f modules (and SPPF in the detectors).
+    family: 'YOLOv8',
+    kinds: ['residual block', 'basic', 'SPPF'],
+    cover: 0.3,
+    requires: ['c2f'],
+    excludes: ['depthwise', 'se'],
+  },
+  {
     family: 'CSPDarknet',
     kinds: ['residual block', 'basic', 'bottleneck'],
     cover: 0.4,
     requires: ['cross-stage partial', 'darknet residual'],
-    excludes: ['depthwise', 'se'],
+    excludes: ['depthwise', 'se', 'c2f'],
   },
   {
     family: 'RepVGG',
@@ -310,7 +320,8 @@ function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
     return kernels.size >= 2 && rows.some((f) => f.op === 'Split') && rows.some((f) => f.op === 'Concat');
   });
   if (mixed) out.add('mixed kernels');
-  if (blocks.some((b) => b.partial === true)) out.add('cross-stage partial');
+  if (blocks.some((b) => b.partial !== undefined)) out.add('cross-stage partial');
+  if (blocks.some((b) => b.partial === 'c2f')) out.add('c2f');
   for (const [feature, shows] of Object.entries(RESIDUAL_PATTERNS)) {
     const residual = blocks.filter((b) => b.kind === 'residual block');
     const showing = residual.filter((b) =>

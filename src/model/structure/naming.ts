@@ -84,6 +84,10 @@ export function blockNotation(family: Family, b: FoundBlock, facts: RowFacts[]):
       return `[${main.map((f) => desc(f, family === 'ResNeXt' && f.group > 1 ? `, C=${f.group}` : '')).join('; ')}]`;
     case 'residual block':
       return `residual [${main.map((f) => desc(f)).join('; ')}]`;
+    case 'SPPF': {
+      const pools = rows((p) => p.part === 'main');
+      return `SPPF [${pools.length} × ${kernelText(pools[0]!, false)} max pool] → ${ch}`;
+    }
     case 'dual path block':
       return `dual path [${main.map((f) => desc(f, f.group > 1 ? `, G=${f.group}` : '')).join('; ')}]`;
     case 'X block':
