@@ -95,12 +95,18 @@ describe('Open in CNN Lens: model files, good and bad', () => {
     assert.match(await openError('tabular.onnx', identityModel(['N', 10])), /not an image input/);
   });
 
-  it('a channels-last input', async () => {
-    assert.match(await openError('nhwc.onnx', identityModel(['N', 224, 224, 3])), /channels-last/);
+  it('a channels-last input is taken; an output that is no class scores is named', async () => {
+    assert.match(
+      await openError('nhwc.onnx', identityModel(['N', 224, 224, 3])),
+      /^model output "y" has shape \[N, 224, 224, 3\]: class scores per pixel/,
+    );
   });
 
-  it('a one-channel input', async () => {
-    assert.match(await openError('gray.onnx', identityModel(['N', 1, 28, 28])), /1 channel/);
+  it('an input of five channels', async () => {
+    assert.match(
+      await openError('five.onnx', identityModel(['N', 5, 28, 28])),
+      /5 channels; CNN Lens feeds colour/,
+    );
   });
 
   it('a good model loads: its layer table, its session', async () => {
