@@ -242,3 +242,32 @@ test('class names from ultralytics metadata', () => {
   assert.equal(metadataNames("{0: 'person'}", 2), undefined, 'names for every class or none');
   assert.equal(metadataNames(undefined, 2), undefined);
 });
+
+for (const [name, o] of [
+  ['channels-last, Softmax-ended', { layout: 'NHWC', ending: 'Softmax' }],
+  ['one channel', { channels: 1 }],
+  ['float16 input and output', { type: 'float16', ending: 'Softmax' }],
+] as [string, ExporterModelOptions][]) {
+  test(`explore and explain work on a model written ${name}`, NO_HANG, async () => {
+    const file = writeModel(
+      dir,
+      `explain_${name.replace(/\W+/g, '_')}.onnx`,
+      exporterModel({ ...o, peak: 2 }),
+    );
+    const client = new InferenceClient(WORKER, configFor(await descriptorForModel(file, 'raw', [])));
+    try {
+      const explored = await client.explore('chelsea.png', photo(), { topK: EXPORTER_CLASSES });
+      assert.equal(explored.top[0]!.index, 2, 'the peaked class first');
+      assert.ok(explored.layers.length > 0, 'per-layer activations');
+      const cam = await client.explain(explored.key, { method: 'cam' });
+      assert.equal(cam.classes[0]!.index, 2, 'CAM of the top class');
+      assert.ok(cam.rows > 1 && cam.classes[0]!.grid.every(Number.isFinite), 'a map over the features');
+      const occlusion = await client.explain(explored.key, { method: 'occlusion', classes: 1 });
+      assert.equal(occlusion.classes[0]!.index, 2);
+      const grad = await client.explain(explored.key, { method: 'gradcam' });
+      assert.equal(grad.classes[0]!.index, 2, 'Grad-CAM targets the logit of the top class');
+    } finally {
+      await client.dispose();
+    }
+  });
+}
