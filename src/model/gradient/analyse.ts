@@ -47,7 +47,16 @@ function withoutWeights(t: onnx.ITensorProto): onnx.ITensorProto {
 
 // Ops after the logits that keep them or only normalise them (a final Softmax, LogSoftmax or Sigmoid):
 // explanations target the logit, before any of these.
-const AFTER_LOGITS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid', 'Identity']);
+const AFTER_LOGITS = new Set([
+  'Softmax',
+  'LogSoftmax',
+  'Sigmoid',
+  'Identity',
+  'Cast',
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+]);
 
 /** The logits of a classifier: its first output, or the tensor before a final Softmax. */
 export function logitsOf(a: Analysed): string {
