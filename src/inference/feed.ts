@@ -81,15 +81,12 @@ function channelsLast(planar: Float32Array, batch: number, channels: number, pla
   return out;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
 /** IEEE 754 binary32 → binary16 bits, rounding to nearest even; overflow to ±Inf, NaN kept. */
 export function toFloat16(values: Float32Array): Uint16Array {
   const out = new Uint16Array(values.length);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < values.length; i++) {
-    f32[0] = values[i]!;
-    const x = u32[0]!;
+    const x = bits[i]!;
     const sign = (x >>> 16) & 0x8000;
     const exp = (x >>> 23) & 0xff;
     let mant = x & 0x7fffff;
