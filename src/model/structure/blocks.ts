@@ -21,6 +21,7 @@ export type BlockKind =
   | 'dense layer'
   | 'dual path block'
   | 'SPPF'
+  | 'resolution branch'
   | 'transition'
   | 'squeeze-and-excitation'
   | 'depthwise separable'
@@ -118,6 +119,8 @@ export function findBlocks(pieces: Piece[], rg: RowGraph, facts: RowFacts[]): Un
  */
 function crossStagePartial(p: ParallelPiece, rg: RowGraph, facts: RowFacts[]): Unit[] | undefined {
   if (p.join === null || facts[p.join]!.op !== 'Concat' || p.branches.length !== 2) return undefined;
+  // The features are split (a channel split), not passed whole to both parts (DLA's trees are not CSP).
+  if (p.fork === null || !/^(Split|Slice)$/.test(facts[p.fork]!.op)) return undefined;
   const inner = p.branches.map((b) => findBlocks(b, rg, facts));
   const blocks = inner.flat().filter((u) => u.kind === 'block');
   const residual = (u: Unit): boolean =>
@@ -455,6 +458,48 @@ function splitChain(
 }
 
 /**
+ * A region that computes at three or more resolutions side by side, exchanging features between them
+ * (HRNet): one block per resolution, holding every row whose output is at that resolution (the fusion's
+ * resampling and sums go with the resolution they produce). Undefined for other regions.
+ */
+function resolutionBranches(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[] | undefined {
+  const rows = [...p.rows].sort((a, b) => a - b);
+  const size = (r: number): string => {
+    const out = facts[r]!.out;
+    return out && out.length === 4 ? `${String(out[2])}×${String(out[3])}` : '';
+  };
+  const sizes = [...new Set(rows.map(size).filter((k) => k !== ''))];
+  // Side by side: some resolution recurs after another one has come.
+  let changes = 0;
+  rows.forEach((r, i) => i > 0 && size(r) !== size(rows[i - 1]!) && changes++);
+  if (sizes.length < 3 || changes <= sizes.length) return undefined;
+  // HRNet exchanges features by summing them; a detector's neck (FPN, PAN) concatenates, and splits.
+  const count = (op: string): number => rows.filter((r) => facts[r]!.op === op).length;
+  if (count('Split') > 0 || count('Concat') >= count('Add')) return undefined;
+  return sizes.map((key): Unit => {
+    const mine = rows.filter((r) => size(r) === key || (size(r) === '' && key === sizes[0]));
+    let k = 0;
+    const parts = new Map<number, Part>(
+      mine.map((r) => [r, JOINS.has(facts[r]!.op) ? { part: 'join' } : { part: 'main', index: k++ }]),
+    );
+    return {
+      kind: 'block',
+      block: {
+        kind: 'resolution branch',
+        rows: mine,
+        parts,
+        join: null,
+        shortcut: null,
+        last: mine.at(-1)!,
+        entry: rg.rows[mine[0]!]!.inputs[0] ?? '',
+        se: null,
+        branches: [],
+      },
+    };
+  });
+}
+
+/**
  * SPPF (YOLOv5/v8): max pools in a chain, each output concatenated with the input of the first: one
  * module. Undefined when the region is not that.
  */
@@ -587,7 +632,11 @@ function denseBlock(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[] 
     claimed.size === p.rows.length &&
     layers.every((l) => l.some((r) => facts[r]!.weighted));
   if (!dense) {
-    const chains = splitChain(p, rg, facts) ?? poolPyramid(p, rg, facts) ?? chainBlocks(p, rg, facts);
+    const chains =
+      splitChain(p, rg, facts) ??
+      poolPyramid(p, rg, facts) ??
+      chainBlocks(p, rg, facts) ??
+      resolutionBranches(p, rg, facts);
     if (chains) return chains;
     const b: FoundBlock = {
       kind: 'branches',

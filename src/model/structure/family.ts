@@ -24,6 +24,8 @@ export type Family =
   | 'CSPDarknet'
   | 'DPN'
   | 'YOLOv8'
+  | 'HRNet'
+  | 'DLA'
   | 'MixNet'
   | 'MnasNet'
   | 'DenseNet'
@@ -64,6 +66,7 @@ type Feature =
   | 'ghost' // cheap depthwise features concatenated to a 1×1's (GhostNet)
   | 'inception residual' // parallel branches concatenated, a 1×1, then the residual add (Inception-ResNet)
   | 'cross-stage partial' // residual blocks on one part of a channel split, concatenated (CSPNet)
+  | 'aggregation' // residual blocks' outputs concatenated into a 1×1 convolution (DLA's aggregation nodes)
   | 'c2f' // a split whose join also takes every residual block's output (YOLOv8's C2f)
   | 'darknet residual' // a 1×1 then a 3×3 around an identity shortcut (Darknet-53's residual block)
   | 'mixed kernels'; // a channel split into depthwise convolutions of several kernel sizes (MixNet)
@@ -198,6 +201,14 @@ export const SIGNATURES: readonly Signature[] = [
     excludes: ['se', 'swish', 'hardswish', 'relu6', 'ghost'],
   },
   { family: 'DPN', kinds: ['dual path block'], cover: 0.5, excludes: ['depthwise'] },
+  { family: 'HRNet', kinds: ['resolution branch'], cover: 0.5, excludes: ['depthwise', 'se'] },
+  {
+    family: 'DLA',
+    kinds: ['branches', 'basic', 'residual block', 'bottleneck'],
+    cover: 0.5,
+    requires: ['aggregation'],
+    excludes: ['depthwise', 'se', 'cross-stage partial'],
+  },
   {
     // Ultralytics' backbone: CSPDarknet with C2f modules (and SPPF in the detectors).
     family: 'YOLOv8',
@@ -322,6 +333,7 @@ function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
   if (mixed) out.add('mixed kernels');
   if (blocks.some((b) => b.partial !== undefined)) out.add('cross-stage partial');
   if (blocks.some((b) => b.partial === 'c2f')) out.add('c2f');
+  if (aggregates(facts)) out.add('aggregation');
   for (const [feature, shows] of Object.entries(RESIDUAL_PATTERNS)) {
     const residual = blocks.filter((b) => b.kind === 'residual block');
     const showing = residual.filter((b) =>
@@ -333,6 +345,25 @@ function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
     if (residual.length > 0 && showing.length * 2 >= residual.length) out.add(feature as Feature);
   }
   return out;
+}
+
+/**
+ * Whether some concatenation takes the outputs of two or more residual additions and feeds only a 1×1
+ * convolution: an aggregation node of a deep layer aggregation tree.
+ */
+function aggregates(facts: RowFacts[]): boolean {
+  const producerOf = new Map<string, RowFacts>();
+  for (const f of facts) for (const t of f.row.outputs) producerOf.set(t, f);
+  const readers = new Map<string, RowFacts[]>();
+  for (const f of facts) for (const t of f.row.inputs) readers.set(t, [...(readers.get(t) ?? []), f]);
+  const sum = (q: RowFacts | undefined): boolean =>
+    q !== undefined && (q.op === 'Add' || q.row.after.some((u) => u.op === 'Add'));
+  return facts.some((f) => {
+    if (f.op !== 'Concat') return false;
+    const next = f.row.outputs.flatMap((t) => readers.get(t) ?? []);
+    const sums = f.row.inputs.filter((t) => sum(producerOf.get(t)));
+    return sums.length >= 2 && next.length === 1 && next[0]!.weighted && is1x1(next[0]!);
+  });
 }
 
 const is1x1 = (f: RowFacts): boolean => f.kernel?.join('×') === '1×1' && !f.depthwise;

@@ -88,6 +88,10 @@ export function blockNotation(family: Family, b: FoundBlock, facts: RowFacts[]):
       const pools = rows((p) => p.part === 'main');
       return `SPPF [${pools.length} × ${kernelText(pools[0]!, false)} max pool] → ${ch}`;
     }
+    case 'resolution branch': {
+      const out = facts[b.last]!.out;
+      return `branch at ${String(out?.[2] ?? '?')}×${String(out?.[3] ?? '?')}, ${ch}: ${main.length} layers`;
+    }
     case 'dual path block':
       return `dual path [${main.map((f) => desc(f, f.group > 1 ? `, G=${f.group}` : '')).join('; ')}]`;
     case 'X block':
