@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import type * as Ort from 'onnxruntime-node';
 import { descriptorForModel, metadataNames } from '../../src/files/descriptorFile';
 import { InferenceClient } from '../../src/inference/client';
@@ -15,7 +16,7 @@ import { imageInput, notClassScores, outputKindOf, scalesPixels } from '../../sr
 import { parseOnnx, topologicalOrder } from '../../src/model/onnxGraph';
 import { buildLayerTable } from '../../src/model/structure/table';
 import { configFor } from './helpers/client';
-import { fixtureGraph } from './helpers/fixtures';
+import { fixtureGraph, runnable } from './helpers/fixtures';
 import {
   EXPORTER_CLASSES,
   exporterModel,
@@ -271,3 +272,27 @@ for (const [name, o] of [
     }
   });
 }
+
+test(
+  "TF 'same' padding computed in the graph (timm's tf_efficientnet_b0): Grad-CAM at every stage",
+  NO_HANG,
+  async () => {
+    const bytes = gunzipSync(
+      readFileSync(path.join(__dirname, '..', 'fixtures', 'exporters', 'tf_efficientnet_b0.timm.onnx.gz')),
+    );
+    const file = writeModel(dir, 'tf_efficientnet_b0.onnx', runnable(bytes));
+    const client = new InferenceClient(WORKER, configFor(await descriptorForModel(file, 'torchvision', [])));
+    try {
+      const stages = (await client.explainableLayers()).filter(
+        (l) => l.kind === 'stage' && l.layer !== 'head',
+      );
+      assert.equal(stages.length, 6, 'stem and five stages, none of them padding only');
+      assert.deepEqual(
+        stages.filter((l) => l.reason !== null).map((l) => `${l.layer}: ${l.reason}`),
+        [],
+      );
+    } finally {
+      await client.dispose();
+    }
+  },
+);
