@@ -205,6 +205,16 @@ test('a detector or segmenter opened as a model is refused with what its output 
   }
 });
 
+test('look-alikes get their own family or none, never the one they resemble', () => {
+  const dir = path.resolve(__dirname, '..', 'fixtures', 'lookalikes');
+  const family = (name: string): string =>
+    buildLayerTable(parseOnnx(gunzipSync(readFileSync(path.join(dir, `${name}.timm.onnx.gz`))))).family;
+  assert.deepEqual(
+    ['skresnet18', 'resnest50d', 'seresnext26d_32x4d', 'cspresnet50', 'fbnetc_100', 'darknet53'].map(family),
+    ['SKNet', 'ResNeSt', 'SE-ResNeXt', 'CSPResNet', 'CNN', 'Darknet-53'],
+  );
+});
+
 test("ultralytics' classifier: class names from its metadata", () => {
   const g = graph('yolov8n-cls.ultralytics');
   const names = metadataNames(g.metadata.names, 1000);

@@ -270,7 +270,8 @@ function residualKind(convs: RowFacts[], se: boolean): BlockKind {
   if (sig === '1×1,3×3,1×1') {
     const grouped = convs[1]!.group > 1;
     const ratio = (convs[2]!.cout ?? 0) / Math.max(1, convs[1]!.cout ?? 1);
-    if (se && grouped) return 'Y block';
+    // RegNet's blocks keep the width (bottleneck ratio 1); SE-ResNeXt's widen it: those are bottlenecks.
+    if (se && grouped && ratio === 1) return 'Y block';
     if (grouped && ratio === 1) return 'X block';
     return 'bottleneck';
   }

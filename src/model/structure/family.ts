@@ -26,6 +26,12 @@ export type Family =
   | 'YOLOv8'
   | 'HRNet'
   | 'DLA'
+  | 'SKNet'
+  | 'Darknet-53'
+  | 'SE-ResNet'
+  | 'SE-ResNeXt'
+  | 'CSPResNet'
+  | 'CSPResNeXt'
   | 'MixNet'
   | 'MnasNet'
   | 'DenseNet'
@@ -69,6 +75,7 @@ type Feature =
   | 'aggregation' // residual blocks' outputs concatenated into a 1×1 convolution (DLA's aggregation nodes)
   | 'c2f' // a split whose join also takes every residual block's output (YOLOv8's C2f)
   | 'darknet residual' // a 1×1 then a 3×3 around an identity shortcut (Darknet-53's residual block)
+  | 'selective kernel' // two convolutions of one input, weighted by a softmax over them (SKNet)
   | 'mixed kernels'; // a channel split into depthwise convolutions of several kernel sizes (MixNet)
 
 /**
@@ -166,6 +173,7 @@ export const SIGNATURES: readonly Signature[] = [
     cover: 0.6,
     requires: ['relu', 'large dw'],
     excludes: ['se', 'relu6', 'swish', 'hardswish', 'dw in modules'],
+    count: 17, // MnasNet-B1: a separable conv and 16 MBConv; other NAS nets (FBNet) share its block
   },
   {
     family: 'MobileNet V1',
@@ -174,24 +182,52 @@ export const SIGNATURES: readonly Signature[] = [
     excludes: ['se', 'swish', 'hardswish', 'large dw'],
   },
   {
+    family: 'CSPResNet',
+    kinds: ['bottleneck'],
+    cover: 0.5,
+    requires: ['cross-stage partial'],
+    excludes: ['depthwise', 'se', 'grouped'],
+  },
+  {
+    family: 'CSPResNeXt',
+    kinds: ['bottleneck'],
+    cover: 0.5,
+    requires: ['cross-stage partial', 'grouped'],
+    excludes: ['depthwise', 'se'],
+  },
+  {
     family: 'ResNeXt',
     kinds: ['bottleneck'],
     cover: 0.5,
     requires: ['grouped'],
-    excludes: ['depthwise', 'se'],
+    excludes: ['depthwise', 'se', 'cross-stage partial'],
   },
   {
     family: 'Wide ResNet',
     kinds: ['bottleneck'],
     cover: 0.5,
     requires: ['wide'],
-    excludes: ['grouped', 'depthwise', 'se'],
+    excludes: ['grouped', 'depthwise', 'se', 'cross-stage partial'],
+  },
+  {
+    family: 'SE-ResNeXt',
+    kinds: ['bottleneck'],
+    cover: 0.5,
+    requires: ['grouped', 'se'],
+    excludes: ['depthwise', 'cross-stage partial'],
+  },
+  {
+    family: 'SE-ResNet',
+    kinds: ['bottleneck', 'basic'],
+    cover: 0.5,
+    requires: ['se'],
+    excludes: ['grouped', 'depthwise', 'cross-stage partial'],
   },
   {
     family: 'ResNet',
     kinds: ['bottleneck', 'basic'],
     cover: 0.5,
-    excludes: ['grouped', 'wide', 'depthwise', 'se'],
+    excludes: ['grouped', 'wide', 'depthwise', 'se', 'cross-stage partial'],
   },
   {
     family: 'Xception',
@@ -243,7 +279,21 @@ export const SIGNATURES: readonly Signature[] = [
     kinds: ['residual block'],
     cover: 0.5,
     requires: ['split attention'],
+    excludes: ['depthwise', 'selective kernel'],
+  },
+  {
+    family: 'SKNet',
+    kinds: ['residual block'],
+    cover: 0.5,
+    requires: ['selective kernel'],
     excludes: ['depthwise'],
+  },
+  {
+    family: 'Darknet-53',
+    kinds: ['residual block'],
+    cover: 0.5,
+    requires: ['darknet residual'],
+    excludes: ['depthwise', 'se', 'cross-stage partial'],
   },
   {
     family: 'GhostNet',
@@ -324,7 +374,9 @@ function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
   const mids = bottlenecks.map((b) => midConv(b, facts));
   if (mids.some((f) => f !== undefined && f.group > 1)) out.add('grouped');
   const ratios = bottlenecks.map((b, i) => (facts[b.last]!.out?.[1] as number) / (mids[i]?.cout ?? 1));
-  if (ratios.length > 0 && ratios.every((r) => r === 2)) out.add('wide');
+  // Wide ResNet-50-2 and -101-2: ResNet-50's output widths (256 first) with twice its middle widths.
+  const firstOut = bottlenecks[0] ? facts[bottlenecks[0].last]!.out?.[1] : undefined;
+  if (ratios.length > 0 && ratios.every((r) => r === 2) && firstOut === 256) out.add('wide');
   const mixed = blocks.some((b) => {
     const rows = b.rows.map((r) => facts[r]!);
     const kernels = new Set(rows.filter((f) => f.depthwise).map((f) => f.kernel?.join('×')));
@@ -403,6 +455,19 @@ const RESIDUAL_PATTERNS: Partial<Record<Feature, (rows: RowFacts[], block: Found
       convs.length >= 3 &&
       is1x1(convs.at(-1)!)
     );
+  },
+  'selective kernel': (rows) => {
+    // Two or more k×k convolutions (kernels or dilations differ) side by side, joined for the softmax.
+    const made = new Map(rows.flatMap((f) => f.row.outputs.map((t) => [t, f] as const)));
+    const side = rows.some(
+      (f) =>
+        f.op === 'Concat' &&
+        f.row.inputs.filter((t) => {
+          const q = made.get(t);
+          return q !== undefined && q.weighted && (q.kernel?.[0] ?? 1) > 1;
+        }).length >= 2,
+    );
+    return side && rows.some((f) => f.activation === 'softmax');
   },
   'split attention': (rows) => rows.some((f) => f.activation === 'softmax'),
   ghost: (rows) =>
