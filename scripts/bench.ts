@@ -14,6 +14,7 @@ import { parseArgs, promisify } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
 import { classifyAll, comparePrecisionsAll, type ImageSource } from '../src/inference/classifyAll';
 import { InferenceClient } from '../src/inference/client';
+import { cpuLine, defaultThreads } from '../src/inference/cpus';
 import type { Classification, WorkerConfig } from '../src/inference/messages';
 import { prepareImage } from '../src/inference/preprocess';
 import { median } from '../src/inference/timing';
@@ -312,11 +313,10 @@ const R = {
 async function main(): Promise<void> {
   const opts = readOptions();
   const ortVersion = await packageVersion('onnxruntime-node');
-  const cpus = os.cpus();
   const cpuStart = cpuSnapshot();
   const facts =
-    `Machine: ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${cpus.length} cores ` +
-    `(availableParallelism ${os.availableParallelism()}), ${os.platform()} ${os.arch()}, node ${process.version}, ` +
+    `Machine: ${cpuLine()} (availableParallelism ${os.availableParallelism()}, default threads ` +
+    `${defaultThreads()}), ${os.platform()} ${os.arch()}, node ${process.version}, ` +
     `onnxruntime-node ${ortVersion}`;
   progress(facts);
   await fs.mkdir(OUT, { recursive: true });

@@ -7,7 +7,6 @@
 // Usage: npm run bench:exporters -- [--runs N]
 import { readdirSync, readFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -16,6 +15,7 @@ import { descriptorForModel } from '../src/files/descriptorFile';
 import { resolveDescriptor } from '../src/files/modelPaths';
 import type * as Ort from 'onnxruntime-node';
 import { InferenceClient } from '../src/inference/client';
+import { cpuLine, defaultThreads } from '../src/inference/cpus';
 import { imageTensor } from '../src/inference/feed';
 import { median } from '../src/inference/timing';
 import { parseOnnx } from '../src/model/onnxGraph';
@@ -31,8 +31,7 @@ const PHOTO = path.join(ROOT, 'test', 'fixtures', 'images', 'chelsea.png');
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
   const runs = Math.max(3, Number(values.runs));
-  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown cpu';
-  console.log(`Machine: ${cpu}, ${os.availableParallelism()} CPUs, node ${process.version}\n`);
+  console.log(`Machine: ${cpuLine()}; default threads ${defaultThreads()}; node ${process.version}\n`);
   tables(runs);
   await classifyLayouts(runs);
 }

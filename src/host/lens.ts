@@ -159,7 +159,8 @@ export class Lens extends Disposable {
       `precision: ${info.precision}${why ? ` (${why})` : ''}`,
       'providers tried:',
       ...tried,
-      `threads: ${info.threads}`,
+      `threads: ${info.threads} (intra-op; 0 in the settings means every CPU this process may use)`,
+      `CPU: ${info.cpu}`,
       `session created in ${info.ms.create.toFixed(0)} ms, warm-up ${info.ms.warmup.toFixed(0)} ms`,
       `model: ${info.model}`,
     ].join('\n');

@@ -26,6 +26,49 @@ function readText(file: string): string | undefined {
   }
 }
 
+/** What the CPU is: its model, the SIMD features onnxruntime's int8 and fp32 kernels use, and its cores. */
+export interface CpuFacts {
+  model: string;
+  /** Of AVX2, AVX-512, VNNI (AVX-512 or AVX), AMX: those the CPU reports. */
+  features: string[];
+  logical: number;
+  /** Physical cores (distinct core ids per package), when /proc/cpuinfo says; else the logical count. */
+  physical: number;
+}
+
+const FEATURES: [string, RegExp][] = [
+  ['AVX2', /\bavx2\b/],
+  ['AVX-512', /\bavx512f\b/],
+  ['VNNI', /\b(avx512_vnni|avx_vnni)\b/],
+  ['AMX', /\bamx_(tile|int8)\b/],
+];
+
+/** The CPU's facts, from /proc/cpuinfo where there is one (Linux), else from os.cpus(). */
+export function cpuFacts(cpuinfo: string | undefined = readText('/proc/cpuinfo')): CpuFacts {
+  const model = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const logical = os.cpus().length;
+  if (!cpuinfo) return { model, features: [], logical, physical: logical };
+  const flags = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1] ?? '';
+  const cores = new Set<string>();
+  for (const block of cpuinfo.split(/\n\s*\n/)) {
+    const pkg = /^physical id\s*:\s*(\d+)/m.exec(block)?.[1];
+    const core = /^core id\s*:\s*(\d+)/m.exec(block)?.[1];
+    if (pkg !== undefined && core !== undefined) cores.add(`${pkg}:${core}`);
+  }
+  return {
+    model,
+    features: FEATURES.filter(([, re]) => re.test(flags)).map(([name]) => name),
+    logical,
+    physical: cores.size > 0 ? cores.size : logical,
+  };
+}
+
+/** One line for runtime info and benchmark headers. */
+export function cpuLine(f: CpuFacts = cpuFacts()): string {
+  const features = f.features.length > 0 ? f.features.join(', ') : 'no AVX2';
+  return `${f.model}; ${features}; ${f.logical} logical / ${f.physical} physical cores`;
+}
+
 let cached: number | undefined;
 
 /** The intra-op threads a session gets when the threads setting is 0: every CPU this process may use. */

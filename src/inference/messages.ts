@@ -77,6 +77,8 @@ export interface RuntimeInfo {
   precision: Precision;
   precisionReason?: string;
   threads: number;
+  /** The CPU: model, SIMD features, logical and physical cores (src/inference/cpus.ts). */
+  cpu: string;
   /** Session creation and warm-up time. */
   ms: { create: number; warmup: number };
   model: string;

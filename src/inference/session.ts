@@ -11,7 +11,7 @@ import { modelFor } from './precision';
 import { providerCandidates } from './providers';
 import { sessionOptions } from './sessionOptions';
 import { matchesSha256 } from './verified';
-import { defaultThreads } from './cpus';
+import { cpuLine, defaultThreads } from './cpus';
 import { floatData, formatOf, imageTensor } from './feed';
 
 type OrtModule = typeof Ort;
@@ -134,6 +134,7 @@ export async function createSession(
         precision: choice.precision,
         ...(choice.reason && { precisionReason: choice.reason }),
         threads: cfg.threads > 0 ? cfg.threads : defaultThreads(),
+        cpu: cpuLine(),
         ms: { create, warmup: performance.now() - t1 },
         model: d.modelPath,
       };
