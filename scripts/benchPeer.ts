@@ -5,7 +5,8 @@
 // - the Python peer (scripts/peer/peer.py: PIL + onnxruntime, batch 8, every CPU), file → top-1;
 // - bare onnxruntime in this process at batch 8 and 1 on crops decoded beforehand (run only).
 // Prints medians and ratios, and whether the peer and CNN Lens agree on every top-1.
-// Usage: PYTHON=/path/to/python npm run bench:peer -- [--rounds N]   (python with onnxruntime, numpy, pillow)
+// Usage: PYTHON=/path/to/python npm run bench:peer -- [--rounds N] [--threads N]
+//        (python with onnxruntime, numpy, pillow; --threads sets CNN Lens's and bare onnxruntime's, not the peer's)
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -63,8 +64,12 @@ async function photos(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({
+    options: { rounds: { type: 'string', default: '3' }, threads: { type: 'string', default: '0' } },
+  });
   const rounds = Math.max(1, Number(values.rounds));
+  // CNN Lens's and bare onnxruntime's intra-op threads: 0 is the default (every CPU this process may use).
+  const threads = Math.max(0, Number(values.threads));
   const python = process.env.PYTHON ?? 'python3';
   const files = await photos();
   const descriptor = await resolveDescriptor(DIST, '', 'caffe');
@@ -80,7 +85,7 @@ async function main(): Promise<void> {
     const client = new InferenceClient(path.join(DIST, 'worker.js'), {
       descriptor,
       provider: 'cpu',
-      threads: 0,
+      threads,
       batchSize: 8,
       maxPixels: 1e8,
     });
@@ -107,7 +112,7 @@ async function main(): Promise<void> {
     samples.peer!.push(peer.ms_per_image);
     agree = peer.top1.every((k, i) => k === ours[i]) ? 'the same top-1 for every image' : 'top-1 differs';
     // Bare onnxruntime on crops decoded beforehand.
-    const session = await ort.InferenceSession.create(descriptor.modelPath, sessionOptions(['cpu'], 0));
+    const session = await ort.InferenceSession.create(descriptor.modelPath, sessionOptions(['cpu'], threads));
     try {
       const input = session.inputNames[0]!;
       for (const batch of [8, 1]) {
@@ -126,14 +131,15 @@ async function main(): Promise<void> {
     }
   }
   const m = (k: string): number => median(samples[k]!);
-  console.log(`Machine: ${cpuLine()}; default threads ${defaultThreads()}; node ${process.version}\n`);
+  const used = threads > 0 ? `${threads} (--threads)` : `${defaultThreads()} (the default)`;
+  console.log(`Machine: ${cpuLine()}; CNN Lens and bare threads ${used}; node ${process.version}\n`);
   console.log(`| ${COUNT} JPEGs of ~1 MP, file → top class | median ms per image | vs bare b8 | vs peer |`);
   console.log('| --- | ---: | ---: | ---: |');
   const row = (label: string, k: string): void =>
     console.log(
       `| ${label} | ${m(k).toFixed(1)} | ${(m(k) / m('bareB8')).toFixed(2)}× | ${(m(k) / m('peer')).toFixed(2)}× |`,
     );
-  row('CNN Lens, defaults (decode + run)', 'ours');
+  row('CNN Lens, client as the panel uses it (decode + run)', 'ours');
   row('Python peer: PIL + onnxruntime, batch 8 (decode + run)', 'peer');
   row('bare onnxruntime, batch 8 (run only)', 'bareB8');
   row('bare onnxruntime, batch 1 (run only)', 'bareB1');
