@@ -414,6 +414,38 @@ function fireModule(
 const JOINS = new Set(['Add', 'Sum', 'Concat']);
 
 /**
+ * A block of `rows` (in graph order) whose joins (Add, Sum, Concat) are its joins and every other row is on
+ * its main path: how the regions cut below are laid out.
+ */
+function rowBlock(
+  kind: BlockKind,
+  rows: number[],
+  rg: RowGraph,
+  facts: RowFacts[],
+  more: Partial<FoundBlock> = {},
+): Unit {
+  const parts = new Map<number, Part>();
+  let k = 0;
+  for (const r of rows)
+    parts.set(r, JOINS.has(facts[r]!.op) ? { part: 'join' } : { part: 'main', index: k++ });
+  return {
+    kind: 'block',
+    block: {
+      kind,
+      rows,
+      parts,
+      join: null,
+      shortcut: null,
+      last: rows.at(-1)!,
+      entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
+      se: null,
+      branches: [],
+      ...more,
+    },
+  };
+}
+
+/**
  * YOLOv8's C2f: a channel split, a run of residual blocks on one part, and a concatenation of both parts
  * with every block's output. The region is cut after each residual Add; its blocks are laid out flat, as
  * a cross-stage partial split's are. Undefined when the region is not that.
@@ -435,26 +467,9 @@ function splitChain(
   const residual = (g: number[]): boolean =>
     g.some((r) => facts[r]!.weighted) && facts[g.at(-1)!]!.op === 'Add';
   if (groups.length < 2 || !groups.every(residual) || loose.some((r) => facts[r]!.weighted)) return undefined;
-  const units: Unit[] = groups.map((rows) => {
-    const parts = new Map<number, Part>();
-    let k = 0;
-    for (const r of rows) parts.set(r, facts[r]!.weighted ? { part: 'main', index: k++ } : { part: 'join' });
-    return {
-      kind: 'block',
-      block: {
-        kind: 'residual block',
-        rows,
-        parts,
-        join: rows.at(-1)!,
-        shortcut: 'identity',
-        last: rows.at(-1)!,
-        entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
-        se: null,
-        branches: [],
-        partial: 'c2f',
-      },
-    };
-  });
+  const units = groups.map((rows) =>
+    rowBlock('residual block', rows, rg, facts, { join: rows.at(-1)!, shortcut: 'identity', partial: 'c2f' }),
+  );
   return [...units, ...[...loose, p.join].map((row): Unit => ({ kind: 'row', row }))];
 }
 
@@ -477,27 +492,14 @@ function resolutionBranches(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]):
   // HRNet exchanges features by summing them; a detector's neck (FPN, PAN) concatenates, and splits.
   const count = (op: string): number => rows.filter((r) => facts[r]!.op === op).length;
   if (count('Split') > 0 || count('Concat') >= count('Add')) return undefined;
-  return sizes.map((key): Unit => {
-    const mine = rows.filter((r) => size(r) === key || (size(r) === '' && key === sizes[0]));
-    let k = 0;
-    const parts = new Map<number, Part>(
-      mine.map((r) => [r, JOINS.has(facts[r]!.op) ? { part: 'join' } : { part: 'main', index: k++ }]),
-    );
-    return {
-      kind: 'block',
-      block: {
-        kind: 'resolution branch',
-        rows: mine,
-        parts,
-        join: null,
-        shortcut: null,
-        last: mine.at(-1)!,
-        entry: rg.rows[mine[0]!]!.inputs[0] ?? '',
-        se: null,
-        branches: [],
-      },
-    };
-  });
+  return sizes.map((key) =>
+    rowBlock(
+      'resolution branch',
+      rows.filter((r) => size(r) === key || (size(r) === '' && key === sizes[0])),
+      rg,
+      facts,
+    ),
+  );
 }
 
 /**
@@ -510,25 +512,7 @@ function poolPyramid(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[]
   const pools = inner.filter((r) => facts[r]!.op === 'MaxPool' && facts[r]!.stride === 1);
   if (pools.length < 2 || pools.length !== inner.length) return undefined;
   const rows = [...p.rows].sort((a, b) => a - b);
-  const parts = new Map<number, Part>(
-    rows.map((r, k) => [r, r === p.join ? { part: 'join' } : { part: 'main', index: k }]),
-  );
-  return [
-    {
-      kind: 'block',
-      block: {
-        kind: 'SPPF',
-        rows,
-        parts,
-        join: p.join,
-        shortcut: null,
-        last: p.join,
-        entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
-        se: null,
-        branches: [],
-      },
-    },
-  ];
+  return [rowBlock('SPPF', rows, rg, facts, { join: p.join })];
 }
 
 /**
@@ -580,27 +564,7 @@ function chainBlocks(p: IrregularPiece, rg: RowGraph, facts: RowFacts[]): Unit[]
   };
   // Only where the region is made of such blocks: other regions keep their one block (see the notes).
   if (merged.length < 2 || merged.filter(dualPath).length * 2 < merged.length) return undefined;
-  return merged.map((rows): Unit => {
-    const dual = dualPath(rows);
-    const parts = new Map<number, Part>();
-    let k = 0;
-    for (const r of rows)
-      parts.set(r, JOINS.has(facts[r]!.op) ? { part: 'join' } : { part: 'main', index: k++ });
-    return {
-      kind: 'block',
-      block: {
-        kind: dual ? 'dual path block' : 'branches',
-        rows,
-        parts,
-        join: null,
-        shortcut: null,
-        last: rows.at(-1)!,
-        entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
-        se: null,
-        branches: [],
-      },
-    };
-  });
+  return merged.map((rows) => rowBlock(dualPath(rows) ? 'dual path block' : 'branches', rows, rg, facts));
 }
 
 /** DenseNet: every layer reads the concatenation of all earlier ones; each [1×1, 3×3] chain is a dense layer. */
