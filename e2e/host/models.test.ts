@@ -10,6 +10,7 @@ import { onnx } from 'onnx-proto';
 import * as vscode from 'vscode';
 import { DEFAULTS } from '../../src/host/config';
 import { loadModel, type Paths } from '../../src/host/models';
+import { exporterModel } from '../../test/unit/helpers/exporterModel';
 import { buildResNet } from '../../test/unit/helpers/onnxBuilder';
 
 const extensionId = 'cnn-lens.cnn-lens';
@@ -127,6 +128,29 @@ describe('Open in CNN Lens: model files, good and bad', () => {
       assert.deepEqual(loaded.table.model.input?.shape, ['N', 3, 32, 32]);
       assert.equal(loaded.config.descriptor.labels.length, 5);
       assert.ok(loaded.provider.length > 0);
+    } finally {
+      await loaded.client.dispose();
+    }
+  });
+
+  it('a Keras-style model (channels-last input, Softmax at the end) loads and classifies with its own probabilities', async () => {
+    const file = path.join(dir, 'keras_style.onnx');
+    fs.writeFileSync(file, exporterModel({ layout: 'NHWC', ending: 'Softmax', peak: 1 }));
+    const loaded = await loadModel(paths, DEFAULTS, file, {
+      signal: new AbortController().signal,
+      report: () => undefined,
+      log: () => undefined,
+      status: () => undefined,
+    });
+    try {
+      assert.deepEqual(loaded.config.descriptor.format, { layout: 'NHWC', channels: 3, type: 'float32' });
+      assert.equal(loaded.config.descriptor.outputKind, 'probabilities');
+      const photo = fs.readFileSync(path.join(repo, 'test', 'fixtures', 'images', 'chelsea.png'));
+      const r = await loaded.client.classify('chelsea.png', photo, { topK: 5 });
+      assert.equal(r.top[0]!.index, 1);
+      const sum = r.top.reduce((a, p) => a + p.probability, 0);
+      assert.ok(Math.abs(sum - 1) < 1e-3, `the model's own distribution, not softmaxed again (sum ${sum})`);
+      assert.ok(r.top[0]!.probability > 0.5, 'the peaked class keeps its probability');
     } finally {
       await loaded.client.dispose();
     }

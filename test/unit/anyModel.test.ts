@@ -32,11 +32,11 @@ import {
   imagenetLabels,
   signedWeights,
   tempDir,
-  valueInfo,
   vectorModel,
   writeExternal,
   writeModel,
 } from './helpers/models';
+import { valueInfo } from './helpers/exporterModel';
 import { GraphBuilder } from './helpers/onnxBuilder';
 import { IMAGES, WORKER } from './helpers/paths';
 

@@ -17,13 +17,8 @@ import { parseOnnx, topologicalOrder } from '../../src/model/onnxGraph';
 import { buildLayerTable } from '../../src/model/structure/table';
 import { configFor } from './helpers/client';
 import { fixtureGraph, runnable } from './helpers/fixtures';
-import {
-  EXPORTER_CLASSES,
-  exporterModel,
-  tempDir,
-  writeModel,
-  type ExporterModelOptions,
-} from './helpers/models';
+import { EXPORTER_CLASSES, exporterModel, type ExporterModelOptions } from './helpers/exporterModel';
+import { tempDir, writeModel } from './helpers/models';
 import { IMAGES, WORKER } from './helpers/paths';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
