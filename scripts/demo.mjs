@@ -7,7 +7,7 @@ const port = Number(process.env.PORT) || (await freePort());
 const dirs = prepareRun(path.join(repoRoot, 'e2e/.run/demo'), { installExtension: true });
 const server = await startCodeServer({ dirs, port, logFile: path.join(dirs.root, 'code-server.log') });
 console.log(`\nCNN Lens demo: open ${server.url}/?folder=${encodeURIComponent(dirs.workspace)}`);
-console.log('Right-click an image in the Explorer → "Classify with ResNet50". Ctrl+C stops the server.\n');
+console.log('Right-click an image in the Explorer → "Classify with CNN Lens". Ctrl+C stops the server.\n');
 const stop = async () => {
   await server.stop();
   process.exit(0);

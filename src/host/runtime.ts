@@ -178,7 +178,11 @@ export class LensRuntime extends Disposable {
         if (config.maxPixels !== started.config.maxPixels) started.client.setMaxPixels(config.maxPixels);
         this.started = { ...started, config, int8Missing };
         this.pending = Promise.resolve(this.started);
-        return undefined;
+        // int8 asked for a model without an int8 file (or asked no more): the same fp32 worker runs, but the
+        // panel's precision note and the offer to quantize must follow (#19).
+        if (int8Missing === started.int8Missing) return undefined;
+        this.warnMissingInt8(this.started);
+        return { modelChanged: false };
       }
       started.client.reconfigure(config);
       this.started = { client: started.client, config, file, int8Missing };

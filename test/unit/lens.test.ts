@@ -4,7 +4,7 @@
 // from the state its page saved after a reload. The tests run in order and share the first Lens.
 import { fake, type FakeWebview } from './helpers/vscodeFake';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as vscode from 'vscode';
@@ -12,6 +12,7 @@ import { InferenceClient } from '../../src/inference/client';
 import { Lens } from '../../src/host/lens';
 import type { HostMessage, ImageEntry, ImageResult } from '../../src/shared/protocol';
 import { savedPanel } from '../../src/shared/savedPanel';
+import { signedFixture, tempDir } from './helpers/models';
 import { IMAGES, ROOT } from './helpers/paths';
 
 const expected = JSON.parse(readFileSync(path.join(IMAGES, 'expected.json'), 'utf8')) as Record<
@@ -241,6 +242,36 @@ describe('Lens through a fake webview, with the real worker', () => {
     assert.equal(again?.file, file);
     assert.equal(top1(again), expectedTop1(file));
     assert.equal((again as ImageResult).top.length, 3);
+  });
+
+  test('int8 asked for a model without an int8 file: a warning offers to quantize, the panel says it runs fp32', async () => {
+    const dir = tempDir('lens-int8');
+    const file = signedFixture(dir, 'mobilenet_v2.ts');
+    fake.setSetting('cnnLens.modelPath', file);
+    await lens.settled();
+    try {
+      const from = webview.posted.length;
+      const notes = fake.notifications.length;
+      fake.setSetting('cnnLens.precision', 'int8');
+      await lens.settled();
+      assert.ok(
+        fake.notifications
+          .slice(notes)
+          .some((n) => /has no int8 model \(mobilenet_v2\.ts\.int8\.onnx\), so it runs fp32/.test(n)),
+        fake.notifications.slice(notes).join('\n'),
+      );
+      const model = await webview.waitFor((m) => isType(m, 'model') && m.model.precision.note !== null, from);
+      assert.ok(isType(model, 'model'));
+      assert.match(
+        model.model.precision.note ?? '',
+        /mobilenet_v2\.ts\.int8\.onnx does not exist beside the model/,
+      );
+    } finally {
+      fake.setSetting('cnnLens.precision', 'fp32');
+      fake.setSetting('cnnLens.modelPath', '');
+      await lens.settled();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('after a reload the panel revived from its saved state rebuilds the run: select and compare work', async () => {
