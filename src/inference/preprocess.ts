@@ -12,6 +12,9 @@ function loadSharp(): Sharp {
   return sharpModule;
 }
 
+// A side beyond any picture: libpng refuses one over 1,000,000 pixels.
+const MAX_SIDE = 1_000_000;
+
 /** A preprocessed image: one NCHW float32 tensor of shape [3, crop, crop] and what it came from. */
 export interface Prepared {
   tensor: Float32Array;
@@ -51,6 +54,13 @@ export async function prepareImage(
     throw new ImageError(
       `the image is ${meta.width}×${frameHeight} pixels (${size}), over the limit of ${limit} ` +
         '(setting cnnLens.maxPixels)',
+    );
+  }
+  // A header that claims a side the decoders refuse (libpng stops at a million pixels) is corrupt; say so
+  // rather than pass on a resampler's complaint about coordinates.
+  if (Math.max(meta.width, frameHeight) > MAX_SIDE) {
+    throw new ImageError(
+      `the image header claims ${meta.width}×${frameHeight} pixels, which no decodable picture has: the file is corrupt`,
     );
   }
   const swap = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 turn the image by 90°
@@ -156,6 +166,8 @@ function describeDecodeError(err: Error): string {
   const m = err.message;
   if (/unsupported image format/i.test(m)) return 'not a supported image (unrecognised file format)';
   if (/pixel limit/i.test(m)) return 'the image is larger than the pixel limit (setting cnnLens.maxPixels)';
+  if (/exceeds user limit/i.test(m))
+    return `the image header claims a size no picture has: the file is corrupt (${firstLine(m)})`;
   if (/premature end|truncated|unexpected end|end of (file|stream)|Read error/i.test(m)) {
     return `the image data is truncated or corrupt (${firstLine(m)})`;
   }

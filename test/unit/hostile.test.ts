@@ -78,6 +78,12 @@ before(async () => {
     ['bomb-30000x30000.png', pngClaiming(30_000, 30_000), /30000×30000 pixels \(900 MP\), over the limit/],
     // 0.1 MP is under the default limit; the header lies about the data, which still decodes.
     ['claims-100000x1.png', pngClaiming(100_000, 1), { width: 100_000, height: 1 }],
+    // A side no decoder takes: the header is corrupt, and says so (not a resampler's complaint).
+    [
+      'claims-1x2000000.png',
+      pngClaiming(1, 2_000_000),
+      /header claims 1×2000000 pixels, .*the file is corrupt$/,
+    ],
     ['cmyk.jpg', sharp(chelsea).toColourspace('cmyk').jpeg().toBuffer(), { label: 'Egyptian cat' }],
     ['16-bit.png', sharp(chelsea).toColourspace('rgb16').png().toBuffer(), { label: 'Egyptian cat' }],
     ['paletted.png', sharp(chelsea).png({ palette: true }).toBuffer(), { label: 'Egyptian cat' }],
