@@ -45,17 +45,21 @@ describe('Open in CNN Lens: model files, good and bad', () => {
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  /** Loads a model as "Open in CNN Lens" does, with nothing to report to. */
+  const load = (file: string, signal = new AbortController().signal): ReturnType<typeof loadModel> =>
+    loadModel(paths, DEFAULTS, file, {
+      signal,
+      report: () => undefined,
+      log: () => undefined,
+      status: () => undefined,
+    });
+
   /** Writes `bytes` as `name` and opens it; resolves to the error message, or fails if it opened. */
   async function openError(name: string, bytes: Uint8Array | string): Promise<string> {
     const file = path.join(dir, name);
     fs.writeFileSync(file, bytes);
     try {
-      const loaded = await loadModel(paths, DEFAULTS, file, {
-        signal: new AbortController().signal,
-        report: () => undefined,
-        log: () => undefined,
-        status: () => undefined,
-      });
+      const loaded = await load(file);
       await loaded.client.dispose();
     } catch (err) {
       return (err as Error).message;
@@ -117,12 +121,7 @@ describe('Open in CNN Lens: model files, good and bad', () => {
       file,
       buildResNet({ ...spec, blocks: [...spec.blocks], widths: [...spec.widths] }).build(),
     );
-    const loaded = await loadModel(paths, DEFAULTS, file, {
-      signal: new AbortController().signal,
-      report: () => undefined,
-      log: () => undefined,
-      status: () => undefined,
-    });
+    const loaded = await load(file);
     try {
       assert.equal(loaded.table.family, 'ResNet');
       assert.deepEqual(loaded.table.model.input?.shape, ['N', 3, 32, 32]);
@@ -136,12 +135,7 @@ describe('Open in CNN Lens: model files, good and bad', () => {
   it('a Keras-style model (channels-last input, Softmax at the end) loads and classifies with its own probabilities', async () => {
     const file = path.join(dir, 'keras_style.onnx');
     fs.writeFileSync(file, exporterModel({ layout: 'NHWC', ending: 'Softmax', peak: 1 }));
-    const loaded = await loadModel(paths, DEFAULTS, file, {
-      signal: new AbortController().signal,
-      report: () => undefined,
-      log: () => undefined,
-      status: () => undefined,
-    });
+    const loaded = await load(file);
     try {
       assert.deepEqual(loaded.config.descriptor.format, { layout: 'NHWC', channels: 3, type: 'float32' });
       assert.equal(loaded.config.descriptor.outputKind, 'probabilities');
@@ -159,14 +153,6 @@ describe('Open in CNN Lens: model files, good and bad', () => {
   it('cancelling stops the load and disposes its client', async () => {
     const abort = new AbortController();
     abort.abort();
-    await assert.rejects(
-      loadModel(paths, DEFAULTS, '', {
-        signal: abort.signal,
-        report: () => undefined,
-        log: () => undefined,
-        status: () => undefined,
-      }),
-      /cancelled/,
-    );
+    await assert.rejects(load('', abort.signal), /cancelled/);
   });
 });

@@ -6,13 +6,12 @@ import * as vscode from 'vscode';
 import type { Settings } from './config';
 import { InferenceClient } from '../inference/client';
 import type { WorkerConfig } from '../inference/messages';
-import { descriptorPathFor, PREPROCESSING_PRESETS, resizeFor } from '../model/descriptor';
+import { descriptorPathFor, formatOf, PREPROCESSING_PRESETS, resizeFor } from '../model/descriptor';
 import { int8PathFor, resolveDescriptor } from '../files/modelPaths';
 import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';
 import { PRESET_NAMES, type PresetName, type Preprocessing } from '../shared/preprocessing';
 import { type ArchitectureComparison, type ModelComparison, type ModelView } from '../shared/protocol';
-import { NCHW_RGB } from '../model/imageLayout';
 
 /** Where the extension's bundles and built model are. */
 export interface Paths {
@@ -151,7 +150,7 @@ export async function modelView(
     depth: table?.depth ?? null,
     input: table?.model.input ?? null,
     fixedSize,
-    format: { ...(d.format ?? NCHW_RGB) },
+    format: { ...formatOf(d) },
     outputKind: d.outputKind,
     assumed: d.assumed ?? table?.model.assumed ?? null,
     preprocessing: {

@@ -63,8 +63,10 @@ export function cpuFacts(cpuinfo: string | undefined = readText('/proc/cpuinfo')
   };
 }
 
-/** One line for runtime info and benchmark headers. */
-export function cpuLine(f: CpuFacts = cpuFacts()): string {
+let facts: CpuFacts | undefined;
+
+/** One line for runtime info and benchmark headers (this machine's facts read once). */
+export function cpuLine(f: CpuFacts = (facts ??= cpuFacts())): string {
   const features = f.features.length > 0 ? f.features.join(', ') : 'no AVX2';
   return `${f.model}; ${features}; ${f.logical} logical / ${f.physical} physical cores`;
 }
@@ -75,4 +77,9 @@ let cached: number | undefined;
 export function defaultThreads(): number {
   cached ??= Math.max(1, Math.min(os.availableParallelism(), cgroupCpuLimit() ?? Infinity));
   return cached;
+}
+
+/** The intra-op threads for the threads setting: its value, or every CPU this process may use for 0. */
+export function threadsFor(setting: number): number {
+  return setting > 0 ? setting : defaultThreads();
 }

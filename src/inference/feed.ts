@@ -3,18 +3,12 @@
 // model's input takes them only when fed: channels last, one channel, float16 or uint8. Outputs come back
 // as float32 whatever the model computes in.
 import type * as Ort from 'onnxruntime-node';
-import { NCHW_RGB, type InputFormat } from '../model/imageLayout';
-import type { ModelDescriptor } from '../model/descriptor';
+import { formatOf, type ModelDescriptor } from '../model/descriptor';
 
 type OrtModule = typeof Ort;
 
 // Rec. 601 luma weights, as libvips and PIL convert colour to grayscale.
 const LUMA = [0.299, 0.587, 0.114] as const;
-
-/** The input format a descriptor's model takes. */
-export function formatOf(d: ModelDescriptor): InputFormat {
-  return d.format ?? NCHW_RGB;
-}
 
 /**
  * `planes` holds `batch` images of [3, crop, crop] one after another, in the descriptor's channel order;

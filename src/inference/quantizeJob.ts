@@ -27,7 +27,7 @@ import { ImageError, prepareImage } from './preprocess';
 import { checkModelFile, ModelError } from './session';
 import { writeAtomic } from '../files/writeAtomic';
 import { imageTensor } from './feed';
-import { defaultThreads } from './cpus';
+import { threadsFor } from './cpus';
 
 /** The most of the images that may be held back: calibration needs most of them. */
 const MAX_HOLD_OUT = 0.9;
@@ -145,7 +145,7 @@ async function calibrate(
     {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'disabled',
-      intraOpNumThreads: ctx.cfg.threads > 0 ? ctx.cfg.threads : defaultThreads(),
+      intraOpNumThreads: threadsFor(ctx.cfg.threads),
       logSeverityLevel: 3,
     },
   );

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import type { ModelDescriptor } from '../model/descriptor';
+import { formatOf, type ModelDescriptor } from '../model/descriptor';
 import { imageInput, notClassScores } from '../model/modelFile';
 import { readModelGraph } from '../files/onnxFile';
 import { ModelFileError } from '../model/onnxGraph';
@@ -11,8 +11,8 @@ import { modelFor } from './precision';
 import { providerCandidates } from './providers';
 import { sessionOptions } from './sessionOptions';
 import { matchesSha256 } from './verified';
-import { cpuLine, defaultThreads } from './cpus';
-import { floatData, formatOf, imageTensor } from './feed';
+import { cpuLine, threadsFor } from './cpus';
+import { floatData, imageTensor } from './feed';
 
 type OrtModule = typeof Ort;
 
@@ -133,7 +133,7 @@ export async function createSession(
         provider,
         precision: choice.precision,
         ...(choice.reason && { precisionReason: choice.reason }),
-        threads: cfg.threads > 0 ? cfg.threads : defaultThreads(),
+        threads: threadsFor(cfg.threads),
         cpu: cpuLine(),
         ms: { create, warmup: performance.now() - t1 },
         model: d.modelPath,

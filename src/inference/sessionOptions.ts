@@ -1,7 +1,7 @@
 // The options every onnxruntime session of ours starts from, so that the classify, exploration, gradient,
 // profiling and peak sessions (and the benchmark's bare one) are made alike.
 import type * as Ort from 'onnxruntime-node';
-import { defaultThreads } from './cpus';
+import { threadsFor } from './cpus';
 
 /**
  * The providers to try in order; `threads` intra-op threads (0: every CPU this process may use, see
@@ -11,7 +11,7 @@ import { defaultThreads } from './cpus';
 export function sessionOptions(providers: string[], threads: number): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
-    intraOpNumThreads: threads > 0 ? threads : defaultThreads(),
+    intraOpNumThreads: threadsFor(threads),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',

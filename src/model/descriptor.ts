@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { PRESET_NAMES, type Preprocessing, type PresetName } from '../shared/preprocessing';
 import type { OutputKind } from '../shared/outputs';
 import type { Precision } from '../shared/quantization';
-import type { InputFormat } from './imageLayout';
+import { NCHW_RGB, type InputFormat } from './imageLayout';
 import { fixedSize, type ImageInput } from './modelFile';
 import { ModelFileError, type OnnxGraph } from './onnxGraph';
 
@@ -32,6 +32,11 @@ export interface ModelDescriptor {
   assumed?: string;
   /** 'int8' for a quantized (QDQ or integer-op) model file; absent for float models. */
   precision?: Precision;
+}
+
+/** The input format a descriptor's model takes. */
+export function formatOf(d: ModelDescriptor): InputFormat {
+  return d.format ?? NCHW_RGB;
 }
 
 /** Keras ResNet50 v1 ImageNet weights ("caffe" mode). */

@@ -32,9 +32,3 @@ export function layoutOf(shape: readonly Dim[]): Layout {
 export function axesOf(layout: Layout): { c: number; h: number; w: number } {
   return layout === 'NCHW' ? { c: 1, h: 2, w: 3 } : { c: 3, h: 1, w: 2 };
 }
-
-/** A 4-D shape in N×C×H×W order, whatever its layout. */
-export function toNchw<T>(shape: readonly T[], layout: Layout): T[] {
-  if (layout === 'NCHW' || shape.length !== 4) return [...shape];
-  return [shape[0]!, shape[3]!, shape[1]!, shape[2]!];
-}

@@ -94,33 +94,29 @@ export function classOutput(
   crop: number,
   name?: string,
 ): { name: string; classes: number | null; note?: string } | null {
+  // Outputs that declare no class-score shape are looked up in one shape inference, made when first needed.
+  let inferred: Map<string, Dim[] | null> | undefined;
+  const classes = (output: ValueInfo): number | null => {
+    const declared = classesOf(output.shape);
+    if (declared !== null) return declared;
+    inferred ??= inferShapes(normaliseGraph(graph).graph, { batch: 1, spatial: [crop, crop] }).shapes;
+    return classesOf(inferred.get(output.name) ?? output.shape);
+  };
   if (name !== undefined) {
     const output = graph.outputs.find((o) => o.name === name);
-    return output ? { name, classes: classesOf(shapeOf(graph, output, crop)) } : null;
+    return output ? { name, classes: classes(output) } : null;
   }
   const first = graph.outputs[0];
   if (!first) return null;
-  if (graph.outputs.length === 1)
-    return { name: first.name, classes: classesOf(shapeOf(graph, first, crop)) };
+  if (graph.outputs.length === 1) return { name: first.name, classes: classes(first) };
   for (const output of graph.outputs) {
-    const classes = classesOf(shapeOf(graph, output, crop));
-    if (classes === null) continue;
+    const k = classes(output);
+    if (k === null) continue;
     const others = graph.outputs.filter((o) => o !== output).map((o) => `"${o.name}"`);
     const note = `the model has ${graph.outputs.length} outputs; the class scores are "${output.name}" (not ${others.join(', ')})`;
-    return { name: output.name, classes, note };
+    return { name: output.name, classes: k, note };
   }
   return { name: first.name, classes: null };
-}
-
-/** How many classes the output holds ([N, K] or [N, K, 1, 1]); null when the shapes do not say. */
-export function outputClasses(graph: OnnxGraph, crop: number, name?: string): number | null {
-  return classOutput(graph, crop, name)?.classes ?? null;
-}
-
-function shapeOf(graph: OnnxGraph, output: ValueInfo, crop: number): Dim[] | null {
-  if (classesOf(output.shape) !== null) return output.shape;
-  const shapes = inferShapes(normaliseGraph(graph).graph, { batch: 1, spatial: [crop, crop] });
-  return shapes.shapes.get(output.name) ?? output.shape;
 }
 
 function classesOf(shape: Dim[] | null): number | null {

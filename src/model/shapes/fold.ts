@@ -423,7 +423,6 @@ const arithmetic: Record<string, (args: Elem[], c: OpContext) => Elem> = {
   },
 };
 
-/** Folders by op type. */
 /** Clip by its min and max inputs (opset 11+; either may be omitted) or attributes (older opsets), as
  *  TF-style "same" padding computed in the graph uses it: max(pad, 0). */
 const clip: Folder = (c, out) => {
@@ -443,6 +442,7 @@ const clip: Folder = (c, out) => {
   return [x.map(clamp)];
 };
 
+/** Folders by op type. */
 export const FOLDERS: Record<string, Folder> = {
   ...Object.fromEntries(Object.entries(arithmetic).map(([op, fn]) => [op, elementwise(fn)])),
   Clip: clip,

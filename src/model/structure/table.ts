@@ -28,8 +28,6 @@ export interface TableOptions {
   spatial?: [number, number];
   /** Shapes measured by an onnxruntime run, for tensors static inference cannot decide. */
   measured?: ReadonlyMap<string, number[]>;
-  /** The image input's layout; by default read from its shape. */
-  inputLayout?: Layout;
 }
 
 /** The layout of the graph's image input, from its declared shape (channels first when it says nothing). */
@@ -65,7 +63,7 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const plans = planStages(units, facts);
   const counted = countedRows(rg, facts, found);
   const fields = receptiveFields(g, shapes, rg.constLike);
-  const nhwc = channelsLastTensors(g, shapes, opts.inputLayout ?? inputLayoutOf(g));
+  const nhwc = channelsLastTensors(g, shapes, inputLayoutOf(g));
   const rows = rg.rows.map((r) =>
     layerRow(r, g, shapes, cost, facts[r.index]!, counted.has(r.index), fields.get(r.tail), nhwc),
   );
