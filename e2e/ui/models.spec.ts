@@ -190,6 +190,8 @@ test('Preprocessing editor on squeezenet1_1.onnx: validation, the Keras caffe pr
   const editor = panel.locator('#preprocessing');
   await editor.locator('summary').click();
   await expect(panel.locator('#pp-input')).toContainText('the model fixes 224×224');
+  await expect(panel.locator('#pp-input')).toContainText('(channels first, colour, float32)');
+  await expect(panel.locator('#pp-output')).toHaveText('Output: logits; CNN Lens applies softmax.');
   await expect(panel.locator('#pp-preset-torchvision')).toHaveAttribute('aria-pressed', 'true');
   // The crop preview is drawn from chelsea.png (451×300): the central 263×263 pixels.
   await expect(panel.locator('#pp-crop-canvas')).toHaveAttribute('data-crop', '94,19,263');
