@@ -55,5 +55,15 @@ export function intFlag(args: Args, name: string, fallback: number, min: number,
   return n;
 }
 
+/** Reads a number flag in [0, 1] (a threshold). */
+export function fractionFlag(args: Args, name: string, fallback: number): number {
+  const v = args.flags.get(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v === true || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(`--${name} must be a number 0…1`);
+  return n;
+}
+
 /** Wrong command-line usage: printed with the usage text, exit code 2. */
 export class UsageError extends Error {}

@@ -4,10 +4,11 @@ import { expandImagePaths, readImageFile } from '../files/imageFiles';
 import { intFlag, parseArgs, UsageError } from './args';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
 import { commandIo, type Streams } from './io';
+import { runTasks, TASK_FLAGS } from './tasks';
 
 /** Runs `classify`; exit code 1 when any file failed. */
 export async function runClassify(argv: string[], streams: Streams, bundleDir: string): Promise<number> {
-  const args = parseArgs(argv, ['top', 'batch', ...RUNTIME_FLAGS], ['json']);
+  const args = parseArgs(argv, ['top', 'batch', ...RUNTIME_FLAGS, ...TASK_FLAGS], ['json']);
   const io = commandIo(streams, args);
   if (args.positionals.length === 0) throw new UsageError('classify needs at least one image or folder');
   const topK = intFlag(args, 'top', 5, 1, 1000);
@@ -15,6 +16,7 @@ export async function runClassify(argv: string[], streams: Streams, bundleDir: s
   const client = await clientFromArgs(args, io, bundleDir, { batchSize });
   try {
     const files = await expandImagePaths(args.positionals);
+    if (client.task) return await runTasks(client, files, args, io);
     const progress = io.progress('classify', files.length, 'images');
     let finished = 0;
     let outcomes: Outcome[];

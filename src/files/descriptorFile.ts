@@ -15,6 +15,7 @@ import {
 } from '../model/descriptor';
 import { classOutput, imageInput, notClassScores, outputKindOf, scalesPixels } from '../model/modelFile';
 import { ModelFileError } from '../model/onnxGraph';
+import { describeOutputs, taskOf } from '../model/task';
 import type { Preprocessing, PresetName } from '../shared/preprocessing';
 import { readModelGraph } from './onnxFile';
 import { writeAtomic } from './writeAtomic';
@@ -59,17 +60,20 @@ export async function descriptorForModel(
   const input = imageInput(graph, raw?.input);
   // A model that takes pixel values as they are (uint8, or scaling them itself) gets them so by default.
   const pixels = input.type === 'uint8' || scalesPixels(graph, input.name);
-  const fallback = pixels ? 'raw255' : preset;
+  // ultralytics' models take RGB / 255 and nothing else (its `task` metadata marks them).
+  const fallback = pixels ? 'raw255' : graph.metadata.task !== undefined ? 'raw' : preset;
   const { preprocessing, assumed } = preprocessingFor(input, raw, sidecar, fallback);
   const chosen = classOutput(graph, preprocessing.crop, raw?.output);
   if (!chosen) throw new ModelFileError(`the model has no output "${raw?.output ?? ''}"`);
-  const classes = chosen.classes;
   const shape = graph.outputs.find((o) => o.name === chosen.name)?.shape;
-  // An output whose declared shape is not class scores (a detector's, a segmenter's) is refused here, with
-  // what it looks like, before anything that is open is replaced.
-  if (classes === null && shape && shape.length > 0 && shape.slice(1).every((d) => typeof d === 'number')) {
-    throw new ModelFileError(notClassScores(chosen.name, shape));
+  // Outputs that are not class scores: a detector's or segmenter's, read as its task; an output declared
+  // as something else is refused here, with what it looks like, before anything that is open is replaced.
+  const task = chosen.classes === null ? taskOf(graph, preprocessing.crop) : undefined;
+  const declared = shape && shape.length > 0 && shape.slice(1).every((d) => typeof d === 'number');
+  if (chosen.classes === null && !task && declared) {
+    throw new ModelFileError(notClassScores(chosen.name, shape, describeOutputs(graph)));
   }
+  const classes = task ? task.classes : chosen.classes;
   let labels: string[];
   if (raw?.labels !== undefined) {
     labels = await labelsOf(raw.labels, sidecar);
@@ -86,7 +90,10 @@ export async function descriptorForModel(
   }
   const notes = [
     assumed,
-    chosen.note,
+    task ? undefined : chosen.note,
+    fallback === 'raw' && raw?.preprocessing === undefined
+      ? 'an ultralytics model: fed RGB / 255 (preset raw)'
+      : undefined,
     pixels && raw?.preprocessing === undefined && fallback !== preset
       ? input.type === 'uint8'
         ? 'the model takes uint8 pixels: fed 0–255 values (preset raw255)'
@@ -99,13 +106,14 @@ export async function descriptorForModel(
     modelPath: file,
     sha256: raw?.sha256,
     input: raw?.input,
-    output: raw?.output ?? (graph.outputs.length > 1 ? chosen.name : undefined),
+    output: raw?.output ?? (!task && graph.outputs.length > 1 ? chosen.name : undefined),
     outputKind: raw?.outputKind ?? outputKindOf(graph, chosen.name),
     format: { layout, channels, type },
     preprocessing,
     labels,
     ...(notes.length > 0 && { assumed: notes.join('; ') }),
     ...(isQuantized(graph) && { precision: 'int8' as const }),
+    ...(task && { task }),
   };
 }
 

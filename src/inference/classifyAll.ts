@@ -1,7 +1,8 @@
-// Classifies many files through one client with bounded memory: per-file errors, order kept, cancellable.
+// Classifies (or analyses, for detectors and segmenters) many files through one client with bounded memory: per-file errors, order kept, cancellable.
 // The same at both precisions, for agreement between fp32 and int8 over a folder.
 import { setMaxListeners } from 'node:events';
 import type { PrecisionPair } from '../shared/quantization';
+import type { TaskAnswer, Thresholds } from '../shared/tasks';
 import type { InferenceClient } from './client';
 import type { Classification } from './messages';
 
@@ -48,10 +49,26 @@ export function comparePrecisionsAll(
   return eachImage(sources, opts, (name, bytes) => client.comparePrecisions(name, bytes, opts));
 }
 
+/** How many images are in flight, the cancel signal, and who hears of each outcome. */
+export type EachImageOptions<T> = Pick<ClassifyAllOptions<T>, 'inFlight' | 'signal' | 'onOutcome'>;
+
+/**
+ * Runs a detector or segmenter (client.analyse) on `sources` with the given thresholds; a cancelled run
+ * returns the outcomes that finished.
+ */
+export function analyseAll(
+  client: InferenceClient,
+  sources: readonly ImageSource[],
+  thresholds: Thresholds,
+  opts: EachImageOptions<TaskAnswer>,
+): Promise<Outcome<TaskAnswer>[]> {
+  return eachImage(sources, opts, (name, bytes) => client.analyse(name, bytes, thresholds, opts.signal));
+}
+
 /** Reads and sends `inFlight` sources at a time, in order, each failure its own outcome. */
 async function eachImage<T>(
   sources: readonly ImageSource[],
-  opts: ClassifyAllOptions<T>,
+  opts: EachImageOptions<T>,
   request: (name: string, bytes: Uint8Array) => Promise<T>,
 ): Promise<Outcome<T>[]> {
   const outcomes: Outcome<T>[] = new Array(sources.length);

@@ -17,6 +17,7 @@ import type {
   QuantizeProgress,
   QuantizeReport,
 } from '../shared/quantization';
+import type { Task, TaskAnswer, Thresholds } from '../shared/tasks';
 import type {
   CallReply,
   Classification,
@@ -119,6 +120,20 @@ export class InferenceClient {
   /** Classifies one image given its bytes; `name` only appears in logs. The buffer is transferred. */
   classify(name: string, bytes: Uint8Array, opts: ImageOptions): Promise<Classification> {
     return this.imageRequest('classify', name, bytes, opts);
+  }
+
+  /**
+   * Runs a detector or segmenter (the model's task) on one whole image: boxes, masks, keypoints or class
+   * shares in the image's pixels. The buffer is transferred.
+   */
+  analyse(
+    name: string,
+    bytes: Uint8Array,
+    thresholds: Thresholds,
+    signal?: AbortSignal,
+  ): Promise<TaskAnswer> {
+    const owned = ownedBytes(bytes);
+    return this.request({ type: 'analyse', name, bytes: owned, thresholds }, signal, transferList(owned));
   }
 
   /**
@@ -296,6 +311,11 @@ export class InferenceClient {
     const old = this.worker;
     this.worker = undefined;
     if (old) this.retireWhenIdle(old);
+  }
+
+  /** What the model does when it does not classify (detect, segment, pose); undefined for classifiers. */
+  get task(): Task | undefined {
+    return this.config.descriptor.task;
   }
 
   /** Whether a worker is running (for tests and runtime info). */

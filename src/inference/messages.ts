@@ -16,6 +16,7 @@ import type {
   QuantizeProgress,
   QuantizeReport,
 } from '../shared/quantization';
+import type { TaskAnswer, Thresholds } from '../shared/tasks';
 import type { Prediction } from './postprocess';
 import type { ProviderSetting } from './providers';
 
@@ -139,6 +140,8 @@ type NoFields = Record<never, never>;
  */
 export interface WorkerCalls {
   classify: { request: ImageRequest; reply: Classification };
+  /** Runs a detector or segmenter (the descriptor's task) on one whole image. */
+  analyse: { request: { name: string; bytes: Uint8Array; thresholds: Thresholds }; reply: TaskAnswer };
   runtimeInfo: { request: NoFields; reply: RuntimeInfo };
   layers: { request: NoFields; reply: LayerTable };
   /** Runs the exploration model on one image; activations stay in the worker under the returned key. */

@@ -1,6 +1,8 @@
 // Image file bytes → the model's input tensor, following the model descriptor's preprocessing.
 // Runs in the inference worker; sharp does its decoding on libuv's thread pool.
 import type { Preprocessing } from '../shared/preprocessing';
+import type { Fit } from '../shared/tasks';
+import type { Frame } from './taskDecode';
 
 type Sharp = typeof import('sharp');
 let sharpModule: Sharp | undefined;
@@ -29,13 +31,11 @@ export interface Prepared {
 /** An error with a message fit to show the user as is (the caller adds the file name). */
 export class ImageError extends Error {}
 
-/** Decodes `bytes` and returns the model input for it; throws ImageError with a specific reason. */
-export async function prepareImage(
+/** An image's size as displayed, checked against the limits before anything is decoded. */
+async function inspect(
   bytes: Uint8Array,
-  p: Preprocessing,
   maxPixels: number,
-  preview = false,
-): Promise<Prepared> {
+): Promise<{ width: number; height: number; format: string }> {
   if (bytes.length === 0) throw new ImageError('the file is empty (0 bytes)');
   const sharp = loadSharp();
   const meta = await decodeReliably(() => sharp(bytes, { limitInputPixels: false }).metadata()).catch(
@@ -64,20 +64,30 @@ export async function prepareImage(
     );
   }
   const swap = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 turn the image by 90°
-  const width = swap ? frameHeight : meta.width;
-  const height = swap ? meta.width : frameHeight;
-  const scale = p.resize / Math.min(width, height);
-  const rw = Math.max(p.crop, Math.round(width * scale));
-  const rh = Math.max(p.crop, Math.round(height * scale));
+  return {
+    width: swap ? frameHeight : meta.width,
+    height: swap ? meta.width : frameHeight,
+    format: meta.format,
+  };
+}
+
+/** The decoder, upright, on white, in sRGB, with `shape` applied, as raw RGB bytes of `side`×`side`. */
+async function decodeTo(
+  bytes: Uint8Array,
+  maxPixels: number,
+  side: number,
+  shape: (image: import('sharp').Sharp) => import('sharp').Sharp,
+): Promise<Buffer> {
+  const sharp = loadSharp();
   let raw: Buffer;
   try {
     raw = await decodeReliably(() =>
-      sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
-        .rotate()
-        .flatten({ background: '#ffffff' })
-        .toColourspace('srgb')
-        .resize(rw, rh, { kernel: 'linear', fit: 'fill' })
-        .extract({ left: (rw - p.crop) >> 1, top: (rh - p.crop) >> 1, width: p.crop, height: p.crop })
+      shape(
+        sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
+          .rotate()
+          .flatten({ background: '#ffffff' })
+          .toColourspace('srgb'),
+      )
         .removeAlpha()
         .raw({ depth: 'uchar' })
         .toBuffer(),
@@ -85,18 +95,98 @@ export async function prepareImage(
   } catch (err) {
     throw new ImageError(describeDecodeError(err as Error));
   }
-  const expected = p.crop * p.crop * 3;
+  const expected = side * side * 3;
   if (raw.length !== expected) {
     throw new ImageError(
-      `decoder returned ${raw.length} bytes, expected ${expected} for a ${p.crop}² RGB crop`,
+      `decoder returned ${raw.length} bytes, expected ${expected} for a ${side}² RGB image`,
     );
   }
-  const jpeg = preview
-    ? await sharp(raw, { raw: { width: p.crop, height: p.crop, channels: 3 } })
-        .jpeg({ quality: 85 })
-        .toBuffer()
-    : undefined;
-  return { tensor: toTensor(raw, p), preview: jpeg, width, height, format: meta.format };
+  return raw;
+}
+
+/** The RGB bytes of a `side`² image as a JPEG, for display. */
+function jpegOf(raw: Buffer, side: number): Promise<Buffer> {
+  return loadSharp()(raw, { raw: { width: side, height: side, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
+/** Decodes `bytes` and returns the model input for it; throws ImageError with a specific reason. */
+export async function prepareImage(
+  bytes: Uint8Array,
+  p: Preprocessing,
+  maxPixels: number,
+  preview = false,
+): Promise<Prepared> {
+  const { width, height, format } = await inspect(bytes, maxPixels);
+  const scale = p.resize / Math.min(width, height);
+  const rw = Math.max(p.crop, Math.round(width * scale));
+  const rh = Math.max(p.crop, Math.round(height * scale));
+  const raw = await decodeTo(bytes, maxPixels, p.crop, (image) =>
+    image
+      .resize(rw, rh, { kernel: 'linear', fit: 'fill' })
+      .extract({ left: (rw - p.crop) >> 1, top: (rh - p.crop) >> 1, width: p.crop, height: p.crop }),
+  );
+  const jpeg = preview ? await jpegOf(raw, p.crop) : undefined;
+  return { tensor: toTensor(raw, p), preview: jpeg, width, height, format };
+}
+
+/** A whole image prepared for a detector or segmenter, with where it lies in the input. */
+export interface PreparedWhole extends Prepared {
+  frame: Frame;
+}
+
+/**
+ * Decodes `bytes` into the model's `crop`×`crop` input whole, never cropped: letterboxed as ultralytics does
+ * (the longer side fits, the rest is padded with `pad` evenly on both sides) or stretched to the square.
+ */
+export async function prepareWhole(
+  bytes: Uint8Array,
+  p: Preprocessing,
+  fit: Fit,
+  pad: number,
+  maxPixels: number,
+  preview = false,
+): Promise<PreparedWhole> {
+  const { width, height, format } = await inspect(bytes, maxPixels);
+  const side = p.crop;
+  let frame: Frame;
+  let shape: (image: import('sharp').Sharp) => import('sharp').Sharp;
+  if (fit === 'letterbox') {
+    const gain = Math.min(side / width, side / height);
+    const [rw, rh] = [Math.max(1, Math.round(width * gain)), Math.max(1, Math.round(height * gain))];
+    const [dw, dh] = [(side - rw) / 2, (side - rh) / 2];
+    const [left, top] = [Math.round(dw - 0.1), Math.round(dh - 0.1)];
+    const extend = { left, top, right: side - rw - left, bottom: side - rh - top };
+    const background = { r: pad, g: pad, b: pad };
+    shape = (image) =>
+      image.resize(rw, rh, { kernel: 'linear', fit: 'fill' }).extend({ ...extend, background });
+    frame = {
+      width,
+      height,
+      inputWidth: side,
+      inputHeight: side,
+      scaleX: gain,
+      scaleY: gain,
+      padX: left,
+      padY: top,
+    };
+  } else {
+    shape = (image) => image.resize(side, side, { kernel: 'linear', fit: 'fill' });
+    frame = {
+      width,
+      height,
+      inputWidth: side,
+      inputHeight: side,
+      scaleX: side / width,
+      scaleY: side / height,
+      padX: 0,
+      padY: 0,
+    };
+  }
+  const raw = await decodeTo(bytes, maxPixels, side, shape);
+  const jpeg = preview ? await jpegOf(raw, side) : undefined;
+  return { tensor: toTensor(raw, p), preview: jpeg, width, height, format, frame };
 }
 
 /** Decodes running on sharp's threads, failed ones waiting to run alone, and who waits for either. */

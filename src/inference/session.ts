@@ -212,6 +212,14 @@ function checkSignature(
     if (typeof inMeta.shape[0] === 'number') maxBatch = inMeta.shape[0];
   }
   let classes = d.labels.length;
+  // A detector's or segmenter's outputs were read when its descriptor was made: they must be there.
+  if (d.task) {
+    const missing = d.task.outputs.find((o) => !s.outputNames.includes(o));
+    if (missing !== undefined) {
+      throw new ModelError(`model has no output "${missing}" (has ${s.outputNames.join(', ')})`);
+    }
+    return { input, output: d.task.outputs[0]!, classes: d.task.classes, maxBatch };
+  }
   if (outMeta.isTensor && outMeta.shape.length > 0) {
     const shape = outMeta.shape;
     const scores = shape.length === 2 || (shape.length === 4 && shape[2] === 1 && shape[3] === 1);

@@ -29,6 +29,7 @@ import { compareQuantized } from './quantCompare';
 import { quantizeModel } from './quantizeJob';
 import { sessionRunner } from './scoring';
 import { createSession, ModelError, type LoadedSession } from './session';
+import { analyseImage } from './taskRunner';
 import { timeModel } from './timing';
 
 /** A decoded image waiting for a run. */
@@ -165,6 +166,14 @@ port.on('message', (req: WorkerRequest) => {
     case 'classify':
       void accept(req);
       return;
+    case 'analyse': {
+      const started = performance.now();
+      answer(
+        req,
+        getSession().then((s) => analyseImage(s, req.bytes, req.thresholds, cfg.maxPixels, started)),
+      );
+      return;
+    }
     case 'layers':
       // Parsed here, not on the host's thread: reading and parsing a 100 MB model takes ~100 ms.
       answer(

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { PRESET_NAMES, type Preprocessing, type PresetName } from '../shared/preprocessing';
 import type { OutputKind } from '../shared/outputs';
 import type { Precision } from '../shared/quantization';
+import type { Task } from '../shared/tasks';
 import { NCHW_RGB, type InputFormat } from './imageLayout';
 import { fixedSize, type ImageInput } from './modelFile';
 import { ModelFileError, type OnnxGraph } from './onnxGraph';
@@ -32,6 +33,9 @@ export interface ModelDescriptor {
   assumed?: string;
   /** 'int8' for a quantized (QDQ or integer-op) model file; absent for float models. */
   precision?: Precision;
+  /** What a model that does not classify does (detect, segment, pose) and where its outputs are; absent for
+   *  classifiers. */
+  task?: Task;
 }
 
 /** The input format a descriptor's model takes. */

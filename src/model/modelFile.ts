@@ -182,26 +182,21 @@ export function outputKindOf(graph: OnnxGraph, output: string): OutputKind {
 }
 
 /**
- * Why an output is not [N, classes], in words that say what it looks like: a detector's boxes per anchor,
- * a segmenter's per-pixel scores, or some other tensor.
+ * Why a model whose output is not [N, classes] cannot be used: what the output looks like, and the model's
+ * outputs (`outputs`, in words) when they match no task CNN Lens knows either.
  */
-export function notClassScores(output: string, shape: readonly (number | string)[]): string {
+export function notClassScores(
+  output: string,
+  shape: readonly (number | string)[],
+  outputs?: string,
+): string {
   const found = `model output "${output}" has shape [${shape.join(', ')}]`;
   const want = 'CNN Lens classifies with outputs [N, classes] or [N, classes, 1, 1]';
-  const n = (i: number): number => (typeof shape[i] === 'number' ? (shape[i] as number) : 0);
-  if (shape.length === 3 && Math.max(n(1), n(2)) > 100 && Math.min(n(1), n(2)) >= 5) {
-    return (
-      `${found}: a detector's boxes and class scores per anchor (YOLO-style); ${want}, and ` +
-      'detection models are for the detection support, not yet in this version'
-    );
-  }
-  if (shape.length === 4 && n(2) > 1 && n(3) > 1) {
-    return (
-      `${found}: class scores per pixel (a segmentation model); ${want}, and segmentation models are for ` +
-      'the segmentation support, not yet in this version'
-    );
-  }
-  return `${found}; ${want}`;
+  if (outputs === undefined) return `${found}; ${want}`;
+  return (
+    `${found}; ${want}, detects with YOLO anchors ([1, 4 + classes, anchors] or [1, anchors, 5 + classes]) ` +
+    `or boxes, labels and scores, and segments with [N, classes, H, W]; this model's outputs are ${outputs}`
+  );
 }
 
 function describeValue(v: ValueInfo): string {
