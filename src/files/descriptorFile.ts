@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   checkPreprocessing,
+  PREPROCESSING_PRESETS,
   descriptorPathFor,
   isQuantized,
   isStrings,
@@ -68,7 +69,7 @@ export async function descriptorForModel(
   const shape = graph.outputs.find((o) => o.name === chosen.name)?.shape;
   // Outputs that are not class scores: a detector's or segmenter's, read as its task; an output declared
   // as something else is refused here, with what it looks like, before anything that is open is replaced.
-  const task = chosen.classes === null ? taskOf(graph, preprocessing.crop) : undefined;
+  const task = raw?.output === undefined ? taskOf(graph, preprocessing.crop) : undefined;
   const declared = shape && shape.length > 0 && shape.slice(1).every((d) => typeof d === 'number');
   if (chosen.classes === null && !task && declared) {
     throw new ModelFileError(notClassScores(chosen.name, shape, describeOutputs(graph)));
@@ -100,7 +101,13 @@ export async function descriptorForModel(
         : 'the graph scales 0–255 pixel values itself: fed them as they are (preset raw255)'
       : undefined,
   ].filter((n): n is string => n !== undefined);
-  const { layout, channels, type } = input;
+  const { layout, channels, type, unbatched } = input;
+  // torchvision's detectors normalise inside the graph: they take RGB / 255.
+  if (task?.head === 'boxes' && raw?.preprocessing === undefined) {
+    const { scale, mean, std } = PREPROCESSING_PRESETS.raw;
+    Object.assign(preprocessing, { scale, mean, std });
+    notes.push('a detector with NMS inside (torchvision): fed RGB / 255, it normalises itself (preset raw)');
+  }
   return {
     name: raw?.name ?? path.basename(file),
     modelPath: file,
@@ -108,7 +115,7 @@ export async function descriptorForModel(
     input: raw?.input,
     output: raw?.output ?? (!task && graph.outputs.length > 1 ? chosen.name : undefined),
     outputKind: raw?.outputKind ?? outputKindOf(graph, chosen.name),
-    format: { layout, channels, type },
+    format: { layout, channels, type, ...(unbatched && { unbatched }) },
     preprocessing,
     labels,
     ...(notes.length > 0 && { assumed: notes.join('; ') }),

@@ -2,9 +2,12 @@
 // the status bar, results streamed to the panel as they finish, and failures listed and reported.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { classifyAll, type Outcome } from '../inference/classifyAll';
+import { analyseAll, classifyAll, type Outcome } from '../inference/classifyAll';
+import type { Classification } from '../inference/messages';
+import { DEFAULT_THRESHOLDS, type TaskAnswer, type Thresholds } from '../shared/tasks';
 import type { ImageEntry } from '../shared/protocol';
-import { readSettings } from './config';
+import { readSettings, type Settings } from './config';
+import { foundView } from './panel/found';
 import { Disposable } from './disposable';
 import { log, showError } from './log';
 import { jpegDataUrl } from './panel/dataUrl';
@@ -101,33 +104,37 @@ export class ClassifyRuns extends Disposable {
         token.onCancellationRequested(() => run.abort());
         let done = 0;
         let shown = false;
-        const found = await classifyAll(
-          client,
-          images.map(({ uri, name }) => ({ name, read: () => readUri(uri) })),
-          {
-            topK: settings.topK,
-            preview: true,
-            inFlight: settings.batchSize * 2,
-            signal: run.signal,
-            onOutcome: (o, index) => {
-              if (o.error === undefined) this.runtime.markLoaded();
-              const image = images[index];
-              if (this.inFlight !== run || !image) return;
-              done++;
-              progress.report({
-                increment: 100 / uris.length,
-                message: vscode.l10n.t('{0} of {1}', done, uris.length),
-              });
-              this.panel.addResults([entryOf(o, image.uri)]);
-              if (!shown && o.error === undefined) {
-                // The first success becomes the current image; a failure only if nothing succeeds.
-                shown = true;
-                this.panel.setCurrent(done - 1);
-              }
-              if (many) this.panel.setBusy(vscode.l10n.t('Classified {0} of {1}…', done, uris.length));
-            },
+        const sources = images.map(({ uri, name }) => ({ name, read: () => readUri(uri) }));
+        const labels = config.descriptor.labels;
+        const each = {
+          signal: run.signal,
+          onOutcome: (o: Outcome<Classification | TaskAnswer>, index: number) => {
+            if (o.error === undefined) this.runtime.markLoaded();
+            const image = images[index];
+            if (this.inFlight !== run || !image) return;
+            done++;
+            progress.report({
+              increment: 100 / uris.length,
+              message: vscode.l10n.t('{0} of {1}', done, uris.length),
+            });
+            this.panel.addResults([entryOf(o, image.uri, labels)]);
+            if (!shown && o.error === undefined) {
+              // The first success becomes the current image; a failure only if nothing succeeds.
+              shown = true;
+              this.panel.setCurrent(done - 1);
+            }
+            if (many) this.panel.setBusy(vscode.l10n.t('Classified {0} of {1}…', done, uris.length));
           },
-        );
+        };
+        // A detector or segmenter sees each whole image, one run each; a classifier's crops are batched.
+        const found: Outcome<Classification | TaskAnswer>[] = client.task
+          ? await analyseAll(client, sources, thresholdsOf(settings), { ...each, preview: true, inFlight: 2 })
+          : await classifyAll(client, sources, {
+              ...each,
+              topK: settings.topK,
+              preview: true,
+              inFlight: settings.batchSize * 2,
+            });
         this.progressNote = undefined;
         return { outcomes: found, cancelled: token.isCancellationRequested };
       },
@@ -138,19 +145,23 @@ export class ClassifyRuns extends Disposable {
     this.report(outcomes, uris.length, cancelled);
   }
 
-  private report(outcomes: Outcome[], requested: number, cancelled: boolean): void {
+  private report(
+    outcomes: Outcome<Classification | TaskAnswer>[],
+    requested: number,
+    cancelled: boolean,
+  ): void {
     const ok = outcomes.filter((o) => o.error === undefined);
     const failed = outcomes.filter((o) => o.error !== undefined);
     for (const f of failed) log.error(`cannot classify ${f.name}: ${f.error}`);
     const [shown] = ok;
-    const top = shown?.result?.top[0];
-    if (shown?.result && top) {
+    const best = shown?.result ? bestOf(shown.result) : undefined;
+    if (shown?.result && best) {
       this.runtime.showProvider(shown.result.provider, shown.result.precision);
       const summary = vscode.l10n.t(
         'CNN Lens: {0}: {1} ({2}%)',
         path.basename(shown.name),
-        top.label,
-        (top.probability * 100).toFixed(1),
+        best.label,
+        (best.share * 100).toFixed(1),
       );
       vscode.window.setStatusBarMessage(`$(check) ${summary}`, 15_000);
       log.info(`classified ${ok.map((o) => o.name).join(', ')}`);
@@ -179,19 +190,42 @@ export function uriOf(entry: ImageEntry): vscode.Uri {
   return vscode.Uri.parse(entry.uri);
 }
 
-function entryOf(o: Outcome, file: vscode.Uri): ImageEntry {
+/** The detections' thresholds the settings give (the panel's sliders start from them). */
+function thresholdsOf(settings: Settings): Thresholds {
+  return {
+    ...DEFAULT_THRESHOLDS,
+    confidence: settings['detection.confidence'],
+    iou: settings['detection.iou'],
+  };
+}
+
+/** What the status bar names for an image: its top class, best detection, or largest segment. */
+function bestOf(r: Classification | TaskAnswer): { label: string; share: number } | undefined {
+  if (!('task' in r)) {
+    const top = r.top[0];
+    return top && { label: top.label, share: top.probability };
+  }
+  if (r.task === 'segment') {
+    const c = r.classes[0];
+    return c && { label: c.label, share: c.fraction };
+  }
+  const d = r.detections[0];
+  return d && { label: d.label, share: d.score };
+}
+
+function entryOf(o: Outcome<Classification | TaskAnswer>, file: vscode.Uri, labels: string[]): ImageEntry {
   const uri = file.toString();
   if (o.error !== undefined) return { file: o.name, uri, error: o.error };
   const r = o.result;
-  return {
+  const common = {
     file: o.name,
     uri,
-    top: r.top,
     provider: r.provider,
     precision: r.precision,
-    ms: r.ms,
+    ms: { decode: r.ms.decode, run: r.ms.run, total: r.ms.total },
     width: r.width,
     height: r.height,
     preview: r.preview ? jpegDataUrl(r.preview) : undefined,
   };
+  return 'task' in r ? { ...common, top: [], found: foundView(r, labels) } : { ...common, top: r.top };
 }

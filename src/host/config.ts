@@ -16,6 +16,8 @@ export interface Settings {
   modelPreprocessing: PresetName;
   followActiveImage: boolean;
   precision: Precision;
+  'detection.confidence': number;
+  'detection.iou': number;
 }
 
 /** Defaults, identical to package.json's. */
@@ -29,6 +31,8 @@ export const DEFAULTS: Settings = {
   modelPreprocessing: 'torchvision',
   followActiveImage: true,
   precision: 'fp32',
+  'detection.confidence': 0.25,
+  'detection.iou': 0.7,
 };
 
 /** Reads the settings, replacing out-of-range values with defaults. */
@@ -37,6 +41,10 @@ export function readSettings(): Settings {
   const int = (key: keyof Settings, min: number, max: number): number => {
     const v = c.get<number>(key, DEFAULTS[key] as number);
     return Number.isInteger(v) && v >= min && v <= max ? v : (DEFAULTS[key] as number);
+  };
+  const fraction = (key: keyof Settings): number => {
+    const v = c.get<number>(key, DEFAULTS[key] as number);
+    return typeof v === 'number' && v >= 0 && v <= 1 ? v : (DEFAULTS[key] as number);
   };
   const provider = c.get<string>('executionProvider', DEFAULTS.executionProvider);
   const preprocessing = c.get<string>('modelPreprocessing', DEFAULTS.modelPreprocessing);
@@ -55,5 +63,7 @@ export function readSettings(): Settings {
       : DEFAULTS.modelPreprocessing,
     followActiveImage: c.get<boolean>('followActiveImage', DEFAULTS.followActiveImage) !== false,
     precision: PRECISIONS.includes(precision as Precision) ? (precision as Precision) : DEFAULTS.precision,
+    'detection.confidence': fraction('detection.confidence'),
+    'detection.iou': fraction('detection.iou'),
   };
 }

@@ -60,9 +60,9 @@ export function analyseAll(
   client: InferenceClient,
   sources: readonly ImageSource[],
   thresholds: Thresholds,
-  opts: EachImageOptions<TaskAnswer>,
+  opts: EachImageOptions<TaskAnswer> & { preview?: boolean },
 ): Promise<Outcome<TaskAnswer>[]> {
-  return eachImage(sources, opts, (name, bytes) => client.analyse(name, bytes, thresholds, opts.signal));
+  return eachImage(sources, opts, (name, bytes) => client.analyse(name, bytes, thresholds, opts));
 }
 
 /** Reads and sends `inFlight` sources at a time, in order, each failure its own outcome. */

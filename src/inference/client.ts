@@ -130,10 +130,11 @@ export class InferenceClient {
     name: string,
     bytes: Uint8Array,
     thresholds: Thresholds,
-    signal?: AbortSignal,
+    opts: { preview?: boolean; signal?: AbortSignal } = {},
   ): Promise<TaskAnswer> {
     const owned = ownedBytes(bytes);
-    return this.request({ type: 'analyse', name, bytes: owned, thresholds }, signal, transferList(owned));
+    const req = { type: 'analyse' as const, name, bytes: owned, thresholds, preview: opts.preview ?? false };
+    return this.request(req, opts.signal, transferList(owned));
   }
 
   /**

@@ -41,7 +41,8 @@ export function imageTensor(
     }
   }
   if (format.layout === 'NHWC') values = channelsLast(values, batch, channels, plane);
-  const dims = format.layout === 'NCHW' ? [batch, channels, crop, crop] : [batch, crop, crop, channels];
+  const batched = format.layout === 'NCHW' ? [batch, channels, crop, crop] : [batch, crop, crop, channels];
+  const dims = format.unbatched ? batched.slice(1) : batched;
   switch (format.type) {
     case 'float32':
       return new ort.Tensor('float32', values, dims);

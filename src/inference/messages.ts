@@ -141,7 +141,11 @@ type NoFields = Record<never, never>;
 export interface WorkerCalls {
   classify: { request: ImageRequest; reply: Classification };
   /** Runs a detector or segmenter (the descriptor's task) on one whole image. */
-  analyse: { request: { name: string; bytes: Uint8Array; thresholds: Thresholds }; reply: TaskAnswer };
+  analyse: {
+    /** `preview`: also the whole image as a JPEG and the candidates the panel's sliders filter. */
+    request: { name: string; bytes: Uint8Array; thresholds: Thresholds; preview: boolean };
+    reply: TaskAnswer;
+  };
   runtimeInfo: { request: NoFields; reply: RuntimeInfo };
   layers: { request: NoFields; reply: LayerTable };
   /** Runs the exploration model on one image; activations stay in the worker under the returned key. */

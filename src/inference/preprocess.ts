@@ -131,6 +131,25 @@ export async function prepareImage(
   return { tensor: toTensor(raw, p), preview: jpeg, width, height, format };
 }
 
+/** The whole image, upright, at most `side` pixels a side, as a JPEG: what a detector's boxes are drawn on. */
+export async function wholePreview(bytes: Uint8Array, side: number, maxPixels: number): Promise<Uint8Array> {
+  await inspect(bytes, maxPixels);
+  const sharp = loadSharp();
+  try {
+    return await decodeReliably(() =>
+      sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
+        .rotate()
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb')
+        .resize(side, side, { fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality: 85 })
+        .toBuffer(),
+    );
+  } catch (err) {
+    throw new ImageError(describeDecodeError(err as Error));
+  }
+}
+
 /** A whole image prepared for a detector or segmenter, with where it lies in the input. */
 export interface PreparedWhole extends Prepared {
   frame: Frame;

@@ -202,14 +202,17 @@ function checkSignature(
   const want = layout === 'NCHW' ? [channels, crop, crop] : [crop, crop, channels];
   let maxBatch = Infinity;
   if (inMeta.isTensor) {
-    const dims = inMeta.shape.slice(1);
-    const fits = inMeta.shape.length === 4 && dims.every((v, i) => typeof v !== 'number' || v === want[i]);
+    const unbatched = formatOf(d).unbatched === true;
+    const dims = unbatched ? inMeta.shape : inMeta.shape.slice(1);
+    const rank = unbatched ? 3 : 4;
+    const fits = inMeta.shape.length === rank && dims.every((v, i) => typeof v !== 'number' || v === want[i]);
     if (!fits) {
       throw new ModelError(
         `model input "${input}" has shape [${inMeta.shape.join(', ')}]; expected [N, ${want.join(', ')}]`,
       );
     }
-    if (typeof inMeta.shape[0] === 'number') maxBatch = inMeta.shape[0];
+    if (unbatched) maxBatch = 1;
+    else if (typeof inMeta.shape[0] === 'number') maxBatch = inMeta.shape[0];
   }
   let classes = d.labels.length;
   // A detector's or segmenter's outputs were read when its descriptor was made: they must be there.

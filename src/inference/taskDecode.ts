@@ -126,6 +126,8 @@ export function decodeDetections(
   t: Thresholds,
   f: Frame,
   labels: readonly string[],
+  /** Also return the candidates above this score (≤ t.confidence) in the image's pixels, for the panel. */
+  floor?: number,
 ): DetectionResult {
   const kind = task.kind === 'segment' ? 'detect' : task.kind;
   const label = (c: number): string => labels[c] ?? `class ${c}`;
@@ -146,9 +148,11 @@ export function decodeDetections(
   const data = main.data;
   const firstLayout = task.head === 'anchors-first';
   const rows = main.dims[1]!;
-  const candidates = firstLayout
-    ? anchorsFirstCandidates(data, main.dims[2]!, t.confidence)
-    : anchorsLastCandidates(data, rows, task.classes, t.confidence);
+  const lowest = Math.min(floor ?? t.confidence, t.confidence);
+  const found = firstLayout
+    ? anchorsFirstCandidates(data, main.dims[2]!, lowest)
+    : anchorsLastCandidates(data, rows, task.classes, lowest);
+  const candidates = found.filter((c) => c.score > t.confidence);
   const kept = suppress(candidates, t.confidence, t.iou, t.maxDetections);
   const anchors = firstLayout ? main.dims[1]! : main.dims[2]!;
   const extra = (row: number, a: number): number => data[row * anchors + a]!;
@@ -158,6 +162,7 @@ export function decodeDetections(
       label: label(c.cls),
       score: c.score,
       box: toImage(c.box, f),
+      anchor: c.anchor,
     };
     const stride = strideOf(c.anchor, anchors, task.strides, f);
     if (stride !== undefined) d.stride = stride;
@@ -173,6 +178,12 @@ export function decodeDetections(
     return d;
   });
   const result: DetectionResult = { task: kind, detections, candidates: candidates.length, thresholds: t };
+  if (floor !== undefined) {
+    result.boxes = found
+      .sort((a, b) => b.score - a.score || a.anchor - b.anchor)
+      .slice(0, MAX_BOXES)
+      .map((c) => ({ ...c, box: toImage(c.box, f) }));
+  }
   if (task.masks !== undefined && outputs[1]) {
     const coefficients = kept.map((c) =>
       Float32Array.from({ length: task.masks! }, (_, m) => extra(4 + task.classes + m, c.anchor)),
@@ -183,6 +194,9 @@ export function decodeDetections(
   }
   return result;
 }
+
+/** Most candidates sent to the panel's sliders: far more than any threshold there keeps. */
+const MAX_BOXES = 5000;
 
 /** The longest side of a class map made for display: fine enough to see, small enough to send. */
 const MAP_SIDE = 320;

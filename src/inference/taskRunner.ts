@@ -2,21 +2,28 @@
 // one `session.run`, every output the task reads decoded into what the model found. Worker-side only.
 import type { TaskAnswer, Thresholds } from '../shared/tasks';
 import { floatData, imageTensor } from './feed';
-import { prepareWhole } from './preprocess';
+import { prepareWhole, wholePreview } from './preprocess';
 import { ModelError, type LoadedSession } from './session';
 import { decodeDetections, decodeSegmentation, type RawOutput } from './taskDecode';
 
-/** One image through a task model; `started` is when the request arrived (for `ms.total`). */
+/** The lowest confidence the panel's slider offers. */
+const PANEL_FLOOR = 0.05;
+/** The longest side of the image the panel draws boxes on. */
+export const PREVIEW_SIDE = 640;
+
+/** One image through a task model; its `ms` leave out the model's loading, which comes before. */
 export async function analyseImage(
   s: LoadedSession,
   bytes: Uint8Array,
   thresholds: Thresholds,
   maxPixels: number,
-  started: number,
+  /** For the panel: the whole image as a JPEG, and every candidate its sliders may show. */
+  forPanel = false,
 ): Promise<TaskAnswer> {
   const d = s.descriptor;
   const task = d.task;
   if (!task) throw new ModelError(`${d.name} is a classifier: classify it instead`);
+  const started = performance.now();
   const prepared = await prepareWhole(bytes, d.preprocessing, task.fit, task.pad, maxPixels);
   const decode = performance.now() - started;
   const t = performance.now();
@@ -31,10 +38,19 @@ export async function analyseImage(
   const found =
     task.head === 'pixels'
       ? decodeSegmentation(outputs[0]!, prepared.frame, d.labels)
-      : decodeDetections(task, outputs, thresholds, prepared.frame, d.labels);
+      : decodeDetections(
+          task,
+          outputs,
+          thresholds,
+          prepared.frame,
+          d.labels,
+          forPanel ? PANEL_FLOOR : undefined,
+        );
   const post = performance.now() - t1;
+  const preview = forPanel ? await wholePreview(bytes, PREVIEW_SIDE, maxPixels) : undefined;
   return {
     ...found,
+    ...(preview && { preview }),
     provider: s.info.provider,
     precision: s.info.precision,
     ms: { decode, run, post, total: performance.now() - started },

@@ -23,13 +23,13 @@ import { measurePeak } from './peak';
 import { floatData, imageTensor } from './feed';
 import { topK, toScores } from './postprocess';
 import { PrecisionPairs } from './precisionPairs';
-import { ImageError, prepareImage } from './preprocess';
+import { ImageError, prepareImage, wholePreview } from './preprocess';
 import { profileModel } from './profiling';
 import { compareQuantized } from './quantCompare';
 import { quantizeModel } from './quantizeJob';
 import { sessionRunner } from './scoring';
 import { createSession, ModelError, type LoadedSession } from './session';
-import { analyseImage } from './taskRunner';
+import { analyseImage, PREVIEW_SIDE } from './taskRunner';
 import { timeModel } from './timing';
 
 /** A decoded image waiting for a run. */
@@ -166,14 +166,12 @@ port.on('message', (req: WorkerRequest) => {
     case 'classify':
       void accept(req);
       return;
-    case 'analyse': {
-      const started = performance.now();
+    case 'analyse':
       answer(
         req,
-        getSession().then((s) => analyseImage(s, req.bytes, req.thresholds, cfg.maxPixels, started)),
+        getSession().then((s) => analyseImage(s, req.bytes, req.thresholds, cfg.maxPixels, req.preview)),
       );
       return;
-    }
     case 'layers':
       // Parsed here, not on the host's thread: reading and parsing a 100 MB model takes ~100 ms.
       answer(
@@ -185,11 +183,14 @@ port.on('message', (req: WorkerRequest) => {
       answer(req, explorer.explore(req.bytes, req.topK, req.preview));
       return;
     case 'preview':
+      // A detector's boxes are drawn on the whole image; a classifier's preview is the crop it sees.
       answer(
         req,
-        prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, true).then(
-          (p) => p.preview ?? new Uint8Array(),
-        ),
+        cfg.descriptor.task
+          ? wholePreview(req.bytes, PREVIEW_SIDE, cfg.maxPixels)
+          : prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, true).then(
+              (p) => p.preview ?? new Uint8Array(),
+            ),
       );
       return;
     case 'featureMaps':

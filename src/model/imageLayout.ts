@@ -12,6 +12,8 @@ export interface InputFormat {
   layout: Layout;
   channels: 1 | 3;
   type: InputType;
+  /** The input has no batch axis: [C, H, W] (torchvision's detectors take a list of such images). */
+  unbatched?: true;
 }
 
 /** The format of models that declare nothing else: torchvision's. */

@@ -50,8 +50,11 @@ export function imageInput(graph: OnnxGraph, name?: string): ImageInput {
     );
   }
   // A file that declares no shape cannot be checked here; the session's own check runs later.
-  const shape = input.shape ?? ['?', 3, '?', '?'];
-  const dims = `[${shape.join(', ')}]`;
+  const declared = input.shape ?? ['?', 3, '?', '?'];
+  // One image without a batch axis, [C, H, W] (torchvision's detectors), is fed as a batch of one.
+  const unbatched = declared.length === 3 && (declared[0] === 1 || declared[0] === 3);
+  const shape = unbatched ? [1, ...declared] : declared;
+  const dims = `[${declared.join(', ')}]`;
   if (shape.length !== 4) {
     throw new ModelFileError(
       `${label} has shape ${dims}: not an image input; CNN Lens feeds images as [N, C, H, W] or [N, H, W, C]`,
@@ -76,7 +79,16 @@ export function imageInput(graph: OnnxGraph, name?: string): ImageInput {
       `${label} has a fixed batch of ${batch}; CNN Lens needs a batch of 1 or a symbolic batch`,
     );
   }
-  return { name: input.name, batch, height, width, layout, channels: channels === 1 ? 1 : 3, type };
+  return {
+    name: input.name,
+    batch,
+    height,
+    width,
+    layout,
+    channels: channels === 1 ? 1 : 3,
+    type,
+    ...(unbatched && { unbatched: true as const }),
+  };
 }
 
 /** The side of the square input the file fixes, or null when H and W are symbolic. */

@@ -11,7 +11,8 @@ function outputShapes(graph: OnnxGraph, size: number): { info: ValueInfo; shape:
   let inferred: Map<string, Dim[] | null> | undefined;
   return graph.outputs.map((info) => {
     let shape = info.shape;
-    if (!shape || shape.some((d) => typeof d !== 'number')) {
+    // A symbolic first axis (batch, or the count of boxes) is read as it is; other symbols need inference.
+    if (!shape || shape.slice(1).some((d) => typeof d !== 'number')) {
       inferred ??= inferShapes(normaliseGraph(graph).graph, { batch: 1, spatial: [size, size] }).shapes;
       shape = inferred.get(info.name) ?? shape;
     }

@@ -13,6 +13,8 @@ import type { OutputKind } from './outputs';
 import type { Preprocessing, PresetName } from './preprocessing';
 import type { Profile } from './profile';
 import type { AgreementReport, Precision, QuantizationReport, QuantizeReport } from './quantization';
+import type { Candidate } from './detections';
+import type { ClassShare, Detection, TaskKind, Thresholds } from './tasks';
 
 /** One ranked class. */
 export interface PredictionView {
@@ -34,8 +36,28 @@ export interface ImageResult {
   ms: { decode: number; run: number; total: number };
   width: number;
   height: number;
-  /** The crop the model saw, as a data: URL (not saved across reloads: the host makes it again). */
+  /** The crop the model saw (a detector's or segmenter's: the whole image), as a data: URL (not saved across
+   *  reloads: the host makes it again). */
   preview?: string;
+  /** What a detector or segmenter found (its `top` is empty). */
+  found?: FoundView;
+}
+
+/** A detector's or segmenter's answer as the panel shows it; boxes in the image's pixels. */
+export interface FoundView {
+  task: TaskKind;
+  /** Detections at the run's thresholds (the sliders filter `candidates` again in the panel). */
+  detections: Detection[];
+  /** Every box above the lowest threshold the sliders offer, before NMS (detectors only). */
+  candidates: Candidate[];
+  /** The thresholds the run used (detectors only). */
+  thresholds?: Thresholds;
+  /** Semantic segmentation: the classes' shares of the image. */
+  classes?: ClassShare[];
+  /** The class (segment) or detection + 1 (instances) of each pixel, as base64 bytes (JSON-safe). */
+  map?: { width: number; height: number; base64: string };
+  /** Labels of the model's classes, for the legend. */
+  labels: string[];
 }
 
 /** An image that could not be classified. */

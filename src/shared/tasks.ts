@@ -1,5 +1,6 @@
 // What a model does with an image besides classifying it (detect, segment, estimate pose), how its outputs
 // are laid out, and what CNN Lens makes of them. Shared by the model code, the worker, the CLI and the panel.
+import type { Candidate } from './detections';
 
 /** The tasks CNN Lens recognises; `classify` models have no Task (see ModelDescriptor.task). */
 export type TaskKind = 'detect' | 'instances' | 'pose' | 'segment';
@@ -58,6 +59,8 @@ export interface Detection {
   box: [number, number, number, number];
   /** Stride of the head scale whose anchor produced it (8 = P3 …), when the head says. */
   stride?: number;
+  /** The anchor (or output row) it came from: which candidate of the panel's sliders it is. */
+  anchor?: number;
   /** Instances: pixels of the original image inside the object's mask. */
   maskPixels?: number;
   /** Pose: x, y in the original image's pixels and the keypoint's visibility score. */
@@ -77,6 +80,8 @@ export interface DetectionResult {
   detections: Detection[];
   /** Anchors (or boxes) above the confidence threshold before NMS. */
   candidates: number;
+  /** When asked for (the panel's sliders): those candidates in the image's pixels, best first, at most 5,000. */
+  boxes?: Candidate[];
   thresholds: Thresholds;
   /** Instances: the label of each pixel of the class map (0 none, i + 1 detection i), map.width × map.height. */
   map?: ClassMap;
@@ -100,6 +105,8 @@ export interface SegmentationResult {
 
 /** What one image's run of a task model gave, with its timing. */
 export type TaskAnswer = (DetectionResult | SegmentationResult) & {
+  /** When asked for: the whole image, upright, at most 640 pixels a side, as a JPEG. */
+  preview?: Uint8Array;
   provider: string;
   precision: 'fp32' | 'int8';
   ms: { decode: number; run: number; post: number; total: number };

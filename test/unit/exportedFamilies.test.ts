@@ -3,8 +3,7 @@
 // (test/fixtures/exporters, made by scripts/fixtures/exporters). The answers are independent of CNN Lens:
 // the `onnx` package's counts of the file, the framework's own parameter count, and the papers' block counts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -12,7 +11,7 @@ import { findCamSource } from '../../src/model/cam';
 import { classOutput, imageInput, outputKindOf } from '../../src/model/modelFile';
 import { parseOnnx, type OnnxGraph } from '../../src/model/onnxGraph';
 import { buildLayerTable } from '../../src/model/structure/table';
-import { descriptorForModel, metadataNames } from '../../src/files/descriptorFile';
+import { metadataNames } from '../../src/files/descriptorFile';
 
 const DIR = path.resolve(__dirname, '..', 'fixtures', 'exporters');
 
