@@ -202,9 +202,10 @@ const MAX_BOXES = 5000;
 const MAP_SIDE = 320;
 
 /**
- * Instance masks as ultralytics makes them: coefficients × prototypes at the prototypes' resolution,
- * cropped to the box, upsampled bilinearly (here straight to the image's pixels), kept where the logit is
- * above 0. Returns each mask's pixel count in the image and a label map at display resolution.
+ * Instance masks as ultralytics' `process_mask` makes them: coefficients × prototypes at the prototypes'
+ * resolution, zeroed outside the box (scaled to that resolution), upsampled bilinearly (here straight to the
+ * image's pixels), kept where the logit is above 0. Returns each mask's pixel count in the image and a label
+ * map at display resolution.
  */
 export function instanceMasks(
   kept: readonly Candidate[],
@@ -215,25 +216,32 @@ export function instanceMasks(
   const [m, ph, pw] = [protos.dims[1]!, protos.dims[2]!, protos.dims[3]!];
   const proto = protos.data;
   const plane = ph * pw;
-  // Mask logits at prototype resolution, one plane per detection.
-  const logits = coefficients.map((coef) => {
+  const [sx, sy] = [pw / f.inputWidth, ph / f.inputHeight];
+  // Mask logits at prototype resolution, one plane per detection, cropped to its box.
+  const logits = coefficients.map((coef, i) => {
     const out = new Float32Array(plane);
-    for (let k = 0; k < m; k++) {
-      const w = coef[k]!;
-      const base = k * plane;
-      for (let i = 0; i < plane; i++) out[i] = out[i]! + w * proto[base + i]!;
+    const [x1, y1, x2, y2] = kept[i]!.box;
+    for (let y = 0; y < ph; y++) {
+      if (y < y1 * sy || y >= y2 * sy) continue;
+      for (let x = 0; x < pw; x++) {
+        if (x < x1 * sx || x >= x2 * sx) continue;
+        let v = 0;
+        for (let k = 0; k < m; k++) v += coef[k]! * proto[k * plane + y * pw + x]!;
+        out[y * pw + x] = v;
+      }
     }
     return out;
   });
-  // An image pixel's centre in prototype pixels (align_corners=False), and whether it is in the mask.
-  const [sx, sy] = [pw / f.inputWidth, ph / f.inputHeight];
+  // The input-pixel region outside which a mask's upsampled logit is 0: a cropped plane's last prototype
+  // pixel still reaches 1.5 pixels beyond the box at prototype resolution; two are allowed.
+  const reach = kept.map(({ box }) => [box[0] - 2 / sx, box[1] - 2 / sy, box[2] + 2 / sx, box[3] + 2 / sy]);
   const inside = (i: number, ix: number, iy: number): boolean => {
-    const box = kept[i]!.box;
-    if (ix < box[0] || ix >= box[2] || iy < box[1] || iy >= box[3]) return false;
+    const r = reach[i]!;
+    if (ix < r[0]! || ix >= r[2]! || iy < r[1]! || iy >= r[3]!) return false;
     return bilinear(logits[i]!, pw, ph, ix * sx - 0.5, iy * sy - 0.5) > 0;
   };
-  const pixels = kept.map((c, i) => {
-    const [x1, y1, x2, y2] = toImage(c.box, f).map(Math.floor) as [number, number, number, number];
+  const pixels = reach.map((r, i) => {
+    const [x1, y1, x2, y2] = toImage(r, f).map(Math.floor) as [number, number, number, number];
     let count = 0;
     for (let y = y1; y < Math.min(y2 + 1, f.height); y++) {
       const iy = (y + 0.5) * f.scaleY + f.padY;
@@ -247,11 +255,10 @@ export function instanceMasks(
   const [mw, mh] = [Math.max(1, Math.round(f.width * shrink)), Math.max(1, Math.round(f.height * shrink))];
   const data = new Uint8Array(mw * mh);
   for (let y = 0; y < mh; y++) {
-    const iy = ((y + 0.5) * f.height) / mh;
+    const iy = (((y + 0.5) * f.height) / mh) * f.scaleY + f.padY;
     for (let x = 0; x < mw; x++) {
-      const ix = ((x + 0.5) * f.width) / mw;
-      const [ax, ay] = [ix * f.scaleX + f.padX, iy * f.scaleY + f.padY];
-      const hit = kept.findIndex((_, i) => inside(i, ax, ay));
+      const ix = (((x + 0.5) * f.width) / mw) * f.scaleX + f.padX;
+      const hit = kept.findIndex((_, i) => inside(i, ix, iy));
       data[y * mw + x] = hit < 0 || hit > 253 ? 0 : hit + 1;
     }
   }

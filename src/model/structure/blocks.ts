@@ -27,7 +27,12 @@ export type BlockKind =
   | 'depthwise separable'
   | 'conv group'
   | 'residual block'
-  | 'branches';
+  | 'branches'
+  // A detector's or segmenter's parts (src/model/structure/denseStages.ts).
+  | 'top-down'
+  | 'bottom-up'
+  | 'head branch'
+  | 'prototypes';
 
 /** What a row does inside its block. */
 export type Part =
@@ -57,6 +62,8 @@ export interface FoundBlock {
   /** Set on the residual blocks of a cross-stage partial split: 'csp' (CSPNet), 'c2f' where the join also
    *  takes every block's output (YOLOv8's C2f). */
   partial?: 'csp' | 'c2f';
+  /** The block's own name where its place says it (a detector's 'P3 (stride 8)'), instead of stage.n. */
+  name?: string;
 }
 
 /** Everything the recognisers look at for a row. */

@@ -9,6 +9,7 @@ import type { StagePlan } from './stages';
 export function stageNames(plans: StagePlan[], family: Family): string[] {
   let n = RESNET_NAMING.has(family) ? 1 : 0;
   return plans.map((p) => {
+    if (p.name !== undefined) return p.name;
     if (RESNET_NAMING.has(family))
       return p.place === 'stem' ? 'conv1' : p.place === 'head' ? 'fc' : `conv${++n}_x`;
     return p.place === 'stem' ? 'stem' : p.place === 'head' ? 'head' : `stage${++n}`;
@@ -71,6 +72,18 @@ export function looseRow(
   return `${stage} ${joinText(f)}`;
 }
 
+/**
+ * A post-processing row by what it computes: 'DFL expectation over 16 bins' for the fixed 1×1 after a
+ * softmax, else its ops in order ('slice → sub', 'concat'), reshapes and transposes left out.
+ */
+export function postRow(stage: string, f: RowFacts): string {
+  const units = [...f.row.before, f.row.anchor, ...f.row.after];
+  if (f.weighted && units.some((u) => u.op === 'Softmax'))
+    return `${stage} DFL expectation over ${String(f.cin ?? '?')} bins`;
+  const ops = units.filter((u) => u === f.row.anchor || u.kind !== 'layout').map((u) => u.op.toLowerCase());
+  return `${stage} ${ops.join(' → ')}`;
+}
+
 /** The compact notation of one block. */
 export function blockNotation(family: Family, b: FoundBlock, facts: RowFacts[]): string {
   const rows = (pred: (p: Part) => boolean): RowFacts[] =>
@@ -129,6 +142,14 @@ export function blockNotation(family: Family, b: FoundBlock, facts: RowFacts[]):
       return `transition [${b.rows.map((r) => brief(facts[r]!)).join('; ')}]`;
     case 'squeeze-and-excitation':
       return `SE ${seRatio(b, facts)}`;
+    case 'top-down':
+    case 'bottom-up':
+      return `${b.kind} [${b.rows.map((r) => brief(facts[r]!)).join(' → ')}] → ${ch}`;
+    case 'head branch':
+    case 'prototypes': {
+      const chains = b.branches.length > 0 ? b.branches : [b.rows];
+      return `[${chains.map((br) => br.map((r) => brief(facts[r]!)).join(' → ')).join(' | ')}]`;
+    }
     case 'conv group': {
       const all = b.rows.map((r) => desc(facts[r]!));
       if (all.length === 1) return all[0]!;

@@ -34,18 +34,30 @@ export interface IrregularPiece {
 
 /** The whole graph as a series of pieces. */
 export function decompose(rg: RowGraph): Piece[] {
-  return series(
-    rg,
-    rg.rows.map((r) => r.index),
-    null,
-  );
+  const all = rg.rows.map((r) => r.index);
+  return series(rg, all, null, new Set(all));
+}
+
+/**
+ * Some rows of the graph (graph order) as a series of pieces, as if they were the whole graph: what rows
+ * outside them read is a tap (a detector's neck reading the backbone's P3 and P4), not a branch.
+ */
+export function decomposeRows(rg: RowGraph, rows: number[]): Piece[] {
+  return series(rg, rows, null, new Set(rows));
 }
 
 /**
  * Decomposes the rows `rs` (graph order), entered from outside through the tensors they read from rows
- * not in `rs`; `fork` is the row they start from (for identity branches).
+ * not in `rs`; `fork` is the row they start from (for identity branches). Readers outside `scope` are
+ * ignored.
  */
-function series(rg: RowGraph, rs: number[], fork: number | null, nested = false): Piece[] {
+function series(
+  rg: RowGraph,
+  rs: number[],
+  fork: number | null,
+  scope: ReadonlySet<number>,
+  nested = false,
+): Piece[] {
   const pos = new Map(rs.map((r, i) => [r, i]));
   const n = rs.length;
   // Furthest position an edge starting at or before each position reaches; entry edges start at -1.
@@ -61,7 +73,7 @@ function series(rg: RowGraph, rs: number[], fork: number | null, nested = false)
       if (p === undefined || !pos.has(p)) note(-1, i);
     }
     for (const t of row.outputs) {
-      const readers = rg.consumers.get(t) ?? [];
+      const readers = (rg.consumers.get(t) ?? []).filter((c) => scope.has(c));
       if (readers.some((c) => !pos.has(c)) || rg.outputs.includes(t)) note(i, n);
       for (const c of readers) if (pos.has(c)) note(i, pos.get(c)!);
     }
@@ -81,7 +93,7 @@ function series(rg: RowGraph, rs: number[], fork: number | null, nested = false)
   for (const c of [...cuts, n]) {
     const inner = rs.slice(prev + 1, c);
     const join = c < n ? rs[c]! : null;
-    if (inner.length > 0) pieces.push(region(rg, inner, prevRow, join));
+    if (inner.length > 0) pieces.push(region(rg, inner, prevRow, join, scope));
     if (join !== null) pieces.push({ kind: 'row', row: join });
     prev = c;
     prevRow = join;
@@ -90,11 +102,17 @@ function series(rg: RowGraph, rs: number[], fork: number | null, nested = false)
 }
 
 /** Rows strictly between a fork and a join: parallel branches, or an irregular region. */
-function region(rg: RowGraph, inner: number[], fork: number | null, join: number | null): Piece {
+function region(
+  rg: RowGraph,
+  inner: number[],
+  fork: number | null,
+  join: number | null,
+  scope: ReadonlySet<number>,
+): Piece {
   const components = connected(rg, inner);
   const branches: Piece[][] = [];
   for (const comp of components) {
-    const sub = series(rg, comp, fork, true);
+    const sub = series(rg, comp, fork, scope, true);
     // A single component with no row every path passes: the region does not separate.
     const cutless = sub.length === 1 && sub[0]!.kind === 'irregular';
     if (cutless && components.length === 1) return { kind: 'irregular', fork, join, rows: inner };

@@ -9,8 +9,11 @@ import type { RowFacts, Unit } from './blocks';
 
 /** A stage: its place and its units in order. */
 export interface StagePlan {
-  place: 'stem' | 'body' | 'head';
+  /** 'post': a detector's box decoding and NMS, rows that are no layers. */
+  place: 'stem' | 'body' | 'head' | 'post';
   units: Unit[];
+  /** The stage's own name where its place says it (a detector's 'backbone', 'neck', 'head'). */
+  name?: string;
 }
 
 /** Splits the top-level units into stages. */

@@ -16,8 +16,19 @@ import { findBlocks, type FoundBlock, type Part, type RowFacts, type Unit } from
 import { layoutOf as imageLayoutOf, type Layout } from '../imageLayout';
 import { channelsLastTensors } from './layouts';
 import { detectFamily, kindIn, refineKinds, type Family } from './family';
-import { blockName, blockNotation, desc, looseRow, poolText, rowInBlock, stageNames } from './naming';
+import {
+  blockName,
+  blockNotation,
+  desc,
+  looseRow,
+  poolText,
+  postRow,
+  rowInBlock,
+  stageNames,
+} from './naming';
 import { decompose } from './regions';
+import { denseParts, gridOf } from './dense';
+import { densePlans } from './denseStages';
 import { buildRowGraph, type RowDraft, type RowGraph, type Unit as NodeUnit } from './rows';
 import { receptiveFields, type Field } from './receptive';
 import { planStages, type StagePlan } from './stages';
@@ -55,13 +66,23 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const cost = graphCost(net, shapes);
   const rg = buildRowGraph(g, shapes);
   const facts = rg.rows.map((r) => rowFacts(r, g, shapes, rg.constLike));
-  const units = findBlocks(decompose(rg), rg, facts);
-  const found = units.flatMap((u) => (u.kind === 'block' ? [u.block] : []));
+  const dense = denseParts(g, shapes, rg, facts);
+  const grid = gridOf(g, shapes);
+  const plans = dense
+    ? densePlans(dense, rg, facts, (r) => grid(facts[r]!.out))
+    : planStages(findBlocks(decompose(rg), rg, facts), facts);
+  const blocksIn = (ps: StagePlan[]): FoundBlock[] =>
+    ps.flatMap((p) => p.units.flatMap((u) => (u.kind === 'block' ? [u.block] : [])));
+  const found = blocksIn(plans);
   const rowMacs = rg.rows.map((r) => r.ids.reduce((sum, id) => sum + cost.nodes[id]!.macs, 0));
-  const family = detectFamily(found, facts, rowMacs);
+  // A detector's family is its backbone's: the neck and head are no family's blocks.
+  const family = dense
+    ? detectFamily(blocksIn(plans.slice(0, 1)), facts, maskedTo(rowMacs, dense.backbone))
+    : detectFamily(found, facts, rowMacs);
   refineKinds(family, found, facts);
-  const plans = planStages(units, facts);
   const counted = countedRows(rg, facts, found);
+  // Box decoding and NMS are no layers.
+  for (const r of dense?.post ?? []) counted.delete(r);
   const fields = receptiveFields(g, shapes, rg.constLike);
   const nhwc = channelsLastTensors(g, shapes, inputLayoutOf(g));
   const rows = rg.rows.map((r) =>
@@ -84,16 +105,24 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
         const row = rows[u.row]!;
         row.stage = stage;
         const f = facts[u.row]!;
+        if (plan.place === 'post') {
+          row.name = postRow(stage, f);
+          continue;
+        }
         const nth = plan.place !== 'head' && f.weighted && stemConvs > 1 ? ++loose : 0;
         row.name = looseRow(family, stage, plan.place, f, nth);
         row.role = looseRole(f, plan.place);
         continue;
       }
-      const name = blockName(family, stage, b++, hasInception ? inceptionStage : 0);
+      const name = u.block.name ?? blockName(family, stage, b++, hasInception ? inceptionStage : 0);
       blocks.push(placeBlock(u.block, name, stage, family, rows, facts, merged));
     }
   });
-  const kept = rows.filter((_, i) => !merged.has(i));
+  // A detector's neck and head rows interleave in graph order: shown stage by stage, block by block.
+  const order = dense
+    ? plans.flatMap((p) => p.units.flatMap((u) => (u.kind === 'row' ? [u.row] : u.block.rows)))
+    : rows.map((_, i) => i);
+  const kept = order.filter((i) => !merged.has(i)).map((i) => rows[i]!);
   uniqueNames(kept);
   const stages = plans.map((plan, s) => summariseStage(names[s]!, plan, kept, blocks, facts));
   const countedStages = stages.filter((s) => s.counted > 0);
@@ -508,6 +537,12 @@ function uniqueNames(rows: LayerRow[]): void {
     seen.set(r.name, n);
     if (n > 1) r.name = `${r.name} #${n}`;
   }
+}
+
+/** Each row's multiply-adds, zero outside `rows`. */
+function maskedTo(macs: number[], rows: number[]): number[] {
+  const keep = new Set(rows);
+  return macs.map((m, r) => (keep.has(r) ? m : 0));
 }
 
 function sum<T>(xs: T[], f: (x: T) => number): number {
