@@ -4,6 +4,7 @@ import { percent } from '../src/shared/format';
 import type { OutputKind } from '../src/shared/outputs';
 import { isFailure, type ImageFailure, type ImageResult, type PanelState } from '../src/shared/protocol';
 import { h } from './dom';
+import { foundSection } from './foundView';
 
 /** The section for the current image, or a hint when there is none; the crop is left out when a CAM shows it. */
 export function resultSection(
@@ -22,7 +23,8 @@ export function resultSection(
       ),
     );
   }
-  return isFailure(current) ? failureView(current) : resultView(current, showCrop, outputKind);
+  if (isFailure(current)) return failureView(current);
+  return current.found ? foundSection(current, current.found) : resultView(current, showCrop, outputKind);
 }
 
 function failureView(f: ImageFailure): HTMLElement {

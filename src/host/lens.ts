@@ -441,7 +441,8 @@ export class Lens extends Disposable {
     const uri = uriOf(entry);
     if (!uri) return;
     this.panel.setImageSource(entry.file, uri);
-    if ('error' in entry) return;
+    // A detector's or segmenter's answer is its result; per-layer exploration is for classifiers.
+    if ('error' in entry || entry.found) return;
     const { client, config } = await this.runtime.get();
     await this.currentImage.explore(client, modelKey(config), uri, entry.file, readSettings().topK);
     if (this.currentImage.active?.file === entry.file) this.jobs.currentImageChanged();

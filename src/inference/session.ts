@@ -226,7 +226,13 @@ function checkSignature(
   if (outMeta.isTensor && outMeta.shape.length > 0) {
     const shape = outMeta.shape;
     const scores = shape.length === 2 || (shape.length === 4 && shape[2] === 1 && shape[3] === 1);
-    if (!scores) throw new ModelError(notClassScores(output, shape));
+    if (!scores) {
+      const outputs = s.outputNames.map((name, i) => {
+        const meta = s.outputMetadata[i];
+        return meta?.isTensor ? `"${name}" [${meta.shape.join(', ')}]` : `"${name}"`;
+      });
+      throw new ModelError(notClassScores(output, shape, outputs.join(', ')));
+    }
     if (typeof shape[1] === 'number') classes = shape[1];
   }
   return { input, output, classes, maxBatch };

@@ -141,7 +141,8 @@ export function taskOf(graph: OnnxGraph, size: number): Task | undefined {
           'per anchor (YOLOv5 layout)',
     };
   }
-  if (shape.length === 4 && num(shape[2]) > 1 && num(shape[3]) > 1 && num(shape[1]) >= 1) {
+  // Class scores per pixel: a map of at least 4×4 (an image laid out channels-last is not one).
+  if (shape.length === 4 && num(shape[2]) >= 4 && num(shape[3]) >= 4 && num(shape[1]) >= 1) {
     return {
       kind: 'segment',
       head: 'pixels',

@@ -1,0 +1,75 @@
+// Detectors and segmenters in the real workbench (#18): open a YOLO instance segmenter and a U-Net from the
+// Explorer, classify a photo, and see boxes, masks, the sliders and the detections table. The models are
+// the real-weight fixtures of test/fixtures/tasks (random weights: the boxes mean nothing, the run is real).
+import { expect, test } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import {
+  chooseContextMenuItem,
+  classifyFromExplorer,
+  openWorkbench,
+  panelFrame,
+  screenshot,
+  workspaceDir,
+} from './workbench';
+
+const TASKS = path.resolve(__dirname, '../../test/fixtures/tasks');
+
+test.beforeAll(() => {
+  for (const name of ['yolov8t-seg', 'unet-seg']) {
+    const file = path.join(workspaceDir, `${name}.onnx`);
+    if (!fs.existsSync(file))
+      fs.writeFileSync(file, gunzipSync(fs.readFileSync(path.join(TASKS, `${name}.onnx.gz`))));
+  }
+});
+
+test('a YOLO instance segmenter: boxes and masks on the whole image, sliders that filter again, a keyboard table', async ({
+  page,
+}) => {
+  await openWorkbench(page);
+  await chooseContextMenuItem(page, 'yolov8t-seg.onnx', 'Open in CNN Lens');
+  const panel = panelFrame(page);
+  await expect(panel.locator('#model-name')).toHaveText('yolov8t-seg.onnx');
+  await classifyFromExplorer(page, 'chelsea.png');
+  const found = panel.locator('#found');
+  await expect(found.locator('.result-file')).toHaveText('chelsea.png');
+  const rows = found.locator('#detections tbody tr');
+  await expect(rows.first()).toBeVisible();
+  const count = await rows.count();
+  // One box per row, drawn over the image, and the instance masks under them.
+  await expect(found.locator('svg.found-boxes g')).toHaveCount(count);
+  await expect(found.locator('canvas.found-mask')).toBeVisible();
+  await expect(found.locator('#found-summary')).toContainText(`${count} detections with score above 0.25`);
+  await screenshot(page, 'detect-instances');
+
+  // Keyboard: the first row takes focus, ↓ moves to the next and outlines its box.
+  await rows.first().focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(rows.nth(1)).toBeFocused();
+  await expect(found.locator('svg.found-boxes g.active')).toHaveAttribute('data-index', '1');
+
+  // A stricter NMS keeps fewer boxes; a score threshold above every score keeps none. No model run.
+  await found.locator('#found-iou').fill('0.1');
+  await expect.poll(() => rows.count()).toBeLessThan(count);
+  await found.locator('#found-confidence').fill('0.99');
+  await expect(found.locator('#found-summary')).toContainText('0 detections with score above 0.99');
+  await expect(found.locator('#detections')).toHaveCount(0);
+});
+
+test('a U-Net: the class map over the image and each class’s share', async ({ page }) => {
+  await openWorkbench(page);
+  await chooseContextMenuItem(page, 'unet-seg.onnx', 'Open in CNN Lens');
+  const panel = panelFrame(page);
+  await expect(panel.locator('#model-name')).toHaveText('unet-seg.onnx');
+  await classifyFromExplorer(page, 'chelsea.png');
+  const found = panel.locator('#found');
+  await expect(found.locator('canvas.found-mask')).toBeVisible();
+  const shares = found.locator('#segments tbody tr');
+  await expect(shares.first()).toBeVisible();
+  const total = (await shares.locator('td.num').allTextContents())
+    .map((t) => Number(t.replace(/[^\d.]/g, '')))
+    .reduce((a, b) => a + b, 0);
+  expect(Math.abs(total - 100)).toBeLessThan(0.5);
+  await screenshot(page, 'segment');
+});
