@@ -24,7 +24,8 @@ export function iou(a: readonly number[], b: readonly number[]): number {
 /**
  * Greedy class-aware NMS, as torchvision's `batched_nms` and ultralytics' predict do it: candidates above
  * `confidence` best first (ties: lower anchor first), each kept unless it overlaps a kept box of its class by
- * more than `iouThreshold`; stops at `max` kept.
+ * more than `iouThreshold`; stops at `max` kept. The order comes from a heap, so that a crowd of thousands
+ * of candidates is not sorted whole when a few hundred are kept.
  */
 export function suppress(
   candidates: readonly Candidate[],
@@ -32,18 +33,51 @@ export function suppress(
   iouThreshold: number,
   max: number,
 ): Candidate[] {
-  const ranked = candidates
-    .filter((c) => c.score > confidence)
-    .sort((a, b) => b.score - a.score || a.anchor - b.anchor);
+  const heap = new CandidateHeap(candidates.filter((c) => c.score > confidence));
   const kept: Candidate[] = [];
   const byClass = new Map<number, Candidate[]>();
-  for (const c of ranked) {
-    if (kept.length >= max) break;
-    const same = byClass.get(c.cls) ?? [];
-    if (same.some((k) => iou(k.box, c.box) > iouThreshold)) continue;
-    same.push(c);
-    byClass.set(c.cls, same);
+  for (let c = heap.pop(); c && kept.length < max; c = heap.pop()) {
+    const same = byClass.get(c.cls);
+    if (same?.some((k) => iou(k.box, c.box) > iouThreshold)) continue;
+    if (same) same.push(c);
+    else byClass.set(c.cls, [c]);
     kept.push(c);
   }
   return kept;
+}
+
+/** A binary max-heap of candidates: higher score first, then lower anchor. */
+class CandidateHeap {
+  constructor(private readonly items: Candidate[]) {
+    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  pop(): Candidate | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last) {
+      items[0] = last;
+      this.down(0);
+    }
+    return top;
+  }
+
+  private before(a: Candidate, b: Candidate): boolean {
+    return a.score > b.score || (a.score === b.score && a.anchor < b.anchor);
+  }
+
+  private down(start: number): void {
+    const items = this.items;
+    const n = items.length;
+    for (let i = start; ; ) {
+      const [l, r] = [2 * i + 1, 2 * i + 2];
+      let best = i;
+      if (l < n && this.before(items[l]!, items[best]!)) best = l;
+      if (r < n && this.before(items[r]!, items[best]!)) best = r;
+      if (best === i) return;
+      [items[i], items[best]] = [items[best]!, items[i]!];
+      i = best;
+    }
+  }
 }
