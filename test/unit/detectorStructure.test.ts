@@ -208,6 +208,17 @@ test('a U-Net: the encoder is the backbone, the decoder the neck, the per-pixel 
     t.blocks.filter((b) => b.stage === 'neck').map((b) => b.block),
     ['top-down P1', 'top-down P0'],
   );
+  assert.equal(t.family, 'U-Net', 'a plain encoder under a U-Net decoder is no VGG');
+});
+
+test("segmenters are named for what they are: U-Net, and DeepLab's ASPP is no inception module", () => {
+  assert.equal(table(path.join(TASKS, 'unet-seg.onnx.gz')).family, 'U-Net');
+  const aspp = table(path.join(TASKS, 'aspp-seg-s8.onnx.gz'));
+  assert.equal(aspp.family, 'CNN', 'parallel dilated convolutions do not make a GoogLeNet');
+  assert.deepEqual(
+    aspp.blocks.filter((b) => b.kind === 'ASPP').map((b) => b.notation),
+    ['ASPP [rates 1, 2, 4, 6, 1] → 80 ch'],
+  );
 });
 
 test('classifiers keep their stages; a backbone without a head is no detector', () => {

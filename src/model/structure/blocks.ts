@@ -17,6 +17,8 @@ export type BlockKind =
   | 'ConvNeXt block'
   | 'fire module'
   | 'inception module'
+  // Atrous spatial pyramid pooling (DeepLab): parallel convolutions at several dilation rates, concatenated.
+  | 'ASPP'
   | 'ShuffleNet V2 unit'
   | 'dense layer'
   | 'dual path block'
@@ -76,6 +78,8 @@ export interface RowFacts {
   cin: number | null;
   cout: number | null;
   depthwise: boolean;
+  /** The largest dilation of a convolution's kernel (1: none); absent for other ops. */
+  dilation?: number;
   /** Conv/ConvTranspose/Gemm/MatMul reading a weight. */
   weighted: boolean;
   activation: string | null;
@@ -195,7 +199,10 @@ function parallelBlock(p: ParallelPiece, before: Unit[], rg: RowGraph, facts: Ro
     const fire = fireModule(base('fire module'), p, branches, before, rg, facts);
     if (fire) return fire;
     if (branches.length + (identity ? 1 : 0) >= 3) {
-      return [{ kind: 'block', block: branchesBlock(base('inception module'), branches) }];
+      // Two or more branches of dilated convolutions are DeepLab's ASPP, not an inception module.
+      const dilated = branches.filter((br) => rowsOf(br).some((r) => (facts[r]!.dilation ?? 1) > 1)).length;
+      const kind = dilated >= 2 ? 'ASPP' : 'inception module';
+      return [{ kind: 'block', block: branchesBlock(base(kind), branches) }];
     }
     // A layer that concatenates its input with its own new features (Keras's DenseNet writes each dense
     // layer so; torchvision concatenates all earlier features at once: see denseBlock).

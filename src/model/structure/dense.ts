@@ -252,3 +252,16 @@ function upsamples(f: RowFacts, shapes: GraphShapes): boolean {
     s && s.length === 4 && typeof s[2] === 'number' && typeof s[3] === 'number' ? s[2] * s[3] : 0;
   return area(x ?? null) > 1 && area(y) > area(x ?? null);
 }
+
+/**
+ * Whether a dense-prediction graph is a U-Net: one per-pixel output, and a decoder (the neck) that upsamples
+ * at least twice and joins the encoder's maps by concatenation at least twice.
+ */
+export function isUNet(g: OnnxGraph, shapes: GraphShapes, rg: RowGraph, parts: DenseParts): boolean {
+  const [output] = g.outputs;
+  const shape = output && g.outputs.length === 1 ? shapes.shapes.get(output.name) : undefined;
+  if (!shape || shape.length !== 4) return false;
+  const ops = (r: number): string[] => rg.rows[r]!.ids.map((id) => g.nodes[id]!.op);
+  const count = (test: (op: string) => boolean): number => parts.neck.filter((r) => ops(r).some(test)).length;
+  return count((op) => UPSAMPLING.has(op)) >= 2 && count((op) => op === 'Concat') >= 2;
+}

@@ -4,6 +4,7 @@ import type { BlockKind, FoundBlock, RowFacts } from './blocks';
 
 /** Families recognised, as their papers name them; 'CNN' when none fits. */
 export type Family =
+  | 'U-Net'
   | 'ResNet'
   | 'ResNeXt'
   | 'Wide ResNet'

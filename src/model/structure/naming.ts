@@ -127,6 +127,10 @@ export function blockNotation(family: Family, b: FoundBlock, facts: RowFacts[]):
       const ex = b.branches.map((br) => desc(facts[br[0]!]!)).join(' | ');
       return `fire [${desc(sq)}; ${ex}]`;
     }
+    case 'ASPP': {
+      const rates = b.branches.map((br) => Math.max(...br.map((r) => facts[r]!.dilation ?? 1)));
+      return `ASPP [rates ${rates.join(', ')}] → ${ch}`;
+    }
     case 'inception module':
     case 'branches': {
       const kind = b.kind === 'inception module' ? 'inception' : 'branches';

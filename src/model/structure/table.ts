@@ -27,7 +27,7 @@ import {
   stageNames,
 } from './naming';
 import { decompose } from './regions';
-import { denseParts, gridOf } from './dense';
+import { denseParts, gridOf, isUNet } from './dense';
 import { densePlans } from './denseStages';
 import { buildRowGraph, type RowDraft, type RowGraph, type Unit as NodeUnit } from './rows';
 import { receptiveFields, type Field } from './receptive';
@@ -58,6 +58,14 @@ export function buildLayerTable(graph: OnnxGraph, opts: TableOptions = {}): Laye
   return analyseGraph(graph, opts).table;
 }
 
+/**
+ * A dense-prediction model's family: its backbone's, unless that is a plain conv stack (VGG-like or none)
+ * under a U-Net's decoder, whose encoder is no VGG.
+ */
+function denseFamily(backbone: Family, unet: () => boolean): Family {
+  return (backbone === 'VGG' || backbone === 'CNN') && unet() ? 'U-Net' : backbone;
+}
+
 /** Builds the layer table and keeps the inferred shapes. */
 export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBuild {
   const net = normaliseGraph(graph);
@@ -77,7 +85,9 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const rowMacs = rg.rows.map((r) => r.ids.reduce((sum, id) => sum + cost.nodes[id]!.macs, 0));
   // A detector's family is its backbone's: the neck and head are no family's blocks.
   const family = dense
-    ? detectFamily(blocksIn(plans.slice(0, 1)), facts, maskedTo(rowMacs, dense.backbone))
+    ? denseFamily(detectFamily(blocksIn(plans.slice(0, 1)), facts, maskedTo(rowMacs, dense.backbone)), () =>
+        isUNet(g, shapes, rg, dense),
+      )
     : detectFamily(found, facts, rowMacs);
   refineKinds(family, found, facts);
   const counted = countedRows(rg, facts, found);
@@ -191,6 +201,7 @@ function rowFacts(r: RowDraft, g: OnnxGraph, shapes: GraphShapes, constLike: Rea
     cin,
     cout,
     depthwise: /Conv/.test(op) && group > 1 && cin === group,
+    ...(w && { dilation: Math.max(...w.dilations) }),
     weighted,
     activation: activationOf(r.after, g),
     out: shapes.shapes.get(r.tail) ?? null,
