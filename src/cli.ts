@@ -17,13 +17,18 @@ const USAGE = `usage: node dist/cli.js <command> [options] [--quiet]
 
   classify [--top K] [--json] [--provider auto|cpu|webgpu|cuda|dml|coreml] [--precision fp32|int8]
            [--batch N] [--threads N] [--max-pixels N] [--model file.onnx [--preprocessing torchvision|caffe|tf|raw]]
-           <image|folder…>
+           [--conf 0.25] [--iou 0.7] [--masks DIR] <image|folder…>
       Top-K classes per image (folders: recursive, image files only). The default model is the built-in
       ResNet50; --model takes any image classifier with an [N, 3, H, W] input (its size sets the crop)
       and an [N, classes] output. Its <model>.json beside it, if any, sets preprocessing and labels;
       otherwise --preprocessing does (default torchvision), with ImageNet labels for 1000 classes.
       --precision int8 runs the model's int8 file (<model>.int8.onnx; the built-in one has its own) on the
       CPU; GPU providers run fp32 and say so. Exit code 1 when any file failed; its entry says why.
+      Detectors and segmenters (YOLO v5/v8/11 exports, torchvision detectors, DeepLab/FCN/U-Net) see the
+      whole image (letterboxed, or stretched) and answer by task: boxes in the image's pixels, best first,
+      after class-aware NMS (--conf 0.25, --iou 0.7, at most 300), with mask_pixels (instances) or
+      keypoints (pose); segmenters: each class's share of the image. --masks DIR writes each image's class
+      (or instance) map as a one-channel PNG at the image's size.
 
   explain [--json] [--method cam|gradcam|hirescam|occlusion|scorecam] [--layer STAGE|BLOCK|ROW] [--metrics]
           [--classes K] [--patch N] [--stride N] [--channels K] [--batch N] [--top K] [--provider P]

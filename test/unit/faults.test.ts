@@ -164,7 +164,7 @@ test(
   async () => {
     await assertModelFault(
       await userModel('output-map', tinyModel(3, 224, false)),
-      /^model output "scores:out" has shape \[N, 1000, 112, 112\]: class scores per pixel \(a segmentation model\); CNN Lens classifies with outputs \[N, classes\] or \[N, classes, 1, 1\]/,
+      /^model output "scores:out" has shape \[N, 1000, 112, 112\]; CNN Lens classifies with outputs \[N, classes\] or \[N, classes, 1, 1\].*this model's outputs are "scores:out" \[N, 1000, 112, 112\]$/,
     );
   },
 );
