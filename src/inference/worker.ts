@@ -42,12 +42,16 @@ interface Ready {
   height: number;
   started: number;
   decodeMs: number;
+  /** The model load this request waited for before its decode began, when it did. */
+  loadMs?: number;
 }
 
 const port = parentPort!;
 const cfg = workerData as WorkerConfig;
 const ready: Ready[] = [];
 let session: Promise<LoadedSession> | undefined;
+/** How long the current session took to load (from the first request that needed it to its being ready). */
+let sessionLoadMs = 0;
 /** Analyses by model file: the float model's (the `layers` answer) and, when it runs, its int8 model's. */
 const analyses = new Map<string, Promise<ModelAnalysis>>();
 /** Peak GFLOP/s by provider and precision, measured once. */
@@ -88,14 +92,24 @@ const explainer = new Explainer({
 
 /** The session, created on first use; a failed creation is retried by the next request. */
 function getSession(): Promise<LoadedSession> {
-  session ??= createSession(cfg, log, { status: (message) => send({ type: 'status', message }) }).catch(
-    (err) => {
-      session = undefined;
-      throw err;
-    },
-  );
+  if (!session) {
+    const t = performance.now();
+    session = createSession(cfg, log, { status: (message) => send({ type: 'status', message }) }).then(
+      (s) => {
+        sessionLoadMs = performance.now() - t;
+        return s;
+      },
+      (err) => {
+        session = undefined;
+        throw err;
+      },
+    );
+  }
   return session;
 }
+
+/** Whether the session is loaded (a settled promise cannot be asked, so this is tracked). */
+let sessionReady = false;
 
 /** A model's layer table (shapes measured where needed), computed once; a failure is retried by the next request. */
 function analysisOf(d: ModelDescriptor): Promise<ModelAnalysis> {
@@ -161,7 +175,39 @@ function job<K extends WorkerCall>(
     .finally(() => jobs.delete(id));
 }
 
+// Requests that read a classifier's class scores: a detector's or segmenter's outputs are no such thing.
+const CLASSIFIER_ONLY: ReadonlySet<WorkerRequest['type']> = new Set([
+  'classify',
+  'explore',
+  'featureMaps',
+  'explain',
+  'explainableLayers',
+  'compareQuantized',
+  'comparePrecisions',
+  'quantize',
+]);
+
+/** Why a request cannot be answered for a detector or segmenter, in words. */
+function notForTasks(type: string): ModelError {
+  const task = cfg.descriptor.task!;
+  const what = {
+    detect: 'a detector',
+    instances: 'an instance segmenter',
+    pose: 'a pose model',
+    segment: 'a segmenter',
+  }[task.kind];
+  return new ModelError(
+    `${cfg.descriptor.name} is ${what} (${task.evidence}): ${type} reads class scores, which it does not output; ` +
+      'its boxes, masks or class shares come from Classify, its architecture from the layer table and its time ' +
+      'from the profile (per-layer exploration, explanations and quantization of detectors and segmenters are not in this version)',
+  );
+}
+
 port.on('message', (req: WorkerRequest) => {
+  if (cfg.descriptor.task && CLASSIFIER_ONLY.has(req.type) && 'id' in req) {
+    fail(req.id, notForTasks(req.type));
+    return;
+  }
   switch (req.type) {
     case 'classify':
       void accept(req);
@@ -258,13 +304,25 @@ port.on('message', (req: WorkerRequest) => {
 
 /** Decodes one request (on sharp's threads) and queues it for the next run. */
 async function accept(req: CallRequest<'classify'>): Promise<void> {
-  const started = performance.now();
-  // Start loading the model while the image decodes.
-  getSession().catch(() => undefined);
   decoding++;
   try {
+    // The model loads first: creating a session blocks this thread, so a decode timed across it would count
+    // the load (seconds) as decode. The load is reported apart, once (`loadMs`), not in any image's `ms`.
+    let loadMs: number | undefined;
+    if (!sessionReady) {
+      const loaded = await getSession().then(
+        () => true,
+        () => false, // the run reports the failure (and tries the load again)
+      );
+      if (loaded) {
+        sessionReady = true;
+        loadMs = sessionLoadMs;
+      }
+    }
+    const started = performance.now();
     const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, req.preview);
-    ready.push({ id: req.id, topK: req.topK, ...p, started, decodeMs: performance.now() - started });
+    const decodeMs = performance.now() - started;
+    ready.push({ id: req.id, topK: req.topK, ...p, started, decodeMs, ...(loadMs !== undefined && { loadMs }) });
   } catch (err) {
     fail(req.id, err as Error);
   } finally {
@@ -314,6 +372,7 @@ async function pump(): Promise<void> {
         provider: s.info.provider,
         precision: s.info.precision,
         ms: { decode: r.decodeMs, run: runMs, total: performance.now() - r.started },
+        ...(r.loadMs !== undefined && { loadMs: r.loadMs }),
         batch: batch.length,
         width: r.width,
         height: r.height,

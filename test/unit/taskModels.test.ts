@@ -188,6 +188,11 @@ test(
       assert.ok(r.boxes!.length >= r.candidates);
       assert.deepEqual([r.map!.width, r.map!.height], [320, 213]);
       assert.ok(r.preview && r.preview.length > 1000);
+      // What reads class scores says it cannot, instead of printing a detector's boxes as 14,700 "classes".
+      await assert.rejects(
+        client.explore('chelsea.png', readFileSync(path.join(IMAGES, 'chelsea.png')), { topK: 5 }),
+        /yolov8t-seg\.onnx is an instance segmenter \(ultralytics metadata: task=segment\): explore reads class scores/,
+      );
     } finally {
       await client.dispose();
     }
