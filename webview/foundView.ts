@@ -30,7 +30,11 @@ const css = ([r, g, b]: [number, number, number], a = 1): string => `rgba(${r}, 
 const chosen = new Map<string, { confidence: number; iou: number }>();
 
 /** The section for a detector's or segmenter's answer on one image. */
-export function foundSection(r: ImageResult, found: FoundView): HTMLElement {
+export function foundSection(
+  r: ImageResult,
+  found: FoundView,
+  fields: ReadonlyMap<number, number>,
+): HTMLElement {
   const section = h('section', { id: 'found', 'aria-label': l10n.t('What the model found') });
   const figure = h('div', { class: 'found-figure' });
   const image = h('img', {
@@ -75,8 +79,8 @@ export function foundSection(r: ImageResult, found: FoundView): HTMLElement {
     mask?.remove();
     mask = maskCanvas(found, (v) => visible.has(v));
     if (mask) figure.insertBefore(mask, svg);
-    drawBoxes(svg, shown, r.width);
-    list.replaceChildren(detectionsTable(shown, svg));
+    drawBoxes(svg, shown, r.width, fields);
+    list.replaceChildren(detectionsTable(shown, svg, fields));
     summary.textContent = l10n.t(
       '{0} detections with score above {1} after NMS at IoU {2} ({3} candidates above {4}); boxes in the image’s pixels.',
       shown.length,
@@ -144,7 +148,12 @@ function slider(
   return h('label', { class: 'found-slider' }, label, input, out);
 }
 
-function drawBoxes(svg: SVGSVGElement, detections: Detection[], width: number): void {
+function drawBoxes(
+  svg: SVGSVGElement,
+  detections: Detection[],
+  width: number,
+  fields: ReadonlyMap<number, number>,
+): void {
   const font = Math.max(10, width / 45);
   const children = detections.map((d, i) => {
     const g = document.createElementNS(SVG, 'g');
@@ -172,7 +181,7 @@ function drawBoxes(svg: SVGSVGElement, detections: Detection[], width: number): 
     label.setAttribute('font-size', String(font));
     label.textContent = text;
     const title = document.createElementNS(SVG, 'title');
-    title.textContent = describe(d);
+    title.textContent = describe(d, fields);
     g.append(rect, plate, label, title);
     for (const [x, y, v] of d.keypoints ?? []) {
       if (v < 0.5) continue;
@@ -188,17 +197,24 @@ function drawBoxes(svg: SVGSVGElement, detections: Detection[], width: number): 
   svg.replaceChildren(...children);
 }
 
-/** A detection in words: class, score, head scale, box. */
-function describe(d: Detection): string {
+/** A detection in words: class, score, head scale with its stride and receptive field, box. */
+function describe(d: Detection, fields: ReadonlyMap<number, number>): string {
   const box = d.box.map((v) => Math.round(v)).join(', ');
+  const rf = d.stride === undefined ? undefined : fields.get(d.stride);
   const scale =
-    d.stride !== undefined
-      ? l10n.t(' · head scale stride {0} (a {0}×{0}-pixel cell of the input)', d.stride)
-      : '';
+    d.stride === undefined
+      ? ''
+      : rf === undefined
+        ? l10n.t(' · head scale of stride {0}', d.stride)
+        : l10n.t(' · head scale of stride {0}, receptive field {1} px of the input', d.stride, rf);
   return `${d.label} · ${percent(d.score, 1)}${scale} · ${l10n.t('box {0}', box)}`;
 }
 
-function detectionsTable(detections: Detection[], svg: SVGSVGElement): HTMLElement {
+function detectionsTable(
+  detections: Detection[],
+  svg: SVGSVGElement,
+  fields: ReadonlyMap<number, number>,
+): HTMLElement {
   if (detections.length === 0)
     return h('p', { class: 'hint' }, l10n.t('No detections above the thresholds.'));
   const highlight = (i: number | undefined): void => {
@@ -209,12 +225,13 @@ function detectionsTable(detections: Detection[], svg: SVGSVGElement): HTMLEleme
   detections.forEach((d, i) => {
     const row = h(
       'tr',
-      { tabindex: i === 0 ? '0' : '-1', 'data-index': String(i), title: describe(d) },
+      { tabindex: i === 0 ? '0' : '-1', 'data-index': String(i), title: describe(d, fields) },
       h('td', { class: 'swatch-cell' }, swatch(colour(d.index))),
       h('td', {}, d.label),
       h('td', { class: 'num' }, percent(d.score, 1)),
       h('td', { class: 'num' }, d.box.map((v) => Math.round(v)).join(', ')),
-      h('td', { class: 'num' }, d.stride !== undefined ? String(d.stride) : '—'),
+      h('td', { class: 'num' }, d.stride === undefined ? '—' : String(d.stride)),
+      h('td', { class: 'num' }, fields.has(d.stride ?? NaN) ? String(fields.get(d.stride!)) : '—'),
       h('td', { class: 'num' }, d.maskPixels !== undefined ? d.maskPixels.toLocaleString() : '—'),
     );
     row.addEventListener('focus', () => highlight(i));
@@ -251,6 +268,11 @@ function detectionsTable(detections: Detection[], svg: SVGSVGElement): HTMLEleme
         h('th', {}, l10n.t('Score')),
         h('th', {}, l10n.t('Box x1, y1, x2, y2 (px)')),
         h('th', { title: l10n.t('Stride of the head scale whose anchor found it') }, l10n.t('Stride')),
+        h(
+          'th',
+          { title: l10n.t('Receptive field of that head scale, in input pixels (from the layer table)') },
+          l10n.t('RF (px)'),
+        ),
         h('th', { title: l10n.t('Pixels of the image inside the instance mask') }, l10n.t('Mask px')),
       ),
     ),

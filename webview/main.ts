@@ -1,6 +1,7 @@
 // The CNN Lens panel UI. State comes from the host; the webview renders it and reports user actions.
 import * as l10n from '@vscode/l10n';
 import type { FeatureMaps } from '../src/shared/exploration';
+import { headFields } from '../src/shared/layerTable';
 import type {
   ArchitectureView,
   ExplorationView,
@@ -113,7 +114,12 @@ function renderTop(): void {
     modelStatus(renderTop),
     precisionNote(),
     state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
-    resultSection(state, !explored?.cam, currentModel()?.outputKind),
+    resultSection(
+      state,
+      !explored?.cam,
+      currentModel()?.outputKind,
+      architecture ? headFields(architecture.table) : undefined,
+    ),
     explored && current ? camSection(explored, current.file, renderTop) : undefined,
     explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
     resultsTable(state, renderTop),

@@ -11,6 +11,8 @@ export function resultSection(
   state: PanelState,
   showCrop: boolean,
   outputKind: OutputKind = 'logits',
+  /** A detector's receptive field per head stride, from the layer table (empty until it is read). */
+  fields: ReadonlyMap<number, number> = new Map(),
 ): HTMLElement | undefined {
   const current = state.results[state.current];
   if (!current) {
@@ -24,7 +26,9 @@ export function resultSection(
     );
   }
   if (isFailure(current)) return failureView(current);
-  return current.found ? foundSection(current, current.found) : resultView(current, showCrop, outputKind);
+  return current.found
+    ? foundSection(current, current.found, fields)
+    : resultView(current, showCrop, outputKind);
 }
 
 function failureView(f: ImageFailure): HTMLElement {
@@ -94,6 +98,9 @@ function resultView(r: ImageResult, showCrop: boolean, outputKind: OutputKind): 
         r.width,
         r.height,
       ),
+      r.loadMs === undefined
+        ? undefined
+        : ' · ' + l10n.t('model loaded first in {0} ms (not in this image’s time)', Math.round(r.loadMs)),
     ),
   );
 }

@@ -41,7 +41,12 @@ test('a YOLO instance segmenter: boxes and masks on the whole image, sliders tha
   await expect(found.locator('svg.found-boxes g')).toHaveCount(count);
   await expect(found.locator('canvas.found-mask')).toBeVisible();
   await expect(found.locator('#found-summary')).toContainText(`${count} detections with score above 0.25`);
-  await screenshot(page, 'detect-instances');
+  // Each detection says which head scale found it and what that scale sees (from the layer table).
+  await expect(rows.first()).toHaveAttribute(
+    'title',
+    /head scale of stride (8|16|32), receptive field \d+ px/,
+  );
+  await screenshot(found, 'detect-instances');
 
   // Keyboard: the first row takes focus, ↓ moves to the next and outlines its box.
   await rows.first().focus();
@@ -71,5 +76,5 @@ test('a U-Net: the class map over the image and each class’s share', async ({ 
     .map((t) => Number(t.replace(/[^\d.]/g, '')))
     .reduce((a, b) => a + b, 0);
   expect(Math.abs(total - 100)).toBeLessThan(0.5);
-  await screenshot(page, 'segment');
+  await screenshot(found, 'segment');
 });

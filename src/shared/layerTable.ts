@@ -169,3 +169,19 @@ export interface LayerTable {
   /** What could not be inferred or counted, one line each. */
   warnings: string[];
 }
+
+/**
+ * The receptive field (input pixels, the larger side) of each head scale of a detector, by stride: the widest
+ * field among the rows of its head blocks ("P3 (stride 8)" …), which is what one anchor's prediction sees.
+ */
+export function headFields(table: LayerTable): Map<number, number> {
+  const fields = new Map<number, number>();
+  for (const row of table.rows) {
+    const stride = /\(stride (\d+)\)/.exec(row.block ?? '')?.[1];
+    const rf = row.receptive_field;
+    if (row.stage !== 'head' || stride === undefined || !rf) continue;
+    const s = Number(stride);
+    fields.set(s, Math.max(fields.get(s) ?? 0, ...rf));
+  }
+  return fields;
+}

@@ -9,6 +9,8 @@ import { descriptorForModel } from '../../src/files/descriptorFile';
 import { decodeDetections, decodeSegmentation, type Frame } from '../../src/inference/taskDecode';
 import { parseOnnx } from '../../src/model/onnxGraph';
 import { headStrides, taskOf } from '../../src/model/task';
+import { buildLayerTable } from '../../src/model/structure/table';
+import { headFields } from '../../src/shared/layerTable';
 import { iou, suppress, type Candidate } from '../../src/shared/detections';
 import { DEFAULT_THRESHOLDS, type Task } from '../../src/shared/tasks';
 import { tempDir, writeModel } from './helpers/models';
@@ -46,6 +48,16 @@ test("ultralytics' detect, segment and pose exports are read as their task, with
   const pose = taskOf(parseOnnx(exporter('yolov8n-pose')), 640);
   assert.equal(pose?.kind, 'pose');
   assert.deepEqual([pose?.classes, pose?.keypoints], [1, [17, 3]]);
+});
+
+test("a detector's head scales and their receptive fields, from the layer table", () => {
+  const fields = headFields(buildLayerTable(parseOnnx(exporter('yolov8n'))));
+  assert.deepEqual(
+    [...fields.keys()].sort((a, b) => a - b),
+    [8, 16, 32],
+  );
+  const [p3, p4, p5] = [fields.get(8)!, fields.get(16)!, fields.get(32)!];
+  assert.ok(p3 < p4 && p4 < p5, `fields ${p3}, ${p4}, ${p5} grow with the stride`);
 });
 
 test('head strides: the scales whose anchors add up, finest first', () => {
