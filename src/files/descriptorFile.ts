@@ -71,9 +71,11 @@ export async function descriptorForModel(
   // as something else is refused here, with what it looks like, before anything that is open is replaced.
   const task = raw?.output === undefined ? taskOf(graph, preprocessing.crop) : undefined;
   const declared = shape && shape.length > 0 && shape.slice(1).every((d) => typeof d === 'number');
-  if (chosen.classes === null && !task && declared) {
-    throw new ModelFileError(notClassScores(chosen.name, shape, describeOutputs(graph)));
-  }
+  // Such a model still opens, for its layer table; what would read its outputs says why it cannot.
+  const unread =
+    chosen.classes === null && !task && declared
+      ? notClassScores(chosen.name, shape, describeOutputs(graph))
+      : undefined;
   const classes = task ? task.classes : chosen.classes;
   let labels: string[];
   if (raw?.labels !== undefined) {
@@ -121,6 +123,7 @@ export async function descriptorForModel(
     ...(notes.length > 0 && { assumed: notes.join('; ') }),
     ...(isQuantized(graph) && { precision: 'int8' as const }),
     ...(task && { task }),
+    ...(unread !== undefined && { unread }),
   };
 }
 

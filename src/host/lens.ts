@@ -219,6 +219,12 @@ export class Lens extends Disposable {
     await this.adopt(loaded);
     this.panel.setModelBusy(undefined);
     log.info(`opened ${label} (${loaded.table.family}, ${loaded.table.depth}) on ${loaded.provider}`);
+    const { unread } = loaded.config.descriptor;
+    if (unread !== undefined) {
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('CNN Lens: {0} opened for its layer table and profile only: {1}', label, unread),
+      );
+    }
     await this.reclassifyCurrent();
     return true;
   }

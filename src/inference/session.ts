@@ -215,6 +215,8 @@ function checkSignature(
     else if (typeof inMeta.shape[0] === 'number') maxBatch = inMeta.shape[0];
   }
   let classes = d.labels.length;
+  // Outputs CNN Lens cannot read: the session serves the layer table's measurements and the profile only.
+  if (d.unread !== undefined) return { input, output, classes: 0, maxBatch };
   // A detector's or segmenter's outputs were read when its descriptor was made: they must be there.
   if (d.task) {
     const missing = d.task.outputs.find((o) => !s.outputNames.includes(o));

@@ -208,6 +208,11 @@ port.on('message', (req: WorkerRequest) => {
     fail(req.id, notForTasks(req.type));
     return;
   }
+  const { unread } = cfg.descriptor;
+  if (unread !== undefined && (CLASSIFIER_ONLY.has(req.type) || req.type === 'analyse') && 'id' in req) {
+    fail(req.id, new ModelError(`${unread}: it opens for its layer table and profile only`));
+    return;
+  }
   switch (req.type) {
     case 'classify':
       void accept(req);

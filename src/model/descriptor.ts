@@ -36,6 +36,9 @@ export interface ModelDescriptor {
   /** What a model that does not classify does (detect, segment, pose) and where its outputs are; absent for
    *  classifiers. */
   task?: Task;
+  /** Why CNN Lens cannot read this model's outputs (they match no task it knows): the model opens for its
+   *  layer table and profile only, and everything that runs it for an answer says this. */
+  unread?: string;
 }
 
 /** The input format a descriptor's model takes. */

@@ -13,9 +13,13 @@ import { buildLayerTable } from '../../src/model/structure/table';
 import { headFields } from '../../src/shared/layerTable';
 import { iou, suppress, type Candidate } from '../../src/shared/detections';
 import { DEFAULT_THRESHOLDS, type Task } from '../../src/shared/tasks';
+import { InferenceClient } from '../../src/inference/client';
+import { configFor } from './helpers/client';
 import { tempDir, writeModel } from './helpers/models';
+import { IMAGES, WORKER } from './helpers/paths';
 import { GraphBuilder } from './helpers/onnxBuilder';
 
+const NO_HANG = { timeout: 120_000 };
 const EXPORTERS = path.resolve(__dirname, '..', 'fixtures', 'exporters');
 const exporter = (name: string): Uint8Array =>
   gunzipSync(readFileSync(path.join(EXPORTERS, `${name}.ultralytics.onnx.gz`)));
@@ -81,20 +85,35 @@ test("a detector's descriptor: its task, ultralytics' RGB / 255 and the class na
   assert.match(d.assumed ?? '', /ultralytics model: fed RGB \/ 255/);
 });
 
-test('a model whose outputs match no task is refused with its outputs named', async () => {
-  const g = new GraphBuilder({ name: 'image', c: 3, h: 32, w: 32 });
-  const x = g.conv(g.input, 5, 3, { pad: 1 });
-  const out = g.node('Reshape', 'flat', [x.name, g.int64s('shape', [1, 5, -1])]);
-  g.outputs.push({
-    name: out,
-    type: { tensorType: { elemType: 1, shape: { dim: [1, 5, 1024].map((d) => ({ dimValue: d })) } } },
-  });
-  const file = writeModel(dir, 'odd.onnx', g.build());
-  await assert.rejects(
-    descriptorForModel(file, 'torchvision', []),
-    /has shape \[1, 5, 1024\].*detects with YOLO anchors.*this model's outputs are "[^"]+" \[1, 5, 1024\]/,
-  );
-});
+test(
+  'a model whose outputs match no task opens for its table; what would run it names its outputs',
+  NO_HANG,
+  async () => {
+    const g = new GraphBuilder({ name: 'image', c: 3, h: 32, w: 32 });
+    const x = g.conv(g.input, 5, 3, { pad: 1 });
+    const out = g.node('Reshape', 'flat', [x.name, g.int64s('shape', [1, 5, -1])]);
+    g.outputs.push({
+      name: out,
+      type: { tensorType: { elemType: 1, shape: { dim: [1, 5, 1024].map((d) => ({ dimValue: d })) } } },
+    });
+    const file = writeModel(dir, 'odd.onnx', g.build());
+    const d = await descriptorForModel(file, 'torchvision', []);
+    const message =
+      /has shape \[1, 5, 1024\].*detects with YOLO anchors.*this model's outputs are "[^"]+" \[1, 5, 1024\]/;
+    assert.match(d.unread ?? '', message);
+    const client = new InferenceClient(WORKER, configFor(d));
+    try {
+      assert.equal((await client.layers()).rows.filter((r) => r.op === 'Conv').length, 1);
+      await assert.rejects(
+        client.classify('chelsea.png', readFileSync(path.join(IMAGES, 'chelsea.png')), { topK: 5 }),
+        (err: Error) =>
+          message.test(err.message) && /opens for its layer table and profile only/.test(err.message),
+      );
+    } finally {
+      await client.dispose();
+    }
+  },
+);
 
 /** Box centre/size → corners, written apart from the code under test. */
 function corners(cx: number, cy: number, w: number, h: number): number[] {
