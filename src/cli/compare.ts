@@ -121,6 +121,9 @@ function entry(file: string, t: LayerTable, timings: ModelTiming[] | null): Comp
   };
 }
 
+/** The stages every detector and segmenter has, in order. */
+const DENSE_PARTS = ['backbone', 'neck', 'head'];
+
 /** The readable form: one column per model, one line per measure, then the stages by position. */
 function sideBySide(compared: Compared[]): string {
   const ok = compared.flatMap((c) => (c.entry.error === undefined ? [{ ...c.entry, crop: c.crop }] : []));
@@ -142,14 +145,18 @@ function sideBySide(compared: Compared[]): string {
     row('ms/image, batch 8', (e) => ms(e.ms?.batch8));
     const kinds = [...new Set(ok.flatMap((e) => Object.keys(e.blocks)))];
     for (const kind of kinds) row(`${kind} blocks`, (e) => String(e.blocks[kind] ?? '-'));
-    lines.push(['stages (output, width, blocks)', ...ok.map(() => '')]);
-    const most = Math.max(...ok.map((e) => e.stages.length));
+    lines.push(['stages (output, width, blocks; params, mult-adds)', ...ok.map(() => '')]);
+    // Detectors and segmenters line up by part (backbone beside backbone); other models by position.
+    const parts = ok.every((e) => DENSE_PARTS.every((p) => e.stages.some((s) => s.stage === p)));
+    const labels = parts ? [...DENSE_PARTS, 'post-processing'] : [];
+    const most = parts ? labels.length : Math.max(...ok.map((e) => e.stages.length));
     for (let i = 0; i < most; i++) {
-      row(`  ${i + 1}`, (e) => {
-        const s = e.stages[i];
+      row(`  ${parts ? labels[i]! : i + 1}`, (e) => {
+        const s = parts ? e.stages.find((x) => x.stage === labels[i]) : e.stages[i];
         if (!s) return '';
         const size = s.out_size ? s.out_size.join('×') : '?';
-        return `${s.stage}: ${size}, ${s.width ?? '?'}${s.blocks > 0 ? `, ${s.blocks}` : ''}`;
+        const shape = `${size}, ${s.width ?? '?'}${s.blocks > 0 ? `, ${s.blocks}` : ''}`;
+        return `${parts ? '' : `${s.stage}: `}${shape}; ${compact(s.params)}, ${compact(s.macs)}`;
       });
     }
   }

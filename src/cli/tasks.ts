@@ -64,6 +64,7 @@ async function writeMap(
   const sharp = require('sharp') as typeof import('sharp');
   await sharp(map.data, { raw: { width: map.width, height: map.height, channels: 1 } })
     .resize(image.width, image.height, { kernel: 'nearest', fit: 'fill' })
+    .toColourspace('b-w')
     .png()
     .toFile(file);
 }

@@ -12,6 +12,7 @@ import { descriptorForModel } from '../../src/files/descriptorFile';
 import { InferenceClient } from '../../src/inference/client';
 import { decodeDetections, decodeSegmentation, type Frame } from '../../src/inference/taskDecode';
 import { DEFAULT_THRESHOLDS, type Task } from '../../src/shared/tasks';
+import { cli } from './helpers/cli';
 import { configFor } from './helpers/client';
 import { tempDir, writeModel } from './helpers/models';
 import { IMAGES, WORKER } from './helpers/paths';
@@ -196,5 +197,40 @@ test(
     } finally {
       await client.dispose();
     }
+  },
+);
+
+test(
+  'cli classify --json by task, --masks writes the class map; compare lines detectors up by part',
+  NO_HANG,
+  async () => {
+    const seg = (await open('yolov8t-seg')).file;
+    const unet = (await open('unet-seg')).file;
+    const photo = path.join(IMAGES, 'chelsea.png');
+    const masks = path.join(dir, 'masks');
+    const detected = await cli('classify', '--json', '--quiet', '--conf', '0.3', '--model', seg, photo);
+    assert.equal(detected.code, 0, detected.stderr);
+    const [d] = JSON.parse(detected.stdout) as {
+      task: string;
+      detections: { score: number; box: number[]; mask_pixels: number }[];
+    }[];
+    assert.equal(d!.task, 'instances');
+    assert.ok(d!.detections.length > 0 && d!.detections.every((x) => x.score > 0.3 && x.mask_pixels >= 0));
+    const segmented = await cli('classify', '--json', '--quiet', '--masks', masks, '--model', unet, photo);
+    assert.equal(segmented.code, 0, segmented.stderr);
+    const [s] = JSON.parse(segmented.stdout) as { task: string; classes: { fraction: number }[] }[];
+    assert.equal(s!.task, 'segment');
+    assert.ok(Math.abs(s!.classes.reduce((sum, c) => sum + c.fraction, 0) - 1) < 1e-3);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sharp = require('sharp') as typeof import('sharp');
+    const meta = await sharp(path.join(masks, 'chelsea.png')).metadata();
+    assert.deepEqual([meta.width, meta.height, meta.channels], [451, 300, 1]);
+    const usage = await cli('classify', '--conf', '2', '--model', seg, photo);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--conf must be a number 0…1/);
+    const compared = await cli('compare', '--no-timing', '--quiet', seg, (await open('yolov8t-detect')).file);
+    assert.equal(compared.code, 0, compared.stderr);
+    assert.match(compared.stdout, /^ {2}backbone {2,}10×10, 64, 6; [\d.]+ k, [\d.]+ M/m);
+    assert.match(compared.stdout, /^ {2}head {2,}/m);
   },
 );
