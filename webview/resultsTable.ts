@@ -23,15 +23,14 @@ export function resetResultsTable(): void {
   ticked.clear();
 }
 
-/** The top-1 prediction of a classified image: a result always ranks at least one class. */
-function top1(e: ImageResult): PredictionView {
-  const [first] = e.top;
-  if (!first) throw new Error(`${e.file}: a result without predictions`);
-  return first;
+/** The top-1 prediction of an image: a classifier's top class, a detector's best detection, a segmenter's
+ *  largest class; undefined for a detector that found nothing. */
+function top1(e: ImageResult): PredictionView | undefined {
+  return e.top[0];
 }
 
-const topLabel = (e: ImageEntry): string => (isFailure(e) ? '' : top1(e).label);
-const topProb = (e: ImageEntry): number => (isFailure(e) ? -1 : top1(e).probability);
+const topLabel = (e: ImageEntry): string => (isFailure(e) ? '' : (top1(e)?.label ?? ''));
+const topProb = (e: ImageEntry): number => (isFailure(e) ? -1 : (top1(e)?.probability ?? -1));
 
 function compare(a: ImageEntry, b: ImageEntry, key: SortKey): number {
   if (key === 'probability') return topProb(a) - topProb(b);
@@ -107,8 +106,10 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
       h('td', { class: 'file' }, entry.file),
       isFailure(entry)
         ? h('td', { class: 'error-text', colspan: '2' }, entry.error)
-        : h('td', {}, top1(entry).label),
-      isFailure(entry) ? undefined : h('td', { class: 'num' }, percent(top1(entry).probability)),
+        : h('td', {}, top1(entry)?.label ?? l10n.t('nothing found')),
+      isFailure(entry)
+        ? undefined
+        : h('td', { class: 'num' }, top1(entry) ? percent(top1(entry)!.probability) : '—'),
       h('td', {}, isFailure(entry) ? '' : compareBox(index, entry.file, rerender)),
     );
     tr.addEventListener('click', select);

@@ -60,6 +60,16 @@ test('a YOLO instance segmenter: boxes and masks on the whole image, sliders tha
   await found.locator('#found-confidence').fill('0.99');
   await expect(found.locator('#found-summary')).toContainText('0 detections with score above 0.99');
   await expect(found.locator('#detections')).toHaveCount(0);
+
+  // A folder through the detector: every image listed with its best detection, a damaged one as a failure.
+  await chooseContextMenuItem(page, 'photos', 'Classify Images in Folder');
+  const results = panel.locator('#results tbody tr');
+  await expect(panel.locator('#results h2')).toContainText('failed', { timeout: 60_000 });
+  await expect(
+    results.filter({ has: panel.locator('td.file', { hasText: 'photos/damaged.png' }) }),
+  ).toHaveClass(/failed/);
+  const ok = results.filter({ hasNot: panel.locator('td.error-text') });
+  await expect(ok.first().locator('td').nth(2)).toHaveText(/person|car|dog|nothing found/);
 });
 
 test('a U-Net: the class map over the image and each class’s share', async ({ page }) => {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analyseAll, classifyAll, type Outcome } from '../inference/classifyAll';
 import type { Classification } from '../inference/messages';
+import type { Prediction } from '../inference/postprocess';
 import { DEFAULT_THRESHOLDS, type TaskAnswer, type Thresholds } from '../shared/tasks';
 import type { ImageEntry } from '../shared/protocol';
 import { readSettings, type Settings } from './config';
