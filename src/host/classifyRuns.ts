@@ -228,5 +228,21 @@ function entryOf(o: Outcome<Classification | TaskAnswer>, file: vscode.Uri, labe
     height: r.height,
     preview: r.preview ? jpegDataUrl(r.preview) : undefined,
   };
-  return 'task' in r ? { ...common, top: [], found: foundView(r, labels) } : { ...common, top: r.top };
+  return 'task' in r
+    ? { ...common, top: summaryOf(r), found: foundView(r, labels) }
+    : { ...common, top: r.top };
+}
+
+/**
+ * A detector's or segmenter's answer as the run's list shows it: each class found with its best score
+ * (detections) or its share of the image (segments), highest first.
+ */
+function summaryOf(r: TaskAnswer): Prediction[] {
+  if (r.task === 'segment')
+    return r.classes.map((c) => ({ index: c.index, label: c.label, probability: c.fraction }));
+  const best = new Map<number, Prediction>();
+  for (const d of r.detections) {
+    if (!best.has(d.index)) best.set(d.index, { index: d.index, label: d.label, probability: d.score });
+  }
+  return [...best.values()];
 }
