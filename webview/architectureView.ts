@@ -7,7 +7,7 @@ import type { Profile, TimedRow } from '../src/shared/profile';
 import type { ArchitectureView } from '../src/shared/protocol';
 import type { QuantizationReport, QuantizedRow } from '../src/shared/quantization';
 import { h } from './dom';
-import { msText, peakShare } from './figures';
+import { msText, referenceFigure } from './figures';
 import { blockCounts, int } from './text';
 import { requestFeatureMaps } from './featureMapsView';
 import { requests, vscode } from './vscodeApi';
@@ -683,7 +683,7 @@ function stageCard(s: StageSummary, table: LayerTable): HTMLElement[] {
 function timeDefinition(add: (k: string, v: string) => void, name: string): void {
   const t = times?.byName.get(name);
   if (!t || !times) return;
-  const share = peakShare(t.gflops, times.profile.peak_gflops);
+  const ref = referenceFigure(t.gflops, times.profile.peak_gflops);
   add(
     l10n.t('time'),
     l10n.t(
@@ -693,7 +693,7 @@ function timeDefinition(add: (k: string, v: string) => void, name: string): void
       percent(t.share),
     ) +
       (t.gflops !== null ? `, ${t.gflops.toFixed(1)} GFLOP/s` : '') +
-      (share !== null ? ` = ${l10n.t('{0} of peak', percent(share, 0))}` : '') +
+      (ref !== null ? ` = ${ref.text}` : '') +
       `, ${t.provider}` +
       (t.fallback ? ` ${l10n.t('(CPU fallback)')}` : ''),
   );

@@ -3,7 +3,9 @@
 // No DOM here, so unit tests can import it.
 import * as l10n from '@vscode/l10n';
 import type { LayerRow } from '../src/shared/layerTable';
-import type { Profile, TimedRow } from '../src/shared/profile';
+import { percent } from '../src/shared/format';
+import { referenceShare, type Profile, type TimedRow } from '../src/shared/profile';
+import { MIN_AGREEMENT_IMAGES, tooFewForAgreement, type AgreementReport } from '../src/shared/quantization';
 
 /** Rows of one profile level, slowest first; ties keep the table's order. */
 export function slowestFirst(rows: readonly TimedRow[]): TimedRow[] {
@@ -18,9 +20,50 @@ export function profilerOverhead(p: Profile): number | null {
   return p.plain_ms > 0 ? p.ms / p.plain_ms - 1 : null;
 }
 
-/** A row's achieved rate as a share of the measured peak (0…1, more when the peak was beaten); null without one. */
-export function peakShare(gflops: number | null, peak: number): number | null {
-  return gflops === null || !(peak > 0) ? null : gflops / peak;
+/** A row's rate against the profile's reference convolution: its bar's length (0…1) and its words, "42% of ref"
+ *  or "≥ ref" when it matched or beat the reference (never a share over 100 %); null without one. */
+export function referenceFigure(
+  gflops: number | null,
+  reference: number,
+): { bar: number; text: string } | null {
+  const share = referenceShare(gflops, reference);
+  if (share === null) return null;
+  return share === 'ref'
+    ? { bar: 1, text: l10n.t('≥ ref') }
+    : { bar: share, text: l10n.t('{0} of ref', percent(share, 0)) };
+}
+
+/**
+ * An agreement report's headline and the count after it: "97.5% top-1 agreement" "(39 of 40 images)", or
+ * over fewer than MIN_AGREEMENT_IMAGES, "n = 1: too few images to measure agreement" and the count alone.
+ */
+export function agreementHeadline(a: AgreementReport): { headline: string; count: string } {
+  const agree = a.images - a.changed.length;
+  if (a.top1_agreement === null) return { headline: l10n.t('no images'), count: '' };
+  if (tooFewForAgreement(a)) {
+    const min = MIN_AGREEMENT_IMAGES;
+    return {
+      headline: l10n.t('n = {0}: too few images to measure agreement', a.images),
+      count:
+        a.images === 1
+          ? l10n.t(
+              '({0} of {1} image kept fp32’s top-1 class; a rate needs {2} or more)',
+              agree,
+              a.images,
+              min,
+            )
+          : l10n.t(
+              '({0} of {1} images kept fp32’s top-1 class; a rate needs {2} or more)',
+              agree,
+              a.images,
+              min,
+            ),
+    };
+  }
+  return {
+    headline: l10n.t('{0} top-1 agreement', percent(a.top1_agreement)),
+    count: l10n.t('({0} of {1} images)', agree, a.images),
+  };
 }
 
 /** "12.3", "1.25", "0.043": milliseconds with three significant digits where small. */

@@ -4,7 +4,7 @@
 import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import type { ClassScore } from '../src/shared/exploration';
-import type { Profile, TimedRow } from '../src/shared/profile';
+import { REFERENCE_CONV, type Profile, type TimedRow } from '../src/shared/profile';
 import {
   PROFILE_LIMITS,
   type AgreementState,
@@ -18,7 +18,7 @@ import {
 import type { AgreementReport } from '../src/shared/quantization';
 import { focusLayer } from './architectureView';
 import { h } from './dom';
-import { msText, peakShare, profilerOverhead, slowestFirst } from './figures';
+import { agreementHeadline, msText, profilerOverhead, referenceFigure, slowestFirst } from './figures';
 import { requests, vscode } from './vscodeApi';
 
 /** Each section's last state from the host; absent: no section. */
@@ -260,8 +260,12 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
     overhead !== null
       ? ` ${l10n.t('(profiler {0})', `${overhead >= 0 ? '+' : '−'}${percent(Math.abs(overhead), 0)}`)}`
       : '',
-    ` · ${p.provider} · ${p.precision} · ${l10n.t('peak {0} GFLOP/s', p.peak_gflops.toFixed(0))}`,
-    h('span', { class: 'muted' }, ` ${l10n.t('(one large convolution on this machine)')}`),
+    ` · ${p.provider} · ${p.precision} · ${l10n.t('reference {0} GFLOP/s', p.peak_gflops.toFixed(0))}`,
+    h(
+      'span',
+      { class: 'muted' },
+      ` ${l10n.t('(one large convolution timed on this machine: a yardstick, not its limit; a layer as fast or faster shows “≥ ref”)')}`,
+    ),
   );
   const levels = h('div', { role: 'radiogroup', 'aria-label': l10n.t('Group times by'), class: 'segmented' });
   for (const level of LEVELS) {
@@ -324,7 +328,11 @@ function profileResult(p: Profile, rerender: Listener, previous: boolean): HTMLE
           'th',
           {
             scope: 'col',
-            title: l10n.t("achieved GFLOP/s against this machine's peak ({0})", peak.toFixed(0)),
+            title: l10n.t(
+              "achieved GFLOP/s, and its share of the reference convolution's {0} GFLOP/s ({1})",
+              peak.toFixed(0),
+              REFERENCE_CONV,
+            ),
           },
           'GFLOP/s',
         ),
@@ -399,7 +407,7 @@ function profileRow(r: TimedRow, i: number, peak: number): HTMLElement {
     r.name,
   );
   link.addEventListener('click', () => focusLayer(r.name));
-  const share = peakShare(r.gflops, peak);
+  const ref = referenceFigure(r.gflops, peak);
   return h(
     'tr',
     { 'data-name': r.name },
@@ -411,10 +419,8 @@ function profileRow(r: TimedRow, i: number, peak: number): HTMLElement {
       'td',
       { class: 'share' },
       r.gflops === null ? h('span', { class: 'muted' }, l10n.t('no multiply-adds')) : '',
-      r.gflops !== null && share !== null ? bar(share, 'rate') : '',
-      r.gflops !== null
-        ? ` ${r.gflops.toFixed(1)}${share !== null ? ` (${l10n.t('{0} of peak', percent(share, 0))})` : ''}`
-        : '',
+      r.gflops !== null && ref !== null ? bar(ref.bar, 'rate') : '',
+      r.gflops !== null ? ` ${r.gflops.toFixed(1)}${ref !== null ? ` (${ref.text})` : ''}` : '',
     ),
     h(
       'td',
@@ -504,7 +510,7 @@ function quantizationSection(state: QuantizationState, rerender: Listener): HTML
 
 /** "97.5 % top-1 agreement (39 of 40) · mean |Δp| 0.012" and the images that changed class. */
 function agreementBody(a: AgreementReport, select: ((file: string) => void) | undefined): HTMLElement[] {
-  const agree = a.top1_agreement === null ? 0 : Math.round(a.top1_agreement * a.images);
+  const headline = agreementHeadline(a);
   const changed = a.changed.map((c) => {
     const name = select
       ? h('button', { type: 'button', class: 'link', title: l10n.t('Make it the current image') }, c.name)
@@ -521,14 +527,8 @@ function agreementBody(a: AgreementReport, select: ((file: string) => void) | un
     h(
       'p',
       { class: 'agreement-figures' },
-      h(
-        'strong',
-        {},
-        a.top1_agreement === null
-          ? l10n.t('no images')
-          : l10n.t('{0} top-1 agreement', percent(a.top1_agreement)),
-      ),
-      ` ${a.images === 1 ? l10n.t('({0} of {1} image)', agree, a.images) : l10n.t('({0} of {1} images)', agree, a.images)}`,
+      h('strong', {}, headline.headline),
+      headline.count ? ` ${headline.count}` : '',
       a.mean_abs_dp !== null
         ? ` · ${l10n.t('mean |Δp| of fp32’s top class {0}', a.mean_abs_dp.toFixed(4))}`
         : '',

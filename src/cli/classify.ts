@@ -29,6 +29,12 @@ export async function runClassify(argv: string[], streams: Streams, bundleDir: s
     } finally {
       progress.finish();
     }
+    const load = loadOf(outcomes);
+    if (load !== undefined) {
+      io.info(
+        `cnn-lens: model loaded in ${load.toFixed(0)} ms, once before the first image; no image's ms include it\n`,
+      );
+    }
     io.stdout(
       args.flags.has('json') ? JSON.stringify(outcomes.map(toJson), null, 2) + '\n' : table(outcomes),
     );
@@ -36,6 +42,13 @@ export async function runClassify(argv: string[], streams: Streams, bundleDir: s
   } finally {
     await client.dispose();
   }
+}
+
+/** The model's load the first images waited for, reported once; undefined when it was loaded before. */
+function loadOf(outcomes: Outcome[]): number | undefined {
+  for (const o of outcomes)
+    if (o.error === undefined && o.result.loadMs !== undefined) return o.result.loadMs;
+  return undefined;
 }
 
 /** The documented JSON shape: `{file, top, provider, precision, ms}` or `{file, error}`. */

@@ -2,6 +2,7 @@
 // goes, from onnxruntime's profiler on sessions of the worker's own: rows and stages sorted by time, with
 // the profiled total, a plain run's time and this machine's peak.
 import { PEAK_CONV } from '../inference/peak';
+import { referenceShare } from '../shared/profile';
 import type { Profile, TimedRow } from '../shared/profile';
 import { intFlag, parseArgs, UsageError } from './args';
 import { commandIo, type Streams } from './io';
@@ -39,7 +40,8 @@ export function whereTheTimeGoes(p: Profile): string {
     `${p.model}: ${p.provider}, ${p.precision}, batch ${p.batch}, ${p.runs} runs (medians)`,
     `total ${ms(p.ms)} ms per run profiled; plain run ${ms(p.plain_ms)} ms ` +
       `(profiler ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %)`,
-    `peak ${p.peak_gflops.toFixed(0)} GFLOP/s (${PEAK_CONV})`,
+    `reference ${p.peak_gflops.toFixed(0)} GFLOP/s (${PEAK_CONV}, fastest of 10 runs); ` +
+      '"of ref": a row\'s GFLOP/s against it, "≥ ref": as fast or faster',
     '',
     'where the time goes, by stage',
     ...table(p.stages, p),
@@ -57,13 +59,13 @@ export function whereTheTimeGoes(p: Profile): string {
 function table(rows: TimedRow[], p: Profile): string[] {
   const sorted = [...rows].sort((a, b) => b.ms - a.ms);
   const cells = [
-    ['', 'ms', 'share', 'GFLOP/s', 'of peak', 'provider'],
+    ['', 'ms', 'share', 'GFLOP/s', 'of ref', 'provider'],
     ...sorted.map((r) => [
       r.name,
       ms(r.ms),
       `${(r.share * 100).toFixed(1)} %`,
       r.gflops === null ? '-' : r.gflops.toFixed(1),
-      r.gflops === null || p.peak_gflops <= 0 ? '-' : `${((r.gflops / p.peak_gflops) * 100).toFixed(0)} %`,
+      refText(referenceShare(r.gflops, p.peak_gflops)),
       r.provider + (r.fallback ? ' (fell back to CPU)' : ''),
     ]),
   ];
@@ -74,6 +76,10 @@ function table(rows: TimedRow[], p: Profile): string[] {
       .join('  ')
       .trimEnd(),
   );
+}
+
+function refText(share: number | 'ref' | null): string {
+  return share === null ? '-' : share === 'ref' ? '≥ ref' : `${(share * 100).toFixed(0)} %`;
 }
 
 function ms(v: number): string {

@@ -2,7 +2,12 @@
 // most of the folder's images, writes its int8 model and reports fp32 against int8 on the held-out rest.
 import { DEFAULT_HOLD_OUT } from '../inference/client';
 import { expandImagePaths } from '../files/imageFiles';
-import type { QuantizeProgress, QuantizeReport } from '../shared/quantization';
+import {
+  MIN_AGREEMENT_IMAGES,
+  tooFewForAgreement,
+  type QuantizeProgress,
+  type QuantizeReport,
+} from '../shared/quantization';
 import { parseArgs, UsageError } from './args';
 import { commandIo, type Streams } from './io';
 import { NO_PROGRESS } from './progress';
@@ -56,7 +61,7 @@ export async function runQuantize(argv: string[], streams: Streams, bundleDir: s
       },
     });
     progress.finish();
-    io.stdout(args.flags.has('json') ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+    io.stdout(args.flags.has('json') ? JSON.stringify(report, null, 2) + '\n' : quantizeSummary(report));
     return 0;
   } catch (err) {
     io.stderr(`cnn-lens quantize: ${(err as Error).message}\n`);
@@ -67,7 +72,8 @@ export async function runQuantize(argv: string[], streams: Streams, bundleDir: s
   }
 }
 
-function summary(r: QuantizeReport): string {
+/** The readable report: what was written, then fp32 against int8 on the held-out images. */
+export function quantizeSummary(r: QuantizeReport): string {
   const a = r.agreement;
   const lines = [
     `wrote ${r.out}: ${r.quantized_nodes} nodes in int8 (${r.float_nodes.join(', ') || 'none'} in float), ` +
@@ -76,9 +82,14 @@ function summary(r: QuantizeReport): string {
   ];
   if (a.images === 0) lines.push('no images were held out: agreement not measured');
   else {
+    const kept = a.images - a.changed.length;
+    const dp = `mean |Δp| of fp32's top-1 class ${a.mean_abs_dp!.toFixed(4)}`;
     lines.push(
-      `held out ${a.images} images: top-1 agreement ${(a.top1_agreement! * 100).toFixed(1)} % ` +
-        `(${a.images - a.changed.length}/${a.images}), mean |Δp| of fp32's top-1 class ${a.mean_abs_dp!.toFixed(4)}`,
+      tooFewForAgreement(a)
+        ? `held out n = ${a.images}: too few images to measure agreement (fewer than ${MIN_AGREEMENT_IMAGES}); ` +
+            `${kept} of ${a.images} kept fp32's top-1 class, ${dp}`
+        : `held out ${a.images} images: top-1 agreement ${(a.top1_agreement! * 100).toFixed(1)} % ` +
+            `(${kept}/${a.images}), ${dp}`,
     );
     for (const c of a.changed) {
       lines.push(

@@ -224,6 +224,7 @@ function entryOf(o: Outcome<Classification | TaskAnswer>, file: vscode.Uri, labe
     provider: r.provider,
     precision: r.precision,
     ms: { decode: r.ms.decode, run: r.ms.run, total: r.ms.total },
+    ...('loadMs' in r && r.loadMs !== undefined && { loadMs: r.loadMs }),
     width: r.width,
     height: r.height,
     preview: r.preview ? jpegDataUrl(r.preview) : undefined,

@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { TaskMaps } from '../shared/tasks';
 import { loadLabels, writeDescriptorFile } from '../files/descriptorFile';
 import { descriptorPathFor } from '../model/descriptor';
 import type { Preprocessing } from '../shared/preprocessing';
@@ -65,6 +66,7 @@ export class Lens extends Disposable {
         selected: (entry) => void this.exploreEntry(entry),
         featureMaps: async (layer, count, offset) =>
           this.currentImage.featureMaps((await this.runtime.get()).client, layer, count, offset),
+        taskMaps: () => this.taskMaps(),
         listImages: () => listWorkspaceImages(),
         pick: (file) => void this.pick(file),
         compare: (entries) => this.compare(entries),
@@ -452,6 +454,14 @@ export class Lens extends Disposable {
     const { client, config } = await this.runtime.get();
     await this.currentImage.explore(client, modelKey(config), uri, entry.file, readSettings().topK);
     if (this.currentImage.active?.file === entry.file) this.jobs.currentImageChanged();
+  }
+
+  /** EigenCAM of the panel's detector or segmenter for its current image. */
+  private async taskMaps(): Promise<{ file: string; maps: TaskMaps }> {
+    const target = this.currentTarget();
+    if (!target) throw new Error(vscode.l10n.t('no image is shown: classify one first'));
+    const { client } = await this.runtime.get();
+    return { file: target.file, maps: await client.taskMaps(target.file, await readUri(target.uri)) };
   }
 
   /** The panel's current image when it classified, with its exploration key once explored. */

@@ -14,7 +14,12 @@ import type { LensPanel } from './panel/panel';
 import { offerQuantize, setPrecision } from './precisionSetting';
 import type { ExplainableLayer, ExplainMethod, Explanation } from '../shared/exploration';
 import type { Profile } from '../shared/profile';
-import { agreement, type QuantizeProgress, type QuantizationReport } from '../shared/quantization';
+import {
+  agreement,
+  tooFewForAgreement,
+  type QuantizeProgress,
+  type QuantizationReport,
+} from '../shared/quantization';
 import type { ExplainRequestView, JobKind, JobProgress, JobStates } from '../shared/protocol';
 
 /** The inference client the panel runs, the configuration it was made with, and its model file. */
@@ -419,20 +424,20 @@ export class PanelJobs extends Disposable {
     this.quantized = undefined;
     await this.host.int8Written();
     const a = report.agreement;
-    const summary =
-      a.images === 1
+    const kept = a.images - a.changed.length;
+    const summary = tooFewForAgreement(a)
+      ? vscode.l10n.t(
+          'n = {0}: too few held-back images to measure agreement with fp32 ({1} of {0} kept the top-1 class)',
+          a.images,
+          kept,
+        )
+      : a.images > 0
         ? vscode.l10n.t(
-            'top-1 agreement with fp32 {0} on {1} held-back image',
+            'top-1 agreement with fp32 {0} on {1} held-back images',
             pct(a.top1_agreement),
             a.images,
           )
-        : a.images > 0
-          ? vscode.l10n.t(
-              'top-1 agreement with fp32 {0} on {1} held-back images',
-              pct(a.top1_agreement),
-              a.images,
-            )
-          : vscode.l10n.t('no images were held back to check it');
+        : vscode.l10n.t('no images were held back to check it');
     log.info(`quantized ${label} with ${folderName}: wrote ${report.out}; ${summary}`);
     const switchTo = vscode.l10n.t('Switch to int8');
     const choice = await vscode.window.showInformationMessage(

@@ -17,7 +17,7 @@ import type {
   QuantizeProgress,
   QuantizeReport,
 } from '../shared/quantization';
-import type { Task, TaskAnswer, Thresholds } from '../shared/tasks';
+import type { Task, TaskAnswer, TaskMaps, Thresholds } from '../shared/tasks';
 import type {
   CallReply,
   Classification,
@@ -135,6 +135,15 @@ export class InferenceClient {
     const owned = ownedBytes(bytes);
     const req = { type: 'analyse' as const, name, bytes: owned, thresholds, preview: opts.preview ?? false };
     return this.request(req, opts.signal, transferList(owned));
+  }
+
+  /**
+   * Where a detector or segmenter looks in one image: EigenCAM of its backbone and neck outputs, over the
+   * image. Uses the exploration session. The buffer is transferred.
+   */
+  taskMaps(name: string, bytes: Uint8Array, signal?: AbortSignal): Promise<TaskMaps> {
+    const owned = ownedBytes(bytes);
+    return this.request({ type: 'taskMaps', name, bytes: owned }, signal, transferList(owned));
   }
 
   /**

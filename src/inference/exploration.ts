@@ -16,14 +16,16 @@ import {
   type FeatureMaps,
   type LayerActivation,
 } from '../shared/exploration';
-import type { LayerTable } from '../shared/layerTable';
+import type { LayerRow, LayerTable } from '../shared/layerTable';
+import type { LayerMap, TaskMaps } from '../shared/tasks';
 import type { Precision } from '../shared/quantization';
 import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
 import { IdleRelease, Serial } from './idleRelease';
 import type { ExplainImage, WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
 import { topK, toScores, type Prediction } from './postprocess';
-import { ImageError, prepareImage } from './preprocess';
+import { ImageError, prepareImage, prepareWhole } from './preprocess';
+import type { Frame } from './taskDecode';
 import { checkModelFile, createSession, type LoadedSession } from './session';
 import { floatData, imageTensor } from './feed';
 
@@ -142,6 +144,51 @@ export class Explorer {
       const rows = new Map(loaded.model.rows.map((r) => [r.row, acts.tensors.get(r.tensor)!.data]));
       const { probabilities, provider, precision, runMs } = acts;
       return { rows, probabilities, provider, precision, runMs };
+    });
+  }
+
+  /**
+   * A detector's or segmenter's EigenCAM maps for one image, at the backbone's output and each neck level's:
+   * the whole image letterboxed (or stretched) as the task model takes it, the maps cropped back to it.
+   */
+  taskMaps(bytes: Uint8Array): Promise<TaskMaps> {
+    return this.serialise(async () => {
+      const d = this.cfg.descriptor;
+      const task = d.task;
+      if (!task)
+        throw new ImageError(`${d.name} is a classifier: its class activation maps come from explore`);
+      const [prepared, loaded] = await Promise.all([
+        prepareWhole(bytes, d.preprocessing, task.fit, task.pad, this.cfg.maxPixels),
+        this.load(),
+      ]);
+      const { table } = await this.analysis(loaded.session.descriptor);
+      const acts = await this.run(loaded, imageKey(sha256(bytes), loaded.modelId), prepared.tensor);
+      const tensors = new Map(loaded.model.rows.map((r) => [r.row, acts.tensors.get(r.tensor)]));
+      const maps = partOutputs(table).flatMap((row): LayerMap[] => {
+        const a = tensors.get(row.name);
+        const [, channels, height, width] = a?.dims ?? [];
+        if (!a || !channels || !height || !width || a.dims.length !== 4) return [];
+        const full = normaliseMap(eigenCam(a.data, channels, height * width));
+        const crop = imageRegion(prepared.frame, width, height);
+        const data = new Float32Array(crop.width * crop.height);
+        for (let y = 0; y < crop.height; y++) {
+          for (let x = 0; x < crop.width; x++)
+            data[y * crop.width + x] = full[(crop.y + y) * width + crop.x + x]!;
+        }
+        const stride = prepared.frame.inputWidth / width;
+        return [
+          {
+            layer: row.name,
+            stage: row.stage ?? '',
+            block: row.block,
+            stride,
+            width: crop.width,
+            height: crop.height,
+            data,
+          },
+        ];
+      });
+      return { method: 'EigenCAM', maps };
     });
   }
 
@@ -364,4 +411,28 @@ export function mapsOver(
 
 function summarise(name: string, a: Activation): LayerActivation {
   return { name, out_shape: a.dims, ...tensorStats(a.data) };
+}
+
+/** The rows whose outputs a detector's explanation shows: the backbone's last, and each neck block's last. */
+function partOutputs(table: LayerTable): LayerRow[] {
+  const last = new Map<string, LayerRow>();
+  for (const r of table.rows) {
+    if (r.stage === 'backbone') last.set('backbone', r);
+    else if (r.stage === 'neck') last.set(`neck/${r.block ?? ''}`, r);
+  }
+  return [...last.values()];
+}
+
+/** The positions of a `width`×`height` map over the input that cover the image (the letterbox border out). */
+function imageRegion(
+  f: Frame,
+  width: number,
+  height: number,
+): { x: number; y: number; width: number; height: number } {
+  const [sx, sy] = [width / f.inputWidth, height / f.inputHeight];
+  const x = Math.min(width - 1, Math.max(0, Math.floor(f.padX * sx)));
+  const y = Math.min(height - 1, Math.max(0, Math.floor(f.padY * sy)));
+  const right = Math.min(width, Math.max(x + 1, Math.ceil((f.padX + f.width * f.scaleX) * sx)));
+  const bottom = Math.min(height, Math.max(y + 1, Math.ceil((f.padY + f.height * f.scaleY) * sy)));
+  return { x, y, width: right - x, height: bottom - y };
 }

@@ -16,7 +16,7 @@ import type {
   QuantizeProgress,
   QuantizeReport,
 } from '../shared/quantization';
-import type { TaskAnswer, Thresholds } from '../shared/tasks';
+import type { TaskAnswer, TaskMaps, Thresholds } from '../shared/tasks';
 import type { Prediction } from './postprocess';
 import type { ProviderSetting } from './providers';
 
@@ -45,7 +45,7 @@ export interface Timings {
   decode: number;
   /** The `session.run` that included this image (shared by its batch). */
   run: number;
-  /** From the worker receiving the request to the result being sent. */
+  /** From the decode starting to the result being sent: waiting for a batch included, the model's load not. */
   total: number;
 }
 
@@ -57,6 +57,8 @@ export interface Classification {
   /** The precision that actually ran (int8 asked for on a GPU provider runs fp32). */
   precision: Precision;
   ms: Timings;
+  /** The model's load (session creation and checks) that this image waited for before its decode; not in `ms`. */
+  loadMs?: number;
   /** How many images shared the run. */
   batch: number;
   /** Size of the image as displayed (after EXIF orientation). */
@@ -140,6 +142,8 @@ type NoFields = Record<never, never>;
  */
 export interface WorkerCalls {
   classify: { request: ImageRequest; reply: Classification };
+  /** EigenCAM of a detector's or segmenter's backbone and neck outputs for one image (the exploration session). */
+  taskMaps: { request: { name: string; bytes: Uint8Array }; reply: TaskMaps };
   /** Runs a detector or segmenter (the descriptor's task) on one whole image. */
   analyse: {
     /** `preview`: also the whole image as a JPEG and the candidates the panel's sliders filter. */

@@ -1,14 +1,16 @@
-// This machine's peak for a provider and precision: the GFLOP/s of one large convolution, the kind of
-// layer that runs closest to the hardware's limit, so that each profiled row's rate has a yardstick.
+// The profile's reference for a provider and precision: the GFLOP/s of one large convolution, the kind of
+// layer that runs close to the hardware's limit, so that each profiled row's rate has a yardstick. It is
+// not the limit itself: a layer can beat it (shown as "≥ ref", see referenceShare in ../shared/profile).
 import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { quantizeQdq } from '../model/quantize/qdq';
 import { floatTensor } from '../model/quantize/tensors';
+import { REFERENCE_CONV } from '../shared/profile';
 import type { Precision } from '../shared/quantization';
 import { sessionOptions } from './sessionOptions';
 
 /** The convolution timed, in words, for reports. */
-export const PEAK_CONV = '3×3 convolution, 256→256 channels on 56×56, batch 1';
+export const PEAK_CONV = REFERENCE_CONV;
 
 const C = 256;
 const SIZE = 56;

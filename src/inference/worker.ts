@@ -50,8 +50,8 @@ const port = parentPort!;
 const cfg = workerData as WorkerConfig;
 const ready: Ready[] = [];
 let session: Promise<LoadedSession> | undefined;
-/** How long the current session took to load (from the first request that needed it to its being ready). */
-let sessionLoadMs = 0;
+/** How long the session took to load, from the first request that needed it; undefined until it has. */
+let sessionLoadMs: number | undefined;
 /** Analyses by model file: the float model's (the `layers` answer) and, when it runs, its int8 model's. */
 const analyses = new Map<string, Promise<ModelAnalysis>>();
 /** Peak GFLOP/s by provider and precision, measured once. */
@@ -96,7 +96,7 @@ function getSession(): Promise<LoadedSession> {
     const t = performance.now();
     session = createSession(cfg, log, { status: (message) => send({ type: 'status', message }) }).then(
       (s) => {
-        sessionLoadMs = performance.now() - t;
+        sessionLoadMs ??= performance.now() - t;
         return s;
       },
       (err) => {
@@ -107,9 +107,6 @@ function getSession(): Promise<LoadedSession> {
   }
   return session;
 }
-
-/** Whether the session is loaded (a settled promise cannot be asked, so this is tracked). */
-let sessionReady = false;
 
 /** A model's layer table (shapes measured where needed), computed once; a failure is retried by the next request. */
 function analysisOf(d: ModelDescriptor): Promise<ModelAnalysis> {
@@ -209,13 +206,19 @@ port.on('message', (req: WorkerRequest) => {
     return;
   }
   const { unread } = cfg.descriptor;
-  if (unread !== undefined && (CLASSIFIER_ONLY.has(req.type) || req.type === 'analyse') && 'id' in req) {
+  const runsIt = CLASSIFIER_ONLY.has(req.type) || req.type === 'analyse' || req.type === 'taskMaps';
+  if (unread !== undefined && runsIt && 'id' in req) {
     fail(req.id, new ModelError(`${unread}: it opens for its layer table and profile only`));
     return;
   }
   switch (req.type) {
     case 'classify':
       void accept(req);
+      return;
+    case 'taskMaps':
+      if (!cfg.descriptor.task)
+        fail(req.id, new ModelError(`${cfg.descriptor.name} is a classifier: explore it`));
+      else answer(req, explorer.taskMaps(req.bytes));
       return;
     case 'analyse':
       answer(
@@ -313,21 +316,25 @@ async function accept(req: CallRequest<'classify'>): Promise<void> {
   try {
     // The model loads first: creating a session blocks this thread, so a decode timed across it would count
     // the load (seconds) as decode. The load is reported apart, once (`loadMs`), not in any image's `ms`.
-    let loadMs: number | undefined;
-    if (!sessionReady) {
-      const loaded = await getSession().then(
+    // A failed load is reported by the run, which tries it again.
+    const waited =
+      sessionLoadMs === undefined &&
+      (await getSession().then(
         () => true,
-        () => false, // the run reports the failure (and tries the load again)
-      );
-      if (loaded) {
-        sessionReady = true;
-        loadMs = sessionLoadMs;
-      }
-    }
+        () => false,
+      ));
+    const loadMs = waited ? sessionLoadMs : undefined;
     const started = performance.now();
     const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, req.preview);
     const decodeMs = performance.now() - started;
-    ready.push({ id: req.id, topK: req.topK, ...p, started, decodeMs, ...(loadMs !== undefined && { loadMs }) });
+    ready.push({
+      id: req.id,
+      topK: req.topK,
+      ...p,
+      started,
+      decodeMs,
+      ...(loadMs !== undefined && { loadMs }),
+    });
   } catch (err) {
     fail(req.id, err as Error);
   } finally {

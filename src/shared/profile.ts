@@ -30,6 +30,20 @@ export interface UntimedKernel {
   ms: number;
 }
 
+/** The convolution a profile's rates are measured against, in words. */
+export const REFERENCE_CONV = '3×3 convolution, 256→256 channels on 56×56, batch 1';
+
+/**
+ * A row's achieved rate against the reference convolution's: a share below 1, or 'ref' when it matched or
+ * beat it; null without a rate or a reference. The reference is one convolution timed on this machine, not
+ * the hardware's limit: a layer can run faster, and a share over 100 % would read as "more than the peak".
+ */
+export function referenceShare(gflops: number | null, reference: number): number | 'ref' | null {
+  if (gflops === null || !(reference > 0)) return null;
+  const share = gflops / reference;
+  return share >= 1 ? 'ref' : share;
+}
+
 /** A whole profile. */
 export interface Profile {
   model: string;
@@ -43,7 +57,10 @@ export interface Profile {
   ms: number;
   /** Median milliseconds of plain (unprofiled) runs of the same session settings, for comparison. */
   plain_ms: number;
-  /** This machine's measured peak GFLOP/s for one large convolution on this provider. */
+  /**
+   * The reference: GFLOP/s of one large convolution (REFERENCE_CONV) timed on this machine and provider,
+   * the fastest of a few runs. A yardstick, not the hardware's limit (the key keeps its first name).
+   */
   peak_gflops: number;
   rows: TimedRow[];
   blocks: TimedRow[];

@@ -14,7 +14,7 @@ import type { Preprocessing, PresetName } from './preprocessing';
 import type { Profile } from './profile';
 import type { AgreementReport, Precision, QuantizationReport, QuantizeReport } from './quantization';
 import type { Candidate } from './detections';
-import type { ClassShare, Detection, TaskKind, Thresholds } from './tasks';
+import type { ClassShare, Detection, TaskKind, TaskMaps, Thresholds } from './tasks';
 
 /** One ranked class. */
 export interface PredictionView {
@@ -33,7 +33,10 @@ export interface ImageResult {
   provider: string;
   /** The precision that ran (int8 asked for on a GPU provider runs fp32); absent in older saved states. */
   precision?: Precision;
+  /** This image's own times: the model's load is never in them. */
   ms: { decode: number; run: number; total: number };
+  /** The model's load that this image waited for (the first images after a load), shown apart from `ms`. */
+  loadMs?: number;
   width: number;
   height: number;
   /** The crop the model saw (a detector's or segmenter's: the whole image), as a data: URL (not saved across
@@ -261,6 +264,7 @@ export interface JobStates {
  */
 export type Replies = RepliesOf<{
   featureMaps: 'featureMaps' | 'featureMapsError';
+  taskMaps: 'taskMaps' | 'taskMapsError';
   compare: 'comparison' | 'comparisonError';
   listImages: 'images';
   listModels: 'models';
@@ -300,6 +304,9 @@ export type HostMessage =
   /** Per-layer results for the current image (`file` as in the results). */
   | { type: 'exploration'; file: string; exploration: ExplorationView }
   | { type: 'explorationError'; file: string; message: string }
+  /** A detector's or segmenter's EigenCAM maps for the current image (`file`); `data` arrives as Float32Arrays. */
+  | Reply<{ type: 'taskMaps'; file: string; maps: TaskMaps }>
+  | Reply<{ type: 'taskMapsError'; message: string }>
   /** Feature maps asked for with a `featureMaps` message; `data` arrives as a Float32Array. */
   | Reply<{ type: 'featureMaps'; maps: FeatureMaps }>
   | Reply<{ type: 'featureMapsError'; layer: string; message: string }>
@@ -337,6 +344,8 @@ export type WebviewMessage = WebviewRequest | WebviewNotification;
 /** Webview → host, answered with the messages `Replies` names. */
 export type WebviewRequest =
   | Request<{ type: 'featureMaps'; layer: string; count: number; offset: number }>
+  /** Where the panel's detector or segmenter looks in the current image (EigenCAM). */
+  | Request<{ type: 'taskMaps' }>
   | Request<{ type: 'listImages' }>
   /** Compare two entries of the run (indices into its results). */
   | Request<{ type: 'compare'; indices: number[] }>
@@ -465,6 +474,7 @@ const VALIDATORS: { [T in WebviewMessage['type']]: (o: Fields) => boolean } = {
     wholeIn(o.count, 1, 256) &&
     wholeIn(o.offset, 0, Number.MAX_SAFE_INTEGER),
   listImages: (o) => request(o),
+  taskMaps: (o) => request(o),
   compare: (o) =>
     request(o, 'indices') &&
     Array.isArray(o.indices) &&

@@ -73,6 +73,17 @@ export interface NamedTop {
   top: ClassScore[];
 }
 
+/**
+ * Fewest images an agreement is given as a rate over: below it one image that changes class moves the rate
+ * by more than 5 points, and "100 % (1 of 1)" says nothing. Fewer are shown as a count with a note.
+ */
+export const MIN_AGREEMENT_IMAGES = 20;
+
+/** Whether a report's images are too few to give its agreement as a rate (none: nothing to give). */
+export function tooFewForAgreement(a: Pick<AgreementReport, 'images'>): boolean {
+  return a.images > 0 && a.images < MIN_AGREEMENT_IMAGES;
+}
+
 /** Pairs two lists of classifications by image name; names on one side only are left out. */
 export function pairClassifications(fp32: readonly NamedTop[], int8: readonly NamedTop[]): PrecisionPair[] {
   const other = new Map(int8.map((c) => [c.name, c.top]));

@@ -113,3 +113,27 @@ export type TaskAnswer = (DetectionResult | SegmentationResult) & {
   width: number;
   height: number;
 };
+
+/** One layer's class-agnostic map of where a detector or segmenter looks, over the image (0…1, row-major). */
+export interface LayerMap {
+  /** The layer-table row whose output it is made from. */
+  layer: string;
+  /** Its stage and block ("backbone", "neck" / "top-down P4"). */
+  stage: string;
+  block: string | null;
+  /** Input pixels per map position. */
+  stride: number | null;
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+/**
+ * EigenCAM (Muhammad & Yeasin, 2020) of a detector's or segmenter's backbone and neck outputs: each map is
+ * the activations' first principal component, needing no class and no gradient, cropped to the image (the
+ * letterbox border left out).
+ */
+export interface TaskMaps {
+  method: 'EigenCAM';
+  maps: LayerMap[];
+}

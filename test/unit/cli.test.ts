@@ -39,6 +39,30 @@ test('classify --json prints one JSON array; a bad file gets an error entry and 
   assert.deepEqual(out[1], { file: bad, error: 'not a supported image (unrecognised file format)' });
 });
 
+test('classify --json: per-image ms leave out the model load, which stderr reports once', async () => {
+  const loadOf = (stderr: string): number => {
+    const loads = [...stderr.matchAll(/model loaded in (\d+) ms, once before the first image/g)];
+    assert.equal(loads.length, 1, stderr);
+    return Number(at(loads, 0)[1]);
+  };
+  // Loading ResNet50 (the sha256 of 100 MB, then the session) takes far longer than decoding a small
+  // image: a decode timed across the load, as it was, is at least the load.
+  const files = ['chelsea.png', 'coffee.png', 'orange.jpg'].map((f) => path.join(IMAGES, f));
+  const three = await cli('classify', '--json', ...files);
+  assert.equal(three.code, 0, three.stderr);
+  const load = loadOf(three.stderr);
+  for (const e of JSON.parse(three.stdout) as Entry[]) {
+    assert.deepEqual(Object.keys(e.ms ?? {}), ['decode', 'run', 'total'], e.file);
+    assert.ok(e.ms!.decode < load / 2, `${e.file}: decode ${e.ms!.decode} ms vs load ${load} ms`);
+  }
+  // One image alone: its total is its decode and its run, nothing of the load before them.
+  const one = await cli('classify', '--json', at(files, 0));
+  const ms = at(JSON.parse(one.stdout) as Entry[], 0).ms!;
+  const oneLoad = loadOf(one.stderr);
+  assert.ok(ms.total < oneLoad, `total ${ms.total} ms vs load ${oneLoad} ms`);
+  assert.ok(ms.total >= ms.decode + ms.run - 0.2, JSON.stringify(ms));
+});
+
 test('classify walks folders recursively for image files only, with --top', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'cnnlens-cli-'));
   mkdirSync(path.join(dir, 'sub'));
@@ -94,7 +118,10 @@ test(
     const entry = at(JSON.parse(stdout) as Entry[], 0);
     assert.equal(entry.provider, 'cpu');
     assert.equal(entry.top?.[0]?.label, 'orange');
-    const lines = stderr.split('\n').filter((l) => l.startsWith('cnn-lens:'));
+    // Besides the summary of the model's load, which every classify run prints once.
+    const lines = stderr
+      .split('\n')
+      .filter((l) => l.startsWith('cnn-lens:') && !l.includes('model loaded in'));
     assert.equal(lines.length, 1, stderr);
     assert.match(
       at(lines, 0),

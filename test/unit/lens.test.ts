@@ -141,6 +141,11 @@ describe('Lens through a fake webview, with the real worker', () => {
       assert.match(r.preview ?? '', /^data:image\/jpeg;base64,/);
       assert.equal(r.uri, imageUri(e.file).toString());
     }
+    // The model loaded for this run: the results that waited for it say so apart from their own times.
+    const loaded = entries.map((e) => e as ImageResult).filter((r) => r.loadMs !== undefined);
+    assert.ok(loaded.length > 0, 'the load is reported with the first results');
+    for (const r of loaded)
+      assert.ok(r.ms.decode < r.loadMs! / 2, `${r.file}: decode ${r.ms.decode} ms, load ${r.loadMs} ms`);
 
     // The first to finish is current, and explored.
     const current = lens.panel.currentEntry;

@@ -76,6 +76,7 @@ function recordingHandlers() {
     export: record('export'),
     selected: record('selected'),
     featureMaps: record('featureMaps', MAPS),
+    taskMaps: record('taskMaps', { file: 'a.png', maps: { method: 'EigenCAM', maps: [] } }),
     listImages: record('listImages', { files: ['a.png'], truncated: false }),
     pick: record('pick'),
     compare: record('compare', []),

@@ -7,12 +7,14 @@ import sharp from 'sharp';
 import { prepareImage } from '../../src/inference/preprocess';
 import type { Profile, TimedRow } from '../../src/shared/profile';
 import { isWebviewMessage } from '../../src/shared/protocol';
+import type { AgreementReport } from '../../src/shared/quantization';
 import {
+  agreementHeadline,
   beatsRandom,
   cropPlacement,
   cropToOriginal,
   msText,
-  peakShare,
+  referenceFigure,
   profilerOverhead,
   receptiveField,
   slowestFirst,
@@ -32,7 +34,7 @@ const timed = (name: string, ms: number): TimedRow => ({
   kernels: [],
 });
 
-test('profile rows: slowest first, ties in table order; overhead, share of peak, ms text', () => {
+test('profile rows: slowest first, ties in table order; overhead, share of the reference, ms text', () => {
   const rows = [timed('a', 1), timed('b', 3), timed('c', 1), timed('d', 2)];
   assert.deepEqual(
     slowestFirst(rows).map((r) => r.name),
@@ -46,9 +48,12 @@ test('profile rows: slowest first, ties in table order; overhead, share of peak,
   const profile = { ms: 10.4, plain_ms: 10 } as Profile;
   assert.ok(Math.abs(profilerOverhead(profile)! - 0.04) < 1e-9);
   assert.equal(profilerOverhead({ ms: 1, plain_ms: 0 } as Profile), null);
-  assert.equal(peakShare(50, 200), 0.25);
-  assert.equal(peakShare(null, 200), null);
-  assert.equal(peakShare(50, 0), null);
+  assert.deepEqual(referenceFigure(50, 200), { bar: 0.25, text: '25% of ref' });
+  assert.equal(referenceFigure(null, 200), null);
+  assert.equal(referenceFigure(50, 0), null);
+  // A layer that beats the reference convolution is "≥ ref", never "105% of peak".
+  assert.deepEqual(referenceFigure(210, 200), { bar: 1, text: '≥ ref' });
+  assert.deepEqual(referenceFigure(200, 200), { bar: 1, text: '≥ ref' });
   assert.deepEqual([123.4, 12.34, 1.234, 0.04321].map(msText), ['123', '12.3', '1.23', '0.043']);
 });
 
@@ -200,4 +205,28 @@ test('the panel’s job and explanation messages: malformed ones are refused', (
   ]) {
     assert.equal(isWebviewMessage(m), false, JSON.stringify(m).slice(0, 120));
   }
+});
+
+test('agreement headline: a rate over 20 images or more, below that the count and why there is no rate', () => {
+  const report = (images: number, changed: number): AgreementReport => ({
+    images,
+    top1_agreement: images ? (images - changed) / images : null,
+    mean_abs_dp: images ? 0.01 : null,
+    dp_bounded: 0,
+    changed: Array.from({ length: changed }, (_, i) => ({
+      name: `c${i}`,
+      fp32: { index: 1, label: 'cat', probability: 0.9 },
+      int8: { index: 2, label: 'dog', probability: 0.5 },
+    })),
+  });
+  assert.deepEqual(agreementHeadline(report(1, 0)), {
+    headline: 'n = 1: too few images to measure agreement',
+    count: '(1 of 1 image kept fp32’s top-1 class; a rate needs 20 or more)',
+  });
+  assert.equal(agreementHeadline(report(11, 2)).headline, 'n = 11: too few images to measure agreement');
+  assert.deepEqual(agreementHeadline(report(40, 1)), {
+    headline: '97.5% top-1 agreement',
+    count: '(39 of 40 images)',
+  });
+  assert.equal(agreementHeadline(report(0, 0)).headline, 'no images');
 });

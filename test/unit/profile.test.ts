@@ -9,7 +9,8 @@ import * as ort from 'onnxruntime-node';
 import { parseOnnx, type OnnxGraph } from '../../src/model/onnxGraph';
 import { attribute, parseTrace } from '../../src/model/profile';
 import { buildLayerTable } from '../../src/model/structure/table';
-import type { Profile } from '../../src/shared/profile';
+import { whereTheTimeGoes } from '../../src/cli/profile';
+import type { Profile, TimedRow } from '../../src/shared/profile';
 import { fixtureBytes, runnable } from './helpers/fixtures';
 
 const MODELS = path.resolve(__dirname, '..', '..', 'models');
@@ -79,4 +80,41 @@ test('MobileNet V2 (onnxruntime names its fused kernels after tensors)', async (
   check(p, 'mobilenet_v2');
   assert.equal(p.blocks.length, 17);
   assert.ok(p.blocks.every((b) => b.ms > 0));
+});
+
+test('the text profile measures rates against the named reference convolution, never over 100 % of it', () => {
+  const row = (name: string, ms: number, gflops: number | null): TimedRow => ({
+    name,
+    stage: 'stem',
+    block: null,
+    ms,
+    share: ms / 3,
+    gflops,
+    provider: 'CPUExecutionProvider',
+    fallback: false,
+    kernels: [],
+  });
+  const rows = [row('conv1', 1, 210), row('conv2', 1.5, 50), row('relu', 0.5, null)];
+  const p: Profile = {
+    model: 'm',
+    provider: 'cpu',
+    precision: 'fp32',
+    batch: 1,
+    runs: 3,
+    ms: 3,
+    plain_ms: 2.9,
+    peak_gflops: 200,
+    rows,
+    blocks: [],
+    stages: [row('stem', 3, 100)],
+    other: [],
+  };
+  const text = whereTheTimeGoes(p);
+  assert.match(text, /^reference 200 GFLOP\/s \(3×3 convolution, 256→256 channels/m);
+  const line = (name: string): string => text.split('\n').find((l) => l.startsWith(`${name} `))!;
+  assert.match(line('conv1'), /210\.0\s+≥ ref\s/, 'a layer faster than the reference');
+  assert.match(line('conv2'), /50\.0\s+25 %\s/);
+  assert.match(line('relu'), /-\s+-\s/);
+  assert.doesNotMatch(text, /\b1\d\d %/, 'no share over 100 %');
+  assert.doesNotMatch(text, /peak/);
 });

@@ -146,7 +146,10 @@ test(
       lines[1]!,
       /^total [\d.]+ ms per run profiled; plain run [\d.]+ ms \(profiler [+-][\d.]+ %\)$/,
     );
-    assert.match(lines[2]!, /^peak \d+ GFLOP\/s \(3×3 convolution, 256→256 channels on 56×56, batch 1\)$/);
+    assert.match(
+      lines[2]!,
+      /^reference \d+ GFLOP\/s \(3×3 convolution, 256→256 channels on 56×56, batch 1, fastest of 10 runs\); "of ref": /,
+    );
     const section = (title: string): string[] => {
       const start = lines.indexOf(title) + 2;
       const end = lines.indexOf('', start);

@@ -18,12 +18,15 @@ import type { ModelDescriptor } from '../../src/model/descriptor';
 import { withOutputs } from '../../src/model/explorationModel';
 import { quantizedDescriptor } from '../../src/files/modelPaths';
 import type { LayerTable } from '../../src/shared/layerTable';
+import { quantizeSummary } from '../../src/cli/quantize';
 import {
   agreement,
   cosine,
   pairClassifications,
   sqnrDb,
+  tooFewForAgreement,
   type QuantizeProgress,
+  type QuantizeReport,
 } from '../../src/shared/quantization';
 import { cpuConfig } from './helpers/client';
 import { fixtureBytes, runnable } from './helpers/fixtures';
@@ -109,6 +112,31 @@ test('agreement: top-1 agreement, mean |Δp| of fp32’s top-1 class, changed im
     dp_bounded: 0,
     changed: [],
   });
+});
+
+test('the quantize report never headlines a rate over fewer than 20 held-out images', () => {
+  const pairOf = (name: string, agrees: boolean) => ({
+    name,
+    fp32: [score(1, 0.9)],
+    int8: [score(agrees ? 1 : 2, 0.8)],
+  });
+  const report = (held: number): QuantizeReport => ({
+    out: 'm.int8.onnx',
+    quantized_nodes: 10,
+    float_nodes: [],
+    calibration: { images: ['x.jpg'], percentile: 99.99 },
+    held_out: Array.from({ length: held }, (_, i) => `h${i}.jpg`),
+    agreement: agreement(Array.from({ length: held }, (_, i) => pairOf(`h${i}.jpg`, i !== 3))),
+    skipped: [],
+    ms: 1000,
+  });
+  const one = quantizeSummary(report(1));
+  assert.match(one, /held out n = 1: too few images to measure agreement \(fewer than 20\); 1 of 1 kept/);
+  assert.doesNotMatch(one, /100\.0 %|top-1 agreement/);
+  assert.equal(tooFewForAgreement({ images: 19 }), true);
+  assert.equal(tooFewForAgreement({ images: 0 }), false, 'none: "not measured", said apart');
+  const forty = quantizeSummary(report(40));
+  assert.match(forty, /held out 40 images: top-1 agreement 97\.5 % \(39\/40\)/);
 });
 
 test('compareRows: a main-path drop of more than 6 dB is a jump; shortcuts neither jump nor reset the path; missing rows', () => {

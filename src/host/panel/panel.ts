@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { Disposable } from '../disposable';
 import { log } from '../log';
 import type { ExplainableLayer, FeatureMaps } from '../../shared/exploration';
+import type { TaskMaps } from '../../shared/tasks';
 import {
   isWebviewMessage,
   type ArchitectureComparison,
@@ -39,6 +40,8 @@ export interface PanelHandlers {
   /** The user made an entry of the run current. */
   selected(entry: ImageEntry): void;
   featureMaps(layer: string, count: number, offset: number): Promise<FeatureMaps>;
+  /** EigenCAM of the panel's detector or segmenter for the current image. */
+  taskMaps(): Promise<{ file: string; maps: TaskMaps }>;
   listImages(): Promise<{ files: string[]; truncated: boolean }>;
   /** The user picked a workspace image (unvalidated webview input). */
   pick(file: string): void;
@@ -311,6 +314,14 @@ export class LensPanel extends Disposable {
           // Structured clone carries the Float32Array to the webview as binary, not as JSON numbers.
           (maps) => ({ type: 'featureMaps', maps }),
           (message) => ({ type: 'featureMapsError', layer: m.layer, message }),
+        );
+        return;
+      case 'taskMaps':
+        this.answer(
+          m,
+          this.handlers.taskMaps(),
+          ({ file, maps }) => ({ type: 'taskMaps', file, maps }),
+          (message) => ({ type: 'taskMapsError', message }),
         );
         return;
       case 'listImages':
