@@ -5,8 +5,10 @@ import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import { suppress, type Candidate } from '../src/shared/detections';
 import type { FoundView, ImageResult } from '../src/shared/protocol';
-import type { Detection } from '../src/shared/tasks';
+import type { Detection, TaskMaps } from '../src/shared/tasks';
+import { heat, heatCanvas } from './colormap';
 import { h } from './dom';
+import { requests } from './vscodeApi';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -25,6 +27,18 @@ const PALETTE: [number, number, number][] = [
 ];
 const colour = (i: number): [number, number, number] => PALETTE[i % PALETTE.length]!;
 const css = ([r, g, b]: [number, number, number], a = 1): string => `rgba(${r}, ${g}, ${b}, ${a})`;
+
+/** The EigenCAM maps of the current image (or why there are none), and the one shown. */
+let explained: { file: string; maps: TaskMaps } | { file: string; error: string } | undefined;
+let shownMap = 0;
+
+/** The host answered a `taskMaps` request. */
+export function setTaskMaps(
+  answer: { file: string; maps: TaskMaps } | { file: string; error: string },
+): void {
+  explained = answer;
+  if ('maps' in answer) shownMap = Math.min(shownMap, Math.max(0, answer.maps.maps.length - 1));
+}
 
 /** The sliders' positions per image, kept while the panel re-renders. */
 const chosen = new Map<string, { confidence: number; iou: number }>();
@@ -57,7 +71,7 @@ export function foundSection(
       'Semantic segmentation: {0} classes present; shares of the image’s pixels (argmax per pixel at the model’s output resolution).',
       found.classes?.length ?? 0,
     );
-    section.append(h('div', { class: 'result-body' }, figure, legend(found)));
+    section.append(h('div', { class: 'result-body' }, figure, legend(found)), whereItLooks(r, figure));
     return withRunInfo(section, r);
   }
   figure.append(svg);
@@ -103,7 +117,7 @@ export function foundSection(
     }),
   );
   draw();
-  section.append(sliders, h('div', { class: 'result-body' }, figure, list));
+  section.append(sliders, h('div', { class: 'result-body' }, figure, list), whereItLooks(r, figure));
   if (found.task === 'pose') {
     section.append(
       h('p', { class: 'muted' }, l10n.t('Keypoints: dots where the model’s visibility score is above 0.5.')),
@@ -361,4 +375,82 @@ function withRunInfo(section: HTMLElement, r: ImageResult): HTMLElement {
     ),
   );
   return section;
+}
+
+/**
+ * "Where it looks": EigenCAM of the backbone's and each neck level's output, one at a time over the image,
+ * with a colour legend; asked for with a button (it runs the model with every layer exposed).
+ */
+function whereItLooks(r: ImageResult, figure: HTMLElement): HTMLElement {
+  const section = h('div', { id: 'found-explain', class: 'found-explain' });
+  const ask = h('button', { type: 'button', id: 'found-eigencam' }, l10n.t('Where it looks (EigenCAM)'));
+  ask.addEventListener('click', () => {
+    ask.setAttribute('disabled', '');
+    ask.textContent = l10n.t('Computing EigenCAM…');
+    requests.send({ type: 'taskMaps' });
+  });
+  const mine = explained?.file === r.file ? explained : undefined;
+  if (!mine) {
+    section.append(ask);
+    return section;
+  }
+  if ('error' in mine) {
+    section.append(ask, h('p', { class: 'error-text', role: 'alert' }, mine.error));
+    return section;
+  }
+  const maps = mine.maps.maps;
+  const map = maps[shownMap];
+  if (!map) {
+    section.append(h('p', { class: 'hint' }, l10n.t('No backbone or neck output to explain.')));
+    return section;
+  }
+  const select = h('select', {
+    id: 'found-eigencam-layer',
+    'aria-label': l10n.t('Layer'),
+  }) as HTMLSelectElement;
+  maps.forEach((m, i) => {
+    const stride = m.stride === null ? '' : l10n.t(', stride {0}', m.stride);
+    const option = h('option', { value: String(i) }, `${m.layer} (${m.width}×${m.height}${stride})`);
+    if (i === shownMap) option.setAttribute('selected', '');
+    select.append(option);
+  });
+  const overlay = heatCanvas(map.data, map.width, map.height);
+  overlay.classList.add('found-heat');
+  overlay.setAttribute('aria-hidden', 'true');
+  // Under the boxes, over the image and masks.
+  figure.insertBefore(overlay, figure.querySelector('svg'));
+  select.addEventListener('change', () => {
+    shownMap = Number(select.value);
+    const next = maps[shownMap]!;
+    const canvas = heatCanvas(next.data, next.width, next.height);
+    canvas.classList.add('found-heat');
+    canvas.setAttribute('aria-hidden', 'true');
+    figure.querySelector('.found-heat')?.replaceWith(canvas);
+  });
+  section.append(
+    h('label', {}, l10n.t('EigenCAM at'), ' ', select),
+    colourLegend(),
+    h(
+      'p',
+      { class: 'muted' },
+      l10n.t(
+        "EigenCAM: the layer's activations projected on their first principal component, scaled to its maximum (no class, no gradient); shown over the image, the letterbox border left out.",
+      ),
+    ),
+  );
+  return section;
+}
+
+/** The heat ramp from 0 to 1 with its ends named. */
+function colourLegend(): HTMLElement {
+  const bar = h('span', { class: 'heat-legend-bar', 'aria-hidden': 'true' });
+  const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `rgb(${heat(t).map(Math.round).join(', ')}) ${t * 100}%`);
+  bar.style.background = `linear-gradient(to right, ${stops.join(', ')})`;
+  return h(
+    'div',
+    { class: 'heat-legend' },
+    h('span', {}, '0'),
+    bar,
+    h('span', {}, l10n.t('1 (the map’s maximum)')),
+  );
 }

@@ -52,6 +52,7 @@ import {
 } from './preprocessingView';
 import { currentProfile, currentQuantization, jobSections, requestProfile, setJobState } from './jobsView';
 import { resetResultsTable, resultsTable } from './resultsTable';
+import { setTaskMaps } from './foundView';
 import { resultSection } from './resultView';
 import { requests, vscode } from './vscodeApi';
 
@@ -349,6 +350,15 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       return;
     case 'explorationError':
       explorationError = l10n.t('Per-layer results for {0} failed: {1}', m.file, m.message);
+      renderTop();
+      return;
+    case 'taskMaps':
+    case 'taskMapsError':
+      setTaskMaps(
+        m.type === 'taskMaps'
+          ? { file: m.file, maps: m.maps }
+          : { file: state.results[state.current]?.file ?? '', error: m.message },
+      );
       renderTop();
       return;
     case 'featureMaps': {

@@ -48,6 +48,20 @@ test('a YOLO instance segmenter: boxes and masks on the whole image, sliders tha
   );
   await screenshot(found, 'detect-instances');
 
+  // Where it looks: EigenCAM of the backbone's and the neck levels' outputs, with a colour legend.
+  await found.locator('#found-eigencam').click();
+  const layer = found.locator('#found-eigencam-layer');
+  await expect(layer.locator('option').first()).toContainText('backbone');
+  expect(await layer.locator('option').count()).toBeGreaterThanOrEqual(3);
+  await expect(found.locator('canvas.found-heat')).toBeVisible();
+  await expect(found.locator('canvas.found-heat')).toHaveAttribute('width', '10');
+  await expect(found.locator('.heat-legend')).toBeVisible();
+  // The stride-8 level: 40 positions across the 320-pixel input.
+  const fine = await layer.locator('option', { hasText: 'stride 8)' }).first().getAttribute('value');
+  await layer.selectOption(fine!);
+  await expect(found.locator('canvas.found-heat')).toHaveAttribute('width', '40');
+  await screenshot(found, 'detect-eigencam');
+
   // Keyboard: the first row takes focus, ↓ moves to the next and outlines its box.
   await rows.first().focus();
   await page.keyboard.press('ArrowDown');
