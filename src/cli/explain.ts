@@ -1,7 +1,8 @@
 // `cli explain [--json] [--method M] [--layer NAME] [--metrics] <image>`: what each layer does with one
 // image and where the top classes' evidence lies (CAM, Grad-CAM, HiResCAM, occlusion or Score-CAM, with
 // their faithfulness on request), from the worker's exploration session.
-import { InferenceError } from '../inference/client';
+import { InferenceError, type InferenceClient } from '../inference/client';
+import type { TaskMaps } from '../shared/tasks';
 import { readImageFile } from '../files/imageFiles';
 import {
   DEFAULT_EXPLAINED_CLASSES,
@@ -16,7 +17,7 @@ import {
 } from '../shared/exploration';
 import { intFlag, parseArgs, UsageError, type Args } from './args';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
-import { commandIo, type Streams } from './io';
+import { commandIo, type Io, type Streams } from './io';
 
 /** Channels listed for `--layer`. */
 const LAYER_CHANNELS = 16;
@@ -61,6 +62,7 @@ export async function runExplain(argv: string[], streams: Streams, bundleDir: st
       io.stderr(`cnn-lens explain: cannot read ${file}: ${(err as Error).message}\n`);
       return 1;
     }
+    if (client.task) return await explainTask(client, file, bytes, args, io);
     let result: Exploration;
     let choice: LayerChoice | undefined;
     let explanation: Explanation;
@@ -95,6 +97,75 @@ export async function runExplain(argv: string[], streams: Streams, bundleDir: st
   } finally {
     await client.dispose();
   }
+}
+
+/**
+ * A detector or segmenter: EigenCAM of its backbone's and each neck level's output over the image, the
+ * only method that needs no class score. JSON: `{file, task, method, maps: [{layer, stage, block, stride,
+ * width, height, peak, grid}]}` (`peak` [column, row] of the map's maximum; `grid` row-major 0…1).
+ */
+async function explainTask(
+  client: InferenceClient,
+  file: string,
+  bytes: Uint8Array,
+  args: Args,
+  io: Io,
+): Promise<number> {
+  const method = args.flags.get('method');
+  if (method !== undefined && method !== 'cam') {
+    io.stderr(
+      `cnn-lens explain: ${file}: detectors and segmenters are explained with EigenCAM (--method cam, the ` +
+        `default); ${String(method)} of a box's class score is not in this version\n`,
+    );
+    return 1;
+  }
+  let maps: TaskMaps;
+  try {
+    maps = await client.taskMaps(file, bytes);
+  } catch (err) {
+    if (!(err instanceof InferenceError)) throw err;
+    io.stderr(`cnn-lens explain: ${file}: ${err.message}\n`);
+    return 1;
+  }
+  const cells = maps.maps.map((m) => {
+    let best = 0;
+    m.data.forEach((v, i) => {
+      if (v > m.data[best]!) best = i;
+    });
+    return { m, peak: [best % m.width, Math.floor(best / m.width)] as [number, number] };
+  });
+  if (args.flags.has('json')) {
+    const json = {
+      file,
+      task: client.task!.kind,
+      method: maps.method,
+      maps: cells.map(({ m, peak }) => ({
+        layer: m.layer,
+        stage: m.stage,
+        block: m.block,
+        stride: m.stride,
+        width: m.width,
+        height: m.height,
+        peak,
+        grid: Array.from(m.data, (v) => round(v, 3)),
+      })),
+    };
+    io.stdout(JSON.stringify(json, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [
+    `${file}  (${client.task!.kind}: EigenCAM, the activations' first principal component, 0…1)`,
+  ];
+  for (const { m, peak } of cells) {
+    const where = m.block ?? m.stage;
+    lines.push(
+      '',
+      `${m.layer}  (${where}, stride ${m.stride ?? '?'}, ${m.width}×${m.height}; peak at column ${peak[0]}, row ${peak[1]})`,
+    );
+    if (m.width <= 48) lines.push(...heatMap(Array.from(m.data), m.height, m.width));
+  }
+  io.stdout(lines.join('\n') + '\n');
+  return 0;
 }
 
 function methodFlag(args: Args): ExplainMethod {
@@ -233,7 +304,7 @@ function explanationLines(e: Explanation): string[] {
       );
     }
   }
-  lines.push('', `${first.label}:`, ...heatMap(first, e.rows, e.cols));
+  lines.push('', `${first.label}:`, ...heatMap(first.grid, e.rows, e.cols));
   return lines;
 }
 
@@ -246,10 +317,10 @@ function peak(m: ClassMap, cols: number): [number, number] {
   return [Math.floor(best / cols), best % cols];
 }
 
-function heatMap(m: ClassMap, rows: number, cols: number): string[] {
+function heatMap(grid: readonly number[], rows: number, cols: number): string[] {
   const out: string[] = [];
   for (let y = 0; y < rows; y++) {
-    const cells = m.grid.slice(y * cols, (y + 1) * cols);
+    const cells = grid.slice(y * cols, (y + 1) * cols);
     out.push(
       '  ' +
         cells

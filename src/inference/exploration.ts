@@ -168,13 +168,14 @@ export class Explorer {
         const a = tensors.get(row.name);
         const [, channels, height, width] = a?.dims ?? [];
         if (!a || !channels || !height || !width || a.dims.length !== 4) return [];
-        const full = normaliseMap(eigenCam(a.data, channels, height * width));
+        // Cropped to the image first, so that the letterbox border does not set the scale.
+        const full = eigenCam(a.data, channels, height * width);
         const crop = imageRegion(prepared.frame, width, height);
-        const data = new Float32Array(crop.width * crop.height);
-        for (let y = 0; y < crop.height; y++) {
-          for (let x = 0; x < crop.width; x++)
-            data[y * crop.width + x] = full[(crop.y + y) * width + crop.x + x]!;
-        }
+        const cropped = Array.from({ length: crop.width * crop.height }, (_, i) => {
+          const [x, y] = [i % crop.width, Math.floor(i / crop.width)];
+          return full[(crop.y + y) * width + crop.x + x]!;
+        });
+        const data = Float32Array.from(normaliseMap(cropped));
         const stride = prepared.frame.inputWidth / width;
         return [
           {

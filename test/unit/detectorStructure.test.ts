@@ -54,11 +54,13 @@ function contiguous(xs: (string | null)[]): boolean {
   });
 }
 
+const DETECTOR_STAGES = ['backbone', 'neck', 'head', 'post-processing'];
+
 /** What every detector's table must show. */
-function checkDetector(t: LayerTable, name: string, bounded = true): void {
+function checkDetector(t: LayerTable, name: string, bounded = true, stages = DETECTOR_STAGES): void {
   assert.deepEqual(
     t.stages.map((s) => s.stage),
-    ['backbone', 'neck', 'head', 'post-processing'],
+    stages,
     `${name}: stages`,
   );
   for (const b of bounded ? t.blocks : [])
@@ -68,6 +70,11 @@ function checkDetector(t: LayerTable, name: string, bounded = true): void {
     );
   const post = t.rows.filter((r) => r.stage === 'post-processing');
   assert.ok(post.length > 0 && post.every((r) => !r.counted), `${name}: post-processing rows are no layers`);
+  const pre = t.rows.filter((r) => r.stage === 'pre-processing');
+  assert.ok(
+    pre.every((r) => !r.counted && r.params === 0),
+    `${name}: pre-processing rows are no layers, mean and std no parameters`,
+  );
   assert.ok(contiguous(t.rows.map((r) => r.stage)), `${name}: each stage's rows together`);
   assert.ok(contiguous(t.rows.map((r) => r.block)), `${name}: each block's rows together`);
   assert.equal(t.totals.counted, t.rows.filter((r) => r.counted).length);
@@ -233,4 +240,148 @@ test('classifiers keep their stages; a backbone without a head is no detector', 
   b.output(x.name);
   const t = buildLayerTable(parseOnnx(b.build()));
   assert.ok(!t.stages.some((s) => s.stage === 'backbone'), t.stages.map((s) => s.stage).join(', '));
+});
+
+// torchvision's detectors (test/fixtures/tasks: graph-only copies of the real-size models and a tiny RetinaNet
+// with weights): their NMS sits in an If's subgraph, so the boxes [K, 4] and integer labels among the outputs
+// say what they are. What torchvision builds them from: GeneralizedRCNNTransform (normalise, resize, batch),
+// a MobileNet V3 trunk, SSDlite's extra layers or an FPN, heads per level (Faster R-CNN's RPN and RoI box
+// head), then box decoding and NMS.
+const TV_STAGES = ['pre-processing', 'backbone', 'neck', 'head', 'post-processing'];
+
+function rowsOf(t: LayerTable, stage: string): LayerTable['rows'] {
+  return t.rows.filter((r) => r.stage === stage);
+}
+
+function blocksOf(t: LayerTable, stage: string): string[] {
+  return t.blocks.filter((b) => b.stage === stage).map((b) => b.block);
+}
+
+test('SSDlite 320 (MobileNet V3): the trunk, four extra levels as the neck, a head per level, decoding apart', () => {
+  const t = table(path.join(TASKS, 'ssdlite320_mobilenet_v3_large.graph.onnx.gz'));
+  checkDetector(t, 'ssdlite', true, TV_STAGES);
+  assert.equal(t.family, 'MobileNet V3', 'named after its backbone once the rest is cut away');
+  assert.ok(
+    rowsOf(t, 'pre-processing').some((r) => r.onnx_ops.includes('Sub') && r.onnx_ops.includes('Div')),
+    'the normalisation is pre-processing',
+  );
+  // Extra layers: 1×1, depthwise 3×3 at stride 2, 1×1 down to 5×5, 3×3, 2×2 and 1×1.
+  assert.deepEqual(blocksOf(t, 'neck'), ['bottom-up P6', 'bottom-up P7', 'bottom-up P8', 'bottom-up P9']);
+  // The head reads the trunk's expansion at stride 16, its last map at 32 and the four extra maps.
+  const levels = [16, 32, 64, 128, 256, 512].map((s) => `P${Math.log2(s)} (stride ${s})`);
+  assert.deepEqual(blocksOf(t, 'head'), levels);
+  for (const b of t.blocks.filter((x) => x.stage === 'head'))
+    assert.match(
+      b.notation,
+      /^\[dw 3×3, \d+ → 1×1, 24 \| dw 3×3, \d+ → 1×1, 546\]$/,
+      'box and class branches',
+    );
+  assert.ok(rowsOf(t, 'post-processing').some((r) => r.onnx_ops.includes('TopK')));
+  assert.ok(
+    rowsOf(t, 'backbone').every((r) => r.out_shape?.[2] !== 5),
+    'no extra level in the trunk',
+  );
+});
+
+test('Faster R-CNN (MobileNet V3, FPN): FPN as the neck, RPN per level and the RoI box head, proposals apart', () => {
+  const t = table(path.join(TASKS, 'fasterrcnn_mobilenet_v3_large_320_fpn.graph.onnx.gz'));
+  checkDetector(t, 'fasterrcnn', true, TV_STAGES);
+  assert.equal(t.family, 'MobileNet V3');
+  // torchvision's 320 FPN taps two stride-32 maps (both 10×10), and max-pools the last to P6.
+  assert.deepEqual(blocksOf(t, 'neck'), ['top-down P5', 'top-down P5 #2', 'bottom-up P6']);
+  const neck = rowsOf(t, 'neck');
+  assert.equal(neck.filter((r) => r.op === 'Conv' && r.kernel?.[0] === 1).length, 2, 'both laterals');
+  assert.ok(neck.some((r) => r.op === 'Resize') && neck.some((r) => r.op === 'MaxPool'));
+  assert.deepEqual(blocksOf(t, 'head'), [
+    'RPN P5 (stride 32)',
+    'RPN P5 (stride 32) #2',
+    'RPN P6 (stride 64)',
+    'RoI box head',
+  ]);
+  // TwoMLPHead's two fully connected layers, then class scores and box deltas for 91 classes.
+  assert.deepEqual(
+    rowsOf(t, 'head')
+      .filter((r) => r.block === 'RoI box head')
+      .map((r) => r.out_channels),
+    [1024, 1024, 91, 364],
+  );
+  // Proposals (decoding, TopK, NMS in an If) and the RoI pooling that reads them are bookkeeping.
+  const post = rowsOf(t, 'post-processing');
+  for (const op of ['TopK', 'If', 'RoiAlign'])
+    assert.ok(
+      post.some((r) => r.onnx_ops.includes(op)),
+      `${op} is post-processing`,
+    );
+  assert.equal(
+    [...rowsOf(t, 'pre-processing'), ...post].reduce((s, r) => s + r.params, 0),
+    0,
+    'anchors, mean and std are no parameters',
+  );
+});
+
+test('tv-detect (RetinaNet on a tiny trunk): no neck, classification and box heads per level', () => {
+  const t = table(path.join(TASKS, 'tv-detect.onnx.gz'));
+  // A three-map trunk without an FPN: its 64-channel heads hold most of the work, so no bound here.
+  checkDetector(t, 'tv-detect', false, ['pre-processing', 'backbone', 'head', 'post-processing']);
+  assert.equal(t.family, 'CNN', 'strided convolutions without poolings are no VGG');
+  assert.deepEqual(blocksOf(t, 'head'), ['P3 (stride 8)', 'P4 (stride 16)', 'P5 (stride 32)']);
+  for (const b of t.blocks.filter((x) => x.stage === 'head'))
+    assert.equal(b.notation.split(' | ').length, 2, `${b.block}: classification and regression branches`);
+});
+
+test("torchvision's segmenters: the trunk, the ASPP / LR-ASPP / FCN head, the resize to the input apart", () => {
+  const cases: [string, string, string[]][] = [
+    ['deeplabv3_mobilenet_v3_large.graph', 'MobileNet V3', ['ASPP']],
+    ['lraspp_mobilenet_v3_large.graph', 'MobileNet V3', ['P4 (stride 16)', 'P3 (stride 8)']],
+    ['fcn_resnet50.graph', 'ResNet', ['P3 (stride 8)']],
+    ['tv-seg', 'CNN', ['P5 (stride 32)', 'P4 (stride 16)']],
+  ];
+  for (const [file, family, heads] of cases) {
+    const t = table(path.join(TASKS, `${file}.onnx.gz`));
+    assert.deepEqual(
+      t.stages.map((s) => s.stage),
+      ['backbone', 'head', 'post-processing'],
+      file,
+    );
+    assert.equal(t.family, family, file);
+    assert.deepEqual(blocksOf(t, 'head'), heads, file);
+    // The logits resampled to the input's pixels, as a detector's boxes are mapped back: no layer.
+    const post = rowsOf(t, 'post-processing');
+    assert.deepEqual(
+      post.map((r) => [r.op, r.counted, r.out_shape?.slice(2)]),
+      [['Resize', false, [256, 256]]],
+      file,
+    );
+    // The bound is for the real-size models; DeepLabV3's ASPP alone is 72 % of its work (three dilated 3×3
+    // convolutions, 960 → 256 channels), a fact of the model.
+    const bounded = file.endsWith('.graph') && !file.startsWith('deeplab');
+    for (const b of bounded ? t.blocks : []) assert.ok(b.macs <= 0.35 * t.totals.macs, `${file}: ${b.block}`);
+  }
+  const deeplab = table(path.join(TASKS, 'deeplabv3_mobilenet_v3_large.graph.onnx.gz'));
+  assert.deepEqual(
+    deeplab.blocks.filter((b) => b.stage === 'head').map((b) => [b.kind, b.notation]),
+    [['ASPP', 'ASPP [rates 1, 12, 24, 36, 1] → 1280 ch']],
+  );
+});
+
+test("a segmenter at its trunk's own stride 8 (ASPP, no upsampling) is one: the head is the ASPP and classifier", () => {
+  const t = table(path.join(TASKS, 'aspp-seg-s8.onnx.gz'));
+  assert.deepEqual(
+    t.stages.map((s) => s.stage),
+    ['backbone', 'head'],
+  );
+  assert.deepEqual(
+    rowsOf(t, 'backbone').map((r) => r.out_shape?.[2]),
+    [128, 64, 32],
+    'three strided convolutions to stride 8',
+  );
+  assert.deepEqual(
+    t.blocks.filter((b) => b.stage === 'head').map((b) => b.kind),
+    ['ASPP'],
+  );
+  assert.deepEqual(
+    rowsOf(t, 'head').at(-1)!.out_shape?.slice(1),
+    [4, 32, 32],
+    'the classifier ends the head',
+  );
 });

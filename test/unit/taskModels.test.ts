@@ -234,3 +234,46 @@ test(
     assert.match(compared.stdout, /^ {2}head {2,}/m);
   },
 );
+
+test(
+  'cli explain on a detector: EigenCAM of its backbone and neck outputs over the image',
+  NO_HANG,
+  async () => {
+    const seg = (await open('yolov8t-seg')).file;
+    const photo = path.join(IMAGES, 'chelsea.png');
+    const r = await cli('explain', '--json', '--quiet', '--model', seg, photo);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      method: string;
+      maps: {
+        stage: string;
+        stride: number;
+        width: number;
+        height: number;
+        peak: number[];
+        grid: number[];
+      }[];
+    };
+    assert.equal(out.method, 'EigenCAM');
+    assert.equal(out.maps[0]!.stage, 'backbone');
+    assert.ok(out.maps.slice(1).every((m) => m.stage === 'neck'));
+    for (const m of out.maps) {
+      // The map covers the image, not the letterbox: 451×300 letterboxed into 320² is 320×213 of input pixels.
+      assert.equal(m.width, 320 / m.stride);
+      assert.ok(
+        Math.abs(m.height - Math.ceil(213 / m.stride + 1)) <= 1,
+        `${m.height} rows at stride ${m.stride}`,
+      );
+      assert.equal(m.grid.length, m.width * m.height);
+      assert.equal(Math.max(...m.grid), 1);
+      assert.ok(m.grid.every((v) => v >= 0 && v <= 1));
+      assert.equal(m.grid[m.peak[1]! * m.width + m.peak[0]!], 1);
+    }
+    const other = await cli('explain', '--quiet', '--method', 'gradcam', '--model', seg, photo);
+    assert.equal(other.code, 1);
+    assert.match(
+      other.stderr,
+      /explained with EigenCAM .* gradcam of a box's class score is not in this version/,
+    );
+  },
+);

@@ -200,6 +200,7 @@ export function desc(f: RowFacts, suffix = ''): string {
 
 /** A row in a few characters, for notations: '1×1, 64', 'max pool 3×3', 'concat'. */
 function brief(f: RowFacts): string {
+  if (f.weighted && !f.kernel && /Gemm|MatMul/.test(f.op)) return `fc ${String(f.cout ?? '?')}`;
   if (f.weighted) return desc(f);
   if (f.row.kind === 'pool') return poolText(f) + (f.stride > 1 ? `, stride ${f.stride}` : '');
   return joinText(f);

@@ -48,7 +48,8 @@ export function receptiveFields(
   const image = graph.inputs.find((i) => i.shape?.length === 4) ?? graph.inputs[0];
   if (!image) return fields;
   const inShape = shapes.shapes.get(image.name);
-  const full: [number, number] = [num(inShape?.[2]), num(inShape?.[3])];
+  // The last two axes: [N, C, H, W], or [C, H, W] for torchvision's detectors.
+  const full: [number, number] = [num(inShape?.at(-2)), num(inShape?.at(-1))];
   fields.set(image.name, { size: [1, 1], stride: [1, 1], center: [0.5, 0.5], global: false });
   const whole: Field = { size: full, stride: full, center: [full[0] / 2, full[1] / 2], global: true };
   graph.nodes.forEach((node, i) => {
@@ -65,17 +66,28 @@ export function receptiveFields(
       spatial[0] ?? whole,
     );
     let out: Field = widest;
-    if (widest.global || GLOBAL.has(node.op) || globalReduce(info.outShape, info.inShapes[0] ?? null))
-      out = whole;
+    // A strided convolution down to 1×1 (SSD's last extra level) keeps its stride; a reduction does not.
+    const reduces = !WINDOWED.has(node.op) && globalReduce(info.outShape, info.inShapes[0] ?? null);
+    if (widest.global || GLOBAL.has(node.op) || reduces) out = whole;
     else if (WINDOWED.has(node.op) && info.window && info.window.kernel.length === 2) {
       const w = info.window;
+      // A transposed convolution spreads each position over s outputs: it divides the step, and its kernel
+      // spans (k − 1)·d outputs, (k − 1)·d / s input positions.
+      const transposed = node.op === 'ConvTranspose';
       const axis = (a: 0 | 1): [number, number, number] => {
         const k = w.kernel[a]!;
         const d = w.dilations[a]!;
+        const s = w.strides[a]!;
         const j = widest.stride[a];
+        if (transposed)
+          return [
+            widest.size[a] + ((k - 1) * d * j) / s,
+            j / s,
+            widest.center[a] - ((k - 1) * d * 0.5 - w.pads[a]!) * (j / s),
+          ];
         return [
           widest.size[a] + (k - 1) * d * j,
-          j * w.strides[a]!,
+          j * s,
           widest.center[a] + ((k - 1) * d * 0.5 - w.pads[a]!) * j,
         ];
       };
@@ -97,9 +109,12 @@ export function receptiveFields(
   return fields;
 }
 
-// A reduction that leaves no spatial extent (ReduceMean over H and W).
+// A reduction that leaves no spatial extent (ReduceMean over H and W). Dropping the batch axis (torchvision's
+// detectors take out their one image) keeps H and W.
 function globalReduce(out: (number | string)[] | null, x: (number | string)[] | null): boolean {
-  return !!out && !!x && x.length === 4 && (out.length < 4 || (out[2] === 1 && out[3] === 1 && x[2] !== 1));
+  if (!out || !x || x.length !== 4) return false;
+  const keepsSpatial = out.length === 3 && out[1] === x[2] && out[2] === x[3];
+  return (out.length < 4 && !keepsSpatial) || (out[2] === 1 && out[3] === 1 && x[2] !== 1);
 }
 
 function num(d: number | string | undefined): number {

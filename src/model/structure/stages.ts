@@ -9,7 +9,7 @@ import type { RowFacts, Unit } from './blocks';
 
 /** A stage: its place and its units in order. */
 export interface StagePlan {
-  /** 'post': a detector's box decoding and NMS, rows that are no layers. */
+  /** 'post': rows that are no layers (a detector's box decoding and NMS, or the image's normalisation). */
   place: 'stem' | 'body' | 'head' | 'post';
   units: Unit[];
   /** The stage's own name where its place says it (a detector's 'backbone', 'neck', 'head'). */

@@ -27,7 +27,7 @@ import {
   stageNames,
 } from './naming';
 import { decompose } from './regions';
-import { denseParts, gridOf, isUNet } from './dense';
+import { denseParts, isUNet } from './dense';
 import { densePlans } from './denseStages';
 import { buildRowGraph, type RowDraft, type RowGraph, type Unit as NodeUnit } from './rows';
 import { receptiveFields, type Field } from './receptive';
@@ -60,10 +60,13 @@ export function buildLayerTable(graph: OnnxGraph, opts: TableOptions = {}): Laye
 
 /**
  * A dense-prediction model's family: its backbone's, unless that is a plain conv stack (VGG-like or none)
- * under a U-Net's decoder, whose encoder is no VGG.
+ * under a U-Net's decoder, whose encoder is no VGG; a plain stack of strided convolutions without VGG's
+ * poolings between its groups is no VGG either.
  */
-function denseFamily(backbone: Family, unet: () => boolean): Family {
-  return (backbone === 'VGG' || backbone === 'CNN') && unet() ? 'U-Net' : backbone;
+function denseFamily(backbone: Family, unet: () => boolean, pools: boolean): Family {
+  const plain = backbone === 'VGG' || backbone === 'CNN';
+  if (plain && unet()) return 'U-Net';
+  return backbone === 'VGG' && !pools ? 'CNN' : backbone;
 }
 
 /** Builds the layer table and keeps the inferred shapes. */
@@ -74,10 +77,15 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const cost = graphCost(net, shapes);
   const rg = buildRowGraph(g, shapes);
   const facts = rg.rows.map((r) => rowFacts(r, g, shapes, rg.constLike));
-  const dense = denseParts(g, shapes, rg, facts);
-  const grid = gridOf(g, shapes);
+  const fields = receptiveFields(g, shapes, rg.constLike);
+  // A pyramid level's stride is its layers' (SSD's 3×3 and 2×2 extra maps are strides 128 and 256).
+  const strideOf = (t: string): number | null => {
+    const field = fields.get(t);
+    return field && !field.global ? Math.max(...field.stride) : null;
+  };
+  const dense = denseParts(g, shapes, rg, facts, strideOf);
   const plans = dense
-    ? densePlans(dense, rg, facts, (r) => grid(facts[r]!.out))
+    ? densePlans(dense, rg, facts, (r) => strideOf(facts[r]!.row.tail))
     : planStages(findBlocks(decompose(rg), rg, facts), facts);
   const blocksIn = (ps: StagePlan[]): FoundBlock[] =>
     ps.flatMap((p) => p.units.flatMap((u) => (u.kind === 'block' ? [u.block] : [])));
@@ -85,15 +93,20 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const rowMacs = rg.rows.map((r) => r.ids.reduce((sum, id) => sum + cost.nodes[id]!.macs, 0));
   // A detector's family is its backbone's: the neck and head are no family's blocks.
   const family = dense
-    ? denseFamily(detectFamily(blocksIn(plans.slice(0, 1)), facts, maskedTo(rowMacs, dense.backbone)), () =>
-        isUNet(g, shapes, rg, dense),
+    ? denseFamily(
+        detectFamily(
+          blocksIn(plans.filter((p) => p.name === 'backbone')),
+          facts,
+          maskedTo(rowMacs, dense.backbone),
+        ),
+        () => isUNet(g, shapes, rg, dense),
+        dense.backbone.some((r) => facts[r]!.row.kind === 'pool'),
       )
     : detectFamily(found, facts, rowMacs);
   refineKinds(family, found, facts);
   const counted = countedRows(rg, facts, found);
   // Box decoding and NMS are no layers.
   for (const r of dense?.post ?? []) counted.delete(r);
-  const fields = receptiveFields(g, shapes, rg.constLike);
   const nhwc = channelsLastTensors(g, shapes, inputLayoutOf(g));
   const rows = rg.rows.map((r) =>
     layerRow(r, g, shapes, cost, facts[r.index]!, counted.has(r.index), fields.get(r.tail), nhwc),
@@ -189,8 +202,10 @@ function rowFacts(r: RowDraft, g: OnnxGraph, shapes: GraphShapes, constLike: Rea
   const weighted = WEIGHTED_OPS.has(op) && node.inputs.some((t) => t !== '' && constLike.has(t));
   const num = (d: unknown): number | null => (typeof d === 'number' ? d : null);
   const matmul = /MatMul|Gemm/.test(op);
-  const cin = num(x?.[matmul ? x.length - 1 : 1]);
-  const cout = num(y?.[/MatMul/.test(op) ? y.length - 1 : 1]);
+  // A fully connected layer's widths are its weight's when shapes are unknown (a RoI head after NMS).
+  const fc = matmul ? fcWidths(node, g) : undefined;
+  const cin = num(x?.[matmul ? x.length - 1 : 1]) ?? fc?.[0] ?? null;
+  const cout = num(y?.[/MatMul/.test(op) ? y.length - 1 : 1]) ?? fc?.[1] ?? null;
   const group = w?.group ?? 1;
   return {
     row: r,
@@ -206,6 +221,13 @@ function rowFacts(r: RowDraft, g: OnnxGraph, shapes: GraphShapes, constLike: Rea
     activation: activationOf(r.after, g),
     out: shapes.shapes.get(r.tail) ?? null,
   };
+}
+
+/** [in, out] of a Gemm or MatMul from its weight's dims ([K, N], or [N, K] under Gemm's transB). */
+function fcWidths(node: OnnxGraph['nodes'][number], g: OnnxGraph): [number, number] | undefined {
+  const dims = g.initializers.get(node.inputs[1] ?? '')?.dims;
+  if (dims?.length !== 2) return undefined;
+  return node.op === 'Gemm' && node.attrs.transB === 1 ? [dims[1]!, dims[0]!] : [dims[0]!, dims[1]!];
 }
 
 /** The name of the activation folded after a row: 'relu', 'relu6', 'silu', 'hardswish', 'gelu', … */
