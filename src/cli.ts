@@ -31,7 +31,7 @@ const USAGE = `usage: node dist/cli.js <command> [options] [--quiet]
       (or instance) map as a one-channel PNG at the image's size.
 
   explain [--json] [--method cam|gradcam|hirescam|occlusion|scorecam] [--layer STAGE|BLOCK|ROW] [--metrics]
-          [--classes K] [--patch N] [--stride N] [--channels K] [--batch N] [--top K] [--provider P]
+          [--classes K] [--patch N] [--stride N] [--channels K] [--batch N] [--top K] [--box N] [--provider P]
           [--precision P] [--model file.onnx …] <image>
       Per-layer activation statistics and maps (0…1, the layer's H×W) of where the top classes' evidence
       lies: cam (default: class activation maps over the features the classifier pools, or one
@@ -43,6 +43,9 @@ const USAGE = `usage: node dist/cli.js <command> [options] [--quiet]
       --classes sets how many top classes get a map (default 5). --metrics adds each map's faithfulness
       beside a random map's: deletion and insertion AUC, average drop, increase in confidence (about 40
       images per class and 40 for the random map, scored in runs of --batch, default 8).
+      Detectors and segmenters: EigenCAM of the backbone's and each neck level's output over the image
+      (no class needed); --box N (detectors with YOLOv8-style heads): Grad-CAM of the N-th best box's class
+      logit at the neck output its head scale reads.
       Exit code 1 when the method cannot explain the layer or model; the reason is printed.
 
   layers [--json|--markdown] [--model file.onnx]

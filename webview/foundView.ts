@@ -5,7 +5,7 @@ import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import { suppress, type Candidate } from '../src/shared/detections';
 import type { FoundView, ImageResult } from '../src/shared/protocol';
-import type { Detection, TaskMaps } from '../src/shared/tasks';
+import type { BoxMap, Detection, LayerMap, TaskMaps } from '../src/shared/tasks';
 import { heat, heatCanvas } from './colormap';
 import { h } from './dom';
 import { requests } from './vscodeApi';
@@ -28,9 +28,17 @@ const PALETTE: [number, number, number][] = [
 const colour = (i: number): [number, number, number] => PALETTE[i % PALETTE.length]!;
 const css = ([r, g, b]: [number, number, number], a = 1): string => `rgba(${r}, ${g}, ${b}, ${a})`;
 
-/** The EigenCAM maps of the current image (or why there are none), and the one shown. */
-let explained: { file: string; maps: TaskMaps } | { file: string; error: string } | undefined;
+/** What "where it looks" shows for the current image: EigenCAM's maps, one box's Grad-CAM, or why neither. */
+type Explained =
+  | { file: string; maps: TaskMaps }
+  | { file: string; box: BoxMap; detection: Detection }
+  | { file: string; error: string };
+let explained: Explained | undefined;
 let shownMap = 0;
+/** The detection last focused in the table: the one Grad-CAM explains. */
+let selected: Detection | undefined;
+/** The detection a Grad-CAM request is for, until its answer arrives. */
+let asked: Detection | undefined;
 
 /** The host answered a `taskMaps` request. */
 export function setTaskMaps(
@@ -38,6 +46,14 @@ export function setTaskMaps(
 ): void {
   explained = answer;
   if ('maps' in answer) shownMap = Math.min(shownMap, Math.max(0, answer.maps.maps.length - 1));
+}
+
+/** The host answered a `boxMap` request. */
+export function setBoxMap(answer: { file: string; map: BoxMap } | { file: string; error: string }): void {
+  explained =
+    'map' in answer && asked
+      ? { file: answer.file, box: answer.map, detection: asked }
+      : (answer as Explained);
 }
 
 /** The sliders' positions per image, kept while the panel re-renders. */
@@ -71,7 +87,7 @@ export function foundSection(
       'Semantic segmentation: {0} classes present; shares of the image’s pixels (argmax per pixel at the model’s output resolution).',
       found.classes?.length ?? 0,
     );
-    section.append(h('div', { class: 'result-body' }, figure, legend(found)), whereItLooks(r, figure));
+    section.append(h('div', { class: 'result-body' }, figure, legend(found)), whereItLooks(r, found, figure));
     return withRunInfo(section, r);
   }
   figure.append(svg);
@@ -117,7 +133,7 @@ export function foundSection(
     }),
   );
   draw();
-  section.append(sliders, h('div', { class: 'result-body' }, figure, list), whereItLooks(r, figure));
+  section.append(sliders, h('div', { class: 'result-body' }, figure, list), whereItLooks(r, found, figure));
   if (found.task === 'pose') {
     section.append(
       h('p', { class: 'muted' }, l10n.t('Keypoints: dots where the model’s visibility score is above 0.5.')),
@@ -248,7 +264,13 @@ function detectionsTable(
       h('td', { class: 'num' }, fields.has(d.stride ?? NaN) ? String(fields.get(d.stride!)) : '—'),
       h('td', { class: 'num' }, d.maskPixels !== undefined ? d.maskPixels.toLocaleString() : '—'),
     );
-    row.addEventListener('focus', () => highlight(i));
+    row.addEventListener('focus', () => {
+      highlight(i);
+      selected = d;
+      const grad = document.getElementById('found-gradcam');
+      if (grad)
+        grad.textContent = l10n.t('Grad-CAM of the selected box ({0} {1})', d.label, percent(d.score, 0));
+    });
     row.addEventListener('mouseenter', () => highlight(i));
     row.addEventListener('mouseleave', () => highlight(undefined));
     row.addEventListener('blur', () => highlight(undefined));
@@ -378,27 +400,77 @@ function withRunInfo(section: HTMLElement, r: ImageResult): HTMLElement {
 }
 
 /**
- * "Where it looks": EigenCAM of the backbone's and each neck level's output, one at a time over the image,
- * with a colour legend; asked for with a button (it runs the model with every layer exposed).
+ * "Where it looks": EigenCAM of the backbone's and each neck level's output, one at a time, or Grad-CAM of
+ * the selected detection's class score, over the image with a colour legend; asked for with a button (each
+ * runs the model with every layer exposed).
  */
-function whereItLooks(r: ImageResult, figure: HTMLElement): HTMLElement {
+function whereItLooks(r: ImageResult, found: FoundView, figure: HTMLElement): HTMLElement {
   const section = h('div', { id: 'found-explain', class: 'found-explain' });
-  const ask = h('button', { type: 'button', id: 'found-eigencam' }, l10n.t('Where it looks (EigenCAM)'));
-  ask.addEventListener('click', () => {
-    ask.setAttribute('disabled', '');
-    ask.textContent = l10n.t('Computing EigenCAM…');
+  const eigen = h('button', { type: 'button', id: 'found-eigencam' }, l10n.t('Where it looks (EigenCAM)'));
+  eigen.addEventListener('click', () => {
+    eigen.setAttribute('disabled', '');
+    eigen.textContent = l10n.t('Computing EigenCAM…');
     requests.send({ type: 'taskMaps' });
   });
-  const mine = explained?.file === r.file ? explained : undefined;
-  if (!mine) {
-    section.append(ask);
+  const buttons = h('div', { class: 'found-explain-buttons' }, eigen);
+  // The selected detection while it is one of this image's candidates, else the best one.
+  const mine = (d: Detection): boolean =>
+    found.candidates.some((c) => c.anchor === d.anchor && c.cls === d.index);
+  const box = selected && mine(selected) ? selected : found.detections[0];
+  if (found.task !== 'segment' && box?.anchor !== undefined) {
+    const grad = h(
+      'button',
+      {
+        type: 'button',
+        id: 'found-gradcam',
+        title: l10n.t('Focus a row of the detections table to choose the box'),
+      },
+      l10n.t('Grad-CAM of the selected box ({0} {1})', box.label, percent(box.score, 0)),
+    );
+    grad.addEventListener('click', () => {
+      grad.setAttribute('disabled', '');
+      asked = box;
+      requests.send({ type: 'boxMap', anchor: box.anchor!, index: box.index });
+    });
+    buttons.append(grad);
+  }
+  section.append(buttons);
+  const shown = explained?.file === r.file ? explained : undefined;
+  if (!shown) return section;
+  if ('error' in shown) {
+    section.append(h('p', { class: 'error-text', role: 'alert' }, shown.error));
     return section;
   }
-  if ('error' in mine) {
-    section.append(ask, h('p', { class: 'error-text', role: 'alert' }, mine.error));
+  if ('box' in shown) {
+    const m = shown.box;
+    overlay(figure, m);
+    const d = shown.detection;
+    section.append(
+      h(
+        'p',
+        { id: 'found-gradcam-title' },
+        l10n.t(
+          'Grad-CAM of {0} {1} (stride {2}) at {3}',
+          d.label,
+          percent(d.score, 0),
+          d.stride ?? '?',
+          m.layer,
+        ),
+      ),
+      colourLegend(),
+      h(
+        'p',
+        { class: 'muted' },
+        l10n.t(
+          "Grad-CAM: {0}'s channels weighted by the mean gradient of the box's class logit (the head's {1} at the box's cell, before the sigmoid), summed, ReLU, scaled to its maximum; shown over the image.",
+          m.layer,
+          m.target,
+        ),
+      ),
+    );
     return section;
   }
-  const maps = mine.maps.maps;
+  const maps = shown.maps.maps;
   const map = maps[shownMap];
   if (!map) {
     section.append(h('p', { class: 'hint' }, l10n.t('No backbone or neck output to explain.')));
@@ -414,18 +486,10 @@ function whereItLooks(r: ImageResult, figure: HTMLElement): HTMLElement {
     if (i === shownMap) option.setAttribute('selected', '');
     select.append(option);
   });
-  const overlay = heatCanvas(map.data, map.width, map.height);
-  overlay.classList.add('found-heat');
-  overlay.setAttribute('aria-hidden', 'true');
-  // Under the boxes, over the image and masks.
-  figure.insertBefore(overlay, figure.querySelector('svg'));
+  overlay(figure, map);
   select.addEventListener('change', () => {
     shownMap = Number(select.value);
-    const next = maps[shownMap]!;
-    const canvas = heatCanvas(next.data, next.width, next.height);
-    canvas.classList.add('found-heat');
-    canvas.setAttribute('aria-hidden', 'true');
-    figure.querySelector('.found-heat')?.replaceWith(canvas);
+    overlay(figure, maps[shownMap]!);
   });
   section.append(
     h('label', {}, l10n.t('EigenCAM at'), ' ', select),
@@ -439,6 +503,16 @@ function whereItLooks(r: ImageResult, figure: HTMLElement): HTMLElement {
     ),
   );
   return section;
+}
+
+/** Shows a map over the figure's image, under the boxes and over the masks, replacing the one shown. */
+function overlay(figure: HTMLElement, map: LayerMap): void {
+  const canvas = heatCanvas(map.data, map.width, map.height);
+  canvas.classList.add('found-heat');
+  canvas.setAttribute('aria-hidden', 'true');
+  const old = figure.querySelector('.found-heat');
+  if (old) old.replaceWith(canvas);
+  else figure.insertBefore(canvas, figure.querySelector('svg'));
 }
 
 /** The heat ramp from 0 to 1 with its ends named. */

@@ -52,7 +52,7 @@ import {
 } from './preprocessingView';
 import { currentProfile, currentQuantization, jobSections, requestProfile, setJobState } from './jobsView';
 import { resetResultsTable, resultsTable } from './resultsTable';
-import { setTaskMaps } from './foundView';
+import { setBoxMap, setTaskMaps } from './foundView';
 import { resultSection } from './resultView';
 import { requests, vscode } from './vscodeApi';
 
@@ -357,6 +357,15 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       setTaskMaps(
         m.type === 'taskMaps'
           ? { file: m.file, maps: m.maps }
+          : { file: state.results[state.current]?.file ?? '', error: m.message },
+      );
+      renderTop();
+      return;
+    case 'boxMap':
+    case 'boxMapError':
+      setBoxMap(
+        m.type === 'boxMap'
+          ? { file: m.file, map: m.map }
           : { file: state.results[state.current]?.file ?? '', error: m.message },
       );
       renderTop();

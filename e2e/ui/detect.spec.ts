@@ -68,6 +68,13 @@ test('a YOLO instance segmenter: boxes and masks on the whole image, sliders tha
   await expect(rows.nth(1)).toBeFocused();
   await expect(found.locator('svg.found-boxes g.active')).toHaveAttribute('data-index', '1');
 
+  // Grad-CAM of the focused box: its class logit's gradient at the neck output its head scale reads.
+  await found.locator('#found-gradcam').click();
+  await expect(found.locator('#found-gradcam-title')).toContainText(
+    /Grad-CAM of person \d+% \(stride (8|16|32)\) at /,
+  );
+  await expect(found.locator('canvas.found-heat')).toBeVisible();
+
   // A stricter NMS keeps fewer boxes; a score threshold above every score keeps none. No model run.
   await found.locator('#found-iou').fill('0.1');
   await expect.poll(() => rows.count()).toBeLessThan(count);

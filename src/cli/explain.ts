@@ -2,7 +2,7 @@
 // image and where the top classes' evidence lies (CAM, Grad-CAM, HiResCAM, occlusion or Score-CAM, with
 // their faithfulness on request), from the worker's exploration session.
 import { InferenceError, type InferenceClient } from '../inference/client';
-import type { TaskMaps } from '../shared/tasks';
+import { DEFAULT_THRESHOLDS, type LayerMap, type TaskMaps } from '../shared/tasks';
 import { readImageFile } from '../files/imageFiles';
 import {
   DEFAULT_EXPLAINED_CLASSES,
@@ -34,7 +34,7 @@ interface LayerChoice {
 export async function runExplain(argv: string[], streams: Streams, bundleDir: string): Promise<number> {
   const args = parseArgs(
     argv,
-    ['method', 'layer', 'classes', 'top', 'patch', 'stride', 'channels', 'batch', ...RUNTIME_FLAGS],
+    ['method', 'layer', 'classes', 'top', 'patch', 'stride', 'channels', 'batch', 'box', ...RUNTIME_FLAGS],
     ['json', 'metrics'],
   );
   const io = commandIo(streams, args);
@@ -121,19 +121,15 @@ async function explainTask(
   }
   let maps: TaskMaps;
   try {
+    if (args.flags.has('box'))
+      return await explainBox(client, file, bytes, intFlag(args, 'box', 1, 1, 300), args, io);
     maps = await client.taskMaps(file, bytes);
   } catch (err) {
     if (!(err instanceof InferenceError)) throw err;
     io.stderr(`cnn-lens explain: ${file}: ${err.message}\n`);
     return 1;
   }
-  const cells = maps.maps.map((m) => {
-    let best = 0;
-    m.data.forEach((v, i) => {
-      if (v > m.data[best]!) best = i;
-    });
-    return { m, peak: [best % m.width, Math.floor(best / m.width)] as [number, number] };
-  });
+  const cells = maps.maps.map((m) => ({ m, peak: peakOf(m) }));
   if (args.flags.has('json')) {
     const json = {
       file,
@@ -166,6 +162,74 @@ async function explainTask(
   }
   io.stdout(lines.join('\n') + '\n');
   return 0;
+}
+
+/**
+ * Grad-CAM of detection `n` (1 = the best, at the default thresholds): `{file, task, method: 'Grad-CAM',
+ * detection: {index, label, score, box, stride}, map: {layer, target, stride, width, height, peak, grid}}`.
+ */
+async function explainBox(
+  client: InferenceClient,
+  file: string,
+  bytes: Uint8Array,
+  n: number,
+  args: Args,
+  io: Io,
+): Promise<number> {
+  const found = await client.analyse(file, new Uint8Array(bytes), DEFAULT_THRESHOLDS); // a copy: requests take their buffer
+  const d = found.task === 'segment' ? undefined : found.detections[n - 1];
+  if (!d || d.anchor === undefined) {
+    const count = found.task === 'segment' ? 0 : found.detections.length;
+    io.stderr(
+      `cnn-lens explain: ${file}: --box ${n}, but the model found ${count} boxes above ${DEFAULT_THRESHOLDS.confidence}\n`,
+    );
+    return 1;
+  }
+  const m = await client.boxMap(file, bytes, { anchor: d.anchor, index: d.index });
+  const peak = peakOf(m);
+  if (args.flags.has('json')) {
+    const json = {
+      file,
+      task: found.task,
+      method: 'Grad-CAM',
+      detection: {
+        index: d.index,
+        label: d.label,
+        score: round(d.score, 4),
+        box: d.box.map((v) => round(v, 1)),
+        stride: d.stride,
+      },
+      map: {
+        layer: m.layer,
+        target: m.target,
+        stride: m.stride,
+        width: m.width,
+        height: m.height,
+        peak,
+        grid: Array.from(m.data, (v) => round(v, 3)),
+      },
+    };
+    io.stdout(JSON.stringify(json, null, 2) + '\n');
+    return 0;
+  }
+  const box = d.box.map((v) => v.toFixed(0)).join(', ');
+  io.stdout(
+    [
+      `${file}  (box ${n}: ${d.label} ${(d.score * 100).toFixed(1)}%, box ${box}; Grad-CAM of its class logit at ${m.target})`,
+      `${m.layer}  (stride ${m.stride ?? '?'}, ${m.width}×${m.height}; peak at column ${peak[0]}, row ${peak[1]})`,
+      ...(m.width <= 48 ? heatMap(Array.from(m.data), m.height, m.width) : []),
+    ].join('\n') + '\n',
+  );
+  return 0;
+}
+
+/** [column, row] of a map's maximum. */
+function peakOf(m: LayerMap): [number, number] {
+  let best = 0;
+  m.data.forEach((v, i) => {
+    if (v > m.data[best]!) best = i;
+  });
+  return [best % m.width, Math.floor(best / m.width)];
 }
 
 function methodFlag(args: Args): ExplainMethod {

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TaskMaps } from '../shared/tasks';
+import type { BoxMap, TaskMaps } from '../shared/tasks';
 import { loadLabels, writeDescriptorFile } from '../files/descriptorFile';
 import { descriptorPathFor } from '../model/descriptor';
 import type { Preprocessing } from '../shared/preprocessing';
@@ -67,6 +67,7 @@ export class Lens extends Disposable {
         featureMaps: async (layer, count, offset) =>
           this.currentImage.featureMaps((await this.runtime.get()).client, layer, count, offset),
         taskMaps: () => this.taskMaps(),
+        boxMap: (anchor, index) => this.boxMap(anchor, index),
         listImages: () => listWorkspaceImages(),
         pick: (file) => void this.pick(file),
         compare: (entries) => this.compare(entries),
@@ -462,6 +463,17 @@ export class Lens extends Disposable {
     if (!target) throw new Error(vscode.l10n.t('no image is shown: classify one first'));
     const { client } = await this.runtime.get();
     return { file: target.file, maps: await client.taskMaps(target.file, await readUri(target.uri)) };
+  }
+
+  /** Grad-CAM of one detection of the panel's current image. */
+  private async boxMap(anchor: number, index: number): Promise<{ file: string; map: BoxMap }> {
+    const target = this.currentTarget();
+    if (!target) throw new Error(vscode.l10n.t('no image is shown: classify one first'));
+    const { client } = await this.runtime.get();
+    return {
+      file: target.file,
+      map: await client.boxMap(target.file, await readUri(target.uri), { anchor, index }),
+    };
   }
 
   /** The panel's current image when it classified, with its exploration key once explored. */

@@ -17,7 +17,7 @@ import type {
   QuantizeProgress,
   QuantizeReport,
 } from '../shared/quantization';
-import type { Task, TaskAnswer, TaskMaps, Thresholds } from '../shared/tasks';
+import type { BoxMap, Task, TaskAnswer, TaskMaps, Thresholds } from '../shared/tasks';
 import type {
   CallReply,
   Classification,
@@ -144,6 +144,17 @@ export class InferenceClient {
   taskMaps(name: string, bytes: Uint8Array, signal?: AbortSignal): Promise<TaskMaps> {
     const owned = ownedBytes(bytes);
     return this.request({ type: 'taskMaps', name, bytes: owned }, signal, transferList(owned));
+  }
+
+  /** Grad-CAM of one detection (`anchor`, class `index`) of a YOLOv8-style detector. The buffer is transferred. */
+  boxMap(
+    name: string,
+    bytes: Uint8Array,
+    box: { anchor: number; index: number },
+    signal?: AbortSignal,
+  ): Promise<BoxMap> {
+    const owned = ownedBytes(bytes);
+    return this.request({ type: 'boxMap', name, bytes: owned, ...box }, signal, transferList(owned));
   }
 
   /**

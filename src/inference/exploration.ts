@@ -153,44 +153,43 @@ export class Explorer {
    */
   taskMaps(bytes: Uint8Array): Promise<TaskMaps> {
     return this.serialise(async () => {
-      const d = this.cfg.descriptor;
-      const task = d.task;
-      if (!task)
-        throw new ImageError(`${d.name} is a classifier: its class activation maps come from explore`);
-      const [prepared, loaded] = await Promise.all([
-        prepareWhole(bytes, d.preprocessing, task.fit, task.pad, this.cfg.maxPixels),
-        this.load(),
-      ]);
-      const { table } = await this.analysis(loaded.session.descriptor);
-      const acts = await this.run(loaded, imageKey(sha256(bytes), loaded.modelId), prepared.tensor);
-      const tensors = new Map(loaded.model.rows.map((r) => [r.row, acts.tensors.get(r.tensor)]));
-      const maps = partOutputs(table).flatMap((row): LayerMap[] => {
-        const a = tensors.get(row.name);
+      const run = await this.taskRun(bytes);
+      const maps = partOutputs(run.table).flatMap((row): LayerMap[] => {
+        const a = run.activation(row.name);
         const [, channels, height, width] = a?.dims ?? [];
         if (!a || !channels || !height || !width || a.dims.length !== 4) return [];
-        // Cropped to the image first, so that the letterbox border does not set the scale.
-        const full = eigenCam(a.data, channels, height * width);
-        const crop = imageRegion(prepared.frame, width, height);
-        const cropped = Array.from({ length: crop.width * crop.height }, (_, i) => {
-          const [x, y] = [i % crop.width, Math.floor(i / crop.width)];
-          return full[(crop.y + y) * width + crop.x + x]!;
-        });
-        const data = Float32Array.from(normaliseMap(cropped));
-        const stride = prepared.frame.inputWidth / width;
-        return [
-          {
-            layer: row.name,
-            stage: row.stage ?? '',
-            block: row.block,
-            stride,
-            width: crop.width,
-            height: crop.height,
-            data,
-          },
-        ];
+        return [layerMap(row, eigenCam(a.data, channels, height * width), width, height, run.frame)];
       });
       return { method: 'EigenCAM', maps };
     });
+  }
+
+  /**
+   * Runs a detector or segmenter with every layer exposed on one whole image (letterboxed or stretched as it
+   * takes it) and hands `use` its layer table, where the image lies in the input, and each row's output.
+   */
+  withTaskRun<T>(bytes: Uint8Array, use: (run: TaskRun) => Promise<T>): Promise<T> {
+    return this.serialise(async () => use(await this.taskRun(bytes)));
+  }
+
+  private async taskRun(bytes: Uint8Array): Promise<TaskRun> {
+    const d = this.cfg.descriptor;
+    const task = d.task;
+    if (!task) throw new ImageError(`${d.name} is a classifier: its class activation maps come from explore`);
+    const [prepared, loaded] = await Promise.all([
+      prepareWhole(bytes, d.preprocessing, task.fit, task.pad, this.cfg.maxPixels),
+      this.load(),
+    ]);
+    const { table } = await this.analysis(loaded.session.descriptor);
+    const acts = await this.run(loaded, imageKey(sha256(bytes), loaded.modelId), prepared.tensor);
+    const tensors = new Map(loaded.model.rows.map((r) => [r.row, acts.tensors.get(r.tensor)]));
+    return {
+      table,
+      frame: prepared.frame,
+      provider: acts.provider,
+      descriptor: loaded.session.descriptor,
+      activation: (row) => tensors.get(row),
+    };
   }
 
   /** `count` channels of `layer` from rank `offset` on, strongest mean first, for the image named `key`. */
@@ -422,6 +421,42 @@ function partOutputs(table: LayerTable): LayerRow[] {
     else if (r.stage === 'neck') last.set(`neck/${r.block ?? ''}`, r);
   }
   return [...last.values()];
+}
+
+/** What one run of a task model with every layer exposed gives (see Explorer.withTaskRun). */
+export interface TaskRun {
+  table: LayerTable;
+  frame: Frame;
+  provider: string;
+  descriptor: ModelDescriptor;
+  activation: (row: string) => Activation | undefined;
+}
+
+/**
+ * A raw map at a layer's resolution as the panel shows it: cropped to the image first (so that the
+ * letterbox border does not set the scale), then ReLU and scaled to its maximum.
+ */
+export function layerMap(
+  row: LayerRow,
+  raw: ArrayLike<number>,
+  width: number,
+  height: number,
+  f: Frame,
+): LayerMap {
+  const crop = imageRegion(f, width, height);
+  const cropped = Array.from({ length: crop.width * crop.height }, (_, i) => {
+    const [x, y] = [i % crop.width, Math.floor(i / crop.width)];
+    return raw[(crop.y + y) * width + crop.x + x]!;
+  });
+  return {
+    layer: row.name,
+    stage: row.stage ?? '',
+    block: row.block,
+    stride: f.inputWidth / width,
+    width: crop.width,
+    height: crop.height,
+    data: Float32Array.from(normaliseMap(cropped)),
+  };
 }
 
 /** The positions of a `width`×`height` map over the input that cover the image (the letterbox border out). */

@@ -14,8 +14,8 @@ import { sessionOptions } from './sessionOptions';
 /** Gradient sessions kept at once. */
 const KEPT_SESSIONS = 2;
 
-/** A gradient model's session, or why the layer has none. */
-type Built = { session: Ort.InferenceSession; classes: number } | { unsupported: string };
+/** A gradient model's session with its target's shape for one image, or why the layer has none. */
+type Built = { session: Ort.InferenceSession; classes: number; target: number[] } | { unsupported: string };
 
 /** Session settings of the worker that gradient sessions follow. */
 export interface GradientSettings {
@@ -77,6 +77,35 @@ export class GradientModels {
     return out.gradient!.data as Float32Array;
   }
 
+  /**
+   * ∂(target[index])/∂A for one element of a tensor other than the logits (`index` into one image's
+   * `target`: a detector's class logit at one anchor), at the layer output `tensor` whose values are
+   * `features`. Returns the gradient ([C, H, W] of A), or why there is none.
+   */
+  async gradientAt(
+    d: ModelDescriptor,
+    tensor: string,
+    target: string,
+    provider: string,
+    a: { features: Float32Array; dims: number[] },
+    index: number,
+  ): Promise<Float32Array | { unsupported: string }> {
+    const built = await this.session(d, tensor, provider, target);
+    if ('unsupported' in built) return built;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ort = require('onnxruntime-node') as typeof Ort;
+    const seed = new Float32Array(built.target.reduce((n, v) => n * v, 1));
+    seed[index] = 1;
+    const out = await built.session.run(
+      {
+        features: new ort.Tensor('float32', a.features, [1, ...a.dims.slice(1)]),
+        seed: new ort.Tensor('float32', seed, [1, ...built.target]),
+      },
+      ['gradient'],
+    );
+    return out.gradient!.data as Float32Array;
+  }
+
   /** Releases every gradient session (idle, or the worker is closing). */
   async release(): Promise<void> {
     const all = [...this.sessions.values()];
@@ -87,12 +116,13 @@ export class GradientModels {
     );
   }
 
-  private session(d: ModelDescriptor, tensor: string, provider: string): Promise<Built> {
-    const key = `${d.modelPath}\n${tensor}\n${provider}`;
+  /** The gradient session from `tensor` to `target` (default: the classifier's logits). */
+  private session(d: ModelDescriptor, tensor: string, provider: string, target?: string): Promise<Built> {
+    const key = `${d.modelPath}\n${tensor}\n${provider}\n${target ?? ''}`;
     let s = this.sessions.get(key);
     if (s) this.sessions.delete(key);
     else {
-      s = this.create(d, tensor, provider);
+      s = this.create(d, tensor, provider, target);
       s.catch(() => this.sessions.delete(key));
     }
     this.sessions.set(key, s);
@@ -104,10 +134,15 @@ export class GradientModels {
     return s;
   }
 
-  private async create(d: ModelDescriptor, tensor: string, provider: string): Promise<Built> {
+  private async create(
+    d: ModelDescriptor,
+    tensor: string,
+    provider: string,
+    target?: string,
+  ): Promise<Built> {
     const model = await decode(d.modelPath);
     const crop = d.preprocessing.crop;
-    const built = buildGradientModel(model, tensor, findLogits(model), { spatial: [crop, crop] });
+    const built = buildGradientModel(model, tensor, target ?? findLogits(model), { spatial: [crop, crop] });
     if ('unsupported' in built) return { unsupported: built.unsupported };
     if (built.note) this.settings.log(`gradient model at ${tensor}: ${built.note}`);
     const bytes = onnx.ModelProto.encode(built.model).finish();
@@ -139,7 +174,8 @@ export class GradientModels {
       session = await ort.InferenceSession.create(bytes, options(['cpu']));
     }
     const classes = built.logits[1];
-    return { session, classes: typeof classes === 'number' ? classes : d.labels.length };
+    const shape = built.logits.slice(1).map((v) => (typeof v === 'number' ? v : 1));
+    return { session, classes: typeof classes === 'number' ? classes : d.labels.length, target: shape };
   }
 }
 

@@ -16,7 +16,7 @@ import type {
   QuantizeProgress,
   QuantizeReport,
 } from '../shared/quantization';
-import type { TaskAnswer, TaskMaps, Thresholds } from '../shared/tasks';
+import type { BoxMap, TaskAnswer, TaskMaps, Thresholds } from '../shared/tasks';
 import type { Prediction } from './postprocess';
 import type { ProviderSetting } from './providers';
 
@@ -144,6 +144,8 @@ export interface WorkerCalls {
   classify: { request: ImageRequest; reply: Classification };
   /** EigenCAM of a detector's or segmenter's backbone and neck outputs for one image (the exploration session). */
   taskMaps: { request: { name: string; bytes: Uint8Array }; reply: TaskMaps };
+  /** Grad-CAM of one detection (its anchor and class) of a YOLOv8-style detector, for one image. */
+  boxMap: { request: { name: string; bytes: Uint8Array; anchor: number; index: number }; reply: BoxMap };
   /** Runs a detector or segmenter (the descriptor's task) on one whole image. */
   analyse: {
     /** `preview`: also the whole image as a JPEG and the candidates the panel's sliders filter. */

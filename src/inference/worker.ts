@@ -30,6 +30,8 @@ import { quantizeModel } from './quantizeJob';
 import { sessionRunner } from './scoring';
 import { createSession, ModelError, type LoadedSession } from './session';
 import { analyseImage, PREVIEW_SIDE } from './taskRunner';
+import { boxGradCam } from './boxExplain';
+import { GradientModels } from './gradients';
 import { timeModel } from './timing';
 
 /** A decoded image waiting for a run. */
@@ -146,6 +148,9 @@ function peakOf(provider: string, precision: Precision): Promise<number> {
   return p;
 }
 
+/** Gradient sessions of detectors' class logits, for Grad-CAM of a box. */
+const boxGradients = new GradientModels({ threads: cfg.threads, log });
+
 /** Answers a request with what `work` settles with, or with its failure. */
 function answer<K extends WorkerCall>(req: CallRequest<K>, work: Promise<CallReply<K>>): void {
   work.then(
@@ -206,7 +211,7 @@ port.on('message', (req: WorkerRequest) => {
     return;
   }
   const { unread } = cfg.descriptor;
-  const runsIt = CLASSIFIER_ONLY.has(req.type) || req.type === 'analyse' || req.type === 'taskMaps';
+  const runsIt = CLASSIFIER_ONLY.has(req.type) || ['analyse', 'taskMaps', 'boxMap'].includes(req.type);
   if (unread !== undefined && runsIt && 'id' in req) {
     fail(req.id, new ModelError(`${unread}: it opens for its layer table and profile only`));
     return;
@@ -219,6 +224,15 @@ port.on('message', (req: WorkerRequest) => {
       if (!cfg.descriptor.task)
         fail(req.id, new ModelError(`${cfg.descriptor.name} is a classifier: explore it`));
       else answer(req, explorer.taskMaps(req.bytes));
+      return;
+    case 'boxMap':
+      if (!cfg.descriptor.task)
+        fail(req.id, new ModelError(`${cfg.descriptor.name} is a classifier: explain it`));
+      else
+        answer(
+          req,
+          explorer.withTaskRun(req.bytes, (run) => boxGradCam(run, boxGradients, req)),
+        );
       return;
     case 'analyse':
       answer(

@@ -14,7 +14,7 @@ import type { Preprocessing, PresetName } from './preprocessing';
 import type { Profile } from './profile';
 import type { AgreementReport, Precision, QuantizationReport, QuantizeReport } from './quantization';
 import type { Candidate } from './detections';
-import type { ClassShare, Detection, TaskKind, TaskMaps, Thresholds } from './tasks';
+import type { BoxMap, ClassShare, Detection, TaskKind, TaskMaps, Thresholds } from './tasks';
 
 /** One ranked class. */
 export interface PredictionView {
@@ -265,6 +265,7 @@ export interface JobStates {
 export type Replies = RepliesOf<{
   featureMaps: 'featureMaps' | 'featureMapsError';
   taskMaps: 'taskMaps' | 'taskMapsError';
+  boxMap: 'boxMap' | 'boxMapError';
   compare: 'comparison' | 'comparisonError';
   listImages: 'images';
   listModels: 'models';
@@ -307,6 +308,9 @@ export type HostMessage =
   /** A detector's or segmenter's EigenCAM maps for the current image (`file`); `data` arrives as Float32Arrays. */
   | Reply<{ type: 'taskMaps'; file: string; maps: TaskMaps }>
   | Reply<{ type: 'taskMapsError'; message: string }>
+  /** Grad-CAM of one detection of the current image (`file`). */
+  | Reply<{ type: 'boxMap'; file: string; map: BoxMap }>
+  | Reply<{ type: 'boxMapError'; message: string }>
   /** Feature maps asked for with a `featureMaps` message; `data` arrives as a Float32Array. */
   | Reply<{ type: 'featureMaps'; maps: FeatureMaps }>
   | Reply<{ type: 'featureMapsError'; layer: string; message: string }>
@@ -346,6 +350,8 @@ export type WebviewRequest =
   | Request<{ type: 'featureMaps'; layer: string; count: number; offset: number }>
   /** Where the panel's detector or segmenter looks in the current image (EigenCAM). */
   | Request<{ type: 'taskMaps' }>
+  /** Grad-CAM of one detection of the current image: its anchor and class. */
+  | Request<{ type: 'boxMap'; anchor: number; index: number }>
   | Request<{ type: 'listImages' }>
   /** Compare two entries of the run (indices into its results). */
   | Request<{ type: 'compare'; indices: number[] }>
@@ -475,6 +481,8 @@ const VALIDATORS: { [T in WebviewMessage['type']]: (o: Fields) => boolean } = {
     wholeIn(o.offset, 0, Number.MAX_SAFE_INTEGER),
   listImages: (o) => request(o),
   taskMaps: (o) => request(o),
+  boxMap: (o) =>
+    request(o, 'anchor', 'index') && wholeIn(o.anchor, 0, 10_000_000) && wholeIn(o.index, 0, 100_000),
   compare: (o) =>
     request(o, 'indices') &&
     Array.isArray(o.indices) &&

@@ -137,3 +137,9 @@ export interface TaskMaps {
   method: 'EigenCAM';
   maps: LayerMap[];
 }
+
+/** Grad-CAM of one detection: its class logit's gradient at the neck output its head scale reads. */
+export interface BoxMap extends LayerMap {
+  /** The head's class convolution whose logit is explained. */
+  target: string;
+}

@@ -77,6 +77,7 @@ function recordingHandlers() {
     selected: record('selected'),
     featureMaps: record('featureMaps', MAPS),
     taskMaps: record('taskMaps', { file: 'a.png', maps: { method: 'EigenCAM', maps: [] } }),
+    boxMap: record('boxMap'),
     listImages: record('listImages', { files: ['a.png'], truncated: false }),
     pick: record('pick'),
     compare: record('compare', []),

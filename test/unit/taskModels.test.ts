@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import type * as Ort from 'onnxruntime-node';
 import { descriptorForModel } from '../../src/files/descriptorFile';
+import { anchorCell } from '../../src/inference/boxExplain';
 import { InferenceClient } from '../../src/inference/client';
 import { decodeDetections, decodeSegmentation, type Frame } from '../../src/inference/taskDecode';
 import { DEFAULT_THRESHOLDS, type Task } from '../../src/shared/tasks';
@@ -277,3 +278,40 @@ test(
     );
   },
 );
+
+test(
+  "Grad-CAM of a box: its class logit's gradient at the neck output of its head scale",
+  NO_HANG,
+  async () => {
+    const detector = (await open('yolov8t-detect')).file;
+    const photo = path.join(IMAGES, 'chelsea.png');
+    const r = await cli('explain', '--json', '--quiet', '--box', '1', '--model', detector, photo);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      method: string;
+      detection: { stride: number; label: string };
+      map: { layer: string; target: string; stride: number; width: number; grid: number[] };
+    };
+    assert.equal(out.method, 'Grad-CAM');
+    assert.equal(
+      out.map.stride,
+      out.detection.stride,
+      'the map is at the resolution of the head scale that found the box',
+    );
+    assert.match(out.map.target, new RegExp(`^P\\d \\(stride ${out.detection.stride}\\)`));
+    assert.equal(out.map.width, 320 / out.map.stride);
+    assert.equal(Math.max(...out.map.grid), 1);
+    assert.ok(out.map.grid.every((v) => v >= 0 && v <= 1));
+    const none = await cli('explain', '--quiet', '--box', '300', '--model', detector, photo);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /--box 300, but the model found \d+ boxes above 0\.25/);
+  },
+);
+
+test('the cell of an anchor: scale by scale, finest first, row-major', () => {
+  assert.deepEqual(anchorCell(0, [8, 16, 32], 320), { stride: 8, x: 0, y: 0, side: 40 });
+  assert.deepEqual(anchorCell(41, [8, 16, 32], 320), { stride: 8, x: 1, y: 1, side: 40 });
+  assert.deepEqual(anchorCell(1600 + 21, [8, 16, 32], 320), { stride: 16, x: 1, y: 1, side: 20 });
+  assert.deepEqual(anchorCell(2099, [8, 16, 32], 320), { stride: 32, x: 9, y: 9, side: 10 });
+  assert.equal(anchorCell(2100, [8, 16, 32], 320), undefined);
+});

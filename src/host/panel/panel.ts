@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { Disposable } from '../disposable';
 import { log } from '../log';
 import type { ExplainableLayer, FeatureMaps } from '../../shared/exploration';
-import type { TaskMaps } from '../../shared/tasks';
+import type { BoxMap, TaskMaps } from '../../shared/tasks';
 import {
   isWebviewMessage,
   type ArchitectureComparison,
@@ -42,6 +42,8 @@ export interface PanelHandlers {
   featureMaps(layer: string, count: number, offset: number): Promise<FeatureMaps>;
   /** EigenCAM of the panel's detector or segmenter for the current image. */
   taskMaps(): Promise<{ file: string; maps: TaskMaps }>;
+  /** Grad-CAM of one detection of the current image. */
+  boxMap(anchor: number, index: number): Promise<{ file: string; map: BoxMap }>;
   listImages(): Promise<{ files: string[]; truncated: boolean }>;
   /** The user picked a workspace image (unvalidated webview input). */
   pick(file: string): void;
@@ -322,6 +324,14 @@ export class LensPanel extends Disposable {
           this.handlers.taskMaps(),
           ({ file, maps }) => ({ type: 'taskMaps', file, maps }),
           (message) => ({ type: 'taskMapsError', message }),
+        );
+        return;
+      case 'boxMap':
+        this.answer(
+          m,
+          this.handlers.boxMap(m.anchor, m.index),
+          ({ file, map }) => ({ type: 'boxMap', file, map }),
+          (message) => ({ type: 'boxMapError', message }),
         );
         return;
       case 'listImages':
