@@ -49,6 +49,7 @@ export default tseslint.config(
       '.scratch/',
       '.bench/',
       'build/',
+      '.venv-torch/',
     ],
   },
   ...tseslint.configs.recommended,
@@ -110,6 +111,10 @@ export default tseslint.config(
       folders: ['host', 'inference', 'cli', 'webview'],
     },
   ),
+  layer(['src/python/**'], 'src/python/ runs the Python helper for the CLI and the host: no VS Code.', {
+    packages: ['vscode', ...NATIVE],
+    folders: ['host', 'inference', 'cli', 'webview'],
+  }),
   layer(['src/inference/**'], 'src/inference/ runs in the worker and the CLI: no VS Code.', {
     packages: ['vscode'],
     folders: ['host', 'cli', 'webview'],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need, offline-safe and idempotent: Debian packages (chromium for
 # Playwright, libkrb5-dev and ripgrep for code-server's install), then e2e/ and e2e/code-server/ via
-# `npm ci`, each only when its node_modules is missing or its lockfile changed.
+# `npm ci`, each only when its node_modules is missing or its lockfile changed; then CPU torch in
+# .venv-torch/ for PyTorch models (scripts/torchVenv.mjs).
 # Recipe and pitfalls: shared/notes/e2e-code-server.md.
 set -euo pipefail
 
@@ -89,4 +90,7 @@ if [[ -f /usr/include/node/node.h ]]; then cs_env+=(npm_config_nodedir=/usr); fi
 npm_ci_if_needed "$here/code-server" "${cs_env[@]}"
 
 "$here/code-server/node_modules/.bin/code-server" --version >/dev/null
+
+# --- 4. CPU torch for Python models --------------------------------------------------------------------
+node "$here/../scripts/torchVenv.mjs" >/dev/null || log 'torch could not be installed: tests of Python models skip'
 log 'ready'

@@ -3,9 +3,10 @@
 // keeps the development build) and the model, then runs
 //   node scripts/package.mjs [--target linux-x64,win32-x64,...] [--keep-stage]
 // For each target it stages build/stage-<target>/ (package.json, package.nls.json, l10n/, dist/*.js, media,
-// the model, README, LICENSE, CHANGELOG and a node_modules with just the runtime packages), packages it into
-// build/cnn-lens-<target>-<version>.vsix and checks the archive's file list. The staged package.json has no
-// scripts, so vsce runs no `vscode:prepublish` there: the bundles are built already.
+// the model, the Python helper, README, LICENSE, CHANGELOG and a node_modules with just the runtime
+// packages), packages it into build/cnn-lens-<target>-<version>.vsix and checks the archive's file list.
+// The staged package.json has no scripts, so vsce runs no `vscode:prepublish` there: the bundles are built
+// already.
 // Another platform's sharp binaries (@img/sharp-<target>) come from the npm registry once, at the version
 // and integrity package-lock.json records, and stay in build/npm/; after that packaging is offline.
 // Nothing runs an install script.
@@ -67,6 +68,7 @@ const requiredFiles = [
   'dist/worker.js',
   'dist/cli.js',
   'dist/webview.js',
+  'python/cnn_lens_torch.py',
   'media/panel.css',
   ...modelFiles,
   'node_modules/onnxruntime-node/dist/index.js',
@@ -222,7 +224,9 @@ function stage(target, { os, cpu }, bundles, lock) {
 
   // package.nls.json holds package.json's English titles and descriptions (its %keys%); l10n/ the host's.
   const manifestFiles = ['package.nls.json', 'l10n/bundle.l10n.json'];
-  for (const file of [...manifestFiles, 'README.md', 'LICENSE', 'CHANGELOG.md', ...modelFiles]) {
+  // The Python helper that reads PyTorch models runs from the extension's python/ folder.
+  const helper = 'python/cnn_lens_torch.py';
+  for (const file of [...manifestFiles, 'README.md', 'LICENSE', 'CHANGELOG.md', ...modelFiles, helper]) {
     if (!fs.existsSync(path.join(root, file)))
       throw new Error(`${file} is missing (the model comes from \`npm run package\`)`);
     placeFile(path.join(root, file), path.join(dir, file));

@@ -35,6 +35,10 @@ const built = step('build', 'npm', ['run', '-s', 'build']);
 if (built) {
   // Chromium and the e2e packages first: the unit tests that load the panel's bundle in a browser use them.
   if (!unitOnly) sh('bash', ['e2e/setup.sh']);
+  // CPU torch in .venv-torch/ for the tests of Python models (minutes the first time, then a no-op). Where it
+  // cannot be installed those tests skip and say why; under CI that is a failure.
+  if (process.env.CI) step('torch venv', 'node', ['scripts/torchVenv.mjs']);
+  else sh('node', ['scripts/torchVenv.mjs']);
   console.log('\n== unit tests');
   mkdirSync('test-results', { recursive: true });
   const tap = 'test-results/unit.tap';

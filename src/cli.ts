@@ -6,6 +6,7 @@ import { runCompare } from './cli/compare';
 import { runExplain } from './cli/explain';
 import type { Streams } from './cli/io';
 import { runLayers } from './cli/layers';
+import { helperScript } from './python/interpreter';
 import { runProfile } from './cli/profile';
 import { runQuantize } from './cli/quantize';
 
@@ -49,8 +50,17 @@ const USAGE = `usage: node dist/cli.js <command> [options] [--quiet]
       Exit code 1 when the method cannot explain the layer or model; the reason is printed.
 
   layers [--json|--markdown] [--model file.onnx]
+  layers [--json|--markdown] --model file.py --class NAME [--python PY] [--input 1,3,224,224] [--args JSON]
       The layer table (stages, blocks, kernels, strides, shapes, parameters, multiply-adds) of any
       ONNX model; shapes static inference cannot decide are measured by one onnxruntime run.
+      A PyTorch model class in a Python file is built with PY (default $CNN_LENS_PYTHON, else python3;
+      it needs torch), run once on zeros of --input and exported to ONNX as written (BatchNorm kept);
+      each row gains the file and line that constructed its module ("source"). --input and --args
+      (JSON: [positional] or {keywords}) default to a "# cnn-lens: input=1,3,32,32 args=(10,)" comment
+      above the class, else 1,3,224,224 and no arguments. When the code fails (syntax, import,
+      constructor, forward, export), exit code 1 with the innermost line in the model's folder:
+      --json prints { "error", "file", "line", "kind", "module", "table" }, the table holding the
+      modules that ran before a failed forward pass, with their shapes.
 
   compare [--json] [--runs N] [--no-timing] [--provider P] [--threads N] [--precision P] <model.onnx…>
       Models side by side: family, depth, parameters, buffers, multiply-adds, stages, blocks, and the
@@ -78,7 +88,12 @@ async function main(argv: string[], streams: Streams): Promise<number> {
       case 'explain':
         return await runExplain(rest, streams, __dirname);
       case 'layers':
-        return await runLayers(rest, streams, path.join(__dirname, '..', 'models', 'resnet50.onnx'));
+        return await runLayers(
+          rest,
+          streams,
+          path.join(__dirname, '..', 'models', 'resnet50.onnx'),
+          helperScript(path.join(__dirname, '..')),
+        );
       case 'compare':
         return await runCompare(rest, streams, __dirname);
       case 'profile':

@@ -1,4 +1,5 @@
 // Renders a LayerTable as an aligned text table or as Markdown with stage subtotals.
+import * as path from 'node:path';
 import { compact, int, nchwText, shapeText } from '../shared/format';
 import type { LayerRow, LayerTable } from '../shared/layerTable';
 
@@ -16,10 +17,15 @@ const HEADERS = [
   'MACs',
 ];
 
+/** The column headers: a 'source' column (file:line) for models read from Python code. */
+function headers(table: LayerTable): string[] {
+  return table.rows.some((r) => r.source) ? [...HEADERS, 'source'] : HEADERS;
+}
+
 /** Aligned plain-text table, then stage summaries and totals. */
 export function renderText(table: LayerTable): string {
   const lines = [headline(table), ''];
-  lines.push(...align([HEADERS, ...cells(table.rows)], [0, 9, 10]));
+  lines.push(...align([headers(table), ...cells(table.rows)], [0, 9, 10]));
   if (table.stages.length > 0) {
     lines.push('');
     const stageHeader = ['stage', 'layers', 'blocks', 'output', 'params', 'MACs', 'layout'];
@@ -42,7 +48,10 @@ export function renderText(table: LayerTable): string {
 /** Markdown table with a subtotal row after each stage and a totals row. */
 export function renderMarkdown(table: LayerTable): string {
   const lines = [`**${headline(table)}**`, ''];
-  lines.push(mdRow(HEADERS), mdRow(HEADERS.map((_, i) => (i === 0 || i >= 9 ? '---:' : '---'))));
+  const head = headers(table);
+  lines.push(mdRow(head), mdRow(head.map((_, i) => (i === 0 || i === 9 || i === 10 ? '---:' : '---'))));
+  // Subtotal and total rows leave the source column empty.
+  const tail = head.slice(HEADERS.length).map(() => '');
   const body = cells(table.rows);
   table.rows.forEach((row, i) => {
     lines.push(mdRow(body[i]!));
@@ -52,7 +61,20 @@ export function renderMarkdown(table: LayerTable): string {
       const size = `${stage.out_size ? stage.out_size.join('×') : '?'}, ${String(stage.width ?? '?')}`;
       const label = `**${stage.stage} subtotal** (${plural(stage.counted, 'layer')}, out ${size})`;
       lines.push(
-        mdRow(['', '', '', label, '', '', '', '', '', `**${int(stage.params)}**`, `**${int(stage.macs)}**`]),
+        mdRow([
+          '',
+          '',
+          '',
+          label,
+          '',
+          '',
+          '',
+          '',
+          '',
+          `**${int(stage.params)}**`,
+          `**${int(stage.macs)}**`,
+          ...tail,
+        ]),
       );
     }
   });
@@ -70,6 +92,7 @@ export function renderMarkdown(table: LayerTable): string {
       '',
       `**${int(t.params)}**`,
       `**${int(t.macs)}**`,
+      ...tail,
     ]),
   );
   lines.push('', totalsLine(table));
@@ -111,6 +134,7 @@ function totalsLine(table: LayerTable): string {
 // Counted rows are numbered so the depth (e.g. 50) can be read off the table.
 function cells(rows: LayerRow[]): string[][] {
   let n = 0;
+  const sourced = rows.some((r) => r.source);
   return rows.map((r) => [
     r.counted ? String(++n) : '',
     r.stage ?? '',
@@ -123,6 +147,7 @@ function cells(rows: LayerRow[]): string[][] {
     nchwText(r.out_shape, r.channels_last),
     int(r.params),
     int(r.macs),
+    ...(sourced ? [r.source ? `${path.basename(r.source.file)}:${r.source.line}` : ''] : []),
   ]);
 }
 

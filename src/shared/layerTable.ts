@@ -25,6 +25,16 @@ export type RowRole =
 /** The activation folded into a row and where it sits, e.g. 'relu after BN', 'silu', 'relu after residual add'. */
 export type RowActivation = string | null;
 
+/** Where the PyTorch module behind a row was constructed: the innermost line of the user's own code. */
+export interface RowSource {
+  /** Absolute path of the Python file. */
+  file: string;
+  /** 1-based line of the call that constructed the module. */
+  line: number;
+  /** The module's path in the model ('layer1.0.conv1'). */
+  module: string;
+}
+
 /** One row: a weighted, pooling or joining op plus the nodes folded into it (Pad before; BN, activation after). */
 export interface LayerRow {
   /** 'conv1', 'conv2_x' … 'fc' for a ResNet; 'stem', 'stage1' … 'head' for other families. */
@@ -85,6 +95,9 @@ export interface LayerRow {
   effective_stride: number[] | null;
   /** Centre of output position (0, 0) in input pixel coordinates (pixel i spans [i, i + 1)); null past global pooling. */
   rf_center: number[] | null;
+  /** Models read from Python code only: where the row's module was constructed (absent for functional
+   *  ops in the model's own forward). */
+  source?: RowSource;
 }
 
 /** One block, e.g. a bottleneck, an MBConv, an Inception module, a dense layer. */

@@ -429,7 +429,12 @@ test('cli layers: JSON rows carry the documented keys; Markdown has subtotals; e
   const run = async (argv: string[], model = file): Promise<[number, string, string]> => {
     let out = '';
     let err = '';
-    const code = await runLayers(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s) }, model);
+    const code = await runLayers(
+      argv,
+      { stdout: (s) => (out += s), stderr: (s) => (err += s) },
+      model,
+      'python/cnn_lens_torch.py',
+    );
     return [code, out, err];
   };
   const [code, out] = await run(['--json']);
