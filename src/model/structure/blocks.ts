@@ -258,6 +258,8 @@ function residual(b: FoundBlock, branches: Piece[][], identity: boolean, facts: 
       }
     }
     for (const r of p.kind === 'row' ? [p.row] : rowsOf([p])) {
+      // The gate's multiply follows its piece as a row of its own: it stays the SE's scale (#19).
+      if (b.parts.get(r)?.part === 'se') continue;
       b.parts.set(r, { part: 'main', index: index++ });
       if (facts[r]!.weighted) mainConvs.push(facts[r]!);
     }
@@ -442,21 +444,30 @@ function rowBlock(
   let k = 0;
   for (const r of rows)
     parts.set(r, JOINS.has(facts[r]!.op) ? { part: 'join' } : { part: 'main', index: k++ });
-  return {
-    kind: 'block',
-    block: {
-      kind,
-      rows,
-      parts,
-      join: null,
-      shortcut: null,
-      last: rows.at(-1)!,
-      entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
-      se: null,
-      branches: [],
-      ...more,
-    },
+  return blockOf(kind, rows, parts, rg, more);
+}
+
+/** A block of `rows` in series with the given parts, entered by its first row's input. */
+export function blockOf(
+  kind: BlockKind,
+  rows: number[],
+  parts: Map<number, Part>,
+  rg: RowGraph,
+  more: Partial<FoundBlock> = {},
+): Unit {
+  const block: FoundBlock = {
+    kind,
+    rows,
+    parts,
+    join: null,
+    shortcut: null,
+    last: rows.at(-1)!,
+    entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
+    se: null,
+    branches: [],
+    ...more,
   };
+  return { kind: 'block', block };
 }
 
 /**

@@ -4,7 +4,7 @@
 // head reads), the head with one block per scale named by its stride (the mask prototypes, a two-stage
 // detector's RPN per level and RoI box head apart; a segmenter's ASPP as its own block), and the
 // post-processing's rows.
-import { findBlocks, type BlockKind, type FoundBlock, type Part, type RowFacts, type Unit } from './blocks';
+import { blockOf, findBlocks, type BlockKind, type Part, type RowFacts, type Unit } from './blocks';
 import type { DenseParts, HeadGroup } from './dense';
 import { decomposeRows } from './regions';
 import type { RowGraph } from './rows';
@@ -174,17 +174,5 @@ function pyramidLevel(stride: number): string {
 }
 
 function block(kind: BlockKind, rows: number[], parts: Map<number, Part>, rg: RowGraph, name: string): Unit {
-  const b: FoundBlock = {
-    kind,
-    rows,
-    parts,
-    join: null,
-    shortcut: null,
-    last: rows.at(-1)!,
-    entry: rg.rows[rows[0]!]!.inputs[0] ?? '',
-    se: null,
-    branches: [],
-    name,
-  };
-  return { kind: 'block', block: b };
+  return blockOf(kind, rows, parts, rg, { name });
 }
