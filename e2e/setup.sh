@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need, offline-safe and idempotent: Debian packages (chromium for
-# Playwright, libkrb5-dev and ripgrep for code-server's install), then e2e/ and e2e/code-server/ via
+# Playwright, libkrb5-dev and ripgrep for code-server's install, python3-venv for .venv-torch), then e2e/ and e2e/code-server/ via
 # `npm ci`, each only when its node_modules is missing or its lockfile changed; then CPU torch in
 # .venv-torch/ for PyTorch models (scripts/torchVenv.mjs).
 # Recipe and pitfalls: shared/notes/e2e-code-server.md.
@@ -16,6 +16,8 @@ apt_install() {
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
   dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+  # Debian's python3 makes virtual environments (.venv-torch) only with python3-venv (ensurepip).
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
   ((${#missing[@]} == 0)) && return 0
 
   log "apt-get install ${missing[*]} (log: $apt_log)"
