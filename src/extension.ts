@@ -3,6 +3,8 @@ import type * as vscode from 'vscode';
 import { registerCommands } from './host/commands';
 import { readSettings, type Settings } from './host/config';
 import { Lens } from './host/lens';
+import { registerPythonCommands } from './host/python/commands';
+import { PythonModels } from './host/python/pythonModels';
 
 /** What activate() returns: a small surface for the in-host tests. */
 export interface LensApi {
@@ -12,17 +14,25 @@ export interface LensApi {
   workersStarted(): number;
   /** Settles when the last settings change has been applied (the worker restarted or kept). */
   settingsApplied(): Promise<void>;
+  /** Settles once no analysis of a Python model waits or runs. */
+  pythonIdle(): Promise<void>;
 }
 
 /** Creates the Lens context object and registers the commands. */
 export function activate(context: vscode.ExtensionContext): LensApi {
   const lens = new Lens(context);
-  context.subscriptions.push(lens, ...registerCommands(lens));
+  // A Python model's table goes to the panel as its layer table; the panel's model (classify) stays.
+  const python = new PythonModels(context.extensionPath, (view, reveal) => {
+    lens.panel.setArchitecture(view);
+    if (reveal) lens.panel.showArchitecture();
+  });
+  context.subscriptions.push(lens, python, ...registerCommands(lens), ...registerPythonCommands(python));
   return {
     readSettings,
     inferenceStarted: () => lens.inferenceStarted,
     workersStarted: () => lens.workersStarted,
     settingsApplied: () => lens.settled(),
+    pythonIdle: () => python.idle(),
   };
 }
 

@@ -9,6 +9,8 @@ const commandIds = [
   'cnnLens.classifyFolder',
   'cnnLens.openArchitecture',
   'cnnLens.openModel',
+  'cnnLens.openPythonModel',
+  'cnnLens.analysePythonModel',
   'cnnLens.compareArchitectures',
   'cnnLens.profile',
   'cnnLens.quantizeFolder',

@@ -18,6 +18,7 @@ export interface Settings {
   precision: Precision;
   'detection.confidence': number;
   'detection.iou': number;
+  pythonPath: string;
 }
 
 /** Defaults, identical to package.json's. */
@@ -33,6 +34,7 @@ export const DEFAULTS: Settings = {
   precision: 'fp32',
   'detection.confidence': 0.25,
   'detection.iou': 0.7,
+  pythonPath: '',
 };
 
 /** Reads the settings, replacing out-of-range values with defaults. */
@@ -65,5 +67,6 @@ export function readSettings(): Settings {
     precision: PRECISIONS.includes(precision as Precision) ? (precision as Precision) : DEFAULTS.precision,
     'detection.confidence': fraction('detection.confidence'),
     'detection.iou': fraction('detection.iou'),
+    pythonPath: String(c.get<string>('pythonPath', DEFAULTS.pythonPath) ?? '').trim(),
   };
 }
