@@ -1,7 +1,7 @@
 // The architecture section: the layer table as a keyboard-navigable treegrid with a detail card.
 import * as l10n from '@vscode/l10n';
 import { compact, nchwText, percent, shapeText } from '../src/shared/format';
-import type { LayerActivation } from '../src/shared/exploration';
+import type { LayerActivationView } from '../src/shared/protocol';
 import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
 import type { Profile, TimedRow } from '../src/shared/profile';
 import type { ArchitectureView } from '../src/shared/protocol';
@@ -487,10 +487,10 @@ function quantCell(q: QuantizedRow): (Node | string)[] {
 }
 
 /** The current image's per-layer results, by row name; empty when no image has been explored. */
-let activations = new Map<string, LayerActivation>();
+let activations = new Map<string, LayerActivationView>();
 
 /** Fills the Activations column (and the card) with an explored image's per-layer results. */
-export function showActivations(layers: readonly LayerActivation[] | undefined): void {
+export function showActivations(layers: readonly LayerActivationView[] | undefined): void {
   activations = new Map((layers ?? []).map((l) => [l.name, l]));
   for (const tr of document.querySelectorAll<HTMLElement>('#layers tr.layer')) {
     const cell = tr.querySelector<HTMLElement>('td.act');
@@ -500,7 +500,7 @@ export function showActivations(layers: readonly LayerActivation[] | undefined):
   }
 }
 
-function activationCell(a: LayerActivation, computed: string): (Node | string)[] {
+function activationCell(a: LayerActivationView, computed: string): (Node | string)[] {
   const spark = document.createElement('canvas');
   spark.width = 48;
   spark.height = 14;

@@ -17,7 +17,14 @@ import {
 import type { ExplainRequestView, ExplainState, ExplorationView } from '../src/shared/protocol';
 import { heatCanvas } from './colormap';
 import { h } from './dom';
-import { beatsRandom, FAITHFULNESS_MEASURES, measureName, verdict } from './figures';
+import {
+  beatsRandom,
+  deletionNote,
+  FAITHFULNESS_MEASURES,
+  increaseInConfidenceText,
+  measureName,
+  verdict,
+} from './figures';
 import { requests, vscode } from './vscodeApi';
 
 /** How a map method is named and explained (a new method must be named here); names of methods stay. */
@@ -630,7 +637,7 @@ function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElemen
           measure.key === 'average_drop'
             ? `${v.toFixed(1)}%`
             : measure.key === 'increase_in_confidence'
-              ? String(v)
+              ? increaseInConfidenceText(v)
               : v.toFixed(3),
         );
       }),
@@ -641,6 +648,9 @@ function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElemen
       { id: 'faithfulness-verdict' },
       h('strong', {}, `${l10n.t('{0} for {1}:', name, c.label)} `),
       `${verdict(m, m.random)}.`,
+    ),
+    ...[deletionNote(m, m.random)].flatMap((note) =>
+      note ? [h('p', { id: 'faithfulness-deletion-note' }, note)] : [],
     ),
     h(
       'table',
@@ -662,7 +672,7 @@ function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElemen
                 scope: 'col',
                 title: measure.better === 'higher' ? l10n.t('higher is better') : l10n.t('lower is better'),
               },
-              `${measureName(measure.key)} ${measure.better === 'higher' ? '↑' : '↓'}`,
+              `${measureName(measure.key)}${measure.key === 'increase_in_confidence' ? ` (${l10n.t('% of images')})` : ''} ${measure.better === 'higher' ? '↑' : '↓'}`,
             ),
           ),
         ),
@@ -673,7 +683,7 @@ function faithfulnessView(maps: Shown, c: ClassMap | ExplainedClass): HTMLElemen
       'p',
       { class: 'muted' },
       l10n.t(
-        'Deletion: the class probability as the most salient pixels are replaced by the mean colour (area: lower is better). Insertion: as they are put back onto a blurred copy (higher is better). Average Drop: the probability lost when the image is seen through the map; Increase in Confidence: whether it rises. The random map is the same for every class.',
+        'Deletion: the class probability as the most salient pixels are replaced by the mean colour (area: lower is better). Insertion: as they are put back onto a blurred copy (higher is better). Average Drop: the probability lost when the image is seen through the map; Increase in Confidence: the share of images (here the one image) whose probability rises when seen through the map. The random map is the same for every class.',
       ),
     ),
   ];

@@ -2,8 +2,9 @@
 import * as l10n from '@vscode/l10n';
 import { percent } from '../src/shared/format';
 import type { LayerTable } from '../src/shared/layerTable';
-import type { ExplorationView } from '../src/shared/protocol';
+import type { ComparisonView, ExplorationView } from '../src/shared/protocol';
 import { h } from './dom';
+import { stageSimilarity } from './figures';
 
 interface StageStats {
   stage: string;
@@ -26,36 +27,9 @@ function stageStats(x: ExplorationView, table: LayerTable | undefined): StageSta
   return [...groups].map(([stage, g]) => ({ stage, mean: g.mean / g.n, zeros: g.zeros / g.n }));
 }
 
-/**
- * Relative difference of the per-layer mean activations within each stage: 0 where the two images
- * excite the stage alike, towards 1 where they diverge.
- */
-function divergence(
-  a: ExplorationView,
-  b: ExplorationView,
-  table: LayerTable | undefined,
-): Map<string, number> {
-  const stageOf = new Map((table?.rows ?? []).map((r) => [r.name, r.stage ?? r.name]));
-  const byName = new Map(b.layers.map((l) => [l.name, l]));
-  const sums = new Map<string, { d: number; n: number }>();
-  for (const la of a.layers) {
-    const lb = byName.get(la.name);
-    if (!lb) continue;
-    const stage = stageOf.get(la.name) ?? '?';
-    const s = sums.get(stage) ?? { d: 0, n: 0 };
-    const scale = Math.max(Math.abs(la.mean), Math.abs(lb.mean), 1e-9);
-    s.d += Math.abs(la.mean - lb.mean) / scale;
-    s.n++;
-    sums.set(stage, s);
-  }
-  return new Map([...sums].map(([k, s]) => [k, s.d / s.n]));
-}
-
 /** The comparison section. */
-export function compareSection(
-  items: { file: string; exploration: ExplorationView }[],
-  table: LayerTable | undefined,
-): HTMLElement {
+export function compareSection(comparison: ComparisonView, table: LayerTable | undefined): HTMLElement {
+  const { items } = comparison;
   const [a, b] = items;
   if (!a || !b) throw new Error(`compare needs two explorations, got ${items.length}`);
   const side = (item: { file: string; exploration: ExplorationView }): HTMLElement =>
@@ -63,6 +37,7 @@ export function compareSection(
       'div',
       { class: 'compare-side' },
       h('h3', {}, item.file),
+      h('p', { class: 'muted compare-model' }, item.exploration.precision),
       item.exploration.preview
         ? h('img', { src: item.exploration.preview, alt: item.file, width: '160', height: '160' })
         : undefined,
@@ -70,12 +45,13 @@ export function compareSection(
     );
   const sa = stageStats(a.exploration, table);
   const sb = new Map(stageStats(b.exploration, table).map((s) => [s.stage, s]));
-  const div = divergence(a.exploration, b.exploration, table);
+  const similar = stageSimilarity(comparison.similarity, table);
   const rows = sa.map((s) => {
     const o = sb.get(s.stage);
-    const d = div.get(s.stage) ?? 0;
+    const at = similar.get(s.stage);
+    const cosine = at?.cosine ?? null;
     const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
-    bar.style.setProperty('--p', String(Math.min(1, d)));
+    bar.style.setProperty('--p', String(Math.max(0, cosine ?? 0)));
     return h(
       'tr',
       {},
@@ -84,7 +60,15 @@ export function compareSection(
       h('td', { class: 'num' }, percent(s.zeros, 0)),
       h('td', { class: 'num' }, o ? o.mean.toFixed(3) : ''),
       h('td', { class: 'num' }, o ? percent(o.zeros, 0) : ''),
-      h('td', { class: 'divergence' }, bar, ` ${d.toFixed(2)}`),
+      h(
+        'td',
+        {
+          class: 'similarity',
+          title: at ? l10n.t('at {0}', at.name) : '',
+        },
+        cosine === null ? '–' : bar,
+        cosine === null ? undefined : ` ${cosine.toFixed(2)}`,
+      ),
     );
   });
   return h(
@@ -108,12 +92,24 @@ export function compareSection(
           h('th', { scope: 'col' }, l10n.t('B zeros')),
           h(
             'th',
-            { scope: 'col', title: l10n.t('mean relative difference of the per-layer mean activations') },
-            l10n.t('divergence'),
+            {
+              scope: 'col',
+              title: l10n.t(
+                "cosine similarity of the two images' per-channel mean activation vectors at the stage's output",
+              ),
+            },
+            l10n.t('similarity (cosine)'),
           ),
         ),
       ),
       h('tbody', {}, ...rows),
+    ),
+    h(
+      'p',
+      { class: 'muted', id: 'compare-metric' },
+      l10n.t(
+        "Similarity: the cosine of the angle between the two images' vectors of per-channel mean activations (each channel averaged over the feature map) at each stage's last layer; 1: the same channels respond in the same proportions, 0: unrelated channels respond. Means: over every value of the stage's layers; zeros: the share that is exactly 0.",
+      ),
     ),
   );
 }

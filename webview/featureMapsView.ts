@@ -6,7 +6,7 @@ import type { FeatureMaps } from '../src/shared/exploration';
 import type { LayerRow } from '../src/shared/layerTable';
 import { heatCanvas } from './colormap';
 import { h } from './dom';
-import { cropPlacement, cropToOriginal, receptiveField, type Box } from './figures';
+import { cropPlacement, cropToOriginal, enlargeOrigin, receptiveField, type Box } from './figures';
 import { requests } from './vscodeApi';
 
 const PAGE = 16;
@@ -79,6 +79,17 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
           `${m.min.toFixed(2)} … ${m.max.toFixed(2)}`,
         ),
       );
+      const view = figure.firstElementChild as HTMLElement;
+      const place = (): void => {
+        const f = figure.getBoundingClientRect();
+        const left = f.left + (f.width - view.offsetWidth) / 2;
+        view.style.transformOrigin = enlargeOrigin(
+          { left, right: left + view.offsetWidth },
+          grid.getBoundingClientRect(),
+        );
+      };
+      figure.addEventListener('mouseenter', place);
+      figure.addEventListener('focus', place);
       if (hasField) wirePositions(figure, tile, m.channel, page.width, page.height, redraw);
       grid.append(figure);
       updateCursor(box);

@@ -2,7 +2,8 @@
 // receptive field on the crop and on the original image, and what faithfulness figures say in words.
 // No DOM here, so unit tests can import it.
 import * as l10n from '@vscode/l10n';
-import type { LayerRow } from '../src/shared/layerTable';
+import type { LayerSimilarity } from '../src/shared/exploration';
+import type { LayerRow, LayerTable } from '../src/shared/layerTable';
 import { percent } from '../src/shared/format';
 import { referenceShare, type Profile, type TimedRow } from '../src/shared/profile';
 import { MIN_AGREEMENT_IMAGES, tooFewForAgreement, type AgreementReport } from '../src/shared/quantization';
@@ -184,6 +185,30 @@ export function beatsRandom(
   return better === 'higher' ? map[key] > random[key] : map[key] < random[key];
 }
 
+/**
+ * Increase in Confidence with its unit: the share of images whose confidence rose when seen through the
+ * map (one image here: 0 % or 100 %), "0% of 1 image".
+ */
+export function increaseInConfidenceText(share: number, images = 1): string {
+  return images === 1
+    ? l10n.t('{0} of 1 image', percent(share, 0))
+    : l10n.t('{0} of {1} images', percent(share, 0), images);
+}
+
+/**
+ * What it means when the random map wins at deletion, in words beside the numbers; undefined when this
+ * map wins. Deletion rewards any order that breaks the whole object up early, and scattered random pixels
+ * do that well, so insertion is the curve to read beside it.
+ */
+export function deletionNote(map: FaithfulnessFigures, random: FaithfulnessFigures): string | undefined {
+  if (beatsRandom(map, random, 'deletion_auc')) return undefined;
+  return l10n.t(
+    'The random map wins at deletion: taking out random pixels lowers the class probability faster ({0} area) than taking out the pixels this map ranks highest ({1}). Scattered deletions break the whole object up early, so a random order often wins here; this map does not single out pixels the class cannot do without. Read insertion beside it.',
+    random.deletion_auc.toFixed(3),
+    map.deletion_auc.toFixed(3),
+  );
+}
+
 /** "beats random at insertion, not at deletion", from the two curves' areas. */
 export function verdict(map: FaithfulnessFigures, random: FaithfulnessFigures): string {
   const ins = beatsRandom(map, random, 'insertion_auc');
@@ -193,4 +218,38 @@ export function verdict(map: FaithfulnessFigures, random: FaithfulnessFigures): 
   return ins
     ? l10n.t('beats random at insertion, not at deletion')
     : l10n.t('beats random at deletion, not at insertion');
+}
+
+/**
+ * Per stage, the similarity at its output (its last row both images have): the stage's own answer, where
+ * an average over its rows would mix in what the stage has already transformed.
+ */
+export function stageSimilarity(
+  similarity: readonly LayerSimilarity[],
+  table: LayerTable | undefined,
+): Map<string, LayerSimilarity> {
+  const stageOf = new Map((table?.rows ?? []).map((r) => [r.name, r.stage ?? r.name]));
+  const order = new Map((table?.rows ?? []).map((r, i) => [r.name, i]));
+  const out = new Map<string, LayerSimilarity>();
+  const sorted = [...similarity].sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+  for (const s of sorted) out.set(stageOf.get(s.name) ?? '?', s);
+  return out;
+}
+
+/** How much a hovered or focused feature-map tile grows (media/panel.css scales .fm-view by it). */
+export const FM_ENLARGE = 2.4;
+
+/**
+ * Where a feature-map tile grows from when enlarged: from its top edge, so that it never covers the
+ * heading above the grid, and from its left or right edge where growing about its centre would cross
+ * the grid's edge (the first column was clipped at the panel's left).
+ */
+export function enlargeOrigin(
+  tile: { left: number; right: number },
+  bounds: { left: number; right: number },
+  scale = FM_ENLARGE,
+): string {
+  const grow = ((tile.right - tile.left) * (scale - 1)) / 2;
+  const x = tile.left - grow < bounds.left ? 'left' : tile.right + grow > bounds.right ? 'right' : 'center';
+  return `${x} top`;
 }

@@ -471,7 +471,15 @@ function quantizationSection(state: QuantizationState, rerender: Listener): HTML
             last.sqnr_db === null ? l10n.t('identical') : l10n.t('{0} dB SQNR', last.sqnr_db.toFixed(1)),
           )}${last.cosine !== null ? `, ${l10n.t('cosine {0}', last.cosine.toFixed(4))}` : ''}`
         : '',
-      ` · ${r.provider}, fp32 ${msText(r.ms.fp32)} ms, int8 ${msText(r.ms.int8)} ms`,
+      ` · ${r.provider}`,
+    ),
+    // One run each with every row's output exposed says nothing of speed (README: 0.47× measured warm).
+    h(
+      'p',
+      { class: 'muted', id: 'quantization-timing' },
+      l10n.t(
+        'No timings here: each precision ran this image once, with every layer’s output kept, which says nothing about its speed. To compare speed, profile the model at each precision: warm, the same batch, the median of several runs.',
+      ),
     ),
     h('div', { class: 'compare-sides' }, top('fp32', r.top_fp32), top('int8', r.top_int8)),
     jumps.length > 0

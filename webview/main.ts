@@ -5,6 +5,7 @@ import { headFields } from '../src/shared/layerTable';
 import type {
   ArchitectureView,
   ExplorationView,
+  ComparisonView,
   HostMessage,
   PanelState,
   WebviewMessage,
@@ -79,7 +80,7 @@ let architecture: ArchitectureView | undefined;
 let exploration: { file: string; view: ExplorationView } | undefined;
 let explorationError: string | undefined;
 let mapPages: FeatureMaps[] = [];
-let comparison: Extract<HostMessage, { type: 'comparison' }>['items'] | string | undefined;
+let comparison: ComparisonView | string | undefined;
 
 function renderTop(): void {
   const current = state.results[state.current];
@@ -123,6 +124,7 @@ function renderTop(): void {
     ),
     explored && current ? camSection(explored, current.file, renderTop) : undefined,
     explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
+    rerunNote(),
     resultsTable(state, renderTop),
     typeof comparison === 'string'
       ? h('p', { class: 'error-text', role: 'alert' }, l10n.t('Cannot compare: {0}', comparison))
@@ -192,6 +194,24 @@ function precisionNote(): HTMLElement | undefined {
   return h('p', { id: 'precision-note', class: 'notice', role: 'note' }, `${note}. `, quantize);
 }
 
+/**
+ * The run's results ran at another precision than the panel's model runs now (the user switched): they
+ * stay, labelled, and the panel offers to classify them again rather than doing it unasked.
+ */
+function rerunNote(): HTMLElement | undefined {
+  const now = currentModel()?.precision.model;
+  const ran = [...new Set(state.results.flatMap((r) => ('error' in r ? [] : [r.precision ?? 'fp32'])))];
+  if (!now || state.busy || ran.length === 0 || ran.every((p) => p === now)) return undefined;
+  const rerun = h('button', { type: 'button', id: 'rerun' }, l10n.t('Re-run at {0}', now));
+  rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
+  return h(
+    'p',
+    { id: 'rerun-note', class: 'notice', role: 'note' },
+    `${l10n.t('These results, the comparison and the explanations ran at {0}; the panel now runs {1}.', ran.join(', '), now)} `,
+    rerun,
+  );
+}
+
 function profileButton(): HTMLElement {
   const b = h(
     'button',
@@ -230,9 +250,26 @@ function button(
   return b;
 }
 
-/** Saves what a reload needs: the run without its previews, the current entry, the model chosen. */
+/** The two entries the comparison shows, and the last quantize report: a reload brings both back. */
+let compared: [number, number] | undefined = saved?.compare;
+let quantized = saved?.quantize;
+if (quantized) setJobState('quantize', quantized);
+
+/** Saves what a reload needs: the run without its previews, the current entry, the model chosen, the sections. */
 function save(): void {
-  vscode.setState(savedPanel(state.results, state.current, chosenModel));
+  vscode.setState(
+    savedPanel(state.results, state.current, chosenModel, { compare: compared, quantize: quantized }),
+  );
+}
+
+/** After a reload, the comparison is asked for again once the host has both entries back. */
+let compareAgain = compared !== undefined;
+function restoreComparison(): void {
+  if (!compareAgain || !compared) return;
+  const [a, b] = compared.map((i) => state.results[i]);
+  if (!a || !b) return;
+  compareAgain = false;
+  requests.send({ type: 'compare', indices: compared });
 }
 
 let frame = 0;
@@ -300,6 +337,11 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
     case 'run':
       mapPages = [];
       comparison = undefined;
+      // The host's replay of the saved run keeps the comparison to ask for again; a new run ends it.
+      if (!(compareAgain && m.total === saved?.results.length)) {
+        compared = undefined;
+        compareAgain = false;
+      }
       resetResultsTable();
       renderMaps();
       setState({ results: [], total: m.total, current: 0, busy: m.busy });
@@ -310,6 +352,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       const results = [...state.results];
       m.items.forEach((item, i) => (results[m.start + i] = item));
       setState({ ...state, results });
+      restoreComparison();
       return;
     }
     case 'status':
@@ -391,7 +434,12 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       return;
     case 'comparison':
     case 'comparisonError':
-      comparison = m.type === 'comparison' ? m.items : m.message;
+      comparison = m.type === 'comparison' ? m.comparison : m.message;
+      if (m.type === 'comparison') {
+        const [a, b] = m.comparison.items.map((i) => state.results.findIndex((e) => e.file === i.file));
+        compared = a !== undefined && b !== undefined && a >= 0 && b >= 0 ? [a, b] : undefined;
+        save();
+      }
       renderTop();
       document.getElementById('compare')?.scrollIntoView({ block: 'nearest' });
       return;
@@ -450,6 +498,10 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         return;
       }
       setJobState(m.job, m.state);
+      if (m.job === 'quantize') {
+        quantized = m.state?.status === 'done' ? (m.state as typeof quantized) : undefined;
+        save();
+      }
       renderJobs();
       if (m.state && m.state.status !== 'running' && m.job !== 'quantization')
         document.getElementById(m.job)?.scrollIntoView({ block: 'nearest' });

@@ -56,6 +56,8 @@ const same = (a: Draft | undefined, b: Draft | undefined): boolean => JSON.strin
 /** The host's model: a new model, or the same one after a save, resets the fields; edits in progress stay. */
 export function setPreprocessingModel(next: ModelView): void {
   const fresh = draftOf(next.preprocessing);
+  // "Saved mobilenet_v2.json…" belongs to the model it was saved for (#19).
+  if (model !== undefined && model.id !== next.id) outcome = undefined;
   if (model?.id !== next.id || same(draft, base)) draft = fresh;
   base = fresh;
   model = next;

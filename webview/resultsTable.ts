@@ -147,6 +147,7 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
       precisionsButton(state.results.length - failed),
       exportButton('csv'),
       exportButton('json'),
+      ranAt(state.results),
     ),
     h(
       'table',
@@ -167,6 +168,14 @@ export function resultsTable(state: PanelState, rerender: () => void): HTMLEleme
       h('tbody', {}, ...rows),
     ),
   );
+}
+
+/** "ran at fp32": the precision(s) of the run's results, so that they stay labelled after a switch. */
+function ranAt(results: readonly ImageEntry[]): HTMLElement | undefined {
+  const ran = [...new Set(results.flatMap((r) => ('error' in r ? [] : [r.precision ?? 'fp32'])))];
+  return ran.length === 0
+    ? undefined
+    : h('span', { class: 'run-precision muted' }, l10n.t('ran at {0}', ran.join(', ')));
 }
 
 function compareBox(index: number, file: string, rerender: () => void): HTMLElement {

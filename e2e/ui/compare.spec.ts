@@ -7,9 +7,12 @@ import {
   panelArea,
   panelFrame,
   parsePercent,
+  resetUserSetting,
   runCommand,
   screenshot,
 } from './workbench';
+
+test.afterEach(() => resetUserSetting('cnnLens.precision'));
 
 function row(panel: FrameLocator, file: string) {
   return panel
@@ -72,21 +75,39 @@ test('photos/: tick a cat and an espresso → Compare shows both top-1s and conv
   for (const tr of await table.locator('tbody tr').all()) {
     const cells = await tr.locator('td').allInnerTexts();
     expect(cells).toHaveLength(5);
-    const [aMean, aZeros, bMean, bZeros, divergence] = cells;
+    const [aMean, aZeros, bMean, bZeros, similarity] = cells;
     for (const mean of [aMean, bMean]) expect(Number(mean)).not.toBeNaN();
     for (const zeros of [aZeros, bZeros]) expect(parsePercent(zeros!)).toBeLessThanOrEqual(100);
-    const d = Number(divergence!.trim());
-    expect(d).toBeGreaterThanOrEqual(0);
-    expect(d).toBeLessThanOrEqual(2);
+    const s = Number(similarity!.trim());
+    expect(s).toBeGreaterThanOrEqual(-1);
+    expect(s).toBeLessThanOrEqual(1);
   }
-  // A cat and an espresso differ somewhere on the way to fc.
-  const divergences = (await table.locator('td.divergence').allInnerTexts()).map((t) => Number(t.trim()));
-  expect(Math.max(...divergences)).toBeGreaterThan(0.05);
-  console.log(`divergence by stage: ${divergences.join(', ')}`);
+  // The metric is named, with the vectors it compares.
+  await expect(table.locator('thead th').last()).toHaveText('similarity (cosine)');
+  await expect(compare.locator('#compare-metric')).toContainText('per-channel mean activations');
+  // Each side says what produced it.
+  await expect(sides.locator('.compare-model')).toHaveText(['fp32', 'fp32']);
+  // A cat and an espresso: alike in the first layers' channels, far apart at fc (whole-layer means called
+  // fc alike: 0.02 apart).
+  const similarities = (await table.locator('td.similarity').allInnerTexts()).map((t) => Number(t.trim()));
+  expect(similarities[0]).toBeGreaterThan(0.9);
+  expect(similarities.at(-1)).toBeLessThan(0.5);
+  console.log(`similarity by stage: ${similarities.join(', ')}`);
 
   // The toast about damaged.png would cover part of the panel.
   await runCommand(page, 'Notifications: Clear All Notifications');
   await page.mouse.move(5, 795);
   await compare.evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'compare');
+
+  // Switching precision keeps the folder's results and the comparison, labelled fp32, and offers a re-run.
+  await panel.locator('#precision').selectOption('int8');
+  await expect(panel.locator('#rerun-note')).toContainText('ran at fp32; the panel now runs int8');
+  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed');
+  await expect(panel.locator('#results .run-precision')).toHaveText('ran at fp32');
+  await expect(sides.locator('h3')).toHaveText([cat, espresso]);
+  await expect(sides.locator('.compare-model')).toHaveText(['fp32', 'fp32']);
+  await panel.locator('#rerun').click();
+  await expect(panel.locator('#results .run-precision')).toHaveText('ran at int8', { timeout: 60_000 });
+  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed');
 });

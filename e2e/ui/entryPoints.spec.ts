@@ -157,3 +157,30 @@ test('panel open beside: opening coffee.png in the other group makes it the curr
   await screenshot(page, 'entry-follow-active');
   await screenshot(panelArea(page), 'entry-follow-active-panel');
 });
+
+test('panel in front of its group: double-clicking coffee.png there keeps coffee.png in front, the panel beside', async ({
+  page,
+}) => {
+  await openWorkbench(page);
+  await openInEditor(page, 'chelsea.png');
+  await classifyFromExplorer(page, 'chelsea.png');
+  await expectCurrent(page, 'chelsea.png', 'Egyptian cat');
+  // The panel's group becomes the active one: the next image opens there, in front of the panel.
+  await panelTabs(page).click();
+  await explorerItem(page, 'coffee.png').dblclick();
+  const coffee = editorTab(page, 'coffee.png');
+  await expect(coffee).toHaveAttribute('aria-selected', 'true');
+  await letPreviewStart(page);
+  await expectCurrent(page, 'coffee.png', 'espresso');
+  // The panel followed the image without covering it: coffee.png is still in front of its group, and the
+  // panel is in front of another one.
+  await expect(coffee).toHaveAttribute('aria-selected', 'true');
+  await expect(panelTabs(page)).toHaveAttribute('aria-selected', 'true');
+  await expect(
+    page
+      .locator('.editor-group-container')
+      .filter({ has: coffee })
+      .filter({ has: panelTabs(page) }),
+  ).toHaveCount(0);
+  await screenshot(page, 'entry-follow-same-group');
+});

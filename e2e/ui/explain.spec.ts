@@ -55,12 +55,19 @@ test('Grad-CAM at conv4_x: a 14×14 map for chelsea.png, and its faithfulness be
     await expect(cells.nth(0)).toHaveText(/^0\.\d{3}$/);
     await expect(cells.nth(1)).toHaveText(/^0\.\d{3}$/);
     await expect(cells.nth(2)).toHaveText(/^\d+\.\d%$/);
-    await expect(cells.nth(3)).toHaveText(/^[01]$/);
+    await expect(cells.nth(3)).toHaveText(/^(0|100)% of 1 image$/);
     await expect(cells.locator('canvas.curve')).toHaveCount(2);
   }
   await expect(cam.locator('#faithfulness-verdict')).toHaveText(
     /^Grad-CAM at conv4_x for Egyptian cat: (beats random at insertion and at deletion|beats random at insertion, not at deletion|beats random at deletion, not at insertion|does not beat random at insertion or at deletion)\.$/,
   );
+  await expect(table.locator('thead th').last()).toHaveText('Increase in Confidence (% of images) ↑');
+  // Where the random map wins at deletion, the panel says so in words beside the numbers.
+  const areas = await table.locator('tbody tr td:nth-child(3)').allInnerTexts();
+  const [mapDeletion, randomDeletion] = areas.map((t) => Number(t.trim()));
+  const note = cam.locator('#faithfulness-deletion-note');
+  if (mapDeletion! >= randomDeletion!) await expect(note).toContainText('The random map wins at deletion');
+  else await expect(note).toHaveCount(0);
   // Another class's figures are there too.
   await cam.locator('.cam-classes button[role=radio]').nth(1).click();
   await expect(table.locator('tbody tr')).toHaveCount(2);
@@ -139,6 +146,16 @@ test('A feature-map position (click, or arrows and Enter) shows its receptive fi
   await maps.locator('#fm-title').focus();
   await maps.evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'receptive-field');
+
+  // The first tile enlarged stays inside the grid: not over the text above it, not clipped at the left.
+  const first = maps.locator('.fm-grid figure').first();
+  await first.hover();
+  await expect(first.locator('.fm-view')).toHaveCSS('transform', 'matrix(2.4, 0, 0, 2.4, 0, 0)');
+  const grown = (await first.locator('.fm-view').boundingBox())!;
+  const gridBox = (await maps.locator('.fm-grid').boundingBox())!;
+  const above = (await maps.locator('#fm-title + p').boundingBox())!;
+  expect(grown.x).toBeGreaterThanOrEqual(gridBox.x - 0.5);
+  expect(grown.y).toBeGreaterThanOrEqual(above.y + above.height - 0.5);
 
   // A click on the top-left corner of another tile: position 0, 0, whose field reaches into the padding.
   const other = maps.locator('.fm-grid figure').nth(1);

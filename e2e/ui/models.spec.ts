@@ -230,6 +230,14 @@ test('Preprocessing editor on squeezenet1_1.onnx: validation, the Keras caffe pr
   await expect(panel.locator('#pp-input')).toContainText('Descriptor: squeezenet1_1.json');
   await expect(panel.locator('ol#top5 > li')).toHaveCount(5);
   await expect(panel.locator('#result .result-file')).toHaveText('chelsea.png');
+
+  // Another model: "Saved squeezenet1_1.json" was about the one before, and goes (#19).
+  await panel.locator('#pick-model').click();
+  await panel.locator('#model-picker-search').fill('built-in');
+  await expect(panel.locator('#model-picker-list li')).toHaveCount(1);
+  await page.keyboard.press('Enter');
+  await expectModel(panel, /^ResNet50/, 'ResNet');
+  await expect(panel.locator('#pp-outcome', { hasText: 'Saved' })).toHaveCount(0);
 });
 
 test('A 600-row layer table renders (its time logged) and answers the keyboard', async ({ page }) => {

@@ -36,7 +36,7 @@ async function expectExplored(panel: FrameLocator): Promise<void> {
   await expect(panel.locator('#layers tr.layer td.act .stats')).toHaveCount(56);
 }
 
-test('int8 from the panel: chelsea.png classified again at int8, shown beside the provider; fp32 vs int8 per layer', async ({
+test('int8 from the panel: chelsea.png kept at fp32 and labelled, re-run at int8 when asked, shown beside the provider; fp32 vs int8 per layer', async ({
   page,
 }) => {
   await openWorkbench(page);
@@ -45,9 +45,14 @@ test('int8 from the panel: chelsea.png classified again at int8, shown beside th
   await expect(panel.locator('#provider')).toHaveText('cpu · fp32');
   await expectExplored(panel);
 
-  // The toolbar's precision select sets cnnLens.precision; the current image is classified again at int8.
+  // The toolbar's precision select sets cnnLens.precision; the result stays, labelled fp32, and the panel
+  // offers to classify it again at int8 rather than doing it unasked (#19).
   await panel.locator('#precision').selectOption('int8');
+  await expect(panel.locator('#rerun-note')).toContainText('ran at fp32; the panel now runs int8');
+  await expect(panel.locator('#provider')).toHaveText('cpu · fp32');
+  await panel.locator('#rerun').click();
   await expect(panel.locator('#provider')).toHaveText('cpu · int8');
+  await expect(panel.locator('#rerun-note')).toHaveCount(0);
   await expect(panel.locator('#runinfo')).toContainText('cpu · int8 ·');
   await expect(panel.locator('ol#top5 > li').first().locator('.label')).toHaveText('Egyptian cat');
   await expect(summaries(page, 'ResNet', 'cpu · int8').first()).toBeVisible();
@@ -59,6 +64,9 @@ test('int8 from the panel: chelsea.png classified again at int8, shown beside th
   const summary = panel.locator('#quantization-summary');
   await expect(summary).toContainText('Same top-1 class at both precisions');
   await expect(summary).toContainText(/last layer -?\d+\.\d dB SQNR, cosine 0\.\d{4}/);
+  // No single cold run shown as a timing ("fp32 215 ms, int8 210 ms" beside the README's 0.47×).
+  await expect(summary).not.toContainText(/\bms\b/);
+  await expect(panel.locator('#quantization-timing')).toContainText('the median of several runs');
   await expect(panel.locator('#layers')).toHaveClass(/has-quant/);
   const cells = panel.locator('#layers tr.layer td.quant .sqnr');
   await expect(cells.first()).toHaveText(/^-?\d+\.\d dB$/);
@@ -78,6 +86,8 @@ test('int8 from the panel: chelsea.png classified again at int8, shown beside th
 
   // Back to fp32 from the panel.
   await panel.locator('#precision').selectOption('fp32');
+  await expect(panel.locator('#rerun')).toHaveText('Re-run at fp32');
+  await panel.locator('#rerun').click();
   await expect(panel.locator('#provider')).toHaveText('cpu · fp32');
 });
 

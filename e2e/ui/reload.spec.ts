@@ -69,4 +69,12 @@ test('Reload Window: the photos/ run comes back and works: select explores, comp
   await page.mouse.move(5, 795);
   await panel.locator('#results').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'reload-restored');
+
+  // A second reload brings the comparison back too, not only the run (#19).
+  await runCommand(page, 'Developer: Reload Window');
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
+  await expect(panelTabs(page)).toHaveCount(1, { timeout: 60_000 });
+  panel = panelFrame(page);
+  await expect(panel.locator('#compare .compare-side h3')).toHaveText([other, second], { timeout: 60_000 });
+  await expect(panel.locator('#compare-table tbody tr').first()).toBeVisible();
 });

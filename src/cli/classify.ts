@@ -1,4 +1,5 @@
 // `cli classify [--top K] [--json] [--provider P] … <image|folder…>`
+import { round } from '../shared/format';
 import { classifyAll, type Outcome } from '../inference/classifyAll';
 import { expandImagePaths, readImageFile } from '../files/imageFiles';
 import { intFlag, parseArgs, UsageError } from './args';
@@ -77,9 +78,4 @@ function table(outcomes: Outcome[]): string {
       lines.push(`  ${(p.probability * 100).toFixed(1).padStart(5)}%  ${p.label} [${p.index}]`);
   }
   return lines.join('\n') + '\n';
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }

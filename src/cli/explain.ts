@@ -1,6 +1,7 @@
 // `cli explain [--json] [--method M] [--layer NAME] [--metrics] <image>`: what each layer does with one
 // image and where the top classes' evidence lies (CAM, Grad-CAM, HiResCAM, occlusion or Score-CAM, with
 // their faithfulness on request), from the worker's exploration session.
+import { round } from '../shared/format';
 import { InferenceError, type InferenceClient } from '../inference/client';
 import { DEFAULT_THRESHOLDS, type LayerMap, type TaskMaps } from '../shared/tasks';
 import { readImageFile } from '../files/imageFiles';
@@ -139,11 +140,7 @@ async function explainTask(
         layer: m.layer,
         stage: m.stage,
         block: m.block,
-        stride: m.stride,
-        width: m.width,
-        height: m.height,
-        peak,
-        grid: Array.from(m.data, (v) => round(v, 3)),
+        ...mapJson(m, peak),
       })),
     };
     io.stdout(JSON.stringify(json, null, 2) + '\n');
@@ -199,15 +196,7 @@ async function explainBox(
         box: d.box.map((v) => round(v, 1)),
         stride: d.stride,
       },
-      map: {
-        layer: m.layer,
-        target: m.target,
-        stride: m.stride,
-        width: m.width,
-        height: m.height,
-        peak,
-        grid: Array.from(m.data, (v) => round(v, 3)),
-      },
+      map: { layer: m.layer, target: m.target, ...mapJson(m, peak) },
     };
     io.stdout(JSON.stringify(json, null, 2) + '\n');
     return 0;
@@ -221,6 +210,12 @@ async function explainBox(
     ].join('\n') + '\n',
   );
   return 0;
+}
+
+/** A map's size, peak and values as the JSON answers carry them. */
+function mapJson(m: LayerMap, peak: [number, number]): object {
+  const grid = Array.from(m.data, (v) => round(v, 3));
+  return { stride: m.stride, width: m.width, height: m.height, peak, grid };
 }
 
 /** [column, row] of a map's maximum. */
@@ -344,7 +339,8 @@ function summary(file: string, r: Exploration, e: Explanation, maps: FeatureMaps
   return lines.join('\n') + '\n';
 }
 
-function explanationLines(e: Explanation): string[] {
+/** The text report of an explanation: what the maps are, where each peaks, its faithfulness in words. */
+export function explanationLines(e: Explanation): string[] {
   const first = e.classes[0];
   if (!first) return [`no ${TITLES[e.method]}: ${e.reason ?? 'unknown reason'}`];
   const where =
@@ -364,8 +360,14 @@ function explanationLines(e: Explanation): string[] {
         `    deletion AUC ${m.deletion_auc.toFixed(3)} (random ${m.random.deletion_auc.toFixed(3)}, lower is better), ` +
           `insertion AUC ${m.insertion_auc.toFixed(3)} (random ${m.random.insertion_auc.toFixed(3)}, higher is better), ` +
           `average drop ${m.average_drop.toFixed(1)}% (random ${m.random.average_drop.toFixed(1)}%), ` +
-          `increase in confidence ${m.increase_in_confidence} (random ${m.random.increase_in_confidence})`,
+          `increase in confidence ${m.increase_in_confidence * 100}% of 1 image (random ${m.random.increase_in_confidence * 100}%)`,
       );
+      if (m.deletion_auc >= m.random.deletion_auc)
+        lines.push(
+          '    the random map wins at deletion: taking out random pixels lowers the probability faster than ' +
+            'taking out the pixels this map ranks highest (scattered deletions break the object up early); ' +
+            'read insertion beside it',
+        );
     }
   }
   lines.push('', `${first.label}:`, ...heatMap(first.grid, e.rows, e.cols));
@@ -393,11 +395,6 @@ function heatMap(grid: readonly number[], rows: number, cols: number): string[] 
     );
   }
   return out;
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }
 
 // Activations span many magnitudes; five significant digits keep small means readable.

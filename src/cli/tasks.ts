@@ -1,4 +1,5 @@
 // `cli classify` on a detector or segmenter: what the model found in each image, answered by task.
+import { round } from '../shared/format';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { analyseAll, type Outcome } from '../inference/classifyAll';
@@ -126,9 +127,4 @@ function table(outcomes: Outcome<TaskAnswer>[]): string {
     }
   }
   return lines.join('\n') + '\n';
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }

@@ -130,9 +130,10 @@ export class CurrentImage extends Disposable {
 
 /** The webview's form of an exploration: the crop as a data: URL. */
 export function explorationView(x: Exploration): ExplorationView {
-  const { preview, ...rest } = x;
+  const { preview, layers, ...rest } = x;
   return {
     ...rest,
+    layers: layers.map(({ channel_means: _, ...l }) => l),
     preview: preview ? jpegDataUrl(preview) : undefined,
   };
 }

@@ -7,7 +7,8 @@ import type { BoxMap, TaskMaps } from '../shared/tasks';
 import { loadLabels, writeDescriptorFile } from '../files/descriptorFile';
 import { descriptorPathFor } from '../model/descriptor';
 import type { Preprocessing } from '../shared/preprocessing';
-import type { ArchitectureView, ExplorationView, ImageEntry, ModelChoice } from '../shared/protocol';
+import type { ArchitectureView, ComparisonView, ImageEntry, ModelChoice } from '../shared/protocol';
+import { layerSimilarity } from '../shared/exploration';
 import type { SavedPanel } from '../shared/savedPanel';
 import { ClassifyRuns, uriOf } from './classifyRuns';
 import { readSettings } from './config';
@@ -71,6 +72,7 @@ export class Lens extends Disposable {
         listImages: () => listWorkspaceImages(),
         pick: (file) => void this.pick(file),
         compare: (entries) => this.compare(entries),
+        rerun: () => void this.rerun().catch(reportError),
         listModels: () => this.listModels(),
         openModel: (id) => void this.openOffered(id),
         listLabelFiles: () => listLabelFiles(),
@@ -486,20 +488,24 @@ export class Lens extends Disposable {
   }
 
   /** Explorations of two entries of the run, for the side-by-side view. */
-  private async compare(
-    entries: [ImageEntry, ImageEntry],
-  ): Promise<{ file: string; exploration: ExplorationView }[]> {
+  private async compare(entries: [ImageEntry, ImageEntry]): Promise<ComparisonView> {
     const { client, config } = await this.runtime.get();
     const topK = readSettings().topK;
-    return Promise.all(
+    const [a, b] = await Promise.all(
       entries.map(async (e) => {
         const uri = uriOf(e);
         if (!uri || 'error' in e)
           throw new Error(vscode.l10n.t('{0} could not be classified, so it cannot be compared', e.file));
-        const x = await this.currentImage.lookup(client, modelKey(config), uri, e.file, topK);
-        return { file: e.file, exploration: explorationView(x) };
+        return {
+          file: e.file,
+          x: await this.currentImage.lookup(client, modelKey(config), uri, e.file, topK),
+        };
       }),
     );
+    return {
+      items: [a!, b!].map((i) => ({ file: i.file, exploration: explorationView(i.x) })),
+      similarity: layerSimilarity(a!.x.layers, b!.x.layers),
+    };
   }
 
   /** A workspace image picked in the panel; the webview's path is checked before anything is read. */
@@ -536,8 +542,20 @@ export class Lens extends Disposable {
     this.panel.invalidateArchitecture();
     if (!restart.modelChanged) return;
     this.currentImage.clear();
+    if (!restart.fileChanged) {
+      // The same model at another precision or on another provider: the results, the comparison and the
+      // explanations stay, labelled with the precision they ran at, and the panel offers to re-run (#19).
+      this.jobs.precisionChanged();
+      return;
+    }
     this.jobs.modelChanged();
     await this.reclassifyCurrent();
+  }
+
+  /** Classifies the run's images again with the panel's model as it now runs (the panel's "Re-run"). */
+  private async rerun(): Promise<void> {
+    const uris = this.panel.entries.flatMap((e) => uriOf(e) ?? []);
+    if (uris.length > 0) await this.classify(uris);
   }
 }
 

@@ -121,6 +121,20 @@ export class PanelJobs extends Disposable {
     this.explanations.clear();
   }
 
+  /**
+   * The panel's model runs at another precision or on another provider: work in flight stops (it would
+   * land labelled with the new one); what finished stays, each section saying what it ran at.
+   */
+  precisionChanged(): void {
+    for (const kind of ['profile', 'quantization', 'agreement', 'explain'] as const) {
+      const running = this.inFlight.get(kind);
+      if (!running) continue;
+      running.abort();
+      this.host.panel.setJob(kind, null);
+    }
+    this.followQuantization = false;
+  }
+
   /** The stages and blocks of the panel's model that explanations can use (asked for once per model). */
   explainableLayers(): Promise<ExplainableLayer[]> {
     const pending = (this.layers ??= this.host.runtime().then((r) => r.client.explainableLayers()));

@@ -26,6 +26,8 @@ export interface Runtime extends PanelRuntime {
 export interface Restart {
   /** The model, its precision or what runs it changed: what ran before no longer applies. */
   modelChanged: boolean;
+  /** The model file itself changed (not only its precision or what runs it). */
+  fileChanged: boolean;
 }
 
 /** The panel's runtime and the status bar item that describes it. */
@@ -182,7 +184,7 @@ export class LensRuntime extends Disposable {
         // panel's precision note and the offer to quantize must follow (#19).
         if (int8Missing === started.int8Missing) return undefined;
         this.warnMissingInt8(this.started);
-        return { modelChanged: false };
+        return { modelChanged: false, fileChanged: false };
       }
       started.client.reconfigure(config);
       this.started = { client: started.client, config, file, int8Missing };
@@ -197,7 +199,7 @@ export class LensRuntime extends Disposable {
         config.precision !== started.config.precision ||
         config.provider !== started.config.provider ||
         config.threads !== started.config.threads;
-      return { modelChanged };
+      return { modelChanged, fileChanged: file !== started.file };
     } catch (err) {
       void showError(vscode.l10n.t('CNN Lens: {0}', (err as Error).message));
       return undefined;

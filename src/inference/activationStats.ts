@@ -70,6 +70,26 @@ export function channelStats(data: Float32Array, channels: number, plane: number
   return out;
 }
 
+/**
+ * The mean of each channel of a batch-1 tensor: over H×W for [1, C, H, W] ([1, H, W, C] when
+ * `channelsLast`), the values themselves for [1, C] (fc's logits).
+ */
+export function channelMeans(data: Float32Array, dims: readonly number[], channelsLast = false): number[] {
+  const channels = (channelsLast ? dims[dims.length - 1] : dims[1]) ?? 1;
+  if (channels <= 0 || data.length === 0) return [];
+  const plane = data.length / channels;
+  const sums = new Float64Array(channels);
+  if (channelsLast) for (let i = 0; i < data.length; i++) sums[i % channels]! += data[i]!;
+  else
+    for (let c = 0; c < channels; c++) {
+      let sum = 0;
+      const end = (c + 1) * plane;
+      for (let i = c * plane; i < end; i++) sum += data[i]!;
+      sums[c] = sum;
+    }
+  return Array.from(sums, (s) => s / plane);
+}
+
 /** Channels ranked by mean activation, strongest first (ties: lower channel first). */
 export function rankChannels(stats: FeatureMapChannel[]): FeatureMapChannel[] {
   return [...stats].sort((a, b) => b.mean - a.mean || a.channel - b.channel);

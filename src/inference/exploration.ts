@@ -19,7 +19,7 @@ import {
 import type { LayerRow, LayerTable } from '../shared/layerTable';
 import type { LayerMap, TaskMaps } from '../shared/tasks';
 import type { Precision } from '../shared/quantization';
-import { channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
+import { channelMeans, channelStats, gatherPlanes, rankChannels, tensorStats } from './activationStats';
 import { IdleRelease, Serial } from './idleRelease';
 import type { ExplainImage, WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
@@ -111,7 +111,9 @@ export class Explorer {
       this.remember(key, bytes);
       const t = performance.now();
       const labels = this.cfg.descriptor.labels;
-      const layers = loaded.model.rows.map((r) => summarise(r.row, acts.tensors.get(r.tensor)!));
+      const layers = loaded.model.rows.map((r) =>
+        summarise(r.row, acts.tensors.get(r.tensor)!, r.channelsLast),
+      );
       const maps = loaded.model.maps;
       const result: Exploration = {
         key,
@@ -409,8 +411,13 @@ export function mapsOver(
   };
 }
 
-function summarise(name: string, a: Activation): LayerActivation {
-  return { name, out_shape: a.dims, ...tensorStats(a.data) };
+function summarise(name: string, a: Activation, channelsLast: boolean): LayerActivation {
+  return {
+    name,
+    out_shape: a.dims,
+    ...tensorStats(a.data),
+    channel_means: channelMeans(a.data, a.dims, channelsLast),
+  };
 }
 
 /** The rows whose outputs a detector's explanation shows: the backbone's last, and each neck block's last. */

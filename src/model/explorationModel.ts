@@ -12,6 +12,8 @@ export interface RowOutput {
   tensor: string;
   /** The row's computed output shape (symbolic batch). */
   shape: TableShape;
+  /** The graph holds it channels-last ([N, H, W, C], ConvNeXt's blocks). */
+  channelsLast: boolean;
 }
 
 /** Where the maps over the image come from: CAM's features and fc weights, or EigenCAM's features. */
@@ -58,7 +60,8 @@ export async function buildExplorationModel(x: ExplorationInput): Promise<Explor
   const rows: RowOutput[] = [];
   const skipped: string[] = [];
   for (const r of x.table.rows) {
-    if (produced.has(r.output)) rows.push({ row: r.name, tensor: r.output, shape: r.out_shape });
+    if (produced.has(r.output))
+      rows.push({ row: r.name, tensor: r.output, shape: r.out_shape, channelsLast: r.channels_last });
     else skipped.push(r.name);
   }
   const model = onnx.ModelProto.decode(x.bytes);

@@ -29,6 +29,48 @@ export interface LayerActivation {
   zero_fraction: number;
   /** Counts in HISTOGRAM_BINS equal bins over [min, max]; all in bin 0 when min equals max. */
   histogram: number[];
+  /** Each channel's mean over H×W (a [1, C] output: its values): what two images are compared by. */
+  channel_means: number[];
+}
+
+/** How alike two images' outputs of one layer are (see layerSimilarity). */
+export interface LayerSimilarity {
+  name: string;
+  /** Cosine similarity of the two per-channel mean vectors, −1 … 1; null when either is all zeros. */
+  cosine: number | null;
+}
+
+/** a·b / (|a| |b|); null when the lengths differ or either vector is all zeros. */
+export function cosineSimilarity(a: readonly number[], b: readonly number[]): number | null {
+  if (a.length !== b.length || a.length === 0) return null;
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    dot += x * y;
+    aa += x * x;
+    bb += y * y;
+  }
+  if (aa === 0 || bb === 0) return null;
+  return Math.max(-1, Math.min(1, dot / Math.sqrt(aa * bb)));
+}
+
+/**
+ * Per layer both images have, the cosine similarity of their per-channel mean activation vectors: 1 where
+ * the same channels respond in the same proportions, lower as different channels take over. Whole-layer
+ * means would call two images alike whenever their overall activity matches.
+ */
+export function layerSimilarity(
+  a: readonly LayerActivation[],
+  b: readonly LayerActivation[],
+): LayerSimilarity[] {
+  const byName = new Map(b.map((l) => [l.name, l]));
+  return a.flatMap((la) => {
+    const lb = byName.get(la.name);
+    return lb ? [{ name: la.name, cosine: cosineSimilarity(la.channel_means, lb.channel_means) }] : [];
+  });
 }
 
 /** A class activation map: where the evidence for one class lies in the image. */

@@ -32,3 +32,9 @@ export function compact(n: number): string {
 export function percent(p: number, digits = 1): string {
   return `${(p * 100).toFixed(digits)}%`;
 }
+
+/** `v` rounded to `digits` decimals, for JSON answers that should not carry float noise. */
+export function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -7,6 +7,8 @@ import {
   type Explanation,
   type Exploration,
   type FeatureMaps,
+  type LayerActivation,
+  type LayerSimilarity,
 } from './exploration';
 import type { LayerTable } from './layerTable';
 import type { OutputKind } from './outputs';
@@ -177,8 +179,21 @@ export interface ArchitectureComparison {
   cancelled: boolean;
 }
 
-/** An exploration as the webview gets it: the crop as a data: URL instead of bytes. */
-export type ExplorationView = Omit<Exploration, 'preview'> & { preview?: string };
+/** An exploration as the webview gets it: the crop as a data: URL instead of bytes, no per-channel means. */
+export type ExplorationView = Omit<Exploration, 'preview' | 'layers'> & {
+  preview?: string;
+  layers: LayerActivationView[];
+};
+
+/** A layer's summary as the webview gets it: the per-channel means stay in the host. */
+export type LayerActivationView = Omit<LayerActivation, 'channel_means'>;
+
+/** Two explored images side by side, and how alike their layers' outputs are. */
+export interface ComparisonView {
+  items: { file: string; exploration: ExplorationView }[];
+  /** Per layer (layer-table row) both have: see layerSimilarity. */
+  similarity: LayerSimilarity[];
+}
 
 /**
  * Long work the panel starts and can cancel, each with a section of its own: the profile, the current
@@ -315,7 +330,7 @@ export type HostMessage =
   | Reply<{ type: 'featureMaps'; maps: FeatureMaps }>
   | Reply<{ type: 'featureMapsError'; layer: string; message: string }>
   /** Two explored images side by side. */
-  | Reply<{ type: 'comparison'; items: { file: string; exploration: ExplorationView }[] }>
+  | Reply<{ type: 'comparison'; comparison: ComparisonView }>
   | Reply<{ type: 'comparisonError'; message: string }>
   /** The workspace's image files, workspace-relative, for the picker. */
   | Reply<{ type: 'images'; files: string[]; truncated: boolean }>
@@ -383,6 +398,8 @@ export type WebviewNotification =
   | { type: 'cancelComparison' }
   /** Make the panel run at this precision (the cnnLens.precision setting). */
   | { type: 'setPrecision'; precision: Precision }
+  /** Classify the run's images again: the results ran at another precision than the panel's model now. */
+  | { type: 'rerun' }
   /** Stop a job in progress. */
   | { type: 'cancelJob'; job: JobKind };
 
@@ -504,6 +521,7 @@ const VALIDATORS: { [T in WebviewMessage['type']]: (o: Fields) => boolean } = {
   compareQuantized: (o) => request(o),
   compareRunPrecisions: (o) => request(o),
   setPrecision: (o) => only(o, 'precision') && (o.precision === 'fp32' || o.precision === 'int8'),
+  rerun: (o) => only(o),
   cancelJob: (o) => only(o, 'job') && (JOBS as readonly unknown[]).includes(o.job),
   listExplainableLayers: (o) => request(o),
   explain: (o) =>

@@ -32,6 +32,10 @@ export interface QuantizationReport {
   top_int8: ClassScore[];
   /** Both runs use the CPU provider: QDQ graphs are what the CPU runs fast, and GPU rounding would blur the error. */
   provider: string;
+  /**
+   * One run of each exploration model (every row's output exposed, the first maybe cold): what the
+   * comparison cost, not either precision's speed, so the panel does not show them as timings.
+   */
   ms: { fp32: number; int8: number; total: number };
 }
 

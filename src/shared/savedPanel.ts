@@ -1,8 +1,9 @@
 // What the panel's page saves across a reload (its webview state), and the host's check of it: after
 // Developer: Reload Window the host rebuilds its run from this, so that select, export, compare and explore
 // work on the restored results. Kept small: no previews, no layer table, no exploration; the host sends
-// those again.
-import type { ImageEntry } from './protocol';
+// those again. The page also keeps which two entries it compared (it asks again) and the last quantize
+// report (the host has no copy of it after a reload).
+import type { ImageEntry, QuantizeState } from './protocol';
 
 /** The saved state of the panel's page. */
 export interface SavedPanel {
@@ -13,6 +14,10 @@ export interface SavedPanel {
   results: ImageEntry[];
   /** Index into `results` of the current image. */
   current: number;
+  /** Indices into `results` of the two images compared side by side. */
+  compare?: [number, number];
+  /** The last "Quantize with Images from this Folder" report; the page's own, the host never reads it. */
+  quantize?: Extract<QuantizeState, { status: 'done' }>;
 }
 
 const VERSION = 1;
@@ -25,29 +30,61 @@ export function savedPanel(
   results: readonly ImageEntry[],
   current: number,
   model: string | undefined,
+  sections: Pick<SavedPanel, 'compare' | 'quantize'> = {},
 ): SavedPanel {
   return {
     version: VERSION,
     ...(model !== undefined && { model }),
     results: results.map(withoutPreview),
     current,
+    ...(sections.compare && { compare: sections.compare }),
+    ...(sections.quantize && { quantize: sections.quantize }),
   };
 }
 
 /** A saved state as the host reads it back (it comes from the page's storage: checked, never trusted); undefined when it is not one. */
 export function parseSavedPanel(state: unknown): SavedPanel | undefined {
   if (!isObject(state) || state.version !== VERSION) return undefined;
-  const { model, results, current } = state;
+  const { model, results, current, compare, quantize } = state;
   if (model !== undefined && !isText(model, true)) return undefined;
   if (!Array.isArray(results) || results.length > MAX_ENTRIES || !results.every(isEntry)) return undefined;
   if (!Number.isInteger(current) || (current as number) < 0) return undefined;
   const index = results.length === 0 ? 0 : Math.min(current as number, results.length - 1);
+  const pair =
+    Array.isArray(compare) &&
+    compare.length === 2 &&
+    compare.every((i) => Number.isInteger(i) && i >= 0 && i < results.length) &&
+    compare[0] !== compare[1]
+      ? (compare as [number, number])
+      : undefined;
   return {
     version: VERSION,
     ...(model !== undefined && { model }),
     results: results.map(withoutPreview),
     current: index,
+    ...(pair && { compare: pair }),
+    ...(isQuantizeReport(quantize) && { quantize }),
   };
+}
+
+/** A saved quantize section in the shape its view reads (the page wrote it from a host message). */
+function isQuantizeReport(q: unknown): q is Extract<QuantizeState, { status: 'done' }> {
+  if (!isObject(q) || q.status !== 'done' || !isText(q.folder) || !isText(q.out) || !isText(q.model))
+    return false;
+  const r = q.report;
+  return (
+    typeof q.int8Active === 'boolean' &&
+    isObject(r) &&
+    Number.isInteger(r.quantized_nodes) &&
+    isNumber(r.ms) &&
+    Array.isArray(r.float_nodes) &&
+    Array.isArray(r.held_out) &&
+    Array.isArray(r.skipped) &&
+    isObject(r.calibration) &&
+    Array.isArray(r.calibration.images) &&
+    isNumber(r.calibration.percentile) &&
+    isObject(r.agreement)
+  );
 }
 
 function withoutPreview(e: ImageEntry): ImageEntry {

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { at } from './helpers/at';
 import { CLI, IMAGES } from './helpers/paths';
 import { cli } from './helpers/cli';
+import { explanationLines } from '../../src/cli/explain';
 
 interface Entry {
   file: string;
@@ -137,4 +138,42 @@ test('the readable table and usage errors', async () => {
   const usage = await cli('classify', '--top', 'many', 'x.png');
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--top must be a whole number 1…1000/);
+});
+
+test('explain --metrics text: Increase in Confidence with its unit; a random map winning at deletion said in words', async () => {
+  const scores = (deletion: number, increase: number) => ({
+    deletion: [],
+    deletion_auc: deletion,
+    insertion: [],
+    insertion_auc: 0.5,
+    average_drop: 12,
+    increase_in_confidence: increase,
+  });
+  const explanation = (deletion: number) => ({
+    key: 'k',
+    method: 'gradcam' as const,
+    layer: 'conv4_x',
+    rows: 1,
+    cols: 1,
+    crop: 224,
+    classes: [
+      {
+        index: 285,
+        label: 'Egyptian cat',
+        probability: 0.9,
+        grid: [1],
+        metrics: { ...scores(deletion, 0), random: scores(0.2, 1) },
+      },
+    ],
+    reason: null,
+    scored: 1,
+    ms: { map: 1, metrics: 1, total: 2 },
+  });
+  const lost = explanationLines(explanation(0.3)).join('\n');
+  assert.match(lost, /increase in confidence 0% of 1 image \(random 100%\)/);
+  assert.match(
+    lost,
+    /the random map wins at deletion: taking out random pixels lowers the probability faster/,
+  );
+  assert.doesNotMatch(explanationLines(explanation(0.1)).join('\n'), /random map wins/);
 });

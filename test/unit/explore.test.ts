@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
-import { tensorStats } from '../../src/inference/activationStats';
+import { channelMeans, tensorStats } from '../../src/inference/activationStats';
 import { InferenceClient, InferenceError } from '../../src/inference/client';
 import type { WorkerConfig } from '../../src/inference/messages';
 import { prepareImage } from '../../src/inference/preprocess';
@@ -154,6 +154,10 @@ test('feature maps: the 16 strongest channels of one layer as one Float32Array, 
     const s = tensorStats(maps.data.subarray(i * plane, (i + 1) * plane));
     assert.ok(Math.abs(s.mean - m.mean) < 1e-5 && s.max === m.max && s.min === m.min, `channel ${m.channel}`);
   });
+  // The exploration's per-channel means (what two images are compared by) are these channels' means.
+  const means = chelsea.layers.find((l) => l.name === layer)!.channel_means;
+  assert.equal(means.length, 1024);
+  for (const m of maps.maps) assert.ok(Math.abs(means[m.channel]! - m.mean) < 1e-5, `channel ${m.channel}`);
   const next = await client.featureMaps(chelsea.key, layer, { count: 16, offset: 16 });
   assert.equal(next.offset, 16);
   assert.ok(next.maps[0]!.mean <= maps.maps[15]!.mean);
@@ -211,6 +215,16 @@ test('classification in the same worker is unchanged by an exploration session b
   } finally {
     await fresh.dispose();
   }
+});
+
+test('channelMeans: NCHW planes, channels-last, and [1, C] outputs as they are', () => {
+  const nchw = new Float32Array([1, 2, 3, 4, 10, 20, 30, 40]);
+  assert.deepEqual(channelMeans(nchw, [1, 2, 2, 2]), [2.5, 25]);
+  assert.deepEqual(
+    channelMeans(new Float32Array([1, 10, 2, 20, 3, 30, 4, 40]), [1, 2, 2, 2], true),
+    [2.5, 25],
+  );
+  assert.deepEqual(channelMeans(new Float32Array([0.5, -1, 2]), [1, 3]), [0.5, -1, 2]);
 });
 
 test('tensorStats: histogram bins over [min, max] with the maximum in the last bin; constant tensors', () => {

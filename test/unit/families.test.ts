@@ -273,3 +273,30 @@ test("ConvNeXt's channels-last layers: the layer's own channels, shapes in N×C�
     assert.equal(nchwText(b!.out_shape, b!.channels_last).replace(/^1/, 'N'), 'N×384×56×56 (NHWC)');
   }
 });
+
+test('squeeze-and-excitation: every block names its gate "SE scale", with or without a residual around it', () => {
+  for (const name of [
+    'efficientnet_b0.ts',
+    'efficientnet_v2_s.ts',
+    'mobilenet_v3_large.ts',
+    'regnet_y_400mf.ts',
+  ]) {
+    const rows = buildLayerTable(fixtureGraph(name)).rows;
+    const gates = rows.filter((r) => r.op === 'Mul' && r.role !== 'other');
+    assert.ok(gates.length > 0, name);
+    assert.deepEqual(
+      rows.filter((r) => / multiply$/.test(r.name)).map((r) => r.name),
+      [],
+      `${name}: no SE gate named "multiply"`,
+    );
+    for (const r of gates.filter((g) => g.role === 'se')) assert.match(r.name, / SE scale$/, name);
+    // Each SE block has its scale row.
+    const seBlocks = new Set(rows.filter((r) => r.role === 'se').map((r) => r.block));
+    const scaled = new Set(rows.filter((r) => / SE scale$/.test(r.name)).map((r) => r.block));
+    assert.deepEqual(
+      [...seBlocks].filter((b) => !scaled.has(b)),
+      [],
+      name,
+    );
+  }
+});

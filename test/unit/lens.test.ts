@@ -234,19 +234,46 @@ describe('Lens through a fake webview, with the real worker', () => {
     assert.equal(lens.workersStarted, 1, 'explored by the same worker');
 
     from = webview.posted.length;
+    const before = pageRun(webview);
     fake.setSetting('cnnLens.threads', 2);
-    await lens.settled(); // the current image is classified again, with a new worker
+    await lens.settled();
     assert.equal(lens.workersStarted, 2, 'a worker with the new thread count replaced it');
-    assert.deepEqual(
-      postedOf(webview, 'run', from).map((m) => m.total),
-      [1],
-      'the current image classified again',
-    );
-    const [again, ...others] = pageRun(webview);
-    assert.deepEqual(others, []);
-    assert.equal(again?.file, file);
-    assert.equal(top1(again), expectedTop1(file));
-    assert.equal((again as ImageResult).top.length, 3);
+    // Its results would be the same: the run stays as it was, nothing is classified again unasked.
+    assert.deepEqual(postedOf(webview, 'run', from), []);
+    assert.deepEqual(pageRun(webview), before);
+    assert.equal(top1(before[1]!), expectedTop1(file));
+  });
+
+  test('switching precision keeps the run, labelled fp32, and explains nothing unasked; "rerun" classifies it at int8', async () => {
+    const from = webview.posted.length;
+    const before = pageRun(webview);
+    assert.ok(before.length > 1);
+    try {
+      fake.setSetting('cnnLens.precision', 'int8');
+      await lens.settled();
+      assert.deepEqual(postedOf(webview, 'run', from), [], 'the run is not replaced');
+      assert.deepEqual(pageRun(webview), before);
+      assert.ok(
+        before.every((e) => 'error' in e || (e.precision ?? 'fp32') === 'fp32'),
+        'labelled fp32',
+      );
+      assert.deepEqual(
+        postedOf(webview, 'job', from).filter((j) => j.job === 'explain' && j.state !== null),
+        [],
+        'no explanation ran',
+      );
+      const asked = webview.posted.length;
+      webview.receive({ type: 'rerun' });
+      await webview.waitFor((m) => isType(m, 'run'), asked);
+      await webview.waitFor((m) => isType(m, 'exploration'), asked); // the run finished: its current image
+
+      const again = pageRun(webview);
+      assert.deepEqual(again.map((e) => e.file).sort(), before.map((e) => e.file).sort());
+      assert.ok(again.every((e) => 'error' in e || e.precision === 'int8'));
+    } finally {
+      fake.setSetting('cnnLens.precision', 'fp32');
+      await lens.settled();
+    }
   });
 
   test('int8 asked for a model without an int8 file: a warning offers to quantize, the panel says it runs fp32', async () => {
@@ -327,12 +354,22 @@ describe('Lens through a fake webview, with the real worker', () => {
     const c = await page.waitFor<Posted<'comparison'>>((m) => isType(m, 'comparison'), from);
     assert.equal(c.requestId, 1);
     assert.deepEqual(
-      c.items.map((i) => [i.file, i.exploration.top[0]?.label]),
+      c.comparison.items.map((i) => [i.file, i.exploration.top[0]?.label]),
       [
         [currentFile, expectedTop1(currentFile)],
         [otherFile, expectedTop1(otherFile)],
       ],
     );
+    // Every layer compared by the cosine of its per-channel means; those vectors stay in the host.
+    const layers = c.comparison.items[0]!.exploration.layers;
+    assert.deepEqual(
+      c.comparison.similarity.map((s) => s.name),
+      layers.map((l) => l.name),
+    );
+    for (const s of c.comparison.similarity)
+      assert.ok(s.cosine === null || (s.cosine >= -1 && s.cosine <= 1), `${s.name}: ${s.cosine}`);
+    assert.ok(c.comparison.similarity.some((s) => s.cosine !== null && s.cosine < 0.99));
+    assert.ok(layers.every((l) => !('channel_means' in l)));
     assert.equal(lens.workersStarted, 1);
     assert.deepEqual(
       fake.notifications.filter((n) => n.startsWith('error')),

@@ -80,7 +80,7 @@ function recordingHandlers() {
     boxMap: record('boxMap'),
     listImages: record('listImages', { files: ['a.png'], truncated: false }),
     pick: record('pick'),
-    compare: record('compare', []),
+    compare: record('compare', { items: [], similarity: [] }),
     listModels: record('listModels', { models: [], truncated: false }),
     openModel: record('openModel'),
     listLabelFiles: record('listLabelFiles', []),
@@ -90,6 +90,7 @@ function recordingHandlers() {
     compareQuantized: record('compareQuantized'),
     compareRunPrecisions: record('compareRunPrecisions'),
     setPrecision: record('setPrecision'),
+    rerun: record('rerun'),
     cancelJob: record('cancelJob'),
     explainableLayers: record('explainableLayers', []),
     explain: record('explain'),
@@ -364,7 +365,9 @@ describe('LensPanel', () => {
     webview.receive({ type: 'compare', indices: [0, 5], requestId: 5 }); // no entry 5: not asked, not answered
     await settle();
     assert.deepEqual(asked(), [['compare', [cup, cat]]]);
-    assert.deepEqual(webview.posted.slice(from), [{ type: 'comparison', items: [], requestId: 4 }]);
+    assert.deepEqual(webview.posted.slice(from), [
+      { type: 'comparison', comparison: { items: [], similarity: [] }, requestId: 4 },
+    ]);
 
     calls.length = 0;
     webview.receive({ type: 'export', format: 'csv' });
@@ -513,6 +516,38 @@ describe('LensPanel', () => {
       { type: 'results', start: 0, items: [cat] },
       { type: 'current', index: 0 },
     ]);
+  });
+
+  test('a background reveal never covers the active editor: behind another tab of its group, the panel goes beside', async () => {
+    const { panel } = makePanel();
+    await openReady(panel);
+    const p = lastPanel();
+    const group = vscode.window.tabGroups.activeTabGroup as { activeTab: unknown; viewColumn: number };
+    try {
+      // In front of its group: it stays where it is.
+      p.viewColumn = 2;
+      group.viewColumn = 2;
+      group.activeTab = { input: new vscode.TabInputWebview('mainThreadWebview-cnnLens.panel') };
+      panel.show(true);
+      assert.deepEqual(p.revealedTo, { column: undefined, preserveFocus: true });
+      // Behind a tab of another group (the user switched tabs there): brought forward in its own.
+      group.viewColumn = 1;
+      group.activeTab = {
+        input: new vscode.TabInputCustom(vscode.Uri.file('/w/coffee.png'), 'imagePreview'),
+      };
+      panel.show(true);
+      assert.deepEqual(p.revealedTo, { column: undefined, preserveFocus: true });
+      // Behind the image just opened in its own group: it moves beside rather than covering it.
+      group.viewColumn = 2;
+      panel.show(true);
+      assert.deepEqual(p.revealedTo, { column: vscode.ViewColumn.Beside, preserveFocus: true });
+      // Asked for in front (a command that focuses it): where it is.
+      panel.show(false);
+      assert.deepEqual(p.revealedTo, { column: undefined, preserveFocus: false });
+    } finally {
+      group.viewColumn = 1;
+      group.activeTab = undefined;
+    }
   });
 });
 

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { prepareImage } from '../../src/inference/preprocess';
 import type { Profile, TimedRow } from '../../src/shared/profile';
+import { cosineSimilarity, layerSimilarity, type LayerActivation } from '../../src/shared/exploration';
+import type { LayerTable } from '../../src/shared/layerTable';
 import { isWebviewMessage } from '../../src/shared/protocol';
 import type { AgreementReport } from '../../src/shared/quantization';
 import {
@@ -13,11 +15,15 @@ import {
   beatsRandom,
   cropPlacement,
   cropToOriginal,
+  deletionNote,
+  enlargeOrigin,
+  increaseInConfidenceText,
   msText,
   referenceFigure,
   profilerOverhead,
   receptiveField,
   slowestFirst,
+  stageSimilarity,
   verdict,
   type FaithfulnessFigures,
 } from '../../webview/figures';
@@ -145,6 +151,16 @@ test('faithfulness in words: which curves beat the random map', () => {
   assert.equal(beatsRandom(random, random, 'insertion_auc'), false);
   assert.equal(beatsRandom({ ...random, average_drop: 10 }, random, 'average_drop'), true);
   assert.equal(beatsRandom({ ...random, increase_in_confidence: 1 }, random, 'increase_in_confidence'), true);
+  // When the random map wins at deletion, the panel says so in words, with both areas; not when it loses.
+  assert.match(
+    deletionNote(figures(0.5, 0.4), random)!,
+    /^The random map wins at deletion: .*\(0\.300 area\).*\(0\.400\)/,
+  );
+  assert.equal(deletionNote(figures(0.5, 0.1), random), undefined);
+  // Increase in Confidence has a unit: the share of images (one here).
+  assert.equal(increaseInConfidenceText(0), '0% of 1 image');
+  assert.equal(increaseInConfidenceText(1), '100% of 1 image');
+  assert.equal(increaseInConfidenceText(0.25, 8), '25% of 8 images');
 });
 
 test('the panel’s job and explanation messages: well-formed ones pass', () => {
@@ -229,4 +245,55 @@ test('agreement headline: a rate over 20 images or more, below that the count an
     count: '(39 of 40 images)',
   });
   assert.equal(agreementHeadline(report(0, 0)).headline, 'no images');
+});
+
+test('image comparison: cosine of per-channel means, not whole-layer means; a stage answers at its output', () => {
+  const layer = (name: string, channel_means: number[]): LayerActivation => ({
+    name,
+    out_shape: [1, channel_means.length],
+    mean: channel_means.reduce((a, b) => a + b, 0) / channel_means.length,
+    max: Math.max(...channel_means),
+    min: Math.min(...channel_means),
+    zero_fraction: 0,
+    histogram: [],
+    channel_means,
+  });
+  // The same overall mean (1.0) from different channels: unrelated, however alike the means are.
+  const a = [layer('conv1', [2, 0, 1, 1]), layer('conv2_1', [1, 1, 1, 1]), layer('conv2_2', [3, 1, 0, 0])];
+  const b = [layer('conv1', [0, 2, 1, 1]), layer('conv2_1', [2, 2, 2, 2]), layer('conv2_2', [0, 0, 1, 3])];
+  assert.equal(a[2]!.mean, b[2]!.mean);
+  const s = layerSimilarity(a, b);
+  assert.deepEqual(
+    s.map((l) => [l.name, Number(l.cosine!.toFixed(3))]),
+    [
+      ['conv1', 0.333],
+      ['conv2_1', 1], // twice as active, the same channels: alike
+      ['conv2_2', 0],
+    ],
+  );
+  assert.equal(cosineSimilarity([0, 0], [1, 2]), null, 'nothing active: no angle');
+  assert.equal(cosineSimilarity([1], [1, 2]), null);
+  const table = {
+    rows: [
+      { name: 'conv1', stage: 'conv1' },
+      { name: 'conv2_1', stage: 'conv2_x' },
+      { name: 'conv2_2', stage: 'conv2_x' },
+    ],
+  } as unknown as LayerTable;
+  const stages = stageSimilarity([...s].reverse(), table);
+  assert.deepEqual(
+    [...stages].map(([stage, l]) => [stage, l.name]),
+    [
+      ['conv1', 'conv1'],
+      ['conv2_x', 'conv2_2'],
+    ],
+  );
+});
+
+test("an enlarged feature-map tile grows down from its top, from its left or right edge at the grid's edges", () => {
+  const grid = { left: 20, right: 620 };
+  // 96 px growing 2.4×: 67 px each side about its centre.
+  assert.equal(enlargeOrigin({ left: 20, right: 116 }, grid), 'left top', 'the first column');
+  assert.equal(enlargeOrigin({ left: 300, right: 396 }, grid), 'center top');
+  assert.equal(enlargeOrigin({ left: 524, right: 620 }, grid), 'right top', 'the last column');
 });

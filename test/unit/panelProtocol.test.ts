@@ -195,3 +195,48 @@ test('the saved panel keeps the run without previews; what the host reads back i
     assert.equal(parseSavedPanel(bad), undefined, JSON.stringify(bad)?.slice(0, 100));
   }
 });
+
+test('saved panel: the compared pair and the quantize report come back after a reload; broken ones are dropped', () => {
+  const entry = (file: string): ImageEntry => ({
+    file,
+    uri: `file:///work/${file}`,
+    top: [{ index: 285, label: 'Egyptian cat', probability: 0.9 }],
+    provider: 'cpu',
+    ms: { decode: 5, run: 20, total: 26 },
+    width: 10,
+    height: 10,
+  });
+  const quantize = {
+    status: 'done' as const,
+    folder: 'photos',
+    out: 'resnet50.int8.onnx',
+    model: 'ResNet50',
+    int8Active: false,
+    report: {
+      out: '/work/resnet50.int8.onnx',
+      calibration: { images: ['a.png'], percentile: 99.999 },
+      held_out: ['b.png'],
+      skipped: [],
+      float_nodes: ['fc'],
+      quantized_nodes: 70,
+      agreement: { images: 1, top1_agreement: 1, mean_abs_dp: 0.01, changed: [] } as never,
+      ms: 1234,
+    },
+  };
+  const results = [entry('a.png'), entry('b.png'), entry('c.png')];
+  const saved = savedPanel(results, 0, undefined, { compare: [2, 0], quantize });
+  const back = parseSavedPanel(JSON.parse(JSON.stringify(saved)));
+  assert.deepEqual(back?.compare, [2, 0]);
+  assert.deepEqual(back?.quantize, quantize);
+  // A pair beyond the run, or of one entry, and a report of another shape are dropped; the run stays.
+  for (const compare of [[0, 3], [1, 1], [0], 'x']) {
+    const b = parseSavedPanel({ ...saved, compare });
+    assert.equal(b?.compare, undefined, JSON.stringify(compare));
+    assert.equal(b?.results.length, 3);
+  }
+  assert.equal(parseSavedPanel({ ...saved, quantize: { ...quantize, report: null } })?.quantize, undefined);
+  assert.equal(
+    parseSavedPanel({ ...saved, quantize: { ...quantize, status: 'running' } })?.quantize,
+    undefined,
+  );
+});

@@ -9,6 +9,7 @@ import {
   type ArchitectureComparison,
   type ArchitectureView,
   type ExplainRequestView,
+  type ComparisonView,
   type ExplorationView,
   type HostMessage,
   type ImageEntry,
@@ -48,7 +49,7 @@ export interface PanelHandlers {
   /** The user picked a workspace image (unvalidated webview input). */
   pick(file: string): void;
   /** Explorations of two entries, for the side-by-side view. */
-  compare(entries: [ImageEntry, ImageEntry]): Promise<{ file: string; exploration: ExplorationView }[]>;
+  compare(entries: [ImageEntry, ImageEntry]): Promise<ComparisonView>;
   listModels(): Promise<{ models: ModelChoice[]; truncated: boolean }>;
   /** The user picked a model the picker offered (unvalidated webview input). */
   openModel(id: string): void;
@@ -67,11 +68,29 @@ export interface PanelHandlers {
   compareQuantized(requestId: number): void;
   compareRunPrecisions(requestId: number): void;
   setPrecision(precision: Precision): void;
+  /** Classify the run's images again at the panel's current precision. */
+  rerun(): void;
   cancelJob(job: JobKind): void;
   explainableLayers(): Promise<ExplainableLayer[]>;
   explain(request: ExplainRequestView, requestId: number): void;
   /** The window was reloaded with the panel open: its run (and model choice) came back from `saved`. */
   restored(saved: SavedPanel): void;
+}
+
+/**
+ * Where a reveal puts the panel: where it is, except that a reveal in the background never covers the
+ * active editor: behind another tab of the active group (an image just opened from the Explorer, #19),
+ * the panel moves to the column beside. The tab API, not `panel.visible`, says what is in front: it is
+ * up to date when the tab event that started this fires.
+ */
+function revealColumn(panel: vscode.WebviewPanel, preserveFocus: boolean): vscode.ViewColumn | undefined {
+  if (!preserveFocus) return undefined;
+  const group = vscode.window.tabGroups.activeTabGroup;
+  const front = group.activeTab?.input;
+  const panelInFront = front instanceof vscode.TabInputWebview && front.viewType.endsWith(VIEW_TYPE);
+  return !panelInFront && panel.viewColumn !== undefined && panel.viewColumn === group.viewColumn
+    ? vscode.ViewColumn.Beside
+    : undefined;
 }
 
 /** Owns the panel and its state; the webview pulls the state when it says `ready`. */
@@ -107,7 +126,7 @@ export class LensPanel extends Disposable {
   /** Opens the panel beside the editor, or reveals it, without stealing focus when `preserveFocus`. */
   show(preserveFocus = false): void {
     if (this.panel) {
-      this.panel.reveal(undefined, preserveFocus);
+      this.panel.reveal(revealColumn(this.panel, preserveFocus), preserveFocus);
       return;
     }
     const panel = vscode.window.createWebviewPanel(
@@ -379,6 +398,9 @@ export class LensPanel extends Disposable {
       case 'setPrecision':
         this.handlers.setPrecision(m.precision);
         return;
+      case 'rerun':
+        this.handlers.rerun();
+        return;
       case 'cancelJob':
         this.handlers.cancelJob(m.job);
         return;
@@ -401,7 +423,7 @@ export class LensPanel extends Disposable {
         this.answer(
           m,
           this.handlers.compare([a, b]),
-          (items) => ({ type: 'comparison', items }),
+          (comparison) => ({ type: 'comparison', comparison }),
           (message) => ({ type: 'comparisonError', message }),
         );
         return;

@@ -115,6 +115,10 @@ export class TabInputCustom {
   ) {}
 }
 
+export class TabInputWebview {
+  constructor(readonly viewType: string) {}
+}
+
 export class RelativePattern {
   constructor(
     readonly base: Uri | string,
@@ -225,8 +229,11 @@ export class FakeWebviewPanel {
   readonly webview = new FakeWebview();
   iconPath: unknown;
   visible = true;
-  /** How often the extension revealed it. */
+  /** How often the extension revealed it, and where the last reveal asked it to go. */
   reveals = 0;
+  revealedTo: { column: number | undefined; preserveFocus: boolean | undefined } | undefined;
+  /** The editor group it is in. */
+  viewColumn: number | undefined = 2;
   private disposed = false;
   private readonly disposedEvent = new EventEmitter<void>();
   readonly onDidDispose = this.disposedEvent.event;
@@ -235,9 +242,10 @@ export class FakeWebviewPanel {
     public title: string,
     readonly options: vscode.WebviewPanelOptions & vscode.WebviewOptions = {},
   ) {}
-  reveal(): void {
+  reveal(column?: number, preserveFocus?: boolean): void {
     if (this.disposed) throw new Error('Webview is disposed');
     this.reveals++;
+    this.revealedTo = { column, preserveFocus };
   }
   /** The user closes the panel, or the extension disposes of it: onDidDispose fires once, then the webview goes. */
   dispose(): void {
@@ -421,7 +429,10 @@ export const window = {
   },
   /** The user cancels the dialog. */
   showSaveDialog: () => Promise.resolve(undefined),
-  tabGroups: { activeTabGroup: { activeTab: undefined }, onDidChangeTabs: tabsChanged.event },
+  tabGroups: {
+    activeTabGroup: { activeTab: undefined, viewColumn: 1 } as { activeTab: unknown; viewColumn: number },
+    onDidChangeTabs: tabsChanged.event,
+  },
 };
 
 export const workspace = {
