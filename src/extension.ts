@@ -1,5 +1,5 @@
 // Activation wiring only: nothing heavy (no onnxruntime, no sharp, no model) loads here.
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { registerCommands } from './host/commands';
 import { readSettings, type Settings } from './host/config';
 import { Lens } from './host/lens';
@@ -26,7 +26,18 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     lens.panel.setArchitecture(view);
     if (reveal) lens.panel.showArchitecture();
   });
-  context.subscriptions.push(lens, python, ...registerCommands(lens), ...registerPythonCommands(python));
+  // The line under the cursor in a Python model's file marks the rows it built in the panel's table.
+  const cursor = vscode.window.onDidChangeTextEditorSelection((e) => {
+    const names = python.rowsAt(e.textEditor.document.uri.fsPath, e.selections[0]!.active.line + 1);
+    if (names) lens.panel.highlightRows(names);
+  });
+  context.subscriptions.push(
+    lens,
+    python,
+    cursor,
+    ...registerCommands(lens),
+    ...registerPythonCommands(python),
+  );
   return {
     readSettings,
     inferenceStarted: () => lens.inferenceStarted,

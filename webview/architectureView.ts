@@ -345,6 +345,7 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
       h('span', { class: 'ordinal' }, counted ? String(counted) : ''),
       row.name,
       ...rowBadges(row),
+      row.source ? sourceLink(row.source) : undefined,
     ),
     h('td', { role: 'gridcell' }, row.kernel ? row.kernel.join('×') : ''),
     h(
@@ -808,7 +809,7 @@ function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement
       case 'Enter':
       case ' ':
         if (tr === stage) setExpanded(tr, tr.getAttribute('aria-expanded') !== 'true');
-        else openMaps(tr);
+        else if (!openMaps(tr)) openRowSource(tr);
         break;
       default:
         return;
@@ -817,10 +818,52 @@ function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement
   });
 }
 
-/** A layer row opens its feature maps once an image has been explored. */
-function openMaps(tr: HTMLElement): void {
+/** A layer row opens its feature maps once an image has been explored; returns whether it did. */
+function openMaps(tr: HTMLElement): boolean {
   const name = tr.dataset.name;
-  if (name && activations.has(name)) requestFeatureMaps(name);
+  if (!name || !activations.has(name)) return false;
+  requestFeatureMaps(name);
+  return true;
+}
+
+/** A Python model's row: "file.py:12", a button that opens the line which constructed its module. */
+function sourceLink(source: { file: string; line: number }): HTMLElement {
+  const where = `${source.file.split(/[\\/]/).pop()}:${source.line}`;
+  const b = h(
+    'button',
+    { type: 'button', class: 'source-link', tabindex: '-1', title: l10n.t('Go to source: {0}', where) },
+    where,
+  );
+  b.addEventListener('click', (e) => {
+    e.stopPropagation();
+    vscode.postMessage({ type: 'openSource', file: source.file, line: source.line });
+  });
+  return b;
+}
+
+/** Enter on a Python model's row (nothing explored) goes to its source. */
+function openRowSource(tr: HTMLElement): void {
+  tr.querySelector<HTMLElement>('.source-link')?.click();
+}
+
+/**
+ * Marks the rows that the Python editor's cursor line built (expanding their stage, scrolling the first into
+ * view without taking focus from the editor); no names clears the mark.
+ */
+export function markRows(names: readonly string[]): void {
+  const body = document.querySelector<HTMLElement>('#layers tbody');
+  if (!body) return;
+  const wanted = new Set(names);
+  let first: HTMLElement | undefined;
+  for (const tr of body.querySelectorAll<HTMLElement>('tr.layer')) {
+    const hit = wanted.has(tr.dataset.name ?? '');
+    tr.classList.toggle('from-source', hit);
+    if (!hit || first) continue;
+    first = tr;
+    const stage = findStage(tr);
+    if (stage?.getAttribute('aria-expanded') === 'false') stage.click();
+  }
+  first?.scrollIntoView({ block: 'nearest' });
 }
 
 function findStage(tr: HTMLElement): HTMLElement | undefined {

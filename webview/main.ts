@@ -15,6 +15,7 @@ import type { QuantizationReport } from '../src/shared/quantization';
 import {
   architectureSection,
   focusArchitecture,
+  markRows,
   showActivations,
   showQuantization,
   showTimes,
@@ -365,6 +366,9 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       architecture = m.architecture;
       archHost.replaceChildren(architectureSection(m.architecture));
       showActivations(exploration?.view.layers);
+      return;
+    case 'highlightRows':
+      markRows(m.names);
       return;
     case 'architectureError':
       archHost.replaceChildren(

@@ -150,4 +150,18 @@ test('a PyTorch model file: shapes on its layer lines, a hover card, totals, and
   await expect(section).toContainText('TinyNet (tinynet.py)', { timeout: 30_000 });
   await expect(section).toContainText('5,418 parameters');
   await screenshot(page, 'python-panel');
+
+  // Rows and lines, linked both ways: a row's source opens its line; the cursor's line marks its row.
+  const conv2Row = section.locator('tr.layer', {
+    has: panel.locator('.source-link', { hasText: `${MODEL}:${CONV2}` }),
+  });
+  await expect(conv2Row).toHaveCount(1);
+  await conv2Row.locator('.source-link').click();
+  await expect(page.locator('.monaco-editor .current-line').first()).toBeVisible();
+  await expect
+    .poll(() => page.locator('.monaco-editor .line-numbers.active-line-number').first().textContent())
+    .toBe(String(CONV2));
+  await page.keyboard.press('ArrowUp'); // onto conv1's line
+  await expect(section.locator('tr.layer.from-source')).toHaveCount(1);
+  await expect(section.locator('tr.layer.from-source')).toContainText(`${MODEL}:${CONV2 - 1}`);
 });

@@ -30,6 +30,7 @@ import { LensPanel } from './panel/panel';
 import { PanelJobs } from './panelJobs';
 import { setPrecision } from './precisionSetting';
 import { LensRuntime } from './runtime';
+import { openSource } from './python/sourceLinks';
 import {
   listLabelFiles,
   listWorkspaceImages,
@@ -71,6 +72,7 @@ export class Lens extends Disposable {
         boxMap: (anchor, index) => this.boxMap(anchor, index),
         listImages: () => listWorkspaceImages(),
         pick: (file) => void this.pick(file),
+        openSource: (file, line) => void openSource(file, line),
         compare: (entries) => this.compare(entries),
         rerun: () => void this.rerun().catch(reportError),
         listModels: () => this.listModels(),

@@ -315,6 +315,8 @@ export type HostMessage =
   | { type: 'current'; index: number }
   | { type: 'architecture'; architecture: ArchitectureView }
   | { type: 'architectureError'; message: string }
+  /** The rows built by the line under the cursor in the Python editor (empty: none), to mark in the table. */
+  | { type: 'highlightRows'; names: string[] }
   /** Focus the layer table; `unlessBusy`: not if the user focused something else meanwhile (it loaded late). */
   | { type: 'focusArchitecture'; unlessBusy?: boolean }
   /** Per-layer results for the current image (`file` as in the results). */
@@ -391,6 +393,8 @@ export type WebviewNotification =
   | { type: 'export'; format: 'csv' | 'json' }
   /** Make a workspace image (as listed by `images`) the current image. */
   | { type: 'pick'; file: string }
+  /** Open a layer's source: the file and 1-based line that constructed its module (a Python model's row). */
+  | { type: 'openSource'; file: string; line: number }
   | { type: 'command'; command: PanelCommand }
   /** Make a model the panel's (an `id` the host offered: '' is the built-in model). */
   | { type: 'openModel'; id: string }
@@ -507,6 +511,7 @@ const VALIDATORS: { [T in WebviewMessage['type']]: (o: Fields) => boolean } = {
     o.indices.every((i) => wholeIn(i, 0, Number.MAX_SAFE_INTEGER)) &&
     o.indices[0] !== o.indices[1],
   pick: (o) => only(o, 'file') && isPathText(o.file),
+  openSource: (o) => only(o, 'file', 'line') && isPathText(o.file) && wholeIn(o.line, 1, 10_000_000),
   command: (o) => only(o, 'command') && typeof o.command === 'string' && COMMANDS.includes(o.command),
   listModels: (o) => request(o),
   openModel: (o) => only(o, 'id') && isPathText(o.id, true),

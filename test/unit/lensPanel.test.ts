@@ -80,6 +80,7 @@ function recordingHandlers() {
     boxMap: record('boxMap'),
     listImages: record('listImages', { files: ['a.png'], truncated: false }),
     pick: record('pick'),
+    openSource: record('openSource'),
     compare: record('compare', { items: [], similarity: [] }),
     listModels: record('listModels', { models: [], truncated: false }),
     openModel: record('openModel'),

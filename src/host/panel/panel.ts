@@ -48,6 +48,8 @@ export interface PanelHandlers {
   listImages(): Promise<{ files: string[]; truncated: boolean }>;
   /** The user picked a workspace image (unvalidated webview input). */
   pick(file: string): void;
+  /** Open a Python model's source at a row's line (unvalidated webview input). */
+  openSource(file: string, line: number): void;
   /** Explorations of two entries, for the side-by-side view. */
   compare(entries: [ImageEntry, ImageEntry]): Promise<ComparisonView>;
   listModels(): Promise<{ models: ModelChoice[]; truncated: boolean }>;
@@ -139,6 +141,11 @@ export class LensPanel extends Disposable {
   }
 
   /** Opens the panel and moves keyboard focus into the layer table. */
+  /** Marks the rows the Python editor's cursor line built (none: clears the mark). */
+  highlightRows(names: string[]): void {
+    if (this.ready) this.post({ type: 'highlightRows', names });
+  }
+
   showArchitecture(): void {
     this.show(false);
     if (this.ready) this.post({ type: 'focusArchitecture' });
@@ -362,6 +369,9 @@ export class LensPanel extends Disposable {
         return;
       case 'pick':
         this.handlers.pick(m.file);
+        return;
+      case 'openSource':
+        this.handlers.openSource(m.file, m.line);
         return;
       case 'listModels':
         this.answer(m, this.handlers.listModels(), ({ models, truncated }) => ({

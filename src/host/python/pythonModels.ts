@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { rowsAt } from './sourceLinks';
 import { analysePython, type PythonAnalysis } from '../../python/analysis';
 import { helperScript } from '../../python/interpreter';
 import { PythonRunner } from '../../python/runner';
@@ -101,6 +102,17 @@ export class PythonModels
       }),
     );
     this.track(vscode.window.visibleTextEditors);
+  }
+
+  /**
+   * The rows of the table in the panel that `file`:`line` (1-based) constructed, or undefined when the panel
+   * shows no model of that file (nothing to mark, nothing to clear).
+   */
+  rowsAt(file: string, line: number): string[] | undefined {
+    const shown = this.shown === undefined ? undefined : this.outcomes.get(this.shown);
+    const table = shown?.analysis.table;
+    if (!table || !table.rows.some((r) => r.source?.file === file)) return undefined;
+    return rowsAt(table, file, line);
   }
 
   /** Settles once no analysis waits or runs (for tests). */
