@@ -202,16 +202,8 @@ function thresholdsOf(settings: Settings): Thresholds {
 
 /** What the status bar names for an image: its top class, best detection, or largest segment. */
 function bestOf(r: Classification | TaskAnswer): { label: string; share: number } | undefined {
-  if (!('task' in r)) {
-    const top = r.top[0];
-    return top && { label: top.label, share: top.probability };
-  }
-  if (r.task === 'segment') {
-    const c = r.classes[0];
-    return c && { label: c.label, share: c.fraction };
-  }
-  const d = r.detections[0];
-  return d && { label: d.label, share: d.score };
+  const best = ('task' in r ? summaryOf(r) : r.top)[0];
+  return best && { label: best.label, share: best.probability };
 }
 
 function entryOf(o: Outcome<Classification | TaskAnswer>, file: vscode.Uri, labels: string[]): ImageEntry {

@@ -8,29 +8,12 @@ import { layerMap } from './exploration';
 import { gradCamMap, meanGradient } from './gradCam';
 import type { GradientModels } from './gradients';
 import { ModelError } from './session';
+import { anchorCell } from './taskDecode';
 
 /** Which detection: the anchor it came from and its class. */
 export interface BoxTarget {
   anchor: number;
   index: number;
-}
-
-/** The head scale an anchor belongs to, and its cell there (anchors come scale by scale, row-major cells). */
-export function anchorCell(
-  anchor: number,
-  strides: readonly number[],
-  input: number,
-): { stride: number; x: number; y: number; side: number } | undefined {
-  let start = 0;
-  for (const stride of strides) {
-    const side = input / stride;
-    if (anchor < start + side * side) {
-      const at = anchor - start;
-      return { stride, x: at % side, y: Math.floor(at / side), side };
-    }
-    start += side * side;
-  }
-  return undefined;
 }
 
 /**

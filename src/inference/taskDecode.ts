@@ -96,9 +96,29 @@ function clamp(v: number, lo: number, hi: number): number {
 }
 
 /**
- * The stride of the head scale an anchor belongs to: anchors come scale by scale, finest first, with the
- * same number per cell at every scale (1 for YOLOv8, 3 for YOLOv5).
+ * The head scale an anchor belongs to and its cell there: anchors come scale by scale, finest first, with
+ * `perCell` anchors per cell at every scale (1 for YOLOv8, 3 for YOLOv5, anchor-major within a scale).
  */
+export function anchorCell(
+  anchor: number,
+  strides: readonly number[],
+  input: number,
+  perCell = 1,
+): { stride: number; x: number; y: number; side: number } | undefined {
+  let start = 0;
+  for (const stride of strides) {
+    const side = input / stride;
+    const cells = side * side;
+    if (anchor < start + perCell * cells) {
+      const at = (anchor - start) % cells;
+      return { stride, x: at % side, y: Math.floor(at / side), side };
+    }
+    start += perCell * cells;
+  }
+  return undefined;
+}
+
+/** The stride of the head scale an anchor belongs to, `anchors` being the head's total. */
 export function strideOf(
   anchor: number,
   anchors: number,
@@ -106,14 +126,8 @@ export function strideOf(
   f: Frame,
 ): number | undefined {
   if (!strides) return undefined;
-  const cells = strides.map((s) => (f.inputWidth / s) * (f.inputHeight / s));
-  const perCell = anchors / cells.reduce((a, b) => a + b, 0);
-  let start = 0;
-  for (const [i, s] of strides.entries()) {
-    start += perCell * cells[i]!;
-    if (anchor < start) return s;
-  }
-  return undefined;
+  const cells = strides.reduce((n, s) => n + (f.inputWidth / s) ** 2, 0);
+  return anchorCell(anchor, strides, f.inputWidth, anchors / cells)?.stride;
 }
 
 /**

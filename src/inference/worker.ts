@@ -189,6 +189,9 @@ const CLASSIFIER_ONLY: ReadonlySet<WorkerRequest['type']> = new Set([
   'quantize',
 ]);
 
+// Requests that read a detector's or segmenter's outputs.
+const TASK_ONLY: ReadonlySet<WorkerRequest['type']> = new Set(['analyse', 'taskMaps', 'boxMap']);
+
 /** Why a request cannot be answered for a detector or segmenter, in words. */
 function notForTasks(type: string): ModelError {
   const task = cfg.descriptor.task!;
@@ -200,8 +203,9 @@ function notForTasks(type: string): ModelError {
   }[task.kind];
   return new ModelError(
     `${cfg.descriptor.name} is ${what} (${task.evidence}): ${type} reads class scores, which it does not output; ` +
-      'its boxes, masks or class shares come from Classify, its architecture from the layer table and its time ' +
-      'from the profile (per-layer exploration, explanations and quantization of detectors and segmenters are not in this version)',
+      'its boxes, masks or class shares come from Classify, where it looks from EigenCAM and Grad-CAM of a box, ' +
+      'its architecture from the layer table and its time from the profile (per-layer exploration and ' +
+      'quantization of detectors and segmenters are not in this version)',
   );
 }
 
@@ -210,8 +214,15 @@ port.on('message', (req: WorkerRequest) => {
     fail(req.id, notForTasks(req.type));
     return;
   }
+  if (!cfg.descriptor.task && cfg.descriptor.unread === undefined && TASK_ONLY.has(req.type) && 'id' in req) {
+    fail(
+      req.id,
+      new ModelError(`${cfg.descriptor.name} is a classifier: ${req.type} is for detectors and segmenters`),
+    );
+    return;
+  }
   const { unread } = cfg.descriptor;
-  const runsIt = CLASSIFIER_ONLY.has(req.type) || ['analyse', 'taskMaps', 'boxMap'].includes(req.type);
+  const runsIt = CLASSIFIER_ONLY.has(req.type) || TASK_ONLY.has(req.type);
   if (unread !== undefined && runsIt && 'id' in req) {
     fail(req.id, new ModelError(`${unread}: it opens for its layer table and profile only`));
     return;
@@ -221,18 +232,13 @@ port.on('message', (req: WorkerRequest) => {
       void accept(req);
       return;
     case 'taskMaps':
-      if (!cfg.descriptor.task)
-        fail(req.id, new ModelError(`${cfg.descriptor.name} is a classifier: explore it`));
-      else answer(req, explorer.taskMaps(req.bytes));
+      answer(req, explorer.taskMaps(req.bytes));
       return;
     case 'boxMap':
-      if (!cfg.descriptor.task)
-        fail(req.id, new ModelError(`${cfg.descriptor.name} is a classifier: explain it`));
-      else
-        answer(
-          req,
-          explorer.withTaskRun(req.bytes, (run) => boxGradCam(run, boxGradients, req)),
-        );
+      answer(
+        req,
+        explorer.withTaskRun(req.bytes, (run) => boxGradCam(run, boxGradients, req)),
+      );
       return;
     case 'analyse':
       answer(
