@@ -320,6 +320,40 @@ test('LiveRuns: requests within the debounce window make one batch; a new reques
   failing.dispose();
 });
 
+test('LiveRuns.restart: the run in flight is cancelled at once and runs again, with the items asked for', async () => {
+  const started: string[] = [];
+  const reported: string[] = [];
+  const kills: (() => void)[] = [];
+  const runs = new LiveRuns<string>({
+    key: (k) => k,
+    debounceMs: 10,
+    // Like an analysis: it settles when done or when its process is killed, and reports unless cancelled.
+    run: (k, signal) =>
+      new Promise<void>((resolve) => {
+        started.push(k);
+        const settle = (): void => {
+          if (!signal.aborted) reported.push(k);
+          resolve();
+        };
+        const t = setTimeout(settle, 40);
+        kills.push(() => {
+          clearTimeout(t);
+          settle();
+        });
+      }),
+  });
+  runs.request(['first']);
+  await sleep(25); // 'first' runs: its first analysis, nothing recorded yet
+  // The interpreter changes: restart, then the old interpreter's process is killed under the run.
+  runs.restart(['done-before']);
+  kills[0]!();
+  assert.equal(runs.busy('first'), true, 'the cancelled run waits to run again');
+  await runs.idle();
+  assert.deepEqual(started.sort(), ['done-before', 'first', 'first']);
+  assert.deepEqual(reported.sort(), ['done-before', 'first'], 'the killed run is not reported; the rerun is');
+  runs.dispose();
+});
+
 const torch = torchPython();
 const runner = new PythonRunner({ python: torch.python, helper: helperScript(ROOT) });
 after(() => runner.dispose());

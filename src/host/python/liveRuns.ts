@@ -30,6 +30,16 @@ export class LiveRuns<K> {
     this.timer = setTimeout(() => this.start(), this.options.debounceMs);
   }
 
+  /**
+   * Cancels the batch in flight at once, so that no run of it reports (e.g. the interpreter changed under
+   * it), and asks for its unfinished items and `items` again after the debounce window.
+   */
+  restart(items: readonly K[]): void {
+    const previous = this.current;
+    previous?.abort.abort(new Error('restarted'));
+    this.request([...items, ...(previous?.remaining.values() ?? [])]);
+  }
+
   /** Whether `item` waits or runs. */
   busy(item: K): boolean {
     const key = this.options.key(item);

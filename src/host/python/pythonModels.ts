@@ -431,9 +431,11 @@ export class PythonModels
   }
 
   private interpreterChanged(): void {
+    // The analysis in flight is cancelled before its runner goes, so that it is run again with the new
+    // interpreter rather than recorded as the old one crashing.
+    this.live.restart([...this.outcomes.values()].map((o) => o.ref));
     this.disposeRunners();
     this.warned.clear();
-    this.live.request([...this.outcomes.values()].map((o) => o.ref));
   }
 
   private disposeRunners(): void {
