@@ -1,12 +1,14 @@
 // Benchmark, not a test (#21): folder classification side by side with what a user would write instead.
 // On the same 24 one-megapixel JPEGs (made once into .bench/peer/ from the test photos), in interleaved rounds:
-// - CNN Lens with its defaults (the client as the panel and the CLI use it: decode on sharp's threads,
-//   batches of 8), file → top-5, marginal ms per image over the folder;
+// - CNN Lens (the client as the panel and the CLI use it: decode in the worker, batches), file → top-5,
+//   ms per image over the folder: with its defaults (every CPU, batch 8), with one thread, at int8, and at
+//   batch 1, 2, 4 and 16 (the measurement the default batch comes from);
 // - the Python peer (scripts/peer/peer.py: PIL + onnxruntime, batch 8, every CPU), file → top-1;
-// - bare onnxruntime in this process at batch 8 and 1 on crops decoded beforehand (run only).
-// Prints medians and ratios, and whether the peer and CNN Lens agree on every top-1.
-// Usage: PYTHON=/path/to/python npm run bench:peer -- [--rounds N] [--threads N]
-//        (python with onnxruntime, numpy, pillow; --threads sets CNN Lens's and bare onnxruntime's, not the peer's)
+// - bare onnxruntime in this process at batch 8 (fp32 and int8) and 1 on crops decoded beforehand (run only);
+// - one image, the right-click case: CNN Lens end to end (warm) against bare prepareImage + batch-1 run.
+// Prints medians and ratios, the targets, and whether the peer and CNN Lens agree on every top-1.
+// Usage: PYTHON=/path/to/python npm run bench:peer -- [--rounds N]
+//        (python with onnxruntime, numpy, pillow)
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -20,12 +22,18 @@ import { prepareImage } from '../src/inference/preprocess';
 import { sessionOptions } from '../src/inference/sessionOptions';
 import { median } from '../src/inference/timing';
 import { resolveDescriptor } from '../src/files/modelPaths';
+import type { ModelDescriptor } from '../src/model/descriptor';
+import type { Precision } from '../src/shared/quantization';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const OUT = path.join(ROOT, '.bench', 'peer');
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images');
 const COUNT = 24;
+/** Batch sizes the folder runs are measured at, beside the default. */
+const BATCHES = [1, 2, 4, 16];
+/** The issue's targets (#21). */
+const TARGETS = { folderVsBare: 1.15, int8VsFp32: 0.6, singleVsBare: 1.2 };
 
 /** 24 JPEGs of about 1 MP: the three test photos at several sizes and crops, both orientations. */
 async function photos(): Promise<string[]> {
@@ -47,13 +55,11 @@ async function photos(): Promise<string[]> {
     const [w, h] = sizes[i % sizes.length]!;
     const file = path.join(OUT, `photo${String(i).padStart(2, '0')}.jpg`);
     files.push(file);
-    if (
-      await fs.stat(file).then(
-        () => true,
-        () => false,
-      )
-    )
-      continue;
+    const made = await fs.stat(file).then(
+      () => true,
+      () => false,
+    );
+    if (made) continue;
     await sharp(path.join(IMAGES, sources[i % sources.length]!))
       .removeAlpha()
       .resize(w, h, { fit: 'cover', position: i % 2 ? 'left' : 'right' })
@@ -63,87 +69,199 @@ async function photos(): Promise<string[]> {
   return files;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { rounds: { type: 'string', default: '3' }, threads: { type: 'string', default: '0' } },
+/** One configuration of the client: threads (0: the default), batch size, precision. */
+interface ClientRun {
+  key: string;
+  label: string;
+  threads: number;
+  batch: number;
+  precision: Precision;
+}
+
+/** The folder through a fresh client (warmed up by one image): ms per image, and each file's top-1. */
+async function clientFolder(
+  descriptor: ModelDescriptor,
+  files: string[],
+  run: ClientRun,
+): Promise<{ ms: number; top1: number[] }> {
+  const client = new InferenceClient(path.join(DIST, 'worker.js'), {
+    descriptor,
+    provider: 'cpu',
+    threads: run.threads,
+    batchSize: run.batch,
+    maxPixels: 1e8,
+    precision: run.precision,
   });
+  try {
+    await client.classify('warm-up', await fs.readFile(files[0]!), { topK: 5 });
+    const sources: ImageSource[] = files.map((f) => ({ name: f, read: () => fs.readFile(f) }));
+    const t = performance.now();
+    // As the panel and the CLI queue them: two batches in flight.
+    const outcomes = await classifyAll(client, sources, { topK: 5, inFlight: 2 * run.batch });
+    const ms = (performance.now() - t) / files.length;
+    return { ms, top1: outcomes.map((o) => (o.error === undefined ? o.result.top[0]!.index : -1)) };
+  } finally {
+    await client.dispose();
+  }
+}
+
+/** One image end to end through a warm client, `n` times: ms each. */
+async function clientSingle(descriptor: ModelDescriptor, file: string, n: number): Promise<number[]> {
+  const client = new InferenceClient(path.join(DIST, 'worker.js'), {
+    descriptor,
+    provider: 'cpu',
+    threads: 0,
+    batchSize: 8,
+    maxPixels: 1e8,
+  });
+  try {
+    await client.classify('warm-up', await fs.readFile(file), { topK: 5 });
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await client.classify(file, await fs.readFile(file), { topK: 5 });
+      ms.push(performance.now() - t);
+    }
+    return ms;
+  } finally {
+    await client.dispose();
+  }
+}
+
+/** Bare onnxruntime on crops decoded beforehand, warmed up by one run: ms per image at `batch`. */
+async function bare(
+  ort: typeof Ort,
+  session: Ort.InferenceSession,
+  descriptor: ModelDescriptor,
+  crops: Float32Array[],
+  batch: number,
+): Promise<number> {
+  const input = session.inputNames[0]!;
+  await session.run({ [input]: imageTensor(ort, descriptor, crops[0]!.slice(), 1) });
+  const t = performance.now();
+  for (let i = 0; i < crops.length; i += batch) {
+    const chunk = crops.slice(i, i + batch);
+    const data = new Float32Array(chunk.reduce((n, c) => n + c.length, 0));
+    chunk.forEach((c, j) => data.set(c, j * c.length));
+    await session.run({ [input]: imageTensor(ort, descriptor, data, chunk.length) });
+  }
+  return (performance.now() - t) / crops.length;
+}
+
+/** `use` with a fresh session of `modelPath` made as ours are (sessionOptions, default threads). */
+async function withSession<T>(
+  ort: typeof Ort,
+  modelPath: string,
+  use: (s: Ort.InferenceSession) => Promise<T>,
+): Promise<T> {
+  const session = await ort.InferenceSession.create(modelPath, sessionOptions(['cpu'], 0));
+  try {
+    return await use(session);
+  } finally {
+    await session.release();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
   const rounds = Math.max(1, Number(values.rounds));
-  // CNN Lens's and bare onnxruntime's intra-op threads: 0 is the default (every CPU this process may use).
-  const threads = Math.max(0, Number(values.threads));
   const python = process.env.PYTHON ?? 'python3';
   const files = await photos();
   const descriptor = await resolveDescriptor(DIST, '', 'caffe');
+  const int8Path = descriptor.modelPath.replace(/\.onnx$/, '.int8.onnx');
   const ort = (await import('onnxruntime-node')) as typeof Ort;
+  const bytes = await Promise.all(files.map((f) => fs.readFile(f)));
   const crops = await Promise.all(
-    files.map(async (f) => (await prepareImage(await fs.readFile(f), descriptor.preprocessing, 1e8)).tensor),
+    bytes.map(async (b) => (await prepareImage(b, descriptor.preprocessing, 1e8)).tensor),
   );
-  const samples: Record<string, number[]> = { ours: [], peer: [], bareB8: [], bareB1: [] };
+  const cpus = defaultThreads();
+  const runs: ClientRun[] = [
+    { key: 'ours', label: `defaults (${cpus} threads, batch 8)`, threads: 0, batch: 8, precision: 'fp32' },
+    { key: 'ours-t1', label: 'threads 1 (batch 8)', threads: 1, batch: 8, precision: 'fp32' },
+    { key: 'ours-int8', label: 'int8, defaults', threads: 0, batch: 8, precision: 'int8' },
+    ...BATCHES.map(
+      (batch): ClientRun => ({
+        key: `ours-b${batch}`,
+        label: `batch ${batch} (${cpus} threads)`,
+        threads: 0,
+        batch,
+        precision: 'fp32',
+      }),
+    ),
+  ];
+  const samples: Record<string, number[]> = {};
+  const add = (key: string, ms: number): void => void (samples[key] ??= []).push(ms);
   let agree = '';
   for (let r = 0; r < rounds; r++) {
     console.error(`round ${r + 1}/${rounds}`);
-    // CNN Lens with its defaults, warmed up by one image.
-    const client = new InferenceClient(path.join(DIST, 'worker.js'), {
-      descriptor,
-      provider: 'cpu',
-      threads,
-      batchSize: 8,
-      maxPixels: 1e8,
+    for (const run of runs) {
+      const { ms, top1 } = await clientFolder(descriptor, files, run);
+      add(run.key, ms);
+      if (run.key !== 'ours') continue;
+      // The peer, in a process of its own, right after CNN Lens's defaults.
+      const { stdout } = await promisify(execFile)(
+        python,
+        [path.join(__dirname, 'peer', 'peer.py'), descriptor.modelPath, ...files],
+        { maxBuffer: 1 << 20 },
+      );
+      const peer = JSON.parse(stdout) as { ms_per_image: number; top1: number[]; threads: number };
+      add('peer', peer.ms_per_image);
+      agree = peer.top1.every((k, i) => k === top1[i]) ? 'the same top-1 for every image' : 'top-1 differs';
+    }
+    await withSession(ort, descriptor.modelPath, async (session) => {
+      add('bare-b8', await bare(ort, session, descriptor, crops, 8));
+      add('bare-b1', await bare(ort, session, descriptor, crops, 1));
     });
-    const sources: ImageSource[] = files.map((f) => ({ name: f, read: () => fs.readFile(f) }));
-    let ours: number[] = [];
-    try {
-      await client.classify('warm-up', await fs.readFile(files[0]!), { topK: 5 });
-      const t = performance.now();
-      const outcomes = await classifyAll(client, sources, { topK: 5, inFlight: 16 });
-      samples.ours!.push((performance.now() - t) / files.length);
-      ours = outcomes.map((o) => (o.error === undefined ? o.result.top[0]!.index : -1));
-    } finally {
-      await client.dispose();
-    }
-    // The peer, in a process of its own.
-    const { stdout } = await promisify(execFile)(
-      python,
-      [path.join(__dirname, 'peer', 'peer.py'), descriptor.modelPath, ...files],
-      {
-        maxBuffer: 1 << 20,
-      },
+    await withSession(ort, int8Path, async (session) =>
+      add('bare-b8-int8', await bare(ort, session, descriptor, crops, 8)),
     );
-    const peer = JSON.parse(stdout) as { ms_per_image: number; top1: number[]; threads: number };
-    samples.peer!.push(peer.ms_per_image);
-    agree = peer.top1.every((k, i) => k === ours[i]) ? 'the same top-1 for every image' : 'top-1 differs';
-    // Bare onnxruntime on crops decoded beforehand.
-    const session = await ort.InferenceSession.create(descriptor.modelPath, sessionOptions(['cpu'], threads));
-    try {
-      const input = session.inputNames[0]!;
-      for (const batch of [8, 1]) {
-        await session.run({ [input]: imageTensor(ort, descriptor, crops[0]!.slice(), 1) });
+    // One image: the client end to end, against prepareImage and a batch-1 run bare.
+    for (const ms of await clientSingle(descriptor, files[0]!, 10)) add('single', ms);
+    await withSession(ort, descriptor.modelPath, async (session) => {
+      for (let i = 0; i < 10; i++) {
         const t = performance.now();
-        for (let i = 0; i < crops.length; i += batch) {
-          const chunk = crops.slice(i, i + batch);
-          const data = new Float32Array(chunk.reduce((n, c) => n + c.length, 0));
-          chunk.forEach((c, j) => data.set(c, j * c.length));
-          await session.run({ [input]: imageTensor(ort, descriptor, data, chunk.length) });
-        }
-        samples[batch === 8 ? 'bareB8' : 'bareB1']!.push((performance.now() - t) / crops.length);
+        const crop = (await prepareImage(bytes[0]!, descriptor.preprocessing, 1e8)).tensor;
+        add('single-decode', performance.now() - t);
+        add('single-run', await bare(ort, session, descriptor, [crop], 1));
       }
-    } finally {
-      await session.release();
-    }
+    });
   }
   const m = (k: string): number => median(samples[k]!);
-  const used = threads > 0 ? `${threads} (--threads)` : `${defaultThreads()} (the default)`;
-  console.log(`Machine: ${cpuLine()}; CNN Lens and bare threads ${used}; node ${process.version}\n`);
+  const x = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+  console.log(`Machine: ${cpuLine()}; default threads ${cpus}; node ${process.version}\n`);
   console.log(`| ${COUNT} JPEGs of ~1 MP, file → top class | median ms per image | vs bare b8 | vs peer |`);
   console.log('| --- | ---: | ---: | ---: |');
-  const row = (label: string, k: string): void =>
-    console.log(
-      `| ${label} | ${m(k).toFixed(1)} | ${(m(k) / m('bareB8')).toFixed(2)}× | ${(m(k) / m('peer')).toFixed(2)}× |`,
-    );
-  row('CNN Lens, client as the panel uses it (decode + run)', 'ours');
-  row('Python peer: PIL + onnxruntime, batch 8 (decode + run)', 'peer');
-  row('bare onnxruntime, batch 8 (run only)', 'bareB8');
-  row('bare onnxruntime, batch 1 (run only)', 'bareB1');
-  console.log(`\n${rounds} interleaved rounds; CNN Lens and the peer give ${agree}.`);
+  const row = (label: string, k: string, vs = 'bare-b8'): void =>
+    console.log(`| ${label} | ${m(k).toFixed(1)} | ${x(m(k), m(vs))} | ${x(m(k), m('peer'))} |`);
+  row(`CNN Lens, ${runs[0]!.label}`, 'ours');
+  row(`CNN Lens, ${runs[1]!.label}`, 'ours-t1');
+  for (const batch of BATCHES) row(`CNN Lens, batch ${batch}`, `ours-b${batch}`);
+  row('Python peer: PIL + onnxruntime, batch 8, every CPU (decode + run)', 'peer');
+  row('bare onnxruntime, batch 8 (run only)', 'bare-b8');
+  row('bare onnxruntime, batch 1 (run only)', 'bare-b1');
+  console.log(
+    `| CNN Lens, int8, defaults | ${m('ours-int8').toFixed(1)} | ${x(m('ours-int8'), m('bare-b8-int8'))} (vs bare int8 b8) | ${x(m('ours-int8'), m('ours'))} (vs CNN Lens fp32) |`,
+  );
+  row('bare onnxruntime, int8, batch 8 (run only)', 'bare-b8-int8');
+  const reference = m('single-decode') + m('single-run');
+  console.log(
+    `\nOne 1 MP JPEG end to end (warm client): ${m('single').toFixed(1)} ms; bare prepareImage ` +
+      `${m('single-decode').toFixed(1)} + batch-1 run ${m('single-run').toFixed(1)} = ${reference.toFixed(1)} ms ` +
+      `(${samples.single!.length} each).`,
+  );
+  const verdict = (value: number, bound: number): string =>
+    `${value.toFixed(2)} (≤ ${bound}: ${value <= bound ? 'met' : 'MISSED'})`;
+  console.log(
+    `Targets: folder / bare b8 ${verdict(m('ours') / m('bare-b8'), TARGETS.folderVsBare)}; folder / peer ` +
+      `${verdict(m('ours') / m('peer'), 1)}; int8 / fp32 folder ${verdict(m('ours-int8') / m('ours'), TARGETS.int8VsFp32)}; ` +
+      `one image / (decode + run) ${verdict(m('single') / reference, TARGETS.singleVsBare)}.`,
+  );
+  const best = [8, ...BATCHES].reduce((a, b) =>
+    m(b === 8 ? 'ours' : `ours-b${b}`) < m(a === 8 ? 'ours' : `ours-b${a}`) ? b : a,
+  );
+  console.log(
+    `Fastest folder batch here: ${best}. ${rounds} interleaved rounds; CNN Lens and the peer give ${agree}.`,
+  );
 }
 
 void main();
