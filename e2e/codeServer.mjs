@@ -1,5 +1,6 @@
 // Starts and stops code-server for the end-to-end tests, each run in a fresh directory under e2e/.run/:
-// user data, extensions (the repo itself, symlinked) and a workspace copied from the test fixtures.
+// user data, extensions (the repo itself, symlinked) and a workspace copied from the test fixtures, which
+// `npm run demo` (scripts/demo.mjs) opens too.
 // Imported by the in-host runner; run as a script it is Playwright's webServer:
 //   node e2e/codeServer.mjs --run-dir e2e/.run/ui --port 18080
 // and stops on SIGTERM/SIGINT.
@@ -16,37 +17,43 @@ export const extensionId = 'cnn-lens.cnn-lens';
 // The extension under test; overridable to try the harness on a stand-in extension.
 export const extensionPath = path.resolve(process.env.E2E_EXTENSION_PATH || repoRoot);
 const codeServerBin = path.join(e2eDir, 'code-server/node_modules/.bin/code-server');
-const fixtureImages = path.join(repoRoot, 'test/fixtures/images');
 
 /** Files of the workspace opened in the workbench; `broken.png` has a PNG signature and then garbage. */
 export const workspaceFiles = ['chelsea.png', 'coffee.png', 'orange.jpg', 'notes.txt', 'broken.png'];
 
 /**
- * Subfolders for "Classify Images in Folder", as `{ folder: { copy name: fixture } }`. No name contains a
- * top-level file's name, so Explorer lookups by name stay unambiguous. `photos/` is a small mixed run
- * with one corrupt file and one text file; `burst/` is big enough to cancel part-way through.
+ * `photos/`: six distinct real photos, as `{ name in photos/: repo path }` (where each comes from: the READMEs
+ * beside them). No name contains a top-level file's name, so Explorer lookups by name stay unambiguous.
  */
-export const workspaceFolders = {
-  photos: {
-    ...numbered('cat', 'png', 4, 'chelsea.png'),
-    ...numbered('espresso', 'png', 4, 'coffee.png'),
-    ...numbered('fruit', 'jpg', 3, 'orange.jpg'),
-    'damaged.png': 'broken.png',
-    'readme.txt': 'notes.txt',
-  },
-  burst: numbered('shot', 'jpg', 120, 'orange.jpg'),
+const photos = {
+  'cat.png': 'test/fixtures/images/chelsea.png',
+  'espresso.png': 'test/fixtures/images/coffee.png',
+  'fruit.jpg': 'test/fixtures/images/orange.jpg',
+  'camera.png': 'test/fixtures/photos/camera.png',
+  'hopper.jpg': 'test/fixtures/photos/hopper.jpg',
+  'rocket.jpg': 'test/fixtures/photos/rocket.jpg',
 };
 
-/** `{ "<stem>-01.<ext>": fixture, … }`, `count` entries. */
-function numbered(stem, ext, count, fixture) {
-  const width = Math.max(2, String(count).length);
-  return Object.fromEntries(
-    Array.from({ length: count }, (_, i) => [
-      `${stem}-${String(i + 1).padStart(width, '0')}.${ext}`,
-      fixture,
-    ]),
-  );
-}
+/** How many times `repeat-set/` holds each photo: 120 images, a run long enough to cancel part-way. */
+const repeatCopies = 20;
+
+const photosReadme = `Six distinct photographs, each licensed for reuse (CC0 or public domain, one BSD-3-Clause):
+where each comes from is in the CNN Lens repository, test/fixtures/images/README.md (cat.png,
+espresso.png, fruit.jpg) and test/fixtures/photos/README.md (camera.png, hopper.jpg, rocket.jpg).
+damaged.png is not a photo: a PNG signature followed by garbage, to show how a failure is reported.
+This file is not an image either: folder runs leave it out.
+`;
+
+const repeatSetReadme = `The six photos of ../photos, ${repeatCopies} copies of each (cat-01.png … rocket-${repeatCopies}.jpg):
+a folder run long enough to watch its throughput, or to cancel part-way. The answers repeat by design.
+`;
+
+// A valid PNG signature and the start of an IHDR chunk, then garbage: decoders see a PNG and then fail.
+const brokenPng = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.from([0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00]),
+  Buffer.from('this is not image data'),
+]);
 
 // Everything that would otherwise prompt, phone home or open an extra view on a fresh profile.
 const userSettings = {
@@ -119,23 +126,26 @@ export function prepareRun(runDir, { installExtension }) {
     fs.symlinkSync(extensionPath, path.join(dirs.extensions, extensionFolderName()), 'dir');
 
   for (const image of ['chelsea.png', 'coffee.png', 'orange.jpg']) {
-    fs.copyFileSync(path.join(fixtureImages, image), path.join(dirs.workspace, image));
+    fs.copyFileSync(path.join(repoRoot, 'test/fixtures/images', image), path.join(dirs.workspace, image));
   }
   fs.writeFileSync(path.join(dirs.workspace, 'notes.txt'), 'Not an image: no classify entry here.\n');
-  // A valid PNG signature and the start of an IHDR chunk, then garbage: decoders see a PNG and then fail.
-  const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const truncatedIhdr = Buffer.from([0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00]);
-  fs.writeFileSync(
-    path.join(dirs.workspace, 'broken.png'),
-    Buffer.concat([pngSignature, truncatedIhdr, Buffer.from('this is not image data')]),
-  );
-  // Copies of the top-level files, which are complete by now.
-  for (const [folder, files] of Object.entries(workspaceFolders)) {
-    fs.mkdirSync(path.join(dirs.workspace, folder));
-    for (const [name, from] of Object.entries(files)) {
-      fs.copyFileSync(path.join(dirs.workspace, from), path.join(dirs.workspace, folder, name));
+  fs.writeFileSync(path.join(dirs.workspace, 'broken.png'), brokenPng);
+
+  const photosDir = path.join(dirs.workspace, 'photos');
+  const repeatDir = path.join(dirs.workspace, 'repeat-set');
+  fs.mkdirSync(photosDir);
+  fs.mkdirSync(repeatDir);
+  for (const [name, from] of Object.entries(photos)) {
+    fs.copyFileSync(path.join(repoRoot, from), path.join(photosDir, name));
+    const { name: stem, ext } = path.parse(name);
+    for (let i = 1; i <= repeatCopies; i++) {
+      const copy = `${stem}-${String(i).padStart(2, '0')}${ext}`;
+      fs.copyFileSync(path.join(repoRoot, from), path.join(repeatDir, copy));
     }
   }
+  fs.writeFileSync(path.join(photosDir, 'damaged.png'), brokenPng);
+  fs.writeFileSync(path.join(photosDir, 'readme.txt'), photosReadme);
+  fs.writeFileSync(path.join(repeatDir, 'readme.txt'), repeatSetReadme);
   return dirs;
 }
 

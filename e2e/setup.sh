@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need, offline-safe and idempotent: Debian packages (chromium for
-# Playwright, libkrb5-dev and ripgrep for code-server's install, python3-venv for .venv-torch), then e2e/ and e2e/code-server/ via
-# `npm ci`, each only when its node_modules is missing or its lockfile changed; then CPU torch in
-# .venv-torch/ for PyTorch models (scripts/torchVenv.mjs).
+# Playwright, libkrb5-dev and ripgrep for code-server's install, python3-venv for .venv-torch), then e2e/ via
+# `npm ci` when its node_modules is missing or its lockfile changed, then code-server (e2e/installCodeServer.sh,
+# which is all that `npm run demo` needs), then CPU torch in .venv-torch/ for PyTorch models
+# (scripts/torchVenv.mjs). The apt step needs root (CI runs as root).
 # Recipe and pitfalls: shared/notes/e2e-code-server.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 apt_log="$here/.run/apt.log"
-log() { printf '[e2e setup] %s\n' "$*"; }
+source "$here/npmCi.sh"
 
 # --- 1. Debian packages -------------------------------------------------------------------------------
 apt_install() {
@@ -38,61 +39,10 @@ apt_install() {
 }
 apt_install
 
-# --- 2. ripgrep cache seed ------------------------------------------------------------------------------
-# @vscode/ripgrep 1.15.11 (inside code-server) downloads rg from GitHub in its postinstall; a tarball in its
-# cache with the exact expected name makes it use that instead. We hand it Debian's rg.
-seed_ripgrep() {
-  local cache tarball tmp
-  cache="$(node -p 'require("os").tmpdir()')/vscode-ripgrep-cache-1.15.11"
-  tarball="$cache/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"
-  [[ -s "$tarball" ]] && return 0
-  log "seeding ripgrep cache: $tarball"
-  mkdir -p "$cache"
-  tmp="$(mktemp -d)"
-  cp "$(command -v rg)" "$tmp/rg"
-  tar czf "$tarball" -C "$tmp" rg
-  rm -rf "$tmp"
-}
-
-# --- 3. npm ci with a stamp -----------------------------------------------------------------------------
-# Run under `npm test`, this script inherits npm's npm_config_* variables, e.g. the root .npmrc's
-# ignore-scripts=true or `call`, which breaks node-pty's nested npx. Each install starts from a clean npm
-# environment with only the settings below.
-npm_scrub=()
-for name in $(compgen -e); do
-  if [[ "$name" == npm_* ]]; then npm_scrub+=(-u "$name"); fi
-done
-
-# The stamp (inside node_modules, so removing node_modules removes it) holds the hash of the lockfile and of
-# the Node version the native modules were built for.
-npm_ci_if_needed() {
-  local dir="$1"
-  shift
-  local stamp="$dir/node_modules/.e2e-stamp" want
-  want="$(cat "$dir/package-lock.json" <(node -p 'process.version + " " + process.versions.modules') | sha256sum | cut -d' ' -f1)"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    log "$(basename "$dir"): node_modules up to date"
-    return 0
-  fi
-  log "$(basename "$dir"): npm ci"
-  local t0=$SECONDS
-  (cd "$dir" && env "${npm_scrub[@]}" npm_config_ignore_scripts=false "$@" npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-  log "$(basename "$dir"): npm ci took $((SECONDS - t0)) s"
-}
-
+# --- 2. e2e/ and code-server ----------------------------------------------------------------------------
 npm_ci_if_needed "$here"
+bash "$here/installCodeServer.sh"
 
-seed_ripgrep
-# unsafe_perm: code-server's postinstall refuses to run as root without it. yes: node-pty's postinstall
-# runs `npx node-gyp`, which ~/.npmrc's `yes=false` would cancel. nodedir: node-gyp would download Node's
-# headers; Debian's nodejs ships them under /usr/include/node.
-cs_env=(npm_config_unsafe_perm=true npm_config_yes=true)
-if [[ -f /usr/include/node/node.h ]]; then cs_env+=(npm_config_nodedir=/usr); fi
-npm_ci_if_needed "$here/code-server" "${cs_env[@]}"
-
-"$here/code-server/node_modules/.bin/code-server" --version >/dev/null
-
-# --- 4. CPU torch for Python models --------------------------------------------------------------------
+# --- 3. CPU torch for Python models --------------------------------------------------------------------
 node "$here/../scripts/torchVenv.mjs" >/dev/null || log 'torch could not be installed: tests of Python models skip'
 log 'ready'

@@ -28,10 +28,20 @@ function imagesIn(folder: string): string[] {
     .sort((a, b) => a.localeCompare(b));
 }
 
-/** The top-1 label each copy in photos/ should get, by its name; `damaged` is a corrupt PNG. */
+/**
+ * The top-1 label each photo in photos/ gets (test/fixtures/photos/README.md), by its name; `damaged` is a
+ * corrupt PNG.
+ */
 function expectedTop1(file: string): string | undefined {
-  const stem = path.basename(file).replace(/-\d+\.\w+$/, '');
-  return { cat: 'Egyptian cat', espresso: 'espresso', fruit: 'orange' }[stem];
+  const stem = path.basename(file).replace(/\.\w+$/, '');
+  return {
+    cat: 'Egyptian cat',
+    espresso: 'espresso',
+    fruit: 'orange',
+    camera: 'tripod',
+    hopper: 'military uniform',
+    rocket: 'drilling platform',
+  }[stem];
 }
 
 function resultRows(panel: FrameLocator) {
@@ -55,12 +65,12 @@ test('photos/ → Classify Images in Folder: progress, every image listed (failu
   await expect(heading).toHaveText(`Images: ${total - 1} classified, 1 failed`);
   await expect(panel.locator('#status')).toBeHidden();
 
-  // The progress notification: the title names the count, the message counts up ("N of 12").
+  // The progress notification: the title names the count, the message counts up ("N of 7").
   const seen = await seenToasts();
   test.info().annotations.push({ type: 'toasts seen', description: seen.join('\n') });
   const progress = seen.filter((t) => t.includes(`classifying ${total} images`));
   expect(progress.length, `progress toasts among:\n${seen.join('\n')}`).toBeGreaterThan(0);
-  // "N of 12" comes with a determinate bar at N/12 (recorded together, so allow one step of lag).
+  // "N of 7" comes with a determinate bar at N/7 (recorded together, so allow one step of lag).
   const steps = progress
     .map((t) => new RegExp(`\\b(\\d+) of ${total}\\b.*\\[progress bar ([\\d.]+)%\\]`).exec(t))
     .filter((m) => m !== null)
@@ -112,14 +122,14 @@ test('photos/ → Classify Images in Folder: progress, every image listed (failu
   expect(probs).toEqual([...probs].sort((a, b) => b - a));
 
   // A click on a row makes it the panel's current image.
-  const pick = 'photos/fruit-02.jpg';
+  const pick = 'photos/fruit.jpg';
   await expect(panel.locator('#result .result-file')).not.toHaveText(pick);
   const pickRow = rows.filter({ has: panel.locator('td.file', { hasText: pick }) });
   await pickRow.click();
   await expect(panel.locator('#result .result-file')).toHaveText(pick);
   await expect(panel.locator('ol#top5 > li').first().locator('.label')).toHaveText('orange');
   await expect(pickRow).toHaveAttribute('aria-selected', 'true');
-  await expect(panelTabs(page)).toHaveText(/CNN Lens: fruit-02\.jpg/);
+  await expect(panelTabs(page)).toHaveText(/CNN Lens: fruit\.jpg/);
   // The failed row shows its error as the current entry.
   await rows.filter({ has: panel.locator('td.file', { hasText: 'photos/damaged.png' }) }).click();
   await expect(panel.locator('#error')).toContainText('damaged.png');
@@ -133,14 +143,14 @@ test('photos/ → Classify Images in Folder: progress, every image listed (failu
   await screenshot(panelArea(page), 'classify-folder-table');
 });
 
-test('burst/ → Cancel in the progress notification stops the run; the table keeps what finished', async ({
+test('repeat-set/ → Cancel in the progress notification stops the run; the table keeps what finished', async ({
   page,
 }) => {
-  const total = imagesIn('burst').length;
+  const total = imagesIn('repeat-set').length;
   expect(total).toBeGreaterThanOrEqual(60);
 
   await openWorkbench(page);
-  await chooseContextMenuItem(page, 'burst', menuItem);
+  await chooseContextMenuItem(page, 'repeat-set', menuItem);
 
   // Cancel once the first images are in.
   const progress = toasts(page, `classifying ${total} images`);

@@ -26,13 +26,13 @@ test('Pick image… → search "coffee" → coffee.png replaces chelsea.png (esp
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-expanded', 'true');
   const search = panel.locator('#picker-search');
-  // Every image of the workspace, folders included (burst/ and photos/), sorted; no text files.
+  // Every image of the workspace, folders included (photos/ and repeat-set/), sorted; no text files.
   const list = panel.locator('#picker-list li');
   await expect(panel.locator('#picker p')).toHaveText(/^(\d+) of \1 images$/);
   const all = await list.allInnerTexts();
   expect(all).toContain('chelsea.png');
   expect(all).toContain('photos/damaged.png');
-  expect(all.filter((f) => f.startsWith('burst/'))).toHaveLength(120);
+  expect(all.filter((f) => f.startsWith('repeat-set/'))).toHaveLength(120);
   expect(all.some((f) => f.endsWith('.txt'))).toBe(false);
 
   await search.fill('coffee');

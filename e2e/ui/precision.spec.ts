@@ -95,15 +95,15 @@ test('photos/ at fp32 and int8: top-1 agreement, mean |Δp|, every image compare
   await openWorkbench(page);
   await chooseContextMenuItem(page, 'photos', 'Classify Images in Folder');
   const panel = panelFrame(page);
-  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed');
+  await expect(panel.locator('#results h2')).toHaveText('Images: 6 classified, 1 failed');
   await panel.locator('#compare-run-precisions').click();
   const section = panel.locator('#agreement');
-  // 11 images are too few for a rate: the count leads, with why there is no percentage.
+  // 6 images are too few for a rate: the count leads, with why there is no percentage.
   await expect(section.locator('.agreement-figures strong')).toHaveText(
-    'n = 11: too few images to measure agreement',
+    'n = 6: too few images to measure agreement',
   );
   await expect(section.locator('.agreement-figures')).toContainText(
-    /\(\d+ of 11 images kept fp32’s top-1 class; a rate needs 20 or more\)/,
+    /\(\d+ of 6 images kept fp32’s top-1 class; a rate needs 20 or more\)/,
   );
   await expect(section.locator('.agreement-figures')).not.toContainText('%');
   await expect(section.locator('.agreement-figures')).toContainText(
@@ -155,7 +155,7 @@ test('Quantize with Images from this Folder: quantme.onnx has no int8 model, pho
   // The folder at both precisions: this model's weights are not trained, so int8 changes classes; each
   // changed image is a link that makes it the current image.
   await chooseContextMenuItem(page, 'photos', 'Classify Images in Folder');
-  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed');
+  await expect(panel.locator('#results h2')).toHaveText('Images: 6 classified, 1 failed');
   await panel.locator('#compare-run-precisions').click();
   const changed = panel.locator('#agreement ul.changed li button');
   await expect(changed.first()).toBeVisible();

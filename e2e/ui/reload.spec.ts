@@ -34,7 +34,7 @@ test('Reload Window: the photos/ run comes back and works: select explores, comp
   await openWorkbench(page);
   await chooseContextMenuItem(page, 'photos', 'Classify Images in Folder');
   let panel = panelFrame(page);
-  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed');
+  await expect(panel.locator('#results h2')).toHaveText('Images: 6 classified, 1 failed');
   const current = await panel.locator('#result .result-file').innerText();
   await expectExplored(panel, current);
 
@@ -42,21 +42,21 @@ test('Reload Window: the photos/ run comes back and works: select explores, comp
   await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
   await expect(panelTabs(page)).toHaveCount(1, { timeout: 60_000 });
   panel = panelFrame(page);
-  await expect(panel.locator('#results h2')).toHaveText('Images: 11 classified, 1 failed', {
+  await expect(panel.locator('#results h2')).toHaveText('Images: 6 classified, 1 failed', {
     timeout: 60_000,
   });
   // The current image is explored again, and every classified image has its thumbnail back.
   await expectExplored(panel, current);
-  await expect(panel.locator('#results-table tbody img')).toHaveCount(11);
+  await expect(panel.locator('#results-table tbody img')).toHaveCount(6);
 
   // Selecting another entry makes it current and explores it.
-  const other = ['photos/cat-02.png', 'photos/espresso-03.png'].find((f) => f !== current)!;
+  const other = ['photos/cat.png', 'photos/espresso.png'].find((f) => f !== current)!;
   await row(panel, other).click();
   await expectExplored(panel, other);
   await expect(row(panel, other)).toHaveAttribute('aria-selected', 'true');
 
   // Two entries still compare side by side.
-  const second = ['photos/fruit-02.jpg', 'photos/cat-03.png'].find((f) => f !== current && f !== other)!;
+  const second = ['photos/fruit.jpg', 'photos/rocket.jpg'].find((f) => f !== current && f !== other)!;
   for (const file of [other, second]) {
     await row(panel, file)
       .getByRole('checkbox', { name: `Compare ${file}` })
