@@ -1,8 +1,10 @@
-// Architectures side by side: one column per model, rows for the totals, the measured speed and each
-// stage (aligned by position), with bars against the row's largest value and ratios to the first model.
+// Architectures side by side: one column per model, rows for the totals, the measured speed and the stages
+// (lined up by output resolution, a detector's by part: src/shared/stageAlignment.ts), with bars against the
+// row's largest value and ratios to the first model.
 import * as l10n from '@vscode/l10n';
 import { compact } from '../src/shared/format';
 import type { ArchitectureComparison, ModelComparison } from '../src/shared/protocol';
+import { alignStages, strideLabel, type StageLine } from '../src/shared/stageAlignment';
 import { h } from './dom';
 import { int } from './text';
 import { vscode } from './vscodeApi';
@@ -42,6 +44,37 @@ function noTime(m: ModelComparison, c: ArchitectureComparison, busy: boolean, ba
   if (m.timing) return l10n.t('the model does not take batch {0}', batch);
   if (c.cancelled) return l10n.t('not timed (cancelled)');
   return busy ? l10n.t('timing…') : '';
+}
+
+/** A line's row id: 'stride-4', 'stride-4x8', 'pooled', 'part-backbone'. */
+function lineKey(line: StageLine<unknown>): string {
+  if (line.by === 'part') return `part-${line.part}`;
+  if (line.by === 'pooled') return 'pooled';
+  const [sh, sw] = line.stride;
+  return `stride-${sw === undefined || sw === sh ? sh : line.stride.join('x')}`;
+}
+
+/** A line's header: the resolution as a fraction of the input, or the part. */
+function lineHead(line: StageLine<unknown>): HTMLElement {
+  if (line.by === 'part') return h('th', { scope: 'row' }, line.part);
+  if (line.by === 'pooled')
+    return h(
+      'th',
+      { scope: 'row', title: l10n.t('after global pooling: one value per channel') },
+      l10n.t('pooled'),
+    );
+  const [sh, sw] = line.stride;
+  return h(
+    'th',
+    {
+      scope: 'row',
+      title: l10n.t(
+        "output stride {0}: the stage's output has 1/{0} of the input's height and width",
+        sw === undefined || sw === sh ? String(sh) : line.stride.join('×'),
+      ),
+    },
+    l10n.t('output {0}', strideLabel(line.stride)),
+  );
 }
 
 /** The comparison section; `busy` is the progress line while models are read and timed. */
@@ -143,21 +176,30 @@ export function architectureCompareSection(
       }
     });
   }
-  const stageCount = Math.max(0, ...models.map((m) => m.stages?.length ?? 0));
   textRow(l10n.t('stages'), (m) => String(m.stages?.length ?? ''), 'stage-count');
-  for (let i = 0; i < stageCount; i++) {
-    const params = models.map((m) => m.stages?.[i]?.params);
-    const macs = models.map((m) => m.stages?.[i]?.macs);
+  const lines = alignStages(models.map((m) => m.stages ?? []));
+  const seen = new Map<string, number>();
+  for (const line of lines) {
+    const key = lineKey(line);
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    const params = line.cells.map((s) => s?.params);
+    const macs = line.cells.map((s) => s?.macs);
     const maxParams = Math.max(0, ...params.map((v) => v ?? 0));
     const maxMacs = Math.max(0, ...macs.map((v) => v ?? 0));
     rows.push(
       h(
         'tr',
-        { class: 'stage-row', 'data-row': `stage-${i + 1}` },
-        h('th', { scope: 'row' }, l10n.t('stage {0}', i + 1)),
-        ...models.map((m) => {
-          const s = m.stages?.[i];
-          if (!s) return h('td', {}, '');
+        { class: 'stage-row', 'data-row': n > 1 ? `${key}-${n}` : key },
+        lineHead(line),
+        ...line.cells.map((s, i) => {
+          if (models[i]!.error) return h('td', {}, '');
+          if (!s)
+            return h(
+              'td',
+              { class: 'gap muted', title: l10n.t('no stage of this model outputs at this resolution') },
+              '—',
+            );
           const size = s.out_size ? s.out_size.join('×') : '?';
           const bar = (v: number, max: number, cls: string): HTMLElement => {
             const b = h('span', { class: `bar ${cls}`, 'aria-hidden': 'true' });
@@ -195,6 +237,7 @@ export function architectureCompareSection(
           'p',
           { class: 'muted' },
           `${l10n.t("Bars: share of the row's largest value; ×: ratio to {0}.", models[0]?.name ?? l10n.t('the first model'))} ` +
+            `${lines[0]?.by === 'part' ? l10n.t('Stages line up by part.') : l10n.t("Stages line up by the resolution they output (output /4: a quarter of the input's height and width); — where a model has no stage at that resolution.")} ` +
             (c.precision === 'int8'
               ? l10n.t(
                   'Times: median ms per image over {0} runs after a warm-up, one model at a time, on this machine ({1}, {2}; a model without its int8 file runs fp32).',

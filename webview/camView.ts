@@ -196,7 +196,7 @@ function sameMaps(a: ExplainRequestView, b: ExplainRequestView): boolean {
   );
 }
 
-/** Why a layer cannot be used with `method`; null when it can. */
+/** Why a layer cannot be used with `method`; null when it can (Score-CAM reads any listed layer). */
 function unsupported(
   layer: ExplainableLayer,
   method: ExplainMethod,
@@ -206,26 +206,20 @@ function unsupported(
     case 'gradcam':
     case 'hirescam':
       return layer.reason;
-    case 'scorecam':
-      return layer.scorecam_reason;
     case 'cam':
       return layer.cam
         ? null
         : l10n.t('CAM reads only {0}', camLayer ?? l10n.t('the features before the global pool'));
+    case 'scorecam':
     case 'occlusion':
-      return l10n.t('occlusion covers patches of the image and reads no layer');
+      return null;
   }
 }
 
-/** The layer the view uses for its method: the one chosen, else the method's default. */
+/** The layer the view uses for its method: the one chosen, else the one the worker defaults to. */
 function effectiveLayer(list: ExplainableLayer[]): string | null {
   if (view.method === 'occlusion') return null;
-  if (view.layer !== null) return view.layer;
-  if (view.method === 'cam') return list.find((l) => l.cam)?.layer ?? null;
-  const usable = list.filter((l) => unsupported(l, view.method, undefined) === null);
-  return view.method === 'scorecam'
-    ? (usable.filter((l) => l.kind === 'stage').pop()?.layer ?? null)
-    : (defaultExplainLayer(list) ?? null);
+  return view.layer ?? defaultExplainLayer(list, view.method);
 }
 
 /** A setting of the occlusion or Score-CAM method. */
@@ -354,7 +348,7 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
     rerender();
     if (isPlainCam()) return;
     const chosen = list.find((l) => l.layer === effectiveLayer(list));
-    if (settingProblems(crop, chosen?.shape?.[0]).length > 0) return;
+    if (settingProblems(crop, chosen?.shape[0]).length > 0) return;
     requests.send({ type: 'explain', ...request(false) });
   };
 
@@ -385,8 +379,7 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
   const notAvailable = ` — ${l10n.t('not available')}`;
   for (const l of list) {
     const why = unsupported(l, view.method, camLayer);
-    const shape = l.shape ? ` (${l.shape.join('×')})` : '';
-    const label = `${l.kind === 'block' ? '\u00a0\u00a0\u00a0' : ''}${l.layer}${shape}${why ? notAvailable : ''}`;
+    const label = `${l.kind === 'block' ? '\u00a0\u00a0\u00a0' : ''}${l.layer} (${l.shape.join('×')})${why ? notAvailable : ''}`;
     const option = h(
       'option',
       {
@@ -398,7 +391,7 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
     );
     layerSelect.append(option);
   }
-  layerSelect.disabled = view.method === 'occlusion' || list.length === 0;
+  layerSelect.disabled = list.length === 0;
   layerSelect.addEventListener('change', () => {
     const picked = layerSelect.value;
     view.layer = view.method === 'cam' && picked === camLayer ? null : picked;
@@ -407,7 +400,7 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
   });
 
   const chosen = list.find((l) => l.layer === current);
-  const problems = settingProblems(crop, chosen?.shape?.[0]);
+  const problems = settingProblems(crop, chosen?.shape[0]);
   const setting = (key: Setting, label: string): HTMLElement => {
     const input = h('input', {
       type: 'number',
@@ -428,12 +421,20 @@ function controls(x: ExplorationView, rerender: () => void): HTMLElement {
 
   const unavailable = list
     .map((l) => ({ l, why: unsupported(l, view.method, camLayer) }))
-    .filter((u) => u.why && view.method !== 'occlusion');
+    .filter((u) => u.why);
+  const occlusion = view.method === 'occlusion';
   return h(
     'div',
     { class: 'explain-controls' },
     h('label', { class: 'pp-field' }, h('span', {}, l10n.t('Method')), methodSelect),
-    h('label', { class: 'pp-field' }, h('span', {}, l10n.t('Layer')), layerSelect),
+    // Occlusion changes the image, not a layer: no Layer list, and the reason in its place.
+    occlusion
+      ? h(
+          'p',
+          { id: 'explain-layer-note', class: 'muted' },
+          l10n.t('Occlusion perturbs the input image (it covers one patch at a time) and reads no layer.'),
+        )
+      : h('label', { class: 'pp-field' }, h('span', {}, l10n.t('Layer')), layerSelect),
     view.method === 'occlusion' ? setting('patch', l10n.t('Patch')) : undefined,
     view.method === 'occlusion' ? setting('stride', l10n.t('Stride')) : undefined,
     view.method === 'scorecam' ? setting('channels', l10n.t('Channels')) : undefined,

@@ -7,6 +7,7 @@ import type { LayerRow } from '../src/shared/layerTable';
 import { heatCanvas } from './colormap';
 import { h } from './dom';
 import { cropPlacement, cropToOriginal, enlargeOrigin, receptiveField, type Box } from './figures';
+import { featureVectorSection, isVector } from './featureVectorView';
 import { requests } from './vscodeApi';
 
 const PAGE = 16;
@@ -32,16 +33,26 @@ let picked: { channel: number; y: number; x: number } | undefined;
 /** The layer the positions belong to; another layer forgets them. */
 let positionsOf: string | undefined;
 
-/** The section for maps received so far for one layer (pages appended in order). */
+/** The section for maps received so far for one layer (pages appended in order); values for a 1×1 layer. */
 export function featureMapsSection(pages: FeatureMaps[], context: FieldContext): HTMLElement {
   const [first] = pages;
   if (!first) throw new Error('featureMapsSection: no page of maps');
+  const shown = pages.reduce((n, p) => n + p.maps.length, 0);
+  const more = h(
+    'button',
+    { type: 'button', id: 'fm-more' },
+    l10n.t('Show {0} more', Math.min(PAGE, first.channels - shown)),
+  );
+  more.addEventListener('click', () =>
+    requests.send({ type: 'featureMaps', layer: first.layer, count: PAGE, offset: shown }),
+  );
+  const moreButton = shown < first.channels ? more : undefined;
+  if (isVector(first)) return featureVectorSection(pages, moreButton);
   if (positionsOf !== `${first.key}\n${first.layer}`) {
     positionsOf = `${first.key}\n${first.layer}`;
     cursor = undefined;
     picked = undefined;
   }
-  const shown = pages.reduce((n, p) => n + p.maps.length, 0);
   const field = h('div', { id: 'rf', 'aria-live': 'polite' });
   const grid = h('div', { class: 'fm-grid', role: 'list' });
   const hasField = Boolean(context.row?.receptive_field);
@@ -96,14 +107,6 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
     });
   }
   field.replaceChildren(...fieldView(context, first));
-  const more = h(
-    'button',
-    { type: 'button', id: 'fm-more' },
-    l10n.t('Show {0} more', Math.min(PAGE, first.channels - shown)),
-  );
-  more.addEventListener('click', () =>
-    requests.send({ type: 'featureMaps', layer: first.layer, count: PAGE, offset: shown }),
-  );
   return h(
     'section',
     { id: 'feature-maps', 'aria-labelledby': 'fm-title' },
@@ -128,7 +131,7 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
           ),
     ),
     h('div', { class: 'fm-body' }, grid, field),
-    shown < first.channels ? more : undefined,
+    moreButton,
   );
 }
 

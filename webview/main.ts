@@ -524,10 +524,15 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
 
 try {
   renderTop();
+  // The quantize report a reload kept: no message from the host will draw it.
+  renderJobs();
 } catch {
   // What was saved cannot be shown: start empty rather than blank; the host sends what it has.
   state = EMPTY;
+  quantized = undefined;
+  setJobState('quantize', null);
   renderTop();
+  renderJobs();
 }
 vscode.postMessage({ type: 'ready' });
 explanationsConnected();

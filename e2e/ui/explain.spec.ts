@@ -84,7 +84,9 @@ test('Occlusion and Score-CAM: settings checked as typed, maps of the size they 
   const cam = panel.locator('#cam');
   const canvas = cam.locator('#cam-canvas');
   await panel.locator('#explain-method').selectOption('occlusion');
-  await expect(panel.locator('#explain-layer')).toBeDisabled();
+  // Occlusion reads no layer: the Layer list gives way to why.
+  await expect(panel.locator('#explain-layer')).toHaveCount(0);
+  await expect(panel.locator('#explain-layer-note')).toContainText('perturbs the input image');
   // A patch of 0 is refused with the reason, and nothing is asked of the model.
   const patch = panel.locator('#explain-patch');
   await patch.fill('0');

@@ -134,38 +134,58 @@ test('corrupt.onnx: a specific error in the panel and a notification; the panel 
   await expect(error).toHaveCount(0);
 });
 
-test('Compare Architectures: ResNet50 and SqueezeNet side by side, with params, multiply-adds, stages and ms/image', async ({
+test('Compare Architectures: ResNet50, SqueezeNet and MobileNet V2 side by side, with params, multiply-adds, stages by output resolution and ms/image', async ({
   page,
 }) => {
   await openWorkbench(page);
   await runCommand(page, 'CNN Lens: Compare Architectures');
   // A multi-select quick pick: its rows are checkboxes.
   const pick = quickInput(page);
-  for (const name of ['ResNet50 (built-in)', SQUEEZENET]) {
+  for (const name of ['ResNet50 (built-in)', SQUEEZENET, MOBILENET]) {
     await pick.getByRole('checkbox', { name, exact: true }).check();
   }
-  await expect(pick.getByText('2 Selected')).toBeVisible();
+  await expect(pick.getByText('3 Selected')).toBeVisible();
   await pick.getByRole('button', { name: 'OK' }).click();
 
   const panel = panelFrame(page);
   const table = panel.locator('#arch-compare-table');
-  await expect(table.locator('thead th[data-model]')).toHaveCount(2);
-  await expect(table.locator('thead th[data-model="1"]')).toContainText(SQUEEZENET);
-  // Timing finishes (a Cancel button shows meanwhile), then both columns have times at batch 1 and 8.
-  await expect(panel.locator('#arch-compare-status')).toHaveCount(0, { timeout: 90_000 });
+  await expect(table.locator('thead th[data-model]')).toHaveCount(3);
+  // Columns in the quick pick's order: the built-in model, then the workspace's by name.
+  await expect(table.locator('thead th[data-model="1"]')).toContainText(MOBILENET);
+  await expect(table.locator('thead th[data-model="2"]')).toContainText(SQUEEZENET);
+  // Timing finishes (a Cancel button shows meanwhile), then every column has times at batch 1 and 8.
+  await expect(panel.locator('#arch-compare-status')).toHaveCount(0, { timeout: 150_000 });
   const family = table.locator('tr[data-row="family"] td');
-  await expect(family).toHaveText(['ResNet', 'SqueezeNet']);
+  await expect(family).toHaveText(['ResNet', 'MobileNet V2', 'SqueezeNet']);
   await expect(table.locator('tr[data-row="depth"] td').first()).toContainText('= 50');
   await expect(table.locator('tr[data-row="params"] td').first()).toContainText('25,583,592');
   for (const row of ['ms-b1', 'ms-b8']) {
     for (const cell of await table.locator(`tr[data-row="${row}"] td .value`).allInnerTexts()) {
       expect(Number(cell), `${row}: ${cell}`).toBeGreaterThan(0);
     }
-    await expect(table.locator(`tr[data-row="${row}"] td .value`)).toHaveCount(2);
+    await expect(table.locator(`tr[data-row="${row}"] td .value`)).toHaveCount(3);
   }
-  // The second column's ratio to the first model, and one row per stage position.
   await expect(table.locator('tr[data-row="macs"] td').nth(1).locator('.ratio')).toHaveText(/^ ×0\.\d+$/);
-  await expect(table.locator('tr.stage-row')).toHaveCount(6);
+  // Stages line up by the resolution they output, not by position (#19): at /4 ResNet's conv2_x, MobileNet's
+  // stage2 and SqueezeNet's stage1 (by position MobileNet's 56×56 stage2 sat beside ResNet's 28×28 conv3_x); a
+  // second /2 line for MobileNet's stage1, with gaps; no /32 stage in SqueezeNet; then what follows pooling.
+  const stages = table.locator('tr.stage-row');
+  await expect(stages.locator('th')).toHaveText([
+    'output /2',
+    'output /2',
+    'output /4',
+    'output /8',
+    'output /16',
+    'output /32',
+    'pooled',
+  ]);
+  const cells = (row: string) => table.locator(`tr[data-row="${row}"] td`);
+  await expect(cells('stride-4').locator('strong')).toHaveText(['conv2_x', 'stage2', 'stage1']);
+  await expect(cells('stride-4')).toContainText(['56×56', '56×56', '55×55']);
+  await expect(cells('stride-2').locator('strong')).toHaveText(['conv1', 'stem', 'stem']);
+  await expect(cells('stride-2-2')).toHaveText(['—', /^stage1 · 112×112/, '—']);
+  await expect(cells('stride-32').nth(2)).toHaveClass(/\bgap\b/);
+  await expect(cells('pooled').locator('strong')).toHaveText(['fc', 'head', 'head']);
   await panel.locator('#arch-compare').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'compare-architectures');
 });

@@ -1,7 +1,11 @@
 // Developer: Reload Window with the panel open: the panel comes back with its run, and the run works — the
 // host rebuilt it from the state the page saved (the files' URIs), so selecting an entry explores it and
-// two entries compare; the thumbnails, never saved, are made again.
-import { expect, test, type FrameLocator } from '@playwright/test';
+// two entries compare; the thumbnails, never saved, are made again. The last quantize report comes back too
+// (the page keeps it: the host has no copy after a reload).
+import { expect, test, type FrameLocator, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fixtureBytes, runnable } from '../../test/unit/helpers/fixtures';
 import {
   chooseContextMenuItem,
   openWorkbench,
@@ -10,7 +14,25 @@ import {
   panelTabs,
   runCommand,
   screenshot,
+  workspaceDir,
 } from './workbench';
+
+/** A runnable SqueezeNet 1.1 (deterministic weights) that quantizes in seconds; ResNet50 takes minutes. */
+const QUANTIZED = 'reloadquant.onnx';
+const QUANTIZED_INT8 = 'reloadquant.int8.onnx';
+
+test.beforeAll(() => {
+  const file = path.join(workspaceDir, QUANTIZED);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, runnable(fixtureBytes('squeezenet1_1.ts')));
+});
+
+/** Developer: Reload Window, then the panel's document once the panel is back. */
+async function reloadWindow(page: Page): Promise<FrameLocator> {
+  await runCommand(page, 'Developer: Reload Window');
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
+  await expect(panelTabs(page)).toHaveCount(1, { timeout: 60_000 });
+  return panelFrame(page);
+}
 
 /** ResNet50's layer rows: 50 counted layers, 4 projection shortcuts, the max pool and the global average pool. */
 const layerRows = 56;
@@ -38,10 +60,7 @@ test('Reload Window: the photos/ run comes back and works: select explores, comp
   const current = await panel.locator('#result .result-file').innerText();
   await expectExplored(panel, current);
 
-  await runCommand(page, 'Developer: Reload Window');
-  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
-  await expect(panelTabs(page)).toHaveCount(1, { timeout: 60_000 });
-  panel = panelFrame(page);
+  panel = await reloadWindow(page);
   await expect(panel.locator('#results h2')).toHaveText('Images: 6 classified, 1 failed', {
     timeout: 60_000,
   });
@@ -71,10 +90,34 @@ test('Reload Window: the photos/ run comes back and works: select explores, comp
   await screenshot(panelArea(page), 'reload-restored');
 
   // A second reload brings the comparison back too, not only the run (#19).
-  await runCommand(page, 'Developer: Reload Window');
-  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
-  await expect(panelTabs(page)).toHaveCount(1, { timeout: 60_000 });
-  panel = panelFrame(page);
+  panel = await reloadWindow(page);
   await expect(panel.locator('#compare .compare-side h3')).toHaveText([other, second], { timeout: 60_000 });
   await expect(panel.locator('#compare-table tbody tr').first()).toBeVisible();
+});
+
+test('Reload Window: the Quantization section (the last quantize report) comes back as it was', async ({
+  page,
+}) => {
+  fs.rmSync(path.join(workspaceDir, QUANTIZED_INT8), { force: true });
+  await openWorkbench(page);
+  await chooseContextMenuItem(page, QUANTIZED, 'Open in CNN Lens');
+  let panel = panelFrame(page);
+  await expect(panel.locator('#model-name')).toHaveText(QUANTIZED);
+  await chooseContextMenuItem(page, 'photos', 'Quantize with Images from this Folder');
+  let section = panel.locator('#quantize');
+  await expect(section.locator('#quantize-summary')).toContainText(`Wrote ${QUANTIZED_INT8}`, {
+    timeout: 120_000,
+  });
+  const summary = await section.locator('#quantize-summary').innerText();
+  const figures = await section.locator('.agreement-figures').innerText();
+  expect(figures).toMatch(/kept fp32’s top-1 class/);
+
+  panel = await reloadWindow(page);
+  await expect(panel.locator('#model-name')).toHaveText(QUANTIZED, { timeout: 60_000 });
+  section = panel.locator('#quantize');
+  await expect(section.locator('#quantize-summary')).toHaveText(summary, { timeout: 60_000 });
+  await expect(section.locator('.agreement-figures')).toHaveText(figures);
+  await expect(section).toContainText('Skipped (could not be decoded): photos/damaged.png');
+  await section.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await screenshot(panelArea(page), 'reload-quantize');
 });

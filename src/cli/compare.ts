@@ -1,12 +1,14 @@
 // `cli compare [--json] [--runs N] [--no-timing] [--provider P] [--threads N] [--precision P] <model.onnx…>`:
 // architectures side by side (depth, parameters, multiply-adds, stages, blocks) and, unless --no-timing,
-// milliseconds per image at batch 1 and 8 on this machine (--precision int8: each model's int8 file). Models are analysed and timed one after another, each in a
-// worker of its own, so that no two timings share the CPU.
+// milliseconds per image at batch 1 and 8 on this machine (--precision int8: each model's int8 file). Models are
+// analysed and timed one after another, each in a worker of its own, so that no two timings share the CPU. The
+// stages line up by output resolution (src/shared/stageAlignment.ts), a detector's by part.
 import type { ModelTiming } from '../inference/messages';
 import { descriptorForModel } from '../files/descriptorFile';
 import { compact } from '../shared/format';
 import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';
+import { alignStages, stageOutputStrides, strideLabel } from '../shared/stageAlignment';
 import { intFlag, parseArgs, UsageError } from './args';
 import { commandIo, type Streams } from './io';
 import { newClient, presetFlag, runtimeSettings } from './runtime';
@@ -27,6 +29,8 @@ export type CompareEntry =
       stages: {
         stage: string;
         out_size: (number | string)[] | null;
+        /** Input pixels between neighbouring output positions, [height, width]; null past global pooling. */
+        output_stride: number[] | null;
         width: number | string | null;
         blocks: number;
         params: number;
@@ -100,6 +104,7 @@ function entry(file: string, t: LayerTable, timings: ModelTiming[] | null): Comp
     const m = timings?.find((x) => x.batch === batch);
     return m ? Math.round(m.msPerImage * 100) / 100 : null;
   };
+  const strides = stageOutputStrides(t);
   return {
     file,
     family: t.family,
@@ -110,6 +115,7 @@ function entry(file: string, t: LayerTable, timings: ModelTiming[] | null): Comp
     stages: t.stages.map((s) => ({
       stage: s.stage,
       out_size: s.out_size,
+      output_stride: strides.get(s.stage) ?? null,
       width: s.width,
       blocks: s.blocks,
       params: s.params,
@@ -121,10 +127,7 @@ function entry(file: string, t: LayerTable, timings: ModelTiming[] | null): Comp
   };
 }
 
-/** The stages every detector and segmenter has, in order. */
-const DENSE_PARTS = ['backbone', 'neck', 'head'];
-
-/** The readable form: one column per model, one line per measure, then the stages by position. */
+/** The readable form: one column per model, one line per measure, then the stages side by side. */
 function sideBySide(compared: Compared[]): string {
   const ok = compared.flatMap((c) => (c.entry.error === undefined ? [{ ...c.entry, crop: c.crop }] : []));
   const lines: string[][] = [];
@@ -145,19 +148,27 @@ function sideBySide(compared: Compared[]): string {
     row('ms/image, batch 8', (e) => ms(e.ms?.batch8));
     const kinds = [...new Set(ok.flatMap((e) => Object.keys(e.blocks)))];
     for (const kind of kinds) row(`${kind} blocks`, (e) => String(e.blocks[kind] ?? '-'));
-    lines.push(['stages (output, width, blocks; params, mult-adds)', ...ok.map(() => '')]);
-    // Detectors and segmenters line up by part (backbone beside backbone); other models by position.
-    const parts = ok.every((e) => DENSE_PARTS.every((p) => e.stages.some((s) => s.stage === p)));
-    const labels = parts ? [...DENSE_PARTS, 'post-processing'] : [];
-    const most = parts ? labels.length : Math.max(...ok.map((e) => e.stages.length));
-    for (let i = 0; i < most; i++) {
-      row(`  ${parts ? labels[i]! : i + 1}`, (e) => {
-        const s = parts ? e.stages.find((x) => x.stage === labels[i]) : e.stages[i];
-        if (!s) return '';
-        const size = s.out_size ? s.out_size.join('×') : '?';
-        const shape = `${size}, ${s.width ?? '?'}${s.blocks > 0 ? `, ${s.blocks}` : ''}`;
-        return `${parts ? '' : `${s.stage}: `}${shape}; ${compact(s.params)}, ${compact(s.macs)}`;
-      });
+    const aligned = alignStages(ok.map((e) => e.stages));
+    const byPart = aligned[0]?.by === 'part';
+    lines.push([
+      byPart
+        ? 'stages by part (output, width, blocks; params, mult-adds)'
+        : 'stages by output stride (output, width, blocks; params, mult-adds)',
+      ...ok.map(() => ''),
+    ]);
+    for (const line of aligned) {
+      const label =
+        line.by === 'part' ? line.part : line.by === 'pooled' ? 'pooled' : strideLabel(line.stride);
+      lines.push([
+        `  ${label}`,
+        ...line.cells.map((s) => {
+          // A model with no stage at this resolution: a gap.
+          if (!s) return '-';
+          const size = s.out_size ? s.out_size.join('×') : '?';
+          const shape = `${size}, ${s.width ?? '?'}${s.blocks > 0 ? `, ${s.blocks}` : ''}`;
+          return `${byPart ? '' : `${s.stage}: `}${shape}; ${compact(s.params)}, ${compact(s.macs)}`;
+        }),
+      ]);
     }
   }
   const widths = lines.length > 0 ? lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length))) : [];

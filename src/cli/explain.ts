@@ -25,10 +25,11 @@ const LAYER_CHANNELS = 16;
 // Heat-map characters, from cold to hot, for the readable summary.
 const SHADES = ' .:-=+*#%@';
 
-/** What `--layer` names: a stage or block to explain at, and the row whose feature maps to list. */
+/** What `--layer` names: an explainable layer to explain at, and the row whose feature maps to list. */
 interface LayerChoice {
   explain: string | undefined;
-  row: string;
+  /** Null for features no row outputs (DenseNet's after the pool row's BatchNorm and ReLU). */
+  row: string | null;
 }
 
 /** Runs `explain`: 0 on success, 1 when the image, model or map fails, 2 on wrong usage (thrown). */
@@ -86,7 +87,8 @@ export async function runExplain(argv: string[], streams: Streams, bundleDir: st
       io.stderr(`cnn-lens explain: ${file}: ${err.message}\n`);
       return 1;
     }
-    const maps = choice && (await client.featureMaps(result.key, choice.row, { count: LAYER_CHANNELS }));
+    const row = choice?.row;
+    const maps = row ? await client.featureMaps(result.key, row, { count: LAYER_CHANNELS }) : undefined;
     io.stdout(
       args.flags.has('json')
         ? JSON.stringify(toJson(file, result, explanation, maps), null, 2) + '\n'
@@ -240,9 +242,9 @@ function optionalInt(args: Args, name: string): number | undefined {
 }
 
 /**
- * A stage or block is explained at and lists the feature maps of the row whose output it is; a row of the
- * layer table lists its own (as before) and leaves the maps at the method's default layer. Undefined when
- * nothing has that name.
+ * An explainable layer is explained at and lists the feature maps of the row whose output it is; another row
+ * of the layer table lists its own and leaves the maps at the method's default layer. Undefined when nothing
+ * has that name.
  */
 function chooseLayer(name: string, r: Exploration, layers: ExplainableLayer[]): LayerChoice | undefined {
   const stage = layers.find((l) => l.layer === name);

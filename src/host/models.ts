@@ -12,6 +12,7 @@ import type { LayerTable } from '../shared/layerTable';
 import type { Precision } from '../shared/quantization';
 import { PRESET_NAMES, type PresetName, type Preprocessing } from '../shared/preprocessing';
 import { type ArchitectureComparison, type ModelComparison, type ModelView } from '../shared/protocol';
+import { stageOutputStrides } from '../shared/stageAlignment';
 
 /** Where the extension's bundles and built model are. */
 export interface Paths {
@@ -270,6 +271,7 @@ export async function compareArchitectures(
 
 /** What the comparison shows of a layer table. */
 function summarise(table: LayerTable): Omit<ModelComparison, 'name' | 'file'> {
+  const strides = stageOutputStrides(table);
   return {
     family: table.family,
     depth: table.depth,
@@ -280,6 +282,7 @@ function summarise(table: LayerTable): Omit<ModelComparison, 'name' | 'file'> {
     stages: table.stages.map((s) => ({
       stage: s.stage,
       out_size: s.out_size,
+      output_stride: strides.get(s.stage) ?? null,
       width: s.width,
       counted: s.counted,
       blocks: s.blocks,

@@ -66,8 +66,8 @@ export interface ImageOptions {
 export interface ExplainOptions {
   method: ExplainMethod;
   /**
-   * A stage or block, as `explainableLayers` names it ('conv4_x', 'conv4_2'); default: the last stage
-   * Grad-CAM supports (`defaultExplainLayer`). 'cam' explains only the layers marked `cam` (the features
+   * An explainable layer, as `explainableLayers` names it ('conv4_x', 'conv4_2'); default: the method's
+   * (`defaultExplainLayer`). 'cam' explains only the layers marked `cam` (the features
    * before the global pool) and gives a reason for any other; occlusion reads no layer and ignores it. A
    * name the model does not have fails the request.
    */
@@ -223,8 +223,8 @@ export class InferenceClient {
   }
 
   /**
-   * The stage and block outputs of the model the exploration runs, in table order, with what each
-   * explanation method can do there and why not; `defaultExplainLayer` picks the default among them.
+   * The layers of the model the exploration runs that maps can be made at, in table order, with why
+   * Grad-CAM cannot explain some; `defaultExplainLayer` picks each method's default among them.
    */
   explainableLayers(): Promise<ExplainableLayer[]> {
     return this.request({ type: 'explainableLayers' });

@@ -6,7 +6,6 @@
 import { normaliseMap } from '../model/cam';
 import { faithfulness } from '../model/explain/faithfulness';
 import { occlusionMap, scoreCam } from '../model/explain/gradientFree';
-import type { LayerSupport } from '../model/gradient';
 import {
   DEFAULT_OCCLUSION,
   DEFAULT_SCORECAM_CHANNELS,
@@ -16,7 +15,6 @@ import {
   type ExplainedClass,
   type Explanation,
 } from '../shared/exploration';
-import type { LayerTable } from '../shared/layerTable';
 import { mapsOver, type Activation, type Activations, type Explorer, type Loaded } from './exploration';
 import { gradCamMap, hiResCamMap, meanGradient } from './gradCam';
 import { GradientModels } from './gradients';
@@ -38,7 +36,7 @@ export interface ExplainerDeps {
   log: (m: string) => void;
 }
 
-/** A stage or block output, as listed and as the worker finds it. */
+/** An explainable layer, as listed and as the worker finds it. */
 interface Layer {
   info: ExplainableLayer;
   tensor: string;
@@ -57,11 +55,11 @@ export class Explainer {
     this.idle = new IdleRelease(deps.idleMs, () => void this.gradients.release());
   }
 
-  /** The stage and block outputs of the model the exploration runs, with each method's support there. */
+  /** The explainable layers of the model the exploration runs, with Grad-CAM's support there. */
   async layers(): Promise<ExplainableLayer[]> {
     return this.idle.busy(async () => {
-      const { loaded, table } = await this.deps.explorer.model();
-      return (await this.layersOf(loaded, table)).map((l) => l.info);
+      const { loaded } = await this.deps.explorer.model();
+      return (await this.layersOf(loaded)).map((l) => l.info);
     });
   }
 
@@ -88,8 +86,7 @@ export class Explainer {
   ): Promise<Explanation> {
     const started = performance.now();
     const { loaded, acts } = await this.deps.explorer.activations(image);
-    const { table } = await this.deps.explorer.model();
-    const layers = await this.layersOf(loaded, table);
+    const layers = await this.layersOf(loaded);
     const crop = loaded.session.descriptor.preprocessing.crop;
     const maps = await this.maps(loaded, acts, layers, req, book, cancelled);
     const mapMs = performance.now() - started;
@@ -135,8 +132,14 @@ export class Explainer {
       case 'scorecam':
       case 'gradcam':
       case 'hirescam': {
-        const name = req.layer ?? defaultExplainLayer(layers.map((l) => l.info));
-        if (name === null) return none(at, undefined, 'no stage or block outputs a feature map [N, C, H, W]');
+        const name =
+          req.layer ??
+          defaultExplainLayer(
+            layers.map((l) => l.info),
+            req.method,
+          );
+        if (name === null)
+          return none(at, undefined, 'no layer outputs a feature map [N, C, H, W] bigger than 1×1');
         const layer = this.find(layers, name);
         if (req.method === 'scorecam') return scoreCamMaps(at, layer, req.channels);
         if (cancelled()) throw new Cancelled();
@@ -149,17 +152,14 @@ export class Explainer {
   private cam(loaded: Loaded, layers: Layer[], at: At, layer: string | undefined): Maps {
     const maps = loaded.model.maps;
     const asked = layer === undefined ? undefined : this.find(layers, layer);
-    const own = asked?.info.cam ? asked : layers.find((l) => l.info.cam);
-    // Where no stage or block ends at the features, the layer-table row names them.
-    const name = own?.info.layer ?? maps?.layer ?? null;
-    if (!maps) return none(at, asked ?? own, loaded.model.camReason ?? 'no layer to make a map from');
+    if (!maps) return none(at, asked, loaded.model.camReason ?? 'no layer to make a map from');
     if (asked && !asked.info.cam) {
       const what = maps.method === 'cam' ? 'CAM explains' : 'EigenCAM, standing in for CAM, reads';
-      return none(at, asked, `${what} only ${name}; Grad-CAM and Score-CAM explain other layers`);
+      return none(at, asked, `${what} only ${maps.layer}; Grad-CAM and Score-CAM explain other layers`);
     }
     const cam = mapsOver(maps, at.acts, at.crop, at.top);
     const { method, rows, cols, classes } = cam;
-    return { method, layer: name, rows, cols, crop: at.crop, classes, reason: loaded.model.camReason };
+    return { method, layer: maps.layer, rows, cols, crop: at.crop, classes, reason: loaded.model.camReason };
   }
 
   /** Grad-CAM or HiResCAM: one run of the layer's gradient model for every class. */
@@ -179,7 +179,7 @@ export class Explainer {
       at.top.map((c) => c.index),
     );
     if (!(g instanceof Float32Array)) return none(at, layer, g.unsupported);
-    const [channels, rows, cols] = layer.info.shape!;
+    const [channels, rows, cols] = layer.info.shape;
     const size = a.data.length;
     const classes = at.top.map((c, i): ExplainedClass => {
       const grad = g.subarray(i * size, (i + 1) * size);
@@ -194,44 +194,33 @@ export class Explainer {
     const layer = layers.find((l) => l.info.layer === name);
     if (!layer) {
       throw new Error(
-        `the model has no stage or block "${name}" (it has ${layers.map((l) => l.info.layer).join(', ')})`,
+        `the model has no explainable layer "${name}" (it has ${layers.map((l) => l.info.layer).join(', ')})`,
       );
     }
     return layer;
   }
 
-  private async layersOf(loaded: Loaded, table: LayerTable): Promise<Layer[]> {
-    const support = await this.gradients.layers(loaded.session.descriptor, table.rows);
-    const rows = new Map(table.rows.map((r) => [r.output, r]));
+  private async layersOf(loaded: Loaded): Promise<Layer[]> {
+    const outputs = loaded.model.explainable;
+    const reasons = await this.gradients.layers(
+      loaded.session.descriptor,
+      outputs.map((o) => o.tensor),
+    );
     const maps = loaded.model.maps;
     const camTensor = maps?.method === 'cam' ? maps.source.features : maps?.features;
-    return support.map((s: LayerSupport): Layer => {
-      const row = rows.get(s.tensor)!;
-      const dims = row.out_shape;
-      const shape =
-        dims?.length === 4 && dims.slice(1).every((v) => typeof v === 'number')
-          ? (dims.slice(1) as number[])
-          : null;
-      const cam = s.tensor === camTensor;
-      const scorecamReason =
-        shape === null
-          ? 'its output is not a feature map [N, C, H, W]'
-          : shape[1]! * shape[2]! <= 1
-            ? 'its output is 1×1: there is nothing to localise'
-            : null;
-      return {
-        tensor: s.tensor,
+    return outputs.map(
+      (o, i): Layer => ({
+        tensor: o.tensor,
         info: {
-          layer: s.layer,
-          kind: s.kind,
-          row: row.name,
-          shape,
-          reason: s.reason,
-          scorecam_reason: scorecamReason,
-          cam,
+          layer: o.layer,
+          kind: o.kind,
+          row: o.row,
+          shape: o.shape,
+          reason: reasons[i] ?? null,
+          cam: o.tensor === camTensor,
         },
-      };
-    });
+      }),
+    );
   }
 }
 
@@ -275,8 +264,7 @@ async function occlusion(at: At, req: ExplainRequest): Promise<Maps> {
 
 /** Score-CAM over the layer's strongest channels, one class after another over the same scored images. */
 async function scoreCamMaps(at: At, layer: Layer, channels: number | undefined): Promise<Maps> {
-  if (layer.info.scorecam_reason !== null) return none(at, layer, layer.info.scorecam_reason);
-  const [c, height, width] = layer.info.shape!;
+  const [c, height, width] = layer.info.shape;
   const k = Math.min(c!, Math.max(1, channels ?? DEFAULT_SCORECAM_CHANNELS));
   const baseline = new Float32Array(at.acts.image.length);
   const features = { channels: c!, height: height!, width: width!, data: output(at.acts, layer).data };

@@ -1,4 +1,4 @@
-// Gradients in the worker: which stage and block outputs of a model Grad-CAM supports, and onnxruntime
+// Gradients in the worker: which explainable layers of a model Grad-CAM supports, and onnxruntime
 // sessions of the gradient models (src/model/gradient) that compute ∂(class logit)/∂A from a layer's output
 // A. Each gradient model is built once per model and layer and kept for the next images; only the last few
 // are kept, because each holds the weights after its layer (up to the whole model's).
@@ -7,8 +7,7 @@ import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
 import type { ModelDescriptor } from '../model/descriptor';
-import { buildGradientModel, findLogits, supportedLayers, type LayerSupport } from '../model/gradient';
-import type { LayerRow } from '../shared/layerTable';
+import { buildGradientModel, findLogits, gradientSupport } from '../model/gradient';
 import { sessionOptions } from './sessionOptions';
 
 /** Gradient sessions kept at once. */
@@ -26,20 +25,24 @@ export interface GradientSettings {
 
 /** Support lists and gradient sessions, by model file and layer output. */
 export class GradientModels {
-  private readonly support = new Map<string, Promise<LayerSupport[]>>();
+  private readonly support = new Map<string, Promise<(string | null)[]>>();
   /** Most recently used last. */
   private readonly sessions = new Map<string, Promise<Built>>();
 
   constructor(private readonly settings: GradientSettings) {}
 
-  /** Grad-CAM support of every stage and block output of the model, in table order; computed once. */
-  layers(d: ModelDescriptor, rows: readonly LayerRow[]): Promise<LayerSupport[]> {
-    let s = this.support.get(d.modelPath);
+  /**
+   * Why Grad-CAM cannot explain each of the model's explainable layers' `tensors` (null where it can);
+   * computed once.
+   */
+  layers(d: ModelDescriptor, tensors: readonly string[]): Promise<(string | null)[]> {
+    const key = [d.modelPath, ...tensors].join('\n');
+    let s = this.support.get(key);
     if (!s) {
       const crop = d.preprocessing.crop;
-      s = decode(d.modelPath).then((model) => supportedLayers(model, rows, { spatial: [crop, crop] }));
-      s.catch(() => this.support.delete(d.modelPath));
-      this.support.set(d.modelPath, s);
+      s = decode(d.modelPath).then((model) => gradientSupport(model, tensors, { spatial: [crop, crop] }));
+      s.catch(() => this.support.delete(key));
+      this.support.set(key, s);
     }
     return s;
   }

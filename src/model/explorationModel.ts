@@ -4,6 +4,7 @@
 import { onnx } from 'onnx-proto';
 import type { LayerTable, TableShape } from '../shared/layerTable';
 import { findCamSource, type CamSource } from './cam';
+import { explainableLayers, type ExplainableOutput } from './explain/layers';
 import type { OnnxGraph } from './onnxGraph';
 
 /** A layer-table row and the tensor its last folded node produces. */
@@ -23,7 +24,7 @@ export type MapSource =
       source: CamSource;
       /** The fc weight as stored in the model. */
       weights: Float32Array;
-      /** The layer-table row whose output is the features tensor (the tensor name if no row ends there). */
+      /** The features' explainable layer, as the Layer list names it. */
       layer: string;
     }
   | { method: 'eigencam'; features: string; layer: string; channels: number; height: number; width: number };
@@ -36,6 +37,8 @@ export interface ExplorationModel {
   /** Rows whose output is not a tensor of the file (none today; kept for models read oddly). */
   skipped: string[];
   maps: MapSource | null;
+  /** The layers maps can be made at; `maps` reads one of them. */
+  explainable: ExplainableOutput[];
   /** Why there are no class activation maps (also when EigenCAM stands in); null when there are. */
   camReason: string | null;
 }
@@ -66,24 +69,40 @@ export async function buildExplorationModel(x: ExplorationInput): Promise<Explor
   }
   const model = onnx.ModelProto.decode(x.bytes);
   const found = findCamSource(x.graph, { spatial: [x.crop, x.crop], measured: x.measured });
-  let maps: MapSource | null = null;
   let camReason = found.reason ?? null;
+  let weights: Float32Array | undefined;
   if (found.source) {
     const weight = findTensor(model, found.source.weight);
-    const weights = weight && (await floatsOf(weight, x.readExternal));
-    if (weights?.length === found.source.channels * found.source.classes) {
-      const layer = rows.find((r) => r.tensor === found.source.features)?.row ?? found.source.features;
-      maps = { method: 'cam', source: found.source, weights, layer };
-    } else camReason = `cannot read the fc weight ${found.source.weight} as float32`;
+    weights = weight && (await floatsOf(weight, x.readExternal));
+    if (weights?.length !== found.source.channels * found.source.classes) {
+      weights = undefined;
+      camReason = `cannot read the fc weight ${found.source.weight} as float32`;
+    }
   }
-  if (!maps) {
-    maps = eigenCamSource(rows);
-    if (!maps) camReason = `${camReason}; and no layer outputs a feature map [N, C, H, W] for EigenCAM`;
-  }
+  const source = weights ? found.source : undefined;
+  const explainable = explainableLayers(
+    x.graph,
+    x.table.rows.filter((r) => produced.has(r.output)),
+    source ? { tensor: source.features, shape: [source.channels, source.height, source.width] } : null,
+  );
+  const at = explainable.map;
+  let maps: MapSource | null = null;
+  if (source && weights && at) maps = { method: 'cam', source, weights, layer: at.layer };
+  else if (at) {
+    const [channels, height, width] = at.shape;
+    maps = { method: 'eigencam', features: at.tensor, layer: at.layer, channels, height, width };
+  } else camReason = `${camReason}; and no layer outputs a feature map [N, C, H, W] for EigenCAM`;
   const wanted = rows.map((r) => r.tensor);
   if (maps?.method === 'cam') wanted.push(maps.source.features);
   exposeTensors(model, wanted);
-  return { bytes: onnx.ModelProto.encode(model).finish(), rows, skipped, maps, camReason };
+  return {
+    bytes: onnx.ModelProto.encode(model).finish(),
+    rows,
+    skipped,
+    maps,
+    explainable: explainable.outputs,
+    camReason,
+  };
 }
 
 /** The bytes of an ONNX model with `tensors` added as graph outputs (after its own). */
@@ -108,26 +127,6 @@ function exposeTensors(model: onnx.ModelProto, tensors: readonly string[]): void
     outputs.push({ name: t });
   }
   g.valueInfo = (g.valueInfo ?? []).filter((v) => !present.has(v.name ?? ''));
-}
-
-/** EigenCAM reads the last feature map before the head: the last row with a 4-D output bigger than 1×1. */
-function eigenCamSource(rows: RowOutput[]): MapSource | null {
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const r = rows[i]!;
-    const [, channels, height, width] = r.shape ?? [];
-    const dims = [channels, height, width];
-    if (r.shape?.length !== 4 || !dims.every((d) => typeof d === 'number')) continue;
-    if ((height as number) * (width as number) <= 1) continue;
-    return {
-      method: 'eigencam',
-      features: r.tensor,
-      layer: r.row,
-      channels: channels as number,
-      height: height as number,
-      width: width as number,
-    };
-  }
-  return null;
 }
 
 /** An initializer, or the value of a Constant node (weights that exporters fold into constants). */

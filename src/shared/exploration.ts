@@ -96,7 +96,7 @@ export const EIGENCAM_LABEL = 'class-agnostic (EigenCAM)';
  */
 export interface ClassActivationMaps {
   method: 'cam' | 'eigencam';
-  /** The layer-table row whose output the maps weight, e.g. 'conv5_3 c 1×1, 2048'. */
+  /** The explainable layer whose output the maps weight, as the Layer list names it, e.g. 'conv5_x'. */
   layer: string;
   rows: number;
   cols: number;
@@ -168,30 +168,42 @@ export const DEFAULT_SCORECAM_CHANNELS = 32;
 /** Steps of the deletion and insertion curves. */
 export const FAITHFULNESS_STEPS = 20;
 
-/** A stage or block output that maps can be made at, and what each method can do there. */
+/**
+ * A layer that maps can be made at: a stage's or block's output that is a feature map bigger than 1×1 on
+ * the way to the class scores, or the features CAM (EigenCAM where it stands in) reads where no stage or
+ * block ends. The list holds nothing else, so every method but CAM can use any entry Grad-CAM's `reason`
+ * allows.
+ */
 export interface ExplainableLayer {
-  /** As the layer table names it: 'conv4_x' (a stage), 'conv4_2' (a block). */
+  /** As the layer table names it: 'conv4_x' (a stage), 'conv4_2' (a block), 'head 1×1, 1280' (a row). */
   layer: string;
-  kind: 'stage' | 'block';
-  /** The layer-table row whose output it is (its feature maps: `featureMaps(key, row)`). */
-  row: string;
-  /** [C, H, W] of the output for one image; null when it is not a feature map [N, C, H, W]. */
-  shape: number[] | null;
+  kind: 'stage' | 'block' | 'layer';
+  /** The layer-table row whose output it is (its feature maps: `featureMaps(key, row)`); null for what a
+   *  row computes before its main op (DenseNet's last BatchNorm and ReLU, folded into the pool's row). */
+  row: string | null;
+  /** [C, H, W] of the output for one image; H × W > 1. */
+  shape: number[];
   /** Why Grad-CAM and HiResCAM cannot explain it (e.g. an op with no backward rule); null when they can. */
   reason: string | null;
-  /** Why Score-CAM cannot (no feature map bigger than 1×1); null when it can. */
-  scorecam_reason: string | null;
   /** Whether CAM's features (EigenCAM's where it stands in) are this output: 'cam' explains only there. */
   cam: boolean;
 }
 
 /**
- * The layer a gradient or Score-CAM request uses when it names none: the last stage Grad-CAM supports,
- * else the last stage with a feature map (whose `reason` then says why not), else null.
+ * The layer a method uses when a request names none: CAM's own; for Score-CAM the last stage; for Grad-CAM
+ * and HiResCAM the last stage they support, else the last stage (whose `reason` then says why not). Null
+ * when the list has none. The worker and the panel both choose with this, so the panel selects the layer
+ * the worker explains.
  */
-export function defaultExplainLayer(layers: readonly ExplainableLayer[]): string | null {
-  const stages = layers.filter((l) => l.kind === 'stage' && l.scorecam_reason === null).reverse();
-  return (stages.find((l) => l.reason === null) ?? stages[0])?.layer ?? null;
+export function defaultExplainLayer(
+  layers: readonly ExplainableLayer[],
+  method: Exclude<ExplainMethod, 'occlusion'>,
+): string | null {
+  if (method === 'cam') return layers.find((l) => l.cam)?.layer ?? null;
+  const stages = layers.filter((l) => l.kind === 'stage').reverse();
+  const last = stages[0] ?? layers.at(-1);
+  if (method === 'scorecam') return last?.layer ?? null;
+  return (stages.find((l) => l.reason === null) ?? last)?.layer ?? null;
 }
 
 /** Faithfulness of one map for one class (deletion/insertion: Petsiuk et al. 2018; Average Drop and
@@ -229,8 +241,8 @@ export interface Explanation {
   key: string;
   method: MapMethod;
   /**
-   * The stage or block whose output the maps are made from ('conv4_x'); CAM's features where no stage or
-   * block ends there are named by their layer-table row. Null for occlusion, which reads no layer.
+   * The explainable layer whose output the maps are made from ('conv4_x', 'head 1×1, 1280'), as the Layer
+   * list names it. Null for occlusion, which reads no layer.
    */
   layer: string | null;
   /**

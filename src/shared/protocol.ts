@@ -156,6 +156,8 @@ export interface ModelComparison {
   stages?: {
     stage: string;
     out_size: (number | string)[] | null;
+    /** Input pixels between neighbouring output positions, [height, width]; null past global pooling. */
+    output_stride: number[] | null;
     width: number | string | null;
     counted: number;
     blocks: number;
@@ -246,7 +248,7 @@ export type QuantizeState =
 /** What the panel asks to explain about the current image: a method, its layer and settings. */
 export interface ExplainRequestView {
   method: ExplainMethod;
-  /** A stage or block as explainableLayers names it; null: the method's own (CAM) or default layer. */
+  /** An explainable layer as explainableLayers names it; null: the method's own (CAM) or default layer. */
   layer: string | null;
   /** Occlusion: the patch side and stride in crop pixels. */
   patch?: number;

@@ -1,8 +1,9 @@
 // Exploration of any classifier, checked against computations made here from the model file and bare
 // onnxruntime sessions: class activation maps (MobileNet V2; dynamo GoogLeNet with its weights in an
 // external .data file, a ReduceMean pool, symbolic H and W), EigenCAM where CAM cannot explain the head
-// (a VGG-like fc stack, MobileNet V3's two-layer head), and shapes measured by a run for an op our static
-// inference does not know.
+// (a VGG-like fc stack, MobileNet V3's two-layer head), the map drawn being the Layer list's CAM layer and
+// named as the table names it (MobileNet V2, EfficientNet, DenseNet), and shapes measured by a run for an op
+// our static inference does not know.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -17,7 +18,7 @@ import { descriptorForModel } from '../../src/files/descriptorFile';
 import type { ModelDescriptor } from '../../src/model/descriptor';
 import { readOnnxFile } from '../../src/files/onnxFile';
 import { buildLayerTable } from '../../src/model/structure/table';
-import { EIGENCAM_LABEL, type Exploration } from '../../src/shared/exploration';
+import { defaultExplainLayer, EIGENCAM_LABEL, type Exploration } from '../../src/shared/exploration';
 import { fixtureBytes, runnable } from './helpers/fixtures';
 import {
   imagenetLabels,
@@ -351,6 +352,43 @@ test(
     assert.equal(Math.max(...grid), 1);
   },
 );
+
+for (const [fixture, layer] of [
+  ['mobilenet_v2.ts', 'head 1×1, 1280'],
+  ['efficientnet_b0.ts', 'head 1×1, 1280'],
+  ['densenet121.ts', 'global avg pool input'],
+] as const) {
+  test(
+    `${fixture}: the map drawn is the Layer list's CAM layer, "${layer}", and Grad-CAM there equals it (1e-4)`,
+    NO_HANG,
+    async () => {
+      const file = writeModel(dir, `${fixture}.onnx`, signedWeights(runnable(fixtureBytes(fixture))));
+      const d = await descriptorForModel(file, 'torchvision', labels);
+      const client = new InferenceClient(WORKER, config(d));
+      try {
+        const x = await client.explore('chelsea.png', read('chelsea.png'), { topK: 5 });
+        const layers = await client.explainableLayers();
+        assert.equal(x.cam?.method, 'cam', x.cam_reason ?? '');
+        assert.equal(x.cam.layer, layer);
+        // The list offers it, marked as CAM's, and the panel's default for CAM is it.
+        assert.deepEqual(
+          layers.filter((l) => l.cam).map((l) => l.layer),
+          [layer],
+        );
+        assert.equal(defaultExplainLayer(layers, 'cam'), layer);
+        const cam = await client.explain(x.key, { method: 'cam' });
+        assert.equal(cam.layer, layer);
+        cam.classes.forEach((c, i) => assert.deepEqual(c.grid, x.cam!.classes[i]!.grid, c.label));
+        const grad = await client.explain(x.key, { method: 'gradcam', layer, classes: 1 });
+        assert.equal(grad.layer, layer);
+        const diff = maxDiff(grad.classes[0]!.grid, cam.classes[0]!.grid);
+        assert.ok(diff <= 1e-4, `Grad-CAM differs from CAM by ${diff}`);
+      } finally {
+        await client.dispose();
+      }
+    },
+  );
+}
 
 test(
   'an op static inference does not know (com.microsoft Inverse): its shape is measured by one run, and the layers after it get their multiply-adds',

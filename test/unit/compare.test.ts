@@ -127,6 +127,7 @@ interface Entry {
   stages?: {
     stage: string;
     out_size: (number | string)[] | null;
+    output_stride: number[] | null;
     width: number | string | null;
     blocks: number;
     params: number;
@@ -169,11 +170,14 @@ test(
       [m!.params, m!.buffers, m!.macs],
       [table.totals.params, table.totals.buffers, table.totals.macs],
     );
+    // MobileNet V2's stem, stage1 … stage5 at 1/2, 1/2, 1/4 … 1/32 of the input; its head past the pool.
+    const strides = [[2, 2], [2, 2], [4, 4], [8, 8], [16, 16], [32, 32], null];
     assert.deepEqual(
       m!.stages,
-      table.stages.map((s) => ({
+      table.stages.map((s, i) => ({
         stage: s.stage,
         out_size: s.out_size,
+        output_stride: strides[i],
         width: s.width,
         blocks: s.blocks,
         params: s.params,
@@ -214,6 +218,37 @@ test('cli compare: --no-timing, the side-by-side text table, usage errors (exit 
     );
   }
 });
+
+test(
+  'cli compare: classifiers’ stages line up by output stride, with gaps (MobileNet V2 beside DenseNet-121)',
+  NO_HANG,
+  async () => {
+    const densenet = writeModel(dir, 'densenet121.onnx', fixtureBytes('densenet121.ts'));
+    const { code, stdout, stderr } = await cli('compare', '--no-timing', mobilenet, densenet);
+    assert.equal(code, 0, stderr);
+    const lines = stdout.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('stages by output stride'));
+    assert.ok(at > 0, stdout);
+    const stages = lines.slice(at + 1).filter((l) => l.trim() !== '');
+    const cells = stages.map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(
+      cells.map((c) => [c[0], c[1]?.split(':')[0], c[2]?.split(':')[0]]),
+      [
+        ['/2', 'stem', 'stem'],
+        ['/2', 'stage1', '-'],
+        ['/4', 'stage2', 'stage1'],
+        ['/8', 'stage3', 'stage2'],
+        ['/16', 'stage4', 'stage3'],
+        ['/32', 'stage5', 'stage4'],
+        ['pooled', 'head', 'head'],
+      ],
+    );
+    // Beside each other, the same output size: 56×56 at /4 (by position MobileNet's 56×56 stage2 sat beside
+    // DenseNet's 28×28 stage2).
+    assert.match(cells[2]![1]!, /^stage2: 56×56, 24, 2;/);
+    assert.match(cells[2]![2]!, /^stage1: 56×56, 256, 6;/);
+  },
+);
 
 test(
   'cli layers --json --model: any model, rows with stage and block, shapes measured where static inference cannot decide',

@@ -74,25 +74,26 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-test("explainableLayers: ResNet50's stages and blocks with their rows and shapes; the logits refused; CAM's layer", () => {
+test("explainableLayers: ResNet50's stages and blocks with their rows and shapes, none 1×1; CAM's layer is the one drawn", () => {
   const byName = new Map(layers.map((l) => [l.layer, l]));
   const stages = layers.filter((l) => l.kind === 'stage').map((l) => l.layer);
-  assert.deepEqual(stages, ['conv1', 'conv2_x', 'conv3_x', 'conv4_x', 'conv5_x', 'fc']);
+  assert.deepEqual(stages, ['conv1', 'conv2_x', 'conv3_x', 'conv4_x', 'conv5_x']);
   assert.equal(layers.filter((l) => l.kind === 'block').length, 16);
   const conv4 = byName.get('conv4_x')!;
   assert.deepEqual(conv4.shape, [1024, 14, 14]);
   assert.equal(conv4.row, 'conv4_6 c 1×1, 1024');
   assert.equal(byName.get('conv4_6')!.row, conv4.row, 'a stage ends where its last block does');
-  assert.deepEqual([conv4.reason, conv4.scorecam_reason, conv4.cam], [null, null, false]);
-  const fc = byName.get('fc')!;
-  assert.equal(fc.shape, null);
-  assert.equal(fc.reason, 'it is the classifier output (the logits)');
-  assert.match(fc.scorecam_reason!, /not a feature map/);
+  assert.deepEqual([conv4.reason, conv4.cam], [null, false]);
+  // The classifier's output is 1×1 per class: no map, so not listed (it was, as "not available").
+  assert.equal(byName.get('fc'), undefined);
+  for (const l of layers) assert.ok(l.shape[1]! * l.shape[2]! > 1, `${l.layer}: ${l.shape.join('×')}`);
   assert.deepEqual(
     layers.filter((l) => l.cam).map((l) => l.layer),
     ['conv5_x', 'conv5_3'],
   );
-  assert.equal(defaultExplainLayer(layers), 'conv5_x');
+  assert.equal(chelsea.cam!.layer, 'conv5_x', "the exploration's map names the layer the list selects");
+  for (const method of ['cam', 'gradcam', 'hirescam', 'scorecam'] as const)
+    assert.equal(defaultExplainLayer(layers, method), 'conv5_x', method);
 });
 
 test(
@@ -343,11 +344,11 @@ test(
     const convnext = new InferenceClient(WORKER, { ...config, descriptor: d });
     try {
       const list = await convnext.explainableLayers();
-      const refused = list.filter((l) => l.reason !== null && l.shape !== null);
+      const refused = list.filter((l) => l.reason !== null);
       assert.ok(refused.length > 0);
       for (const l of refused)
         assert.match(l.reason!, /^LayerNormalization node "[^"]+": no backward rule for this op$/);
-      const layer = defaultExplainLayer(list)!;
+      const layer = defaultExplainLayer(list, 'gradcam')!;
       assert.ok(
         refused.some((l) => l.layer === layer),
         'no stage is supported: the default is the last one with a map',
@@ -361,7 +362,7 @@ test(
       const score = await convnext.explain(grad.key, { method: 'scorecam', layer, classes: 1, channels: 4 });
       assert.equal(score.reason, null);
       assert.equal(score.classes[0]!.grid.length, score.rows * score.cols);
-      const other = list.find((l) => !l.cam && l.shape !== null)!;
+      const other = list.find((l) => !l.cam)!;
       const cam = await convnext.explain(grad.key, { method: 'cam', layer: other.layer });
       assert.deepEqual(cam.classes, []);
       assert.match(cam.reason!, /^(CAM explains|EigenCAM, standing in for CAM, reads) only /);
@@ -385,7 +386,7 @@ test(
     const googlenet = new InferenceClient(WORKER, { ...config, descriptor: d });
     try {
       const list = await googlenet.explainableLayers();
-      const last = defaultExplainLayer(list)!;
+      const last = defaultExplainLayer(list, 'gradcam')!;
       assert.ok(list.find((l) => l.layer === last)!.cam, `${last} is where CAM reads`);
       const bytes = read('coffee.png');
       const cam: Explanation = await googlenet.explain(

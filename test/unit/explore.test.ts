@@ -73,7 +73,7 @@ test('the top classes match classification and come with 7×7 maps over the last
   assert.equal(chelsea.top[0]!.label, 'Egyptian cat');
   const cam = chelsea.cam!;
   assert.equal(cam.method, 'cam');
-  assert.equal(cam.layer, 'conv5_3 c 1×1, 2048');
+  assert.equal(cam.layer, 'conv5_x', 'the stage that ends at the features, as the Layer list names it');
   assert.deepEqual([cam.rows, cam.cols, cam.crop], [7, 7, 224]);
   assert.deepEqual(
     cam.classes.map((c) => c.index),

@@ -10,7 +10,7 @@ import { NAMES, planGradient, type Plan, type Unsupported } from './plan';
 
 export type { AnalyseOptions } from './analyse';
 export type { Unsupported } from './plan';
-export { supportedLayers, type LayerSupport } from './layers';
+export { gradientSupport } from './layers';
 
 /** A built gradient model. */
 export interface GradientModel {
