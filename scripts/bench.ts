@@ -12,7 +12,12 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs, promisify } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
-import { classifyAll, comparePrecisionsAll, type ImageSource } from '../src/inference/classifyAll';
+import {
+  classifyAll,
+  comparePrecisionsAll,
+  inFlightFor,
+  type ImageSource,
+} from '../src/inference/classifyAll';
 import { InferenceClient } from '../src/inference/client';
 import { cpuLine, defaultThreads } from '../src/inference/cpus';
 import type { Classification, WorkerConfig } from '../src/inference/messages';
@@ -206,13 +211,13 @@ const R = {
   sha: row('model-sha256', '  before create: sha256 of the 100 MB model file (measured here)', {
     provider: 'node:crypto',
   }),
-  many: row('many', `classifyAll ${MANY} mixed ~1 MP JPEGs (inFlight ${BATCH * 2}), whole pass`, {
+  many: row('many', `classifyAll ${MANY} mixed ~1 MP JPEGs (inFlight ${inFlightFor(BATCH)}), whole pass`, {
     images: MANY,
   }),
   loopDelay: row('loop-delay', '  main-thread max event-loop delay during the pass'),
   manyInt8: row(
     'many-int8',
-    `classifyAll ${MANY} mixed ~1 MP JPEGs at int8 (inFlight ${BATCH * 2}), whole pass`,
+    `classifyAll ${MANY} mixed ~1 MP JPEGs at int8 (inFlight ${inFlightFor(BATCH)}), whole pass`,
     {
       vs: 'many',
       images: MANY,
@@ -718,7 +723,7 @@ async function many(
     let ms = 0;
     const delay = await maxLoopDelay(async () => {
       const t = performance.now();
-      const outcomes = await classifyAll(client, MANY_SOURCES, { topK: TOP_K, inFlight: BATCH * 2 });
+      const outcomes = await classifyAll(client, MANY_SOURCES, { topK: TOP_K, inFlight: inFlightFor(BATCH) });
       ms = performance.now() - t;
       for (const o of outcomes) {
         if (o.error !== undefined) throw new Error(`${o.name}: ${o.error}`);

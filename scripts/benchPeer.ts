@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
-import { classifyAll, type ImageSource } from '../src/inference/classifyAll';
+import { classifyAll, inFlightFor, type ImageSource } from '../src/inference/classifyAll';
 import { InferenceClient } from '../src/inference/client';
 import { cpuLine, defaultThreads } from '../src/inference/cpus';
 import { imageTensor } from '../src/inference/feed';
@@ -96,8 +96,8 @@ async function clientFolder(
     await client.classify('warm-up', await fs.readFile(files[0]!), { topK: 5 });
     const sources: ImageSource[] = files.map((f) => ({ name: f, read: () => fs.readFile(f) }));
     const t = performance.now();
-    // As the panel and the CLI queue them: two batches in flight.
-    const outcomes = await classifyAll(client, sources, { topK: 5, inFlight: 2 * run.batch });
+    // As the panel and the CLI queue them (inFlightFor).
+    const outcomes = await classifyAll(client, sources, { topK: 5, inFlight: inFlightFor(run.batch) });
     const ms = (performance.now() - t) / files.length;
     return { ms, top1: outcomes.map((o) => (o.error === undefined ? o.result.top[0]!.index : -1)) };
   } finally {

@@ -1,6 +1,6 @@
 // `cli classify [--top K] [--json] [--provider P] … <image|folder…>`
 import { round } from '../shared/format';
-import { classifyAll, type Outcome } from '../inference/classifyAll';
+import { classifyAll, inFlightFor, type Outcome } from '../inference/classifyAll';
 import { expandImagePaths, readImageFile } from '../files/imageFiles';
 import { intFlag, parseArgs, UsageError } from './args';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
@@ -25,7 +25,7 @@ export async function runClassify(argv: string[], streams: Streams, bundleDir: s
       outcomes = await classifyAll(
         client,
         files.map((f) => ({ name: f, read: () => readImageFile(f) })),
-        { topK, inFlight: batchSize * 2, onOutcome: () => progress.update(++finished) },
+        { topK, inFlight: inFlightFor(batchSize), onOutcome: () => progress.update(++finished) },
       );
     } finally {
       progress.finish();

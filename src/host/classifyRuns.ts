@@ -2,7 +2,7 @@
 // the status bar, results streamed to the panel as they finish, and failures listed and reported.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { analyseAll, classifyAll, type Outcome } from '../inference/classifyAll';
+import { analyseAll, classifyAll, inFlightFor, type Outcome } from '../inference/classifyAll';
 import type { Classification } from '../inference/messages';
 import type { Prediction } from '../inference/postprocess';
 import { DEFAULT_THRESHOLDS, type TaskAnswer, type Thresholds } from '../shared/tasks';
@@ -134,7 +134,7 @@ export class ClassifyRuns extends Disposable {
               ...each,
               topK: settings.topK,
               preview: true,
-              inFlight: settings.batchSize * 2,
+              inFlight: inFlightFor(settings.batchSize),
             });
         this.progressNote = undefined;
         return { outcomes: found, cancelled: token.isCancellationRequested };

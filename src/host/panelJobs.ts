@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Settings } from './config';
-import { comparePrecisionsAll } from '../inference/classifyAll';
+import { comparePrecisionsAll, inFlightFor } from '../inference/classifyAll';
 import { InferenceClient, InferenceError } from '../inference/client';
 import type { WorkerConfig } from '../inference/messages';
 import { Disposable } from './disposable';
@@ -325,7 +325,7 @@ export class PanelJobs extends Disposable {
           images.map((i) => ({ name: i.file, read: () => this.host.read(i.uri) })),
           {
             topK: settings.topK,
-            inFlight: settings.batchSize * 2,
+            inFlight: inFlightFor(settings.batchSize),
             signal,
             onOutcome: () => {
               done++;

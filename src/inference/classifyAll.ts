@@ -28,6 +28,16 @@ export interface ClassifyAllOptions<T = Classification> {
   onOutcome?: (o: Outcome<T>, index: number) => void;
 }
 
+/**
+ * Images to keep queued in the worker for batches of `batch`: three batches. The worker's `session.run`
+ * blocks its thread, so only images whose decode was handed to sharp before a run starts decode while it
+ * runs; with three batches queued the next two are always there, and the one after the next gets its decode
+ * started between runs. With two, every other batch's decode waited for the run before it to end.
+ */
+export function inFlightFor(batch: number): number {
+  return 3 * batch;
+}
+
 /** Classifies `sources`; a cancelled run returns the outcomes that finished (others are absent). */
 export function classifyAll(
   client: InferenceClient,

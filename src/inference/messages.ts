@@ -45,7 +45,7 @@ export interface Timings {
   decode: number;
   /** The `session.run` that included this image (shared by its batch). */
   run: number;
-  /** From the worker taking the image up to the result being sent: waiting for a decode slot and a batch included, the model's load not. */
+  /** From the decode starting to the result being sent: waiting for a batch included, the model's load not. */
   total: number;
 }
 

@@ -28,8 +28,6 @@ import { profileModel } from './profiling';
 import { compareQuantized } from './quantCompare';
 import { quantizeModel } from './quantizeJob';
 import { sessionRunner } from './scoring';
-import { defaultThreads } from './cpus';
-import { DecodePacer } from './decodePacer';
 import { createSession, ModelError, type LoadedSession } from './session';
 import { analyseImage, PREVIEW_SIDE } from './taskRunner';
 import { boxGradCam } from './boxExplain';
@@ -64,10 +62,8 @@ const peaks = new Map<string, Promise<number>>();
 const jobs = new Map<number, boolean>();
 let running = false;
 let scheduled = false;
-/** Images whose decode is under way or waiting for a slot. */
+/** Images whose decode is under way. */
 let decoding = 0;
-/** Decode slots, sized with the runs so that decoding keeps ahead of them without taking their cores. */
-const pacer = new DecodePacer(defaultThreads());
 
 const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 /** Answers a request with the reply of its type. */
@@ -349,13 +345,8 @@ async function accept(req: CallRequest<'classify'>): Promise<void> {
       ));
     const loadMs = waited ? sessionLoadMs : undefined;
     const started = performance.now();
-    await pacer.acquire();
-    const decodeStart = performance.now();
-    const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, req.preview).finally(
-      () => pacer.release(),
-    );
-    const decodeMs = performance.now() - decodeStart;
-    pacer.decoded(decodeMs);
+    const p = await prepareImage(req.bytes, cfg.descriptor.preprocessing, cfg.maxPixels, req.preview);
+    const decodeMs = performance.now() - started;
     ready.push({
       id: req.id,
       topK: req.topK,
@@ -401,7 +392,6 @@ async function pump(): Promise<void> {
       [s.input]: imageTensor(s.ort, cfg.descriptor, data, batch.length),
     });
     const runMs = performance.now() - t;
-    pacer.ran(runMs, batch.length);
     const output = out[s.output];
     if (!output) throw new ModelError(`the model gave no output "${s.output}"`);
     const scores = floatData(output);
