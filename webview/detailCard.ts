@@ -1,0 +1,62 @@
+// Which row the layer table's detail card describes. The card has a pane of its own beside the table, so it
+// never covers a row; it follows keyboard focus first, the pointer only while no row has the user's focus,
+// and shows nothing until the user points at or moves to a row (not after a model loads, not because the
+// table scrolled under a resting pointer).
+import * as l10n from '@vscode/l10n';
+import { h } from './dom';
+
+/** The card's content for a row, or undefined for a row without one. */
+export type Describe = (tr: HTMLElement) => HTMLElement[] | undefined;
+
+/** The table's body whose rows the card follows (one table at a time: a new model's replaces it). */
+let live: { body: HTMLElement; card: HTMLElement; describe: Describe } | undefined;
+/** The row the user moved focus to (keyboard or click); null while none has it. */
+let focused: HTMLElement | null = null;
+/** Focus that the panel moved itself (after Open Architecture): it does not open the card. */
+let quiet = false;
+// Chromium also sends mouse moves when content moves under a resting pointer (a table that loads or
+// scrolls): only a pointer that moved points at a row.
+document.addEventListener('mousemove', (e) => {
+  if ((e.movementX === 0 && e.movementY === 0) || !live || focused) return;
+  const tr = (e.target as Element).closest('tr');
+  if (tr instanceof HTMLElement && live.body.contains(tr)) show(tr);
+});
+
+/** The card's pane, empty until a row is pointed at or focused. */
+export function detailCard(body: HTMLElement, describe: Describe): HTMLElement {
+  const card = h(
+    'aside',
+    { id: 'layer-card', class: 'card empty', 'aria-live': 'polite', slot: 'end' },
+    h('p', { class: 'muted', id: 'layer-card-hint' }, l10n.t('Hover or focus a layer to see its shapes.')),
+  );
+  live = { body, card, describe };
+  focused = null;
+  body.addEventListener('focusin', (e) => {
+    const tr = (e.target as HTMLElement).closest('tr');
+    if (!(tr instanceof HTMLElement) || quiet) return;
+    focused = tr;
+    show(tr);
+  });
+  body.addEventListener('focusout', (e) => {
+    if (!body.contains(e.relatedTarget as Node | null)) focused = null;
+  });
+  return card;
+}
+
+/** Moves focus to a row without opening the card (the panel's own doing, not the user's). */
+export function focusQuietly(tr: HTMLElement): void {
+  quiet = true;
+  try {
+    tr.focus({ preventScroll: true });
+  } finally {
+    quiet = false;
+  }
+}
+
+function show(tr: HTMLElement): void {
+  const content = live?.describe(tr);
+  if (!live || !content) return;
+  live.card.replaceChildren(...content);
+  live.card.classList.remove('empty');
+  live.card.dataset.row = tr.dataset.name ?? tr.dataset.block ?? tr.dataset.stage ?? '';
+}
