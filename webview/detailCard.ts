@@ -14,10 +14,15 @@ let live: { body: HTMLElement; card: HTMLElement; describe: Describe } | undefin
 let focused: HTMLElement | null = null;
 /** Focus that the panel moved itself (after Open Architecture): it does not open the card. */
 let quiet = false;
+/** Where the pointer last was in the page (kept while it is outside: a quick pick may pass over it). */
+let pointer: { x: number; y: number } | undefined;
+
 // Chromium also sends mouse moves when content moves under a resting pointer (a table that loads or
-// scrolls): only a pointer that moved points at a row.
+// scrolls, an overlay that closes): only a pointer that moved points at a row.
 document.addEventListener('mousemove', (e) => {
-  if ((e.movementX === 0 && e.movementY === 0) || !live || focused) return;
+  const moved = !pointer || pointer.x !== e.clientX || pointer.y !== e.clientY;
+  pointer = { x: e.clientX, y: e.clientY };
+  if (!moved || !live || focused) return;
   const tr = (e.target as Element).closest('tr');
   if (tr instanceof HTMLElement && live.body.contains(tr)) show(tr);
 });

@@ -49,7 +49,10 @@ const WIDTHS: readonly Width[] = [
 /** The activations column without its statistics: the histogram alone. */
 const ACT_COMPACT_EM = 6.8;
 
-/** What goes first when the pane is too narrow: the activations' statistics, then whole columns. */
+/**
+ * What goes first when the pane is too narrow: the activations' statistics, then whole columns, the model's
+ * own figures (output size, parameters, multiply-adds) and a profile's times last.
+ */
 export const COLLAPSE_ORDER = [
   'act-stats',
   'kernel',
@@ -57,8 +60,8 @@ export const COLLAPSE_ORDER = [
   'rf',
   'channels',
   'quant',
-  'output',
   'act',
+  'output',
   'params',
   'time',
 ] as const;
