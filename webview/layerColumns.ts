@@ -34,7 +34,7 @@ interface Width {
 /** Widths in table order (em, so that they follow the editor's font size). */
 const WIDTHS: readonly Width[] = [
   { key: 'name', em: 13 },
-  { key: 'kernel', em: 4.4 },
+  { key: 'kernel', em: 5.2 },
   { key: 'stride', em: 5 },
   { key: 'channels', em: 7.5 },
   { key: 'output', em: 7 },
@@ -51,7 +51,7 @@ const ACT_COMPACT_EM = 6.8;
 
 /**
  * What goes first when the pane is too narrow: the activations' statistics, then whole columns, the model's
- * own figures (output size, parameters, multiply-adds) and a profile's times last.
+ * own figures (output size, parameters) and a profile's times last. The layer and its multiply-adds stay.
  */
 export const COLLAPSE_ORDER = [
   'act-stats',

@@ -218,12 +218,20 @@ test('the card waits for the user after a model loads, then follows keyboard foc
   await expect(card.locator('#layer-card-hint')).toBeVisible();
 });
 
-test('every section is one tab away, by pointer and by keyboard; the tab bar stays in view', async ({
+test('every section is one tab away, by pointer and by keyboard; the tab bar stays in view; nothing blocked', async ({
   page,
 }) => {
+  // What the page's Content-Security-Policy refuses is reported on the console (the workbench's and the
+  // webview's frames alike).
+  const refused: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
+  });
   await openWorkbench(page);
   await runCommand(page, 'CNN Lens: Open Architecture');
   const panel = panelFrame(page);
+  // The components' own styles (constructed stylesheets) apply: a tab's pointer cursor comes from them.
+  await expect(panel.getByRole('tab', { name: 'Result', exact: true })).toHaveCSS('cursor', 'pointer');
   await expect(panel.getByRole('tab', { name: 'Architecture', exact: true })).toHaveAttribute(
     'aria-selected',
     'true',
@@ -260,6 +268,7 @@ test('every section is one tab away, by pointer and by keyboard; the tab bar sta
   const bar = (await panel.getByRole('tablist').first().boundingBox())!;
   expect(bar.y).toBeGreaterThanOrEqual(0);
   await expect(panel.getByRole('tab', { name: 'Profile', exact: true })).toBeInViewport();
+  expect(refused, 'the Content-Security-Policy refused something').toEqual([]);
 });
 
 // Screenshots of the panel at 1280×800 in a light and a dark theme, for the README. They go to

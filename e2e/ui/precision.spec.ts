@@ -91,6 +91,7 @@ test('int8 from the panel: chelsea.png kept at fp32 and labelled, re-run at int8
 
   // Back to fp32 from the panel.
   await choosePrecision(panel, 'fp32');
+  await openSection(panel, 'Result');
   await expect(panel.locator('#rerun')).toHaveText('Re-run at fp32');
   await panel.locator('#rerun').click();
   await expect(panel.locator('#provider')).toHaveText('cpu · fp32');
