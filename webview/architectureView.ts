@@ -20,6 +20,26 @@ import { blockCounts, int } from './text';
 import { requestFeatureMaps } from './featureMapsView';
 import { vscode } from './vscodeApi';
 
+/**
+ * Rows per group of the table's body. A group out of view skips style, layout and paint as one
+ * (content-visibility): per row, the bookkeeping of 600 skipped rows cost more than it saved.
+ */
+const ROWS_PER_GROUP = 32;
+/**
+ * Groups made before the table is first shown (more than a tall pane holds); the others are made a few per
+ * task after it, so that building a 600-row table's DOM does not hold up its first frame.
+ */
+const FIRST_GROUPS = 2;
+const GROUPS_PER_TASK = 4;
+
+/** Makes the table's remaining groups at once: for what needs every row (keys, links, collapsing a stage). */
+let finishTable: () => void = () => undefined;
+
+/** The table's body rows, in order across its groups. */
+function bodyRows(grid: ParentNode = document): HTMLElement[] {
+  return [...grid.querySelectorAll<HTMLElement>('#layers tbody tr')];
+}
+
 /** What the panel has measured for the rows (the columns and the card show it). */
 const measured: Measured = { times: null, quantization: null, activations: new Map() };
 
@@ -50,7 +70,8 @@ function cell(key: ColumnKey, cls = '', ...children: (Node | string | undefined)
 
 /**
  * Renders the section for a host `width` px wide (0 when it is not shown); the time the render took goes on
- * it as `data-render-ms` (for the benchmark).
+ * it as `data-render-ms`, and on the table as `data-complete-ms` once its last group is made (for the
+ * benchmark).
  */
 export function architectureSection(view: ArchitectureView, width: number): HTMLElement {
   const t0 = performance.now();
@@ -79,14 +100,10 @@ export function architectureSection(view: ArchitectureView, width: number): HTML
       ),
     ),
   );
-  const body = h('tbody');
-  grid.append(body);
-  body.append(...tableRows(table));
-  const card = detailCard(body, (tr) => cardContent(tr, table, measured));
-  wireInteraction(body);
-  fillTimes(grid);
-  fillQuantization(grid);
-  fillActivations(grid);
+  buildGroups(grid, tableRows(table), t0);
+  const card = detailCard(grid, (tr) => cardContent(tr, table, measured));
+  wireInteraction(grid);
+  setTimesHeader(grid);
   layOutColumns();
   const pane = h('div', { class: 'table-pane' }, grid);
   const section = h(
@@ -167,13 +184,46 @@ function warningsList(warnings: string[]): HTMLElement {
   );
 }
 
-/** Stage rows (level 1), block rows (level 2) and layer rows under them. */
-function tableRows(table: LayerTable): HTMLElement[] {
+/**
+ * Appends the rows in groups: the first at once, the rest in later tasks (or at once when something needs
+ * them, through `finishTable`). Each group gets what has been measured for its rows as it is made.
+ */
+function buildGroups(grid: HTMLElement, rows: (() => HTMLElement)[], t0: number): void {
+  let next = 0;
+  const make = (groups: number): void => {
+    for (; groups > 0 && next < rows.length; groups--, next += ROWS_PER_GROUP) {
+      const group = h(
+        'tbody',
+        { role: 'rowgroup' },
+        ...rows.slice(next, next + ROWS_PER_GROUP).map((f) => f()),
+      );
+      fillTimes(group);
+      fillQuantization(group);
+      fillActivations(group);
+      grid.append(group);
+    }
+    if (next >= rows.length) grid.dataset.completeMs = (performance.now() - t0).toFixed(1);
+  };
+  make(FIRST_GROUPS);
+  const finish = (): void => make(Infinity);
+  finishTable = finish;
+  const step = (): void => {
+    // Another table replaced this one, or something needed the rest at once.
+    if (finishTable !== finish || next >= rows.length) return;
+    make(GROUPS_PER_TASK);
+    setTimeout(step, 0);
+  };
+  // After the first frame has painted, so that those rows do not weigh on it.
+  requestAnimationFrame(() => setTimeout(step, 0));
+}
+
+/** Stage rows (level 1), block rows (level 2) and layer rows under them, each made when called. */
+function tableRows(table: LayerTable): (() => HTMLElement)[] {
   const stages = new Map(table.stages.map((s) => [s.stage, s]));
   const blocks = new Map(table.blocks.map((b) => [b.block, b]));
   const blocksOf = new Map<string, BlockSummary[]>();
   for (const b of table.blocks) blocksOf.set(b.stage, [...(blocksOf.get(b.stage) ?? []), b]);
-  const out: HTMLElement[] = [];
+  const out: (() => HTMLElement)[] = [];
   let lastStage: string | null = null;
   let lastBlock: string | null = null;
   let uniform = false;
@@ -186,15 +236,17 @@ function tableRows(table: LayerTable): HTMLElement[] {
       const own = (row.stage !== null && blocksOf.get(row.stage)) || [];
       // In a stage of identical blocks the stage's layout already gives the notation ("[…] × 3").
       uniform = own.every((b) => b.notation === own[0]?.notation);
-      if (stage) out.push(stageRow(stage, own));
+      if (stage) out.push(() => stageRow(stage, own));
     }
     if (row.block && row.block !== lastBlock) {
       lastBlock = row.block;
       const block = blocks.get(row.block);
-      if (block) out.push(blockRow(block, !uniform));
+      const notation = !uniform;
+      if (block) out.push(() => blockRow(block, notation));
     }
     if (row.counted) n++;
-    out.push(layerRow(row, i, row.block ? 3 : 2, row.counted ? n : undefined));
+    const ordinal = row.counted ? n : undefined;
+    out.push(() => layerRow(row, i, row.block ? 3 : 2, ordinal));
   });
   return out;
 }
@@ -388,11 +440,26 @@ export function showTimes(profile: Profile | null): void {
       }
     : null;
   const grid = document.getElementById('layers');
-  if (grid) fillTimes(grid);
+  if (grid) {
+    const t0 = performance.now();
+    setTimesHeader(grid);
+    fillTimes(grid);
+    grid.dataset.timesMs = (performance.now() - t0).toFixed(1);
+  }
   layOutColumns();
 }
 
-/** Cells of the filled columns, made only where a row has a value: most tables have none. */
+/** The Time column's header says which batch the profile ran. */
+function setTimesHeader(grid: HTMLElement): void {
+  const { times } = measured;
+  const header = grid.querySelector<HTMLElement>('th.c-time');
+  if (header) header.textContent = times ? l10n.t('Time (batch {0})', times.profile.batch) : l10n.t('Time');
+}
+
+/**
+ * Cells of the filled columns, made in every row once there is something to show (empty where a row has no
+ * value, so that the rows line up) and none before: most tables have none.
+ */
 const FILLED_CLASS = { time: 'num time', quant: 'quant', act: 'act' } as const;
 
 /** Puts `content` in the row's cell of a filled column (made where missing, in column order); none removes it. */
@@ -415,55 +482,62 @@ function fillCell(
   }
   td.replaceChildren(...content);
   if (title) td.title = title;
+  else td.removeAttribute('title');
 }
 
-function fillTimes(grid: HTMLElement): void {
-  const t0 = performance.now();
+/** The Time cells of the rows under `root` (the table, or a group of it). */
+function fillTimes(root: HTMLElement): void {
   const { times } = measured;
-  const header = grid.querySelector<HTMLElement>('th.c-time');
-  if (header) header.textContent = times ? l10n.t('Time (batch {0})', times.profile.batch) : l10n.t('Time');
-  for (const tr of grid.querySelectorAll<HTMLElement>('tbody tr')) {
+  if (!times && !root.querySelector('td.c-time')) return;
+  for (const tr of root.querySelectorAll<HTMLElement>('tbody tr')) {
     const name = tr.dataset.name ?? tr.dataset.block ?? tr.dataset.stage ?? '';
     const t = times?.byName.get(name);
     fillCell(
       tr,
       'time',
-      t && [
-        `${msText(t.ms)} ms`,
-        t.fallback
-          ? h(
-              'span',
-              {
-                class: 'badge fallback',
-                title: l10n.t('ran on the CPU: the GPU provider could not take it'),
-              },
-              'CPU',
-            )
-          : '',
-      ],
+      !times
+        ? undefined
+        : !t
+          ? []
+          : [
+              `${msText(t.ms)} ms`,
+              t.fallback
+                ? h(
+                    'span',
+                    {
+                      class: 'badge fallback',
+                      title: l10n.t('ran on the CPU: the GPU provider could not take it'),
+                    },
+                    'CPU',
+                  )
+                : '',
+            ],
       t &&
         l10n.t('{0} of the run; {1}', percent(t.share), t.provider) +
           (t.fallback ? ` ${l10n.t('(CPU fallback)')}` : ''),
     );
   }
-  grid.dataset.timesMs = (performance.now() - t0).toFixed(1);
 }
 
 /** Shows the int8 error per row in its column (null hides the column). */
 export function showQuantization(report: QuantizationReport | null): void {
   measured.quantization = report ? new Map(report.rows.map((r) => [r.name, r])) : null;
   const grid = document.getElementById('layers');
-  if (grid) fillQuantization(grid);
+  if (grid) {
+    const t0 = performance.now();
+    fillQuantization(grid);
+    grid.dataset.quantMs = (performance.now() - t0).toFixed(1);
+  }
   layOutColumns();
 }
 
-function fillQuantization(grid: HTMLElement): void {
-  const t0 = performance.now();
-  for (const tr of grid.querySelectorAll<HTMLElement>('tr.layer')) {
+/** The int8 error cells of the layer rows under `root` (the table, or a group of it). */
+function fillQuantization(root: HTMLElement): void {
+  if (!measured.quantization && !root.querySelector('td.c-quant')) return;
+  for (const tr of root.querySelectorAll<HTMLElement>('tbody tr')) {
     const q = measured.quantization?.get(tr.dataset.name ?? '');
-    fillCell(tr, 'quant', q && quantCell(q));
+    fillCell(tr, 'quant', !measured.quantization ? undefined : q ? quantCell(q) : []);
   }
-  grid.dataset.quantMs = (performance.now() - t0).toFixed(1);
 }
 
 /** "28.1 dB · 0.998", the jump marked, or why nothing was compared. */
@@ -504,10 +578,13 @@ export function showActivations(layers: readonly LayerActivationView[] | undefin
   layOutColumns();
 }
 
-function fillActivations(grid: HTMLElement): void {
-  for (const tr of grid.querySelectorAll<HTMLElement>('tr.layer')) {
-    const a = measured.activations.get(tr.dataset.name ?? '');
-    fillCell(tr, 'act', a && activationCell(a, tr.dataset.shape ?? ''));
+/** The Activations cells of the layer rows under `root` (the table, or a group of it). */
+function fillActivations(root: HTMLElement): void {
+  if (measured.activations.size === 0 && !root.querySelector('td.c-act')) return;
+  const explored = measured.activations.size > 0;
+  for (const tr of root.querySelectorAll<HTMLElement>('tbody tr')) {
+    const a = tr.dataset.name === undefined ? undefined : measured.activations.get(tr.dataset.name);
+    fillCell(tr, 'act', !explored ? undefined : a ? activationCell(a, tr.dataset.shape ?? '') : []);
   }
 }
 
@@ -545,35 +622,35 @@ function activationCell(a: LayerActivationView, computed: string): (Node | strin
 }
 
 /** Roving focus, arrow keys, collapse/expand (the detail card follows focus on its own). */
-function wireInteraction(body: HTMLElement): void {
-  const visibleRows = (): HTMLElement[] =>
-    [...body.querySelectorAll<HTMLElement>('tr')].filter((r) => !r.hidden);
+function wireInteraction(grid: HTMLElement): void {
+  const visibleRows = (): HTMLElement[] => bodyRows(grid).filter((r) => !r.hidden);
   const focusRow = (tr: HTMLElement | undefined): void => {
     if (!tr) return;
-    for (const r of body.querySelectorAll<HTMLElement>('tr[tabindex="0"]')) r.tabIndex = -1;
+    for (const r of grid.querySelectorAll<HTMLElement>('tbody tr[tabindex="0"]')) r.tabIndex = -1;
     tr.tabIndex = 0;
     tr.focus();
   };
   const setExpanded = (stage: HTMLElement, expanded: boolean): void => {
     stage.setAttribute('aria-expanded', String(expanded));
-    let next = stage.nextElementSibling as HTMLElement | null;
-    while (next && !next.classList.contains('stage')) {
-      next.hidden = !expanded;
-      next = next.nextElementSibling as HTMLElement | null;
+    const all = bodyRows(grid);
+    for (let i = all.indexOf(stage) + 1; i < all.length && !all[i]!.classList.contains('stage'); i++) {
+      all[i]!.hidden = !expanded;
     }
   };
-  const first = body.querySelector<HTMLElement>('tr');
+  const first = grid.querySelector<HTMLElement>('tbody tr');
   if (first) first.tabIndex = 0;
-  body.addEventListener('click', (e) => {
-    const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
+  grid.addEventListener('click', (e) => {
+    const tr = (e.target as HTMLElement).closest<HTMLElement>('tbody tr');
     if (!tr) return;
+    finishTable();
     if (tr.classList.contains('stage')) setExpanded(tr, tr.getAttribute('aria-expanded') !== 'true');
     else openMaps(tr);
     focusRow(tr);
   });
-  body.addEventListener('keydown', (e) => {
-    const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
+  grid.addEventListener('keydown', (e) => {
+    const tr = (e.target as HTMLElement).closest<HTMLElement>('tbody tr');
     if (!tr) return;
+    finishTable();
     const rows = visibleRows();
     const i = rows.indexOf(tr);
     const stage = tr.classList.contains('stage') ? tr : findStage(tr);
@@ -649,11 +726,10 @@ function openRowSource(tr: HTMLElement): void {
  * view without taking focus from the editor); no names clears the mark.
  */
 export function markRows(names: readonly string[]): void {
-  const body = document.querySelector<HTMLElement>('#layers tbody');
-  if (!body) return;
+  finishTable();
   const wanted = new Set(names);
   let first: HTMLElement | undefined;
-  for (const tr of body.querySelectorAll<HTMLElement>('tr.layer')) {
+  for (const tr of document.querySelectorAll<HTMLElement>('#layers tr.layer')) {
     const hit = wanted.has(tr.dataset.name ?? '');
     tr.classList.toggle('from-source', hit);
     if (!hit || first) continue;
@@ -664,10 +740,11 @@ export function markRows(names: readonly string[]): void {
   first?.scrollIntoView({ block: 'nearest' });
 }
 
+/** The stage row a row belongs to (the last stage row before it). */
 function findStage(tr: HTMLElement): HTMLElement | undefined {
-  let prev = tr.previousElementSibling as HTMLElement | null;
-  while (prev && !prev.classList.contains('stage')) prev = prev.previousElementSibling as HTMLElement | null;
-  return prev ?? undefined;
+  const rows = bodyRows();
+  for (let i = rows.indexOf(tr); i >= 0; i--) if (rows[i]!.classList.contains('stage')) return rows[i];
+  return undefined;
 }
 
 /**
@@ -675,15 +752,16 @@ function findStage(tr: HTMLElement): HTMLElement | undefined {
  * profile and quantization views; returns whether the table has it.
  */
 export function focusLayer(name: string): boolean {
-  const body = document.querySelector<HTMLElement>('#layers tbody');
-  const tr = [...(body?.querySelectorAll<HTMLElement>('tr') ?? [])].find(
+  finishTable();
+  const rows = bodyRows();
+  const tr = rows.find(
     (r) => r.dataset.name === name || r.dataset.block === name || r.dataset.stage === name,
   );
-  if (!body || !tr) return false;
+  if (!tr) return false;
   showSection('architecture');
   const stage = tr.classList.contains('stage') ? undefined : findStage(tr);
   if (stage?.getAttribute('aria-expanded') === 'false') stage.click();
-  for (const r of body.querySelectorAll<HTMLElement>('tr[tabindex="0"]')) r.tabIndex = -1;
+  for (const r of rows) if (r.tabIndex === 0) r.tabIndex = -1;
   tr.tabIndex = 0;
   tr.scrollIntoView({ block: 'center' });
   tr.focus({ preventScroll: true });

@@ -8,8 +8,8 @@ import { h } from './dom';
 /** The card's content for a row, or undefined for a row without one. */
 export type Describe = (tr: HTMLElement) => HTMLElement[] | undefined;
 
-/** The table's body whose rows the card follows (one table at a time: a new model's replaces it). */
-let live: { body: HTMLElement; card: HTMLElement; describe: Describe } | undefined;
+/** The table whose body rows the card follows (one table at a time: a new model's replaces it). */
+let live: { table: HTMLElement; card: HTMLElement; describe: Describe } | undefined;
 /** The row the user moved focus to (keyboard or click); null while none has it. */
 let focused: HTMLElement | null = null;
 /** Focus that the panel moved itself (after Open Architecture): it does not open the card. */
@@ -23,27 +23,27 @@ document.addEventListener('mousemove', (e) => {
   const moved = !pointer || pointer.x !== e.clientX || pointer.y !== e.clientY;
   pointer = { x: e.clientX, y: e.clientY };
   if (!moved || !live || focused) return;
-  const tr = (e.target as Element).closest('tr');
-  if (tr instanceof HTMLElement && live.body.contains(tr)) show(tr);
+  const tr = (e.target as Element).closest('tbody tr');
+  if (tr instanceof HTMLElement && live.table.contains(tr)) show(tr);
 });
 
-/** The card's pane, empty until a row is pointed at or focused. */
-export function detailCard(body: HTMLElement, describe: Describe): HTMLElement {
+/** The card's pane for a table's body rows, empty until a row is pointed at or focused. */
+export function detailCard(table: HTMLElement, describe: Describe): HTMLElement {
   const card = h(
     'aside',
     { id: 'layer-card', class: 'card empty', 'aria-live': 'polite', slot: 'end' },
     h('p', { class: 'muted', id: 'layer-card-hint' }, l10n.t('Hover or focus a layer to see its shapes.')),
   );
-  live = { body, card, describe };
+  live = { table, card, describe };
   focused = null;
-  body.addEventListener('focusin', (e) => {
-    const tr = (e.target as HTMLElement).closest('tr');
+  table.addEventListener('focusin', (e) => {
+    const tr = (e.target as HTMLElement).closest('tbody tr');
     if (!(tr instanceof HTMLElement) || quiet) return;
     focused = tr;
     show(tr);
   });
-  body.addEventListener('focusout', (e) => {
-    if (!body.contains(e.relatedTarget as Node | null)) focused = null;
+  table.addEventListener('focusout', (e) => {
+    if (!table.contains(e.relatedTarget as Node | null)) focused = null;
   });
   return card;
 }

@@ -135,15 +135,15 @@ export function collapseSteps(filled: Filled): { step: Step; needs: number }[] {
 }
 
 /**
- * The stylesheet that lays the table out for what is filled: the grid's tracks (a hidden column's track is 0
- * wide and its cells are not rendered) and one container query per collapse step, narrowest last.
+ * The stylesheet that lays the table out for what is filled: each column's width as `--w-<column>` (0 for a
+ * column not shown, whose cells are not rendered either; the layer column's is its least) and one container
+ * query per collapse step, narrowest last.
  */
 export function columnStyles(filled: Filled): string {
   const shown = new Set(present(filled));
-  const track = (w: Width): string =>
-    w.key === 'name' ? `minmax(${w.em}em, 1fr)` : `var(--w-${w.key}, ${shown.has(w.key) ? w.em : 0}em)`;
+  const widths = WIDTHS.map((w) => `--w-${w.key}: ${shown.has(w.key) ? w.em : 0}em;`);
   const rules = [
-    `#layers { --layer-columns: ${WIDTHS.map((w) => `[${w.key}] ${track(w)}`).join(' ')} [end]; }`,
+    `#layers { ${widths.join(' ')} }`,
     ...WIDTHS.filter((w) => !shown.has(w.key)).map((w) => `#layers .c-${w.key} { display: none; }`),
   ];
   for (const { step, needs } of collapseSteps(filled)) {

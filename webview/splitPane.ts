@@ -1,23 +1,30 @@
 // Something and its details side by side in VSCode Elements' vscode-split-layout: the details pane keeps its
-// width when the panel is resized, and the width the user dragged it to is kept for the next table.
+// width when the panel is resized, and the width the user dragged it to stays for the next table.
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import { h } from './dom';
 
-/** The details pane's width the user last dragged to (px); undefined: a share of the panel. */
-let dragged: number | undefined;
-
-/** The details pane's width for a split `width` px wide: what the user chose, else a third within bounds. */
+/** The details pane's width for a split `width` px wide: a third, within bounds. */
 function endWidth(width: number): number {
-  return dragged ?? Math.min(360, Math.max(220, Math.round(width * 0.32)));
+  return Math.min(360, Math.max(220, Math.round(width * 0.32)));
 }
+
+/** The split layouts made so far, by id: a new table goes into the same one (its handle stays put). */
+const splits = new Map<string, HTMLElement>();
 
 /**
  * `start` beside `end` (the details), which get the slots of the split layout; `width` is what the split will
  * measure (its container's width now, 0 when unknown), so that the first layout is already the final one.
+ * The split with this id is made once: later contents replace the old, and the layout does not measure
+ * itself (a forced layout of the new table) again.
  */
 export function splitPane(start: HTMLElement, end: HTMLElement, id: string, width: number): HTMLElement {
   start.slot = 'start';
   end.slot = 'end';
+  const made = splits.get(id);
+  if (made) {
+    made.replaceChildren(start, end);
+    return made;
+  }
   const split = h(
     'vscode-split-layout',
     {
@@ -42,8 +49,6 @@ export function splitPane(start: HTMLElement, end: HTMLElement, id: string, widt
     });
     sized.observe(split);
   }
-  split.addEventListener('vsc-split-layout-change', (e) => {
-    dragged = split.clientWidth - (e as CustomEvent<{ position: number }>).detail.position;
-  });
+  splits.set(id, split);
   return split;
 }

@@ -81,8 +81,10 @@ test('the stylesheet hides unfilled columns and has one container query per step
       new RegExp(`--w-${steps[i]!.step}: 0em; \\} #layers \\.c-${steps[i]!.step} \\{ display: none;`),
     );
   });
-  // Every column has a named grid line, so that cells place themselves whatever is hidden.
-  for (const key of COLUMN_KEYS) assert.match(css, new RegExp(`\\[${key}\\] `));
+  // Every column has its width (the stage rows' labels add up those before Params), 0 when not shown.
+  for (const key of COLUMN_KEYS) assert.match(css, new RegExp(`--w-${key}: [\\d.]+em;`));
+  assert.match(css, /--w-time: 0em;/);
+  assert.match(columnStyles(ALL), /--w-time: 8\.5em;/);
   // With activations, the first step keeps their histogram and drops their statistics.
   assert.match(
     columnStyles(ALL),
