@@ -386,7 +386,7 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
       'name',
       'name',
       h('span', { class: 'ordinal' }, counted ? String(counted) : ''),
-      row.name,
+      h('span', { class: 'layer-name' }, row.name),
       ...rowBadges(row),
       row.source ? sourceLink(row.source) : undefined,
     ),
