@@ -26,10 +26,10 @@ import { vscode } from './vscodeApi';
  */
 const ROWS_PER_GROUP = 32;
 /**
- * Groups made before the table is first shown (more than a tall pane holds); the others are made a few per
- * task after it, so that building a 600-row table's DOM does not hold up its first frame.
+ * Groups made before the table is first shown (one fills a pane about 700 px tall); the others are made a few
+ * per task after it, so that building a 600-row table's DOM does not hold up its first frame.
  */
-const FIRST_GROUPS = 2;
+const FIRST_GROUPS = 1;
 const GROUPS_PER_TASK = 4;
 
 /** Makes the table's remaining groups at once: for what needs every row (keys, links, collapsing a stage). */
