@@ -542,8 +542,9 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         renderTop();
         return;
       }
-      // A job that starts opens its section; one that only follows the current image does not.
-      if (m.state?.status === 'running' && !hasJob(m.job)) showSection(JOB_SECTIONS[m.job]);
+      // A job's section that appears opens its tab (a job may be done before the panel is ready, when a
+      // command opened it); one that only follows the current image, its section already there, does not.
+      if (m.state && !hasJob(m.job)) showSection(JOB_SECTIONS[m.job]);
       setJobState(m.job, m.state);
       if (m.job === 'quantize') {
         quantized = m.state?.status === 'done' ? (m.state as typeof quantized) : undefined;
