@@ -31,7 +31,7 @@ document.addEventListener('mousemove', (e) => {
 export function detailCard(table: HTMLElement, describe: Describe): HTMLElement {
   const card = h(
     'aside',
-    { id: 'layer-card', class: 'card empty', 'aria-live': 'polite', slot: 'end' },
+    { id: 'layer-card', class: 'card', 'aria-live': 'polite' },
     h('p', { class: 'muted', id: 'layer-card-hint' }, l10n.t('Hover or focus a layer to see its shapes.')),
   );
   live = { table, card, describe };
@@ -58,10 +58,8 @@ export function focusQuietly(tr: HTMLElement): void {
   }
 }
 
+/** The card now describes `tr`. */
 function show(tr: HTMLElement): void {
   const content = live?.describe(tr);
-  if (!live || !content) return;
-  live.card.replaceChildren(...content);
-  live.card.classList.remove('empty');
-  live.card.dataset.row = tr.dataset.name ?? tr.dataset.block ?? tr.dataset.stage ?? '';
+  if (live && content) live.card.replaceChildren(...content);
 }

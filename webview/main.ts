@@ -9,6 +9,7 @@ import type {
   HostMessage,
   JobKind,
   PanelState,
+  WebviewMessage,
 } from '../src/shared/protocol';
 import { parseSavedPanel, savedPanel } from '../src/shared/savedPanel';
 import type { QuantizationReport } from '../src/shared/quantization';
@@ -157,7 +158,6 @@ function renderTop(): void {
     ...present([
       resultSection(
         state,
-        true,
         currentModel()?.outputKind,
         architecture ? headFields(architecture.table) : undefined,
       ),
@@ -283,7 +283,10 @@ function rememberFocus(): () => void {
   };
 }
 
-function button(label: string, command: 'showRuntimeInfo' | 'showLog'): HTMLElement {
+function button(
+  label: string,
+  command: Extract<WebviewMessage, { type: 'command' }>['command'],
+): HTMLElement {
   const b = h('button', { type: 'button' }, label);
   b.addEventListener('click', () => vscode.postMessage({ type: 'command', command }));
   return b;
