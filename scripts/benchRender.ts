@@ -1,7 +1,8 @@
-// Benchmark rows for the webview's layer table (issue #10: a 600-node graph renders its table in ≤ 50 ms),
-// measured in a real browser: the built panel bundle (dist/webview.js, media/panel.css) in headless
-// Chromium, sent the host's `architecture` message with real tables — ResNet50's as the worker serves it,
-// and a 608-row ResNet-shaped graph (e2e/ui/models.spec.ts builds the same) — run after run.
+// Benchmark rows for the webview's layer table (issues #10 and #19: a 600-node graph's table is shown —
+// rendered, styled and laid out — in ≤ 50 ms), measured in a real browser: the built panel bundle
+// (dist/webview.js, media/panel.css) in headless Chromium, its Architecture tab open, sent the host's
+// `architecture` message with real tables — ResNet50's as the worker serves it, and a 608-row ResNet-shaped
+// graph (e2e/ui/models.spec.ts builds the same) — run after run.
 // Used by scripts/bench.ts; alone: npx tsx scripts/benchRender.ts [--runs N] (after npm run -s build:bundles).
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,7 +24,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const ORIGIN = 'https://cnn-lens.bench';
 /** The e2e tests' viewport. */
 const VIEWPORT = { width: 1280, height: 800 };
-/** Issue #10's bound on the 600-row table's render, in ms. */
+/** Issue #19's bound on the 600-row table's time to be shown (render, style and layout), in ms. */
 export const RENDER_TARGET_MS = 50;
 
 /** One row of the bench table (the shape of scripts/bench.ts's rows); samples in ms. */
@@ -58,12 +59,21 @@ interface Case {
 interface Sample {
   /** The webview's own measurement: `section.dataset.renderMs` (building the section's DOM). */
   renderMs: number;
-  /** From the page's first look at the message to the new table laid out: decoding its data, then the two below. */
+  /**
+   * From the page's first look at the message to the end of the frame that paints the new table: decoding
+   * its data, the panel's handler, then the rest below. The wait for that frame (the page idle until the
+   * display asks for one) is left out.
+   */
   shownMs: number;
   /** The panel's message handler, which includes the render. */
   handlerMs: number;
-  /** Style and layout of the page with the new table (forced, as the next frame would do them). */
+  /** After the handler: style and layout (forced, as the frame would do them), then the frame's paint. */
   layoutMs: number;
+  /**
+   * From the render's start until the table holds every row (`#layers`' data-complete-ms): the first groups
+   * of rows are made before the first frame, the others a few per task after it.
+   */
+  completeMs: number;
   /** Whether the message put a section in the emptied host. */
   rendered: boolean;
   /** `tr.layer` rows in the new table. */
@@ -135,16 +145,21 @@ export async function measureRender(opts: RenderOptions): Promise<RenderRows> {
       rows.push(
         r(
           '',
-          `webview architecture table, ${c.label}: render (the page's data-render-ms)`,
+          `webview architecture table, ${c.label}: render before the first frame (the page's data-render-ms)`,
           (s) => s.renderMs,
         ),
         r(
           '-shown',
-          '  message to table laid out: decode + the panel’s handler + style and layout',
+          '  message to table shown: decode + the panel’s handler + style, layout and paint',
           (s) => s.shownMs,
         ),
         r('-handler', '  of which the panel’s handler (the render and the rest)', (s) => s.handlerMs),
-        r('-layout', '  of which style and layout', (s) => s.layoutMs),
+        r('-layout', '  of which style, layout and paint', (s) => s.layoutMs),
+        r(
+          '-complete',
+          '  render to every row in the table (the rest built after the first frame)',
+          (s) => s.completeMs,
+        ),
       );
     }
     const firsts = cases.map((c) => {
@@ -211,7 +226,9 @@ async function tables(): Promise<Case[]> {
 // INIT runs before the bundle: the stand-in for VS Code's API, and a message listener registered before the
 // panel's own, so that it notes when the page starts handling a message. `render` empties the section,
 // posts one `architecture` message as the host does (the panel renders the table anew on every one), and
-// measures it with a listener registered after the panel's; it lets a frame paint before it answers.
+// measures it with a listener registered after the panel's (the components' microtasks have run by then): it
+// forces the style and layout the next frame would do, then times that frame from its
+// requestAnimationFrame to a task queued from it, which runs once the frame is painted.
 const INIT = `
 window.__bench = {
   posted: [],
@@ -227,19 +244,27 @@ window.__bench = {
       const after = () => {
         window.removeEventListener('message', after);
         const handled = performance.now();
-        const section = document.getElementById('architecture');
-        // The style and layout the next frame would do.
         void document.body.offsetHeight;
-        const end = performance.now();
-        const sample = {
-          renderMs: Number(section?.dataset.renderMs),
-          shownMs: end - window.__bench.start,
-          handlerMs: handled - window.__bench.decoded,
-          layoutMs: end - handled,
-          rendered: section !== null,
-          layerRows: section?.querySelectorAll('#layers tr.layer').length ?? 0,
-        };
-        requestAnimationFrame(() => setTimeout(() => resolve(sample), 0));
+        const laidOut = performance.now();
+        requestAnimationFrame(() => {
+          const frame = performance.now();
+          setTimeout(async () => {
+            // Waiting for the frame is not work: the time between the layout and the frame is left out.
+            const painted = performance.now() - frame;
+            const section = document.getElementById('architecture');
+            const table = document.getElementById('layers');
+            while (table && table.dataset.completeMs === undefined) await new Promise((w) => setTimeout(w, 5));
+            resolve({
+              renderMs: Number(section?.dataset.renderMs),
+              shownMs: laidOut - window.__bench.start + painted,
+              handlerMs: handled - window.__bench.decoded,
+              layoutMs: laidOut - handled + painted,
+              completeMs: Number(table?.dataset.completeMs),
+              rendered: section !== null,
+              layerRows: section?.querySelectorAll('#layers tr.layer').length ?? 0,
+            });
+          }, 0);
+        });
       };
       window.addEventListener('message', after);
       window.postMessage({ type: 'architecture', architecture: window.__bench.views[key] }, '*');
@@ -287,6 +312,11 @@ async function openPanel(browser: Browser): Promise<Panel> {
   await page.goto(`${ORIGIN}/`);
   // main.ts announces itself last thing on start.
   await page.waitForFunction(`window.__bench.posted.some((m) => m.type === 'ready')`);
+  // "Open Architecture" as the host sends it: the table's tab opens (a table in a hidden tab is not laid out).
+  await page.evaluate(`window.postMessage({ type: 'focusArchitecture' }, '*'); 0`);
+  await page.waitForFunction(
+    `document.querySelector('vscode-tab-panel[data-section="architecture"]:not([hidden])') !== null`,
+  );
   const panel = { page, errors };
   throwPageErrors(panel, 'starting');
   return panel;
@@ -335,11 +365,11 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- |',
   ];
   out.push(...rows.map(line), '', ...notes);
-  const deep = rows.find((r) => r.key === 'render-deep600');
+  const deep = rows.find((r) => r.key === 'render-deep600-shown');
   if (deep) {
     const m = median(deep.samples);
     out.push(
-      `Target: 600-row table render ≤ ${RENDER_TARGET_MS} ms: ${m.toFixed(1)} ms — ${m <= RENDER_TARGET_MS ? 'MET' : 'MISSED'}`,
+      `Target: 600-row table shown (render, style, layout) ≤ ${RENDER_TARGET_MS} ms: ${m.toFixed(1)} ms — ${m <= RENDER_TARGET_MS ? 'MET' : 'MISSED'}`,
     );
   }
   process.stdout.write(out.join('\n') + '\n');

@@ -1,51 +1,81 @@
-// The architecture section: the layer table as a keyboard-navigable treegrid with a detail card.
+// The architecture section: the layer table as a keyboard-navigable treegrid, its detail card in a pane beside
+// it. Rows are CSS grid rows (not table layout) so that rows out of view skip style and layout
+// (content-visibility), and the columns that fit the pane come from container queries (layerColumns.ts).
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import * as l10n from '@vscode/l10n';
-import { compact, nchwText, percent, shapeText } from '../src/shared/format';
+import { compact, percent, shapeText } from '../src/shared/format';
 import type { LayerActivationView } from '../src/shared/protocol';
 import type { BlockSummary, LayerRow, LayerTable, StageSummary } from '../src/shared/layerTable';
-import type { Profile, TimedRow } from '../src/shared/profile';
+import type { Profile } from '../src/shared/profile';
 import type { ArchitectureView } from '../src/shared/protocol';
 import type { QuantizationReport, QuantizedRow } from '../src/shared/quantization';
+import { detailCard, focusQuietly } from './detailCard';
 import { h } from './dom';
-import { msText, referenceFigure } from './figures';
+import { msText } from './figures';
+import { cardContent, type Measured } from './layerCard';
+import { COLUMN_KEYS, columnHeader, columnStyles, type ColumnKey, type Filled } from './layerColumns';
+import { showSection } from './sections';
+import { splitPane } from './splitPane';
 import { blockCounts, int } from './text';
 import { requestFeatureMaps } from './featureMapsView';
-import { requests, vscode } from './vscodeApi';
+import { vscode } from './vscodeApi';
 
-/** Column headers, with a class for the columns shown only once there is something to show. */
-function columns(): [string, string, string?][] {
-  return [
-    [l10n.t('Layer'), ''],
-    [l10n.t('Kernel'), ''],
-    [l10n.t('Stride'), ''],
-    [l10n.t('Channels'), ''],
-    [l10n.t('Output'), ''],
-    [
-      l10n.t('RF / stride'),
-      'col-rf',
-      l10n.t('receptive field of one output position, and effective stride, in input pixels'),
-    ],
-    [l10n.t('Params'), ''],
-    [l10n.t('Mult-adds'), ''],
-    [l10n.t('Time'), 'col-time', l10n.t('median ms per run, from the last profile')],
-    [
-      l10n.t('int8 error'),
-      'col-quant',
-      l10n.t('SQNR (dB) and cosine of the int8 output against fp32, for the current image'),
-    ],
-    [l10n.t('Activations'), ''],
-  ];
+/**
+ * Rows per group of the table's body. A group out of view skips style, layout and paint as one
+ * (content-visibility): per row, the bookkeeping of 600 skipped rows cost more than it saved.
+ */
+const ROWS_PER_GROUP = 32;
+/**
+ * Groups made before the table is first shown (one fills a pane about 700 px tall); the others are made a few
+ * per task after it, so that building a 600-row table's DOM does not hold up its first frame.
+ */
+const FIRST_GROUPS = 1;
+const GROUPS_PER_TASK = 4;
+
+/** Makes the table's remaining groups at once: for what needs every row (keys, links, collapsing a stage). */
+let finishTable: () => void = () => undefined;
+
+/** The table's body rows, in order across its groups. */
+function bodyRows(grid: ParentNode = document): HTMLElement[] {
+  return [...grid.querySelectorAll<HTMLElement>('#layers tbody tr')];
 }
 
-/** Renders the section; returns it and the time the render took (for the benchmark note). */
-export function architectureSection(view: ArchitectureView): HTMLElement {
+/** What the panel has measured for the rows (the columns and the card show it). */
+const measured: Measured = { times: null, quantization: null, activations: new Map() };
+
+/** The columns' layout for what is filled, adopted by the page (a constructed sheet: no inline style). */
+const columnSheet = new CSSStyleSheet();
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, columnSheet];
+let columnCss = '';
+
+/** Lays the columns out for what is filled now: unfilled columns take no room. */
+function layOutColumns(): void {
+  const filled: Filled = {
+    time: measured.times !== null,
+    quant: measured.quantization !== null,
+    act: measured.activations.size > 0,
+  };
+  const css = columnStyles(filled);
+  if (css !== columnCss) columnSheet.replaceSync((columnCss = css));
+  const grid = document.getElementById('layers');
+  grid?.classList.toggle('has-time', filled.time);
+  grid?.classList.toggle('has-quant', filled.quant);
+  grid?.classList.toggle('has-act', filled.act);
+}
+
+/** A grid cell of column `key`. */
+function cell(key: ColumnKey, cls = '', ...children: (Node | string | undefined)[]): HTMLElement {
+  return h('td', { role: 'gridcell', class: `c-${key}${cls ? ` ${cls}` : ''}` }, ...children);
+}
+
+/**
+ * Renders the section for a host `width` px wide (0 when it is not shown); the time the render took goes on
+ * it as `data-render-ms`, and on the table as `data-complete-ms` once its last group is made (for the
+ * benchmark).
+ */
+export function architectureSection(view: ArchitectureView, width: number): HTMLElement {
   const t0 = performance.now();
   const { table } = view;
-  const card = h(
-    'aside',
-    { id: 'layer-card', class: 'card empty', 'aria-live': 'polite' },
-    h('p', { class: 'muted' }, l10n.t('Hover or focus a layer to see its shapes.')),
-  );
   const grid = h('table', {
     id: 'layers',
     role: 'treegrid',
@@ -59,18 +89,23 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
       h(
         'tr',
         { role: 'row' },
-        ...columns().map(([name, cls, title]) =>
-          h('th', { role: 'columnheader', scope: 'col', class: cls, ...(title && { title }) }, name),
-        ),
+        ...COLUMN_KEYS.map((key) => {
+          const { label, title } = columnHeader(key);
+          return h(
+            'th',
+            { role: 'columnheader', scope: 'col', class: `c-${key}`, ...(title && { title }) },
+            label,
+          );
+        }),
       ),
     ),
   );
-  const body = h('tbody');
-  grid.append(body);
-  for (const tr of tableRows(table)) body.append(tr);
-  wireInteraction(body, table, card);
-  fillTimes(grid);
-  fillQuantization(grid);
+  buildGroups(grid, tableRows(table), t0);
+  const card = detailCard(grid, (tr) => cardContent(tr, table, measured));
+  wireInteraction(grid);
+  setTimesHeader(grid);
+  layOutColumns();
+  const pane = h('div', { class: 'table-pane' }, grid);
   const section = h(
     'section',
     { id: 'architecture', 'aria-labelledby': 'architecture-title' },
@@ -78,38 +113,12 @@ export function architectureSection(view: ArchitectureView): HTMLElement {
       'div',
       { class: 'section-head' },
       h('h2', { id: 'architecture-title' }, l10n.t('Architecture · {0}', view.model)),
-      quantizationButton(),
-      compareButton(),
     ),
     summary(table),
-    h('div', { class: 'arch-body' }, h('div', { class: 'table-wrap' }, grid), card),
+    splitPane(pane, card, 'arch-split', width),
   );
   section.dataset.renderMs = (performance.now() - t0).toFixed(1);
   return section;
-}
-
-/** "fp32 vs int8 for this image": the current image at both precisions, row by row. */
-function quantizationButton(): HTMLElement {
-  const b = h(
-    'button',
-    {
-      type: 'button',
-      id: 'compare-precisions',
-      title: l10n.t(
-        'Run the current image at fp32 and at int8 and compare every layer’s output (SQNR, cosine)',
-      ),
-    },
-    l10n.t('fp32 vs int8 for this image'),
-  );
-  b.addEventListener('click', () => requests.send({ type: 'compareQuantized' }));
-  return b;
-}
-
-/** "Compare with other models…": the Compare Architectures command, with this model among the choices. */
-function compareButton(): HTMLElement {
-  const b = h('button', { type: 'button', id: 'compare-models' }, l10n.t('Compare with other models…'));
-  b.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'compareArchitectures' }));
-  return b;
 }
 
 function summary(table: LayerTable): HTMLElement {
@@ -163,23 +172,58 @@ function summary(table: LayerTable): HTMLElement {
 function warningsList(warnings: string[]): HTMLElement {
   const title =
     warnings.length === 1 ? l10n.t('{0} warning', warnings.length) : l10n.t('{0} warnings', warnings.length);
-  const details = h(
-    'details',
-    { id: 'warnings', class: 'notice warnings' },
-    h('summary', {}, title),
+  return h(
+    'vscode-collapsible',
+    {
+      id: 'warnings',
+      class: 'warnings',
+      heading: title,
+      ...(warnings.length <= 3 && { open: '' }),
+    },
     h('ul', {}, ...warnings.map((w) => h('li', {}, w))),
   );
-  if (warnings.length <= 3) details.setAttribute('open', '');
-  return details;
 }
 
-/** Stage rows (level 1), block rows (level 2) and layer rows under them. */
-function tableRows(table: LayerTable): HTMLElement[] {
+/**
+ * Appends the rows in groups: the first at once, the rest in later tasks (or at once when something needs
+ * them, through `finishTable`). Each group gets what has been measured for its rows as it is made.
+ */
+function buildGroups(grid: HTMLElement, rows: (() => HTMLElement)[], t0: number): void {
+  let next = 0;
+  const make = (groups: number): void => {
+    for (; groups > 0 && next < rows.length; groups--, next += ROWS_PER_GROUP) {
+      const group = h(
+        'tbody',
+        { role: 'rowgroup' },
+        ...rows.slice(next, next + ROWS_PER_GROUP).map((f) => f()),
+      );
+      fillTimes(group);
+      fillQuantization(group);
+      fillActivations(group);
+      grid.append(group);
+    }
+    if (next >= rows.length) grid.dataset.completeMs = (performance.now() - t0).toFixed(1);
+  };
+  make(FIRST_GROUPS);
+  const finish = (): void => make(Infinity);
+  finishTable = finish;
+  const step = (): void => {
+    // Another table replaced this one, or something needed the rest at once.
+    if (finishTable !== finish || next >= rows.length) return;
+    make(GROUPS_PER_TASK);
+    setTimeout(step, 0);
+  };
+  // After the first frame has painted, so that those rows do not weigh on it.
+  requestAnimationFrame(() => setTimeout(step, 0));
+}
+
+/** Stage rows (level 1), block rows (level 2) and layer rows under them, each made when called. */
+function tableRows(table: LayerTable): (() => HTMLElement)[] {
   const stages = new Map(table.stages.map((s) => [s.stage, s]));
   const blocks = new Map(table.blocks.map((b) => [b.block, b]));
   const blocksOf = new Map<string, BlockSummary[]>();
   for (const b of table.blocks) blocksOf.set(b.stage, [...(blocksOf.get(b.stage) ?? []), b]);
-  const out: HTMLElement[] = [];
+  const out: (() => HTMLElement)[] = [];
   let lastStage: string | null = null;
   let lastBlock: string | null = null;
   let uniform = false;
@@ -192,15 +236,17 @@ function tableRows(table: LayerTable): HTMLElement[] {
       const own = (row.stage !== null && blocksOf.get(row.stage)) || [];
       // In a stage of identical blocks the stage's layout already gives the notation ("[…] × 3").
       uniform = own.every((b) => b.notation === own[0]?.notation);
-      if (stage) out.push(stageRow(stage, own));
+      if (stage) out.push(() => stageRow(stage, own));
     }
     if (row.block && row.block !== lastBlock) {
       lastBlock = row.block;
       const block = blocks.get(row.block);
-      if (block) out.push(blockRow(block, !uniform));
+      const notation = !uniform;
+      if (block) out.push(() => blockRow(block, notation));
     }
     if (row.counted) n++;
-    out.push(layerRow(row, i, row.block ? 3 : 2, row.counted ? n : undefined));
+    const ordinal = row.counted ? n : undefined;
+    out.push(() => layerRow(row, i, row.block ? 3 : 2, ordinal));
   });
   return out;
 }
@@ -225,9 +271,9 @@ function stageRow(s: StageSummary, blocks: readonly BlockSummary[]): HTMLElement
       'data-stage': s.stage,
       tabindex: '-1',
     },
-    h(
-      'td',
-      { role: 'gridcell', colspan: '6' },
+    cell(
+      'name',
+      'span',
       h('span', { class: 'twisty', 'aria-hidden': 'true' }),
       h('strong', {}, s.stage),
       ` · ${l10n.t('output {0}, {1} ch', size, String(s.width ?? '?'))} · `,
@@ -239,11 +285,7 @@ function stageRow(s: StageSummary, blocks: readonly BlockSummary[]): HTMLElement
       counts ? h('span', { class: 'stage-blocks' }, ` · ${counts}`) : undefined,
       s.layout ? h('span', { class: 'muted layout' }, ` · ${s.layout}`) : undefined,
     ),
-    h('td', { role: 'gridcell', class: 'num' }, int(s.params)),
-    h('td', { role: 'gridcell', class: 'num' }, compact(s.macs)),
-    h('td', { role: 'gridcell', class: 'num col-time time' }),
-    h('td', { role: 'gridcell', class: 'col-quant' }),
-    h('td', { role: 'gridcell' }),
+    ...summaryCells(s.params, s.macs),
   );
   return tr;
 }
@@ -253,9 +295,9 @@ function blockRow(b: BlockSummary, showNotation: boolean): HTMLElement {
   return h(
     'tr',
     { role: 'row', class: 'block', 'aria-level': '2', 'data-block': b.block, tabindex: '-1' },
-    h(
-      'td',
-      { role: 'gridcell', colspan: '6' },
+    cell(
+      'name',
+      'span',
       h('strong', {}, b.block),
       ` · ${b.kind}`,
       showNotation || b.shortcut ? ' · ' : '',
@@ -269,12 +311,13 @@ function blockRow(b: BlockSummary, showNotation: boolean): HTMLElement {
         : undefined,
       b.residual ? h('code', { class: 'residual' }, b.residual) : undefined,
     ),
-    h('td', { role: 'gridcell', class: 'num' }, int(b.params)),
-    h('td', { role: 'gridcell', class: 'num' }, compact(b.macs)),
-    h('td', { role: 'gridcell', class: 'num col-time time' }),
-    h('td', { role: 'gridcell', class: 'col-quant' }),
-    h('td', { role: 'gridcell' }),
+    ...summaryCells(b.params, b.macs),
   );
+}
+
+/** The cells after a stage's or block's label: its parameters and multiply-adds. */
+function summaryCells(params: number, macs: number): HTMLElement[] {
+  return [cell('params', 'num', int(params)), cell('macs', 'num', compact(macs))];
 }
 
 /** Role, counting and shape-source badges of a layer row. */
@@ -339,18 +382,18 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
       'data-shape': shapeText(row.out_shape?.slice(1) ?? null),
       tabindex: '-1',
     },
-    h(
-      'td',
-      { role: 'gridcell', class: 'name' },
+    cell(
+      'name',
+      'name',
       h('span', { class: 'ordinal' }, counted ? String(counted) : ''),
-      row.name,
+      h('span', { class: 'layer-name' }, row.name),
       ...rowBadges(row),
       row.source ? sourceLink(row.source) : undefined,
     ),
-    h('td', { role: 'gridcell' }, row.kernel ? row.kernel.join('×') : ''),
-    h(
-      'td',
-      { role: 'gridcell' },
+    cell('kernel', '', row.kernel ? row.kernel.join('×') : ''),
+    cell(
+      'stride',
+      '',
       row.downsample
         ? h(
             'span',
@@ -359,14 +402,11 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
           )
         : strideText,
     ),
-    h('td', { role: 'gridcell' }, inC !== undefined && outC !== undefined ? `${inC} → ${outC}` : ''),
-    h('td', { role: 'gridcell' }, spatial),
+    cell('channels', '', inC !== undefined && outC !== undefined ? `${inC} → ${outC}` : ''),
+    cell('output', '', spatial),
     rfCell(row),
-    h('td', { role: 'gridcell', class: 'num' }, int(row.params)),
-    h('td', { role: 'gridcell', class: 'num' }, compact(row.macs)),
-    h('td', { role: 'gridcell', class: 'num col-time time' }),
-    h('td', { role: 'gridcell', class: 'col-quant quant' }),
-    h('td', { role: 'gridcell', class: 'act' }),
+    cell('params', 'num', int(row.params)),
+    cell('macs', 'num', compact(row.macs)),
   );
 }
 
@@ -374,13 +414,13 @@ function layerRow(row: LayerRow, index: number, level: number, counted: number |
 function rfCell(row: LayerRow): HTMLElement {
   const rf = row.receptive_field;
   const stride = row.effective_stride;
-  if (!rf || !stride) return h('td', { role: 'gridcell', class: 'col-rf num' });
+  if (!rf || !stride) return cell('rf', 'num');
   const side = (v: number[]): string => (v[0] === v[1] ? String(v[0]) : v.join('×'));
   return h(
     'td',
     {
       role: 'gridcell',
-      class: 'col-rf num',
+      class: 'c-rf num',
       title: l10n.t(
         'each output position sees {0} input pixels; neighbours are {1} pixels apart',
         rf.join('×'),
@@ -391,70 +431,113 @@ function rfCell(row: LayerRow): HTMLElement {
   );
 }
 
-/** The last profile's times, by row, block and stage name; null when there is no profile. */
-let times: { profile: Profile; byName: Map<string, TimedRow> } | null = null;
-
 /** Shows a profile's times in the Time column (null hides the column). */
 export function showTimes(profile: Profile | null): void {
-  times = profile
+  measured.times = profile
     ? {
         profile,
         byName: new Map([...profile.rows, ...profile.blocks, ...profile.stages].map((r) => [r.name, r])),
       }
     : null;
   const grid = document.getElementById('layers');
-  if (grid) fillTimes(grid);
+  if (grid) {
+    const t0 = performance.now();
+    setTimesHeader(grid);
+    fillTimes(grid);
+    grid.dataset.timesMs = (performance.now() - t0).toFixed(1);
+  }
+  layOutColumns();
 }
 
-function fillTimes(grid: HTMLElement): void {
-  const t0 = performance.now();
-  grid.classList.toggle('has-time', times !== null);
-  const header = grid.querySelector<HTMLElement>('th.col-time');
+/** The Time column's header says which batch the profile ran. */
+function setTimesHeader(grid: HTMLElement): void {
+  const { times } = measured;
+  const header = grid.querySelector<HTMLElement>('th.c-time');
   if (header) header.textContent = times ? l10n.t('Time (batch {0})', times.profile.batch) : l10n.t('Time');
-  for (const td of grid.querySelectorAll<HTMLElement>('td.time')) {
-    const tr = td.parentElement!;
+}
+
+/**
+ * Cells of the filled columns, made in every row once there is something to show (empty where a row has no
+ * value, so that the rows line up) and none before: most tables have none.
+ */
+const FILLED_CLASS = { time: 'num time', quant: 'quant', act: 'act' } as const;
+
+/** Puts `content` in the row's cell of a filled column (made where missing, in column order); none removes it. */
+function fillCell(
+  tr: HTMLElement,
+  key: keyof typeof FILLED_CLASS,
+  content: (Node | string)[] | undefined,
+  title?: string,
+): void {
+  let td = tr.querySelector<HTMLElement>(`:scope > .c-${key}`);
+  if (!content) {
+    td?.remove();
+    return;
+  }
+  if (!td) {
+    td = cell(key, FILLED_CLASS[key]);
+    const later = COLUMN_KEYS.slice(COLUMN_KEYS.indexOf(key) + 1).map((k) => `c-${k}`);
+    const next = [...tr.children].find((c) => later.some((cls) => c.classList.contains(cls)));
+    tr.insertBefore(td, next ?? null);
+  }
+  td.replaceChildren(...content);
+  if (title) td.title = title;
+  else td.removeAttribute('title');
+}
+
+/** The Time cells of the rows under `root` (the table, or a group of it). */
+function fillTimes(root: HTMLElement): void {
+  const { times } = measured;
+  if (!times && !root.querySelector('td.c-time')) return;
+  for (const tr of root.querySelectorAll<HTMLElement>('tbody tr')) {
     const name = tr.dataset.name ?? tr.dataset.block ?? tr.dataset.stage ?? '';
     const t = times?.byName.get(name);
-    if (!t || !times) {
-      td.replaceChildren();
-      td.removeAttribute('title');
-      continue;
-    }
-    td.title =
-      l10n.t('{0} of the run; {1}', percent(t.share), t.provider) +
-      (t.fallback ? ` ${l10n.t('(CPU fallback)')}` : '');
-    td.replaceChildren(
-      `${msText(t.ms)} ms`,
-      t.fallback
-        ? h(
-            'span',
-            { class: 'badge fallback', title: l10n.t('ran on the CPU: the GPU provider could not take it') },
-            'CPU',
-          )
-        : '',
+    fillCell(
+      tr,
+      'time',
+      !times
+        ? undefined
+        : !t
+          ? []
+          : [
+              `${msText(t.ms)} ms`,
+              t.fallback
+                ? h(
+                    'span',
+                    {
+                      class: 'badge fallback',
+                      title: l10n.t('ran on the CPU: the GPU provider could not take it'),
+                    },
+                    'CPU',
+                  )
+                : '',
+            ],
+      t &&
+        l10n.t('{0} of the run; {1}', percent(t.share), t.provider) +
+          (t.fallback ? ` ${l10n.t('(CPU fallback)')}` : ''),
     );
   }
-  grid.dataset.timesMs = (performance.now() - t0).toFixed(1);
 }
-
-/** The current image's fp32-vs-int8 error, by row name; null when there is none. */
-let quantization: Map<string, QuantizedRow> | null = null;
 
 /** Shows the int8 error per row in its column (null hides the column). */
 export function showQuantization(report: QuantizationReport | null): void {
-  quantization = report ? new Map(report.rows.map((r) => [r.name, r])) : null;
+  measured.quantization = report ? new Map(report.rows.map((r) => [r.name, r])) : null;
   const grid = document.getElementById('layers');
-  if (grid) fillQuantization(grid);
+  if (grid) {
+    const t0 = performance.now();
+    fillQuantization(grid);
+    grid.dataset.quantMs = (performance.now() - t0).toFixed(1);
+  }
+  layOutColumns();
 }
 
-function fillQuantization(grid: HTMLElement): void {
-  const t0 = performance.now();
-  grid.classList.toggle('has-quant', quantization !== null);
-  for (const td of grid.querySelectorAll<HTMLElement>('td.quant')) {
-    const q = quantization?.get(td.parentElement!.dataset.name ?? '');
-    td.replaceChildren(...(q ? quantCell(q) : []));
+/** The int8 error cells of the layer rows under `root` (the table, or a group of it). */
+function fillQuantization(root: HTMLElement): void {
+  if (!measured.quantization && !root.querySelector('td.c-quant')) return;
+  for (const tr of root.querySelectorAll<HTMLElement>('tbody tr')) {
+    const q = measured.quantization?.get(tr.dataset.name ?? '');
+    fillCell(tr, 'quant', !measured.quantization ? undefined : q ? quantCell(q) : []);
   }
-  grid.dataset.quantMs = (performance.now() - t0).toFixed(1);
 }
 
 /** "28.1 dB · 0.998", the jump marked, or why nothing was compared. */
@@ -487,17 +570,21 @@ function quantCell(q: QuantizedRow): (Node | string)[] {
   ];
 }
 
-/** The current image's per-layer results, by row name; empty when no image has been explored. */
-let activations = new Map<string, LayerActivationView>();
-
 /** Fills the Activations column (and the card) with an explored image's per-layer results. */
 export function showActivations(layers: readonly LayerActivationView[] | undefined): void {
-  activations = new Map((layers ?? []).map((l) => [l.name, l]));
-  for (const tr of document.querySelectorAll<HTMLElement>('#layers tr.layer')) {
-    const cell = tr.querySelector<HTMLElement>('td.act');
-    const a = activations.get(tr.dataset.name ?? '');
-    if (!cell) continue;
-    cell.replaceChildren(...(a ? activationCell(a, tr.dataset.shape ?? '') : []));
+  measured.activations = new Map((layers ?? []).map((l) => [l.name, l]));
+  const grid = document.getElementById('layers');
+  if (grid) fillActivations(grid);
+  layOutColumns();
+}
+
+/** The Activations cells of the layer rows under `root` (the table, or a group of it). */
+function fillActivations(root: HTMLElement): void {
+  if (measured.activations.size === 0 && !root.querySelector('td.c-act')) return;
+  const explored = measured.activations.size > 0;
+  for (const tr of root.querySelectorAll<HTMLElement>('tbody tr')) {
+    const a = tr.dataset.name === undefined ? undefined : measured.activations.get(tr.dataset.name);
+    fillCell(tr, 'act', !explored ? undefined : a ? activationCell(a, tr.dataset.shape ?? '') : []);
   }
 }
 
@@ -534,248 +621,36 @@ function activationCell(a: LayerActivationView, computed: string): (Node | strin
   ];
 }
 
-/** A definition list builder for the card. */
-function definitions(): { dl: HTMLElement; add: (k: string, v: string) => void } {
-  const dl = h('dl');
-  return { dl, add: (k, v) => dl.append(h('dt', {}, k), h('dd', {}, v)) };
-}
-
-/** A row's role in words, for the card. */
-function roleText(role: LayerRow['role']): string {
-  switch (role) {
-    case 'stem':
-      return l10n.t('stem');
-    case 'main':
-      return l10n.t('main path');
-    case 'projection':
-      return l10n.t('projection shortcut');
-    case 'branch':
-      return l10n.t('parallel branch');
-    case 'se':
-      return l10n.t('squeeze-and-excitation');
-    case 'join':
-      return l10n.t('join of branches');
-    case 'pool':
-      return l10n.t('pooling');
-    case 'fc':
-      return l10n.t('classifier');
-    case 'conv':
-      return l10n.t('convolution outside blocks');
-    case 'other':
-      return l10n.t('other');
-  }
-}
-
-/** "1,234 (0.52 % of the model)": a count of multiply-adds and its share of the model's. */
-function macsText(macs: number, table: LayerTable): string {
-  return l10n.t(
-    '{0} ({1} of the model)',
-    int(macs),
-    percent(table.totals.macs ? macs / table.totals.macs : 0, 2),
-  );
-}
-
-/** The detail card for one row. */
-function cardFor(row: LayerRow, table: LayerTable): HTMLElement[] {
-  const { dl, add } = definitions();
-  add(l10n.t('input'), shapeText(row.in_shape));
-  add(
-    l10n.t('output'),
-    nchwText(row.out_shape, row.channels_last) + (row.measured ? ` ${l10n.t('(measured by a run)')}` : ''),
-  );
-  if (row.kernel) add(l10n.t('kernel'), row.kernel.join('×'));
-  if (row.stride)
-    add(l10n.t('stride'), row.stride.join('×') + (row.downsample ? ` ${l10n.t('(downsamples)')}` : ''));
-  if (row.pads) add(l10n.t('padding'), l10n.t('{0} (top, left, bottom, right)', row.pads.join(', ')));
-  if (row.dilations) add(l10n.t('dilation'), row.dilations.join('×'));
-  if (row.group !== null) add(l10n.t('groups'), String(row.group));
-  const weights = row.params - row.folded_params;
-  add(
-    l10n.t('parameters'),
-    `${int(row.params)}` +
-      (row.folded_params
-        ? ` ${l10n.t('({0} weights + bias, {1} BatchNorm folded)', int(weights), int(row.folded_params))}`
-        : ''),
-  );
-  if (row.buffers > 0)
-    add(l10n.t('buffers'), l10n.t('{0} (BatchNorm running mean and variance)', int(row.buffers)));
-  if (row.shared.length > 0)
-    add(l10n.t('shared tensors'), l10n.t('{0} (counted once)', row.shared.join(', ')));
-  add(l10n.t('multiply-adds'), macsText(row.macs, table));
-  if (row.receptive_field && row.effective_stride && row.rf_center) {
-    add(
-      l10n.t('receptive field'),
-      l10n.t('{0} input pixels per output position', row.receptive_field.join('×')),
-    );
-    add(
-      l10n.t('effective stride'),
-      l10n.t('{0} input pixels between neighbouring positions', row.effective_stride.join('×')),
-    );
-    add(
-      l10n.t('position (0, 0)'),
-      l10n.t('centred at y {0}, x {1} of the crop', String(row.rf_center[0]), String(row.rf_center[1])),
-    );
-  } else {
-    add(l10n.t('receptive field'), l10n.t('the whole image (past global pooling)'));
-  }
-  timeDefinition(add, row.name);
-  const q = quantization?.get(row.name);
-  if (q) add(l10n.t('int8 error'), quantText(q));
-  add(l10n.t('activation'), row.activation ?? l10n.t('none'));
-  add(l10n.t('role'), roleText(row.role));
-  add(l10n.t('counted in depth'), row.counted ? l10n.t('yes') : l10n.t('no'));
-  add(l10n.t('ONNX nodes'), row.onnx_nodes.map((n, i) => `${n} (${row.onnx_ops[i]})`).join(', '));
-  const a = activations.get(row.name);
-  if (a) {
-    add(l10n.t('measured output'), shapeText(a.out_shape));
-    add(
-      l10n.t('this image'),
-      l10n.t(
-        'mean {0}, min {1}, max {2}, {3} zeros',
-        a.mean.toFixed(3),
-        a.min.toFixed(3),
-        a.max.toFixed(3),
-        percent(a.zero_fraction, 1),
-      ),
-    );
-  }
-  return [
-    h('h3', {}, row.name),
-    h('p', { class: 'muted' }, [row.stage, row.block, row.op].filter(Boolean).join(' · ')),
-    row.unknown ? h('p', { class: 'error-text', id: 'card-unknown' }, row.unknown) : undefined,
-    dl,
-  ].filter((e): e is HTMLElement => e !== undefined);
-}
-
-/** The card for a block row. */
-function blockCard(b: BlockSummary, table: LayerTable): HTMLElement[] {
-  const { dl, add } = definitions();
-  add(l10n.t('kind'), b.kind);
-  add(l10n.t('notation'), b.notation);
-  if (b.shortcut) add(l10n.t('shortcut'), b.shortcut);
-  if (b.residual) add(l10n.t('residual form'), b.residual);
-  add(l10n.t('input'), shapeText(b.in_shape));
-  add(l10n.t('output'), shapeText(b.out_shape));
-  if (b.stride_on) add(l10n.t('downsamples at'), b.stride_on);
-  add(l10n.t('counted layers'), String(b.counted));
-  add(l10n.t('parameters'), int(b.params));
-  if (b.buffers > 0) add(l10n.t('buffers'), int(b.buffers));
-  add(l10n.t('multiply-adds'), macsText(b.macs, table));
-  timeDefinition(add, b.block);
-  return [h('h3', {}, b.block), h('p', { class: 'muted' }, l10n.t('{0} · block', b.stage)), dl];
-}
-
-/** The card for a stage row. */
-function stageCard(s: StageSummary, table: LayerTable): HTMLElement[] {
-  const { dl, add } = definitions();
-  add(l10n.t('output'), shapeText(s.out_shape));
-  add(l10n.t('width'), String(s.width ?? '?'));
-  add(l10n.t('counted layers'), String(s.counted));
-  if (s.blocks > 0) add(l10n.t('blocks'), blockCounts(table.blocks.filter((b) => b.stage === s.stage)));
-  add(l10n.t('layout'), s.layout);
-  add(l10n.t('parameters'), int(s.params));
-  if (s.buffers > 0) add(l10n.t('buffers'), int(s.buffers));
-  add(l10n.t('multiply-adds'), macsText(s.macs, table));
-  timeDefinition(add, s.stage);
-  return [h('h3', {}, s.stage), h('p', { class: 'muted' }, l10n.t('stage')), dl];
-}
-
-/** The card's time line for a row, block or stage, when a profile has it. */
-function timeDefinition(add: (k: string, v: string) => void, name: string): void {
-  const t = times?.byName.get(name);
-  if (!t || !times) return;
-  const ref = referenceFigure(t.gflops, times.profile.peak_gflops);
-  add(
-    l10n.t('time'),
-    l10n.t(
-      '{0} ms per run of batch {1} ({2} of the run)',
-      msText(t.ms),
-      times.profile.batch,
-      percent(t.share),
-    ) +
-      (t.gflops !== null ? `, ${t.gflops.toFixed(1)} GFLOP/s` : '') +
-      (ref !== null ? ` = ${ref.text}` : '') +
-      `, ${t.provider}` +
-      (t.fallback ? ` ${l10n.t('(CPU fallback)')}` : ''),
-  );
-}
-
-/** "28.1 dB SQNR, cosine 0.998 (the error jumps here)". */
-function quantText(q: QuantizedRow): string {
-  if (q.missing) return l10n.t('not compared: the {0} model has no output here', q.missing);
-  const db = q.sqnr_db === null ? l10n.t('identical') : l10n.t('{0} dB SQNR', q.sqnr_db.toFixed(1));
-  return (
-    db +
-    (q.cosine !== null ? `, ${l10n.t('cosine {0}', q.cosine.toFixed(4))}` : '') +
-    (q.jump ? ` ${l10n.t('(the error jumps here)')}` : '')
-  );
-}
-
-/** Roving focus, arrow keys, collapse/expand, hover and focus → card. */
-function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement): void {
-  const visibleRows = (): HTMLElement[] =>
-    [...body.querySelectorAll<HTMLElement>('tr')].filter((r) => !r.hidden);
-  const stages = new Map(table.stages.map((s) => [s.stage, s]));
-  const blocks = new Map(table.blocks.map((b) => [b.block, b]));
-  const rowAt = (index: string): LayerRow => {
-    const r = table.rows[Number(index)];
-    if (!r) throw new Error(`data-row ${index} is not a row of the layer table`);
-    return r;
-  };
-  const show = (tr: HTMLElement): void => {
-    const { row, block, stage } = tr.dataset;
-    const b = block === undefined ? undefined : blocks.get(block);
-    const s = stage === undefined ? undefined : stages.get(stage);
-    const content =
-      row !== undefined
-        ? cardFor(rowAt(row), table)
-        : b
-          ? blockCard(b, table)
-          : s
-            ? stageCard(s, table)
-            : undefined;
-    if (!content) return;
-    card.replaceChildren(...content);
-    card.classList.remove('empty');
-  };
+/** Roving focus, arrow keys, collapse/expand (the detail card follows focus on its own). */
+function wireInteraction(grid: HTMLElement): void {
+  const visibleRows = (): HTMLElement[] => bodyRows(grid).filter((r) => !r.hidden);
   const focusRow = (tr: HTMLElement | undefined): void => {
     if (!tr) return;
-    for (const r of body.querySelectorAll<HTMLElement>('tr[tabindex="0"]')) r.tabIndex = -1;
+    for (const r of grid.querySelectorAll<HTMLElement>('tbody tr[tabindex="0"]')) r.tabIndex = -1;
     tr.tabIndex = 0;
     tr.focus();
   };
   const setExpanded = (stage: HTMLElement, expanded: boolean): void => {
     stage.setAttribute('aria-expanded', String(expanded));
-    let next = stage.nextElementSibling as HTMLElement | null;
-    while (next && !next.classList.contains('stage')) {
-      next.hidden = !expanded;
-      next = next.nextElementSibling as HTMLElement | null;
+    const all = bodyRows(grid);
+    for (let i = all.indexOf(stage) + 1; i < all.length && !all[i]!.classList.contains('stage'); i++) {
+      all[i]!.hidden = !expanded;
     }
   };
-  const first = body.querySelector<HTMLElement>('tr');
+  const first = grid.querySelector<HTMLElement>('tbody tr');
   if (first) first.tabIndex = 0;
-  body.addEventListener('mouseover', (e) => {
-    const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
-    if (tr) show(tr);
-  });
-  body.addEventListener('focusin', (e) => show(e.target as HTMLElement));
-  // In narrow panels the card floats over the table: hide it once neither pointer nor focus is on a row.
-  body.addEventListener('mouseleave', () => {
-    if (!body.contains(document.activeElement)) card.classList.add('empty');
-  });
-  body.addEventListener('focusout', (e) => {
-    if (!body.contains(e.relatedTarget as Node | null)) card.classList.add('empty');
-  });
-  body.addEventListener('click', (e) => {
-    const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
+  grid.addEventListener('click', (e) => {
+    const tr = (e.target as HTMLElement).closest<HTMLElement>('tbody tr');
     if (!tr) return;
+    finishTable();
     if (tr.classList.contains('stage')) setExpanded(tr, tr.getAttribute('aria-expanded') !== 'true');
     else openMaps(tr);
     focusRow(tr);
   });
-  body.addEventListener('keydown', (e) => {
-    const tr = (e.target as HTMLElement).closest<HTMLElement>('tr');
+  grid.addEventListener('keydown', (e) => {
+    const tr = (e.target as HTMLElement).closest<HTMLElement>('tbody tr');
     if (!tr) return;
+    finishTable();
     const rows = visibleRows();
     const i = rows.indexOf(tr);
     const stage = tr.classList.contains('stage') ? tr : findStage(tr);
@@ -821,7 +696,7 @@ function wireInteraction(body: HTMLElement, table: LayerTable, card: HTMLElement
 /** A layer row opens its feature maps once an image has been explored; returns whether it did. */
 function openMaps(tr: HTMLElement): boolean {
   const name = tr.dataset.name;
-  if (!name || !activations.has(name)) return false;
+  if (!name || !measured.activations.has(name)) return false;
   requestFeatureMaps(name);
   return true;
 }
@@ -851,11 +726,10 @@ function openRowSource(tr: HTMLElement): void {
  * view without taking focus from the editor); no names clears the mark.
  */
 export function markRows(names: readonly string[]): void {
-  const body = document.querySelector<HTMLElement>('#layers tbody');
-  if (!body) return;
+  finishTable();
   const wanted = new Set(names);
   let first: HTMLElement | undefined;
-  for (const tr of body.querySelectorAll<HTMLElement>('tr.layer')) {
+  for (const tr of document.querySelectorAll<HTMLElement>('#layers tr.layer')) {
     const hit = wanted.has(tr.dataset.name ?? '');
     tr.classList.toggle('from-source', hit);
     if (!hit || first) continue;
@@ -866,10 +740,11 @@ export function markRows(names: readonly string[]): void {
   first?.scrollIntoView({ block: 'nearest' });
 }
 
+/** The stage row a row belongs to (the last stage row before it). */
 function findStage(tr: HTMLElement): HTMLElement | undefined {
-  let prev = tr.previousElementSibling as HTMLElement | null;
-  while (prev && !prev.classList.contains('stage')) prev = prev.previousElementSibling as HTMLElement | null;
-  return prev ?? undefined;
+  const rows = bodyRows();
+  for (let i = rows.indexOf(tr); i >= 0; i--) if (rows[i]!.classList.contains('stage')) return rows[i];
+  return undefined;
 }
 
 /**
@@ -877,23 +752,28 @@ function findStage(tr: HTMLElement): HTMLElement | undefined {
  * profile and quantization views; returns whether the table has it.
  */
 export function focusLayer(name: string): boolean {
-  const body = document.querySelector<HTMLElement>('#layers tbody');
-  const tr = [...(body?.querySelectorAll<HTMLElement>('tr') ?? [])].find(
+  finishTable();
+  const rows = bodyRows();
+  const tr = rows.find(
     (r) => r.dataset.name === name || r.dataset.block === name || r.dataset.stage === name,
   );
-  if (!body || !tr) return false;
+  if (!tr) return false;
+  showSection('architecture');
   const stage = tr.classList.contains('stage') ? undefined : findStage(tr);
   if (stage?.getAttribute('aria-expanded') === 'false') stage.click();
-  for (const r of body.querySelectorAll<HTMLElement>('tr[tabindex="0"]')) r.tabIndex = -1;
+  for (const r of rows) if (r.tabIndex === 0) r.tabIndex = -1;
   tr.tabIndex = 0;
   tr.scrollIntoView({ block: 'center' });
   tr.focus({ preventScroll: true });
   return true;
 }
 
-/** Moves keyboard focus into the table (after "Open Architecture"). */
+/**
+ * Opens the architecture tab with keyboard focus in the table (after "Open Architecture"); the detail card
+ * waits for the user to point at or move to a row.
+ */
 export function focusArchitecture(): void {
-  const section = document.getElementById('architecture');
-  section?.scrollIntoView({ block: 'start' });
-  section?.querySelector<HTMLElement>('tbody tr[tabindex="0"]')?.focus();
+  showSection('architecture');
+  const row = document.querySelector<HTMLElement>('#layers tbody tr[tabindex="0"]');
+  if (row) focusQuietly(row);
 }

@@ -52,6 +52,11 @@ export function setJobState<K extends JobKind>(job: K, state: JobStates[K] | nul
   }
 }
 
+/** Whether a job has a section (a state from the host that was not closed). */
+export function hasJob(job: JobKind): boolean {
+  return states[job] !== undefined;
+}
+
 /** The profile the table's Time column shows, when there is one. */
 export function currentProfile(): Profile | null {
   return lastProfile;
@@ -77,15 +82,20 @@ export function requestProfile(): void {
   requests.send({ type: 'profile', ...valid });
 }
 
-/** All job sections, in a fixed order. */
-export function jobSections(rerender: Listener, select: (file: string) => void): HTMLElement[] {
-  const out: (HTMLElement | undefined)[] = [
-    states.quantize && quantizeSection(states.quantize, rerender),
-    states.agreement && agreementSection(states.agreement, rerender, select),
-    states.quantization && quantizationSection(states.quantization, rerender),
-    states.profile && profileSection(states.profile, rerender),
+/** The sections of `jobs` that have a state, in a fixed order. */
+export function jobSections(
+  jobs: readonly JobKind[],
+  rerender: Listener,
+  select: (file: string) => void,
+): HTMLElement[] {
+  const has = (job: JobKind): boolean => jobs.includes(job);
+  const out: (HTMLElement | false | undefined)[] = [
+    has('quantize') && states.quantize && quantizeSection(states.quantize, rerender),
+    has('agreement') && states.agreement && agreementSection(states.agreement, rerender, select),
+    has('quantization') && states.quantization && quantizationSection(states.quantization, rerender),
+    has('profile') && states.profile && profileSection(states.profile, rerender),
   ];
-  return out.filter((e): e is HTMLElement => e !== undefined);
+  return out.filter((e): e is HTMLElement => e instanceof HTMLElement);
 }
 
 /** A section with a heading, a Close button (which also cancels) and its body. */

@@ -7,6 +7,7 @@ import type {
   ExplorationView,
   ComparisonView,
   HostMessage,
+  JobKind,
   PanelState,
   WebviewMessage,
 } from '../src/shared/protocol';
@@ -52,21 +53,48 @@ import {
   setPreprocessingModel,
   setSaveOutcome,
 } from './preprocessingView';
-import { currentProfile, currentQuantization, jobSections, requestProfile, setJobState } from './jobsView';
+import { currentProfile, currentQuantization, hasJob, jobSections, setJobState } from './jobsView';
 import { resetResultsTable, resultsTable } from './resultsTable';
 import { setBoxMap, setTaskMaps } from './foundView';
 import { resultSection } from './resultView';
+import { compareIntro, explainIntro, profileIntro, quantizationIntro } from './sectionIntros';
+import { sectionTabs, showSection, type Section } from './sections';
 import { requests, vscode } from './vscodeApi';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
 
 // Before anything renders: the display language's translations, when the host put them on the page.
 loadTranslations(document.documentElement.dataset.l10n);
 
+/** Above the tabs: the toolbar, the pickers, the model's status and what is running. */
 const top = document.getElementById('top')!;
-const prepHost = document.getElementById('prep')!;
-const modelsCompareHost = document.getElementById('models-compare')!;
-const jobsHost = document.getElementById('jobs')!;
-const archHost = document.getElementById('arch')!;
-const mapsHost = document.getElementById('maps')!;
+const { tabs, panels } = sectionTabs();
+top.after(tabs);
+/** Where each part of the panel goes: a host element in its section's tab. */
+const host = (section: Section, id: string): HTMLElement => {
+  const el = h('div', { id });
+  panels[section].append(el);
+  return el;
+};
+const resultHost = host('result', 'result-host');
+const prepHost = host('result', 'prep');
+const archHost = host('architecture', 'arch');
+const explainHost = host('explain', 'explain-host');
+const mapsHost = host('explain', 'maps');
+panels.compare.append(compareIntro());
+const imageCompareHost = host('compare', 'images-compare');
+const modelsCompareHost = host('compare', 'models-compare');
+const profileHost = host('profile', 'profile-host');
+panels.quantization.append(quantizationIntro());
+const quantizationHost = host('quantization', 'quantization-host');
+/** The jobs shown in each section. */
+const JOB_SECTIONS: Record<Exclude<JobKind, 'explain'>, Section> = {
+  profile: 'profile',
+  quantization: 'quantization',
+  agreement: 'quantization',
+  quantize: 'quantization',
+};
 const EMPTY: PanelState = { results: [], total: 0, current: 0 };
 /** The run as saved before a reload (an older or broken state is not used: the host sends what it has). */
 const saved = parseSavedPanel(vscode.getState());
@@ -83,9 +111,11 @@ let explorationError: string | undefined;
 let mapPages: FeatureMaps[] = [];
 let comparison: ComparisonView | string | undefined;
 
+/** Renders what follows the run: the top, the result, the explanations and the image comparison. */
 function renderTop(): void {
   const current = state.results[state.current];
   const explored = exploration && current && exploration.file === current.file ? exploration.view : undefined;
+  const focused = rememberFocus();
   const parts = [
     h(
       'header',
@@ -107,8 +137,6 @@ function renderTop(): void {
       precisionSelect(),
       modelPicker.button(renderTop, () => (imagePicker.open = false)),
       imagePicker.button(renderTop, () => (modelPicker.open = false)),
-      button(l10n.t('Architecture'), 'openArchitecture'),
-      profileButton(),
       button(l10n.t('Runtime info'), 'showRuntimeInfo'),
       button(l10n.t('Log'), 'showLog'),
     ),
@@ -116,23 +144,40 @@ function renderTop(): void {
     imagePicker.section(renderTop),
     modelStatus(renderTop),
     precisionNote(),
-    state.busy ? h('p', { id: 'status', class: 'busy', role: 'status' }, state.busy) : undefined,
-    resultSection(
-      state,
-      !explored?.cam,
-      currentModel()?.outputKind,
-      architecture ? headFields(architecture.table) : undefined,
-    ),
-    explored && current ? camSection(explored, current.file, renderTop) : undefined,
-    explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
-    rerunNote(),
-    resultsTable(state, renderTop),
-    typeof comparison === 'string'
-      ? h('p', { class: 'error-text', role: 'alert' }, l10n.t('Cannot compare: {0}', comparison))
-      : comparison && compareSection(comparison, architecture?.table),
+    state.busy
+      ? h(
+          'p',
+          { id: 'status', class: 'busy', role: 'status' },
+          h('vscode-progress-ring', { 'aria-hidden': 'true' }),
+          state.busy,
+        )
+      : undefined,
   ];
-  const focused = rememberFocus();
-  top.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
+  top.replaceChildren(...present(parts));
+  resultHost.replaceChildren(
+    ...present([
+      resultSection(
+        state,
+        currentModel()?.outputKind,
+        architecture ? headFields(architecture.table) : undefined,
+      ),
+      rerunNote(),
+      resultsTable(state, renderTop),
+    ]),
+  );
+  explainHost.replaceChildren(
+    ...present([
+      explored && current ? camSection(explored, current.file, renderTop) : explainIntro(),
+      explorationError ? h('p', { class: 'error-text', role: 'alert' }, explorationError) : undefined,
+    ]),
+  );
+  imageCompareHost.replaceChildren(
+    ...present([
+      typeof comparison === 'string'
+        ? h('p', { class: 'error-text', role: 'alert' }, l10n.t('Cannot compare: {0}', comparison))
+        : comparison && compareSection(comparison, architecture?.table),
+    ]),
+  );
   focused();
   showActivations(explored?.layers);
   showQuantization(quantizationShown());
@@ -145,10 +190,19 @@ function quantizationShown(): QuantizationReport | null {
   return q?.status === 'done' ? q.report : null;
 }
 
+/** The elements of a list of parts that are there. */
+function present(parts: (HTMLElement | undefined)[]): HTMLElement[] {
+  return parts.filter((p): p is HTMLElement => p !== undefined);
+}
+
 /** The job sections, and the table columns they fill. */
 function renderJobs(): void {
-  const focused = rememberFocus(jobsHost);
-  jobsHost.replaceChildren(...jobSections(renderJobs, selectFile));
+  const focused = rememberFocus();
+  const profile = jobSections(['profile'], renderJobs, selectFile);
+  profileHost.replaceChildren(...(profile.length > 0 ? profile : [profileIntro()]));
+  quantizationHost.replaceChildren(
+    ...jobSections(['quantize', 'agreement', 'quantization'], renderJobs, selectFile),
+  );
   focused();
   showTimes(currentProfile());
   showQuantization(quantizationShown());
@@ -165,19 +219,20 @@ function precisionSelect(): HTMLElement | undefined {
   const model = currentModel();
   if (!model) return undefined;
   const select = h(
-    'select',
+    'vscode-single-select',
     {
       id: 'precision',
+      label: l10n.t('Precision'),
       title: l10n.t('cnnLens.precision: int8 runs the model’s int8 (QDQ) file on the CPU'),
     },
     ...(['fp32', 'int8'] as const).map((p) =>
-      h('option', { value: p, ...(model.precision.setting === p && { selected: '' }) }, p),
+      h('vscode-option', { value: p, ...(model.precision.setting === p && { selected: '' }) }, p),
     ),
-  ) as HTMLSelectElement;
+  ) as HTMLElement & { value: string };
   select.addEventListener('change', () =>
     vscode.postMessage({ type: 'setPrecision', precision: select.value === 'int8' ? 'int8' : 'fp32' }),
   );
-  return h('label', { class: 'precision' }, `${l10n.t('Precision')} `, select);
+  return h('label', { class: 'precision' }, h('span', {}, l10n.t('Precision')), select);
 }
 
 /** Why the model runs fp32 though int8 was asked for, with the action that fixes it. */
@@ -213,24 +268,10 @@ function rerunNote(): HTMLElement | undefined {
   );
 }
 
-function profileButton(): HTMLElement {
-  const b = h(
-    'button',
-    {
-      type: 'button',
-      id: 'profile-button',
-      title: l10n.t('Where the time goes: onnxruntime’s profile of the model'),
-    },
-    l10n.t('Profile'),
-  );
-  b.addEventListener('click', requestProfile);
-  return b;
-}
-
 /** Re-rendering replaces elements: give focus (and the caret) back to the element with the same id. */
-function rememberFocus(host: HTMLElement = top): () => void {
+function rememberFocus(): () => void {
   const el = document.activeElement;
-  if (!(el instanceof HTMLElement) || !el.id || !host.contains(el)) return () => undefined;
+  if (!(el instanceof HTMLElement) || !el.id) return () => undefined;
   const caret = el instanceof HTMLInputElement ? el.selectionStart : null;
   return () => {
     const again = document.getElementById(el.id);
@@ -297,7 +338,7 @@ function renderArchComparison(): void {
           architectureCompareSection(c.comparison, c.busy, () => {
             archComparison = undefined;
             renderArchComparison();
-            document.getElementById('pick-model')?.focus();
+            document.getElementById('compare-models')?.focus();
           }),
         ]
       : []),
@@ -346,6 +387,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       resetResultsTable();
       renderMaps();
       setState({ results: [], total: m.total, current: 0, busy: m.busy });
+      showSection('result');
       return;
     case 'results': {
       // Entries beyond the end belong to a run this panel has not seen start; the host replays on `ready`.
@@ -364,7 +406,8 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       return;
     case 'architecture':
       architecture = m.architecture;
-      archHost.replaceChildren(architectureSection(m.architecture));
+      // Measured before the old table goes: the new one is laid out once, at its final width.
+      archHost.replaceChildren(architectureSection(m.architecture, archHost.clientWidth));
       showActivations(exploration?.view.layers);
       return;
     case 'highlightRows':
@@ -422,6 +465,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       mapPages = same && m.maps.offset > 0 ? [...mapPages, m.maps] : [m.maps];
       renderMaps();
       if (m.maps.offset === 0) {
+        showSection('explain');
         mapsHost.scrollIntoView({ block: 'nearest' });
         document.getElementById('fm-title')?.focus({ preventScroll: true });
       }
@@ -445,7 +489,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         save();
       }
       renderTop();
-      document.getElementById('compare')?.scrollIntoView({ block: 'nearest' });
+      showSection('compare');
       return;
     case 'images':
       setImages(m.files, m.truncated);
@@ -501,20 +545,21 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         renderTop();
         return;
       }
+      // A job's section that appears opens its tab (a job may be done before the panel is ready, when a
+      // command opened it); one that only follows the current image, its section already there, does not.
+      if (m.state && !hasJob(m.job)) showSection(JOB_SECTIONS[m.job]);
       setJobState(m.job, m.state);
       if (m.job === 'quantize') {
         quantized = m.state?.status === 'done' ? (m.state as typeof quantized) : undefined;
         save();
       }
       renderJobs();
-      if (m.state && m.state.status !== 'running' && m.job !== 'quantization')
-        document.getElementById(m.job)?.scrollIntoView({ block: 'nearest' });
       return;
     case 'architectureComparison': {
       const first = !archComparison;
       archComparison = m;
       renderArchComparison();
-      if (first) modelsCompareHost.scrollIntoView({ block: 'nearest' });
+      if (first) showSection('compare');
       return;
     }
     default:
@@ -534,5 +579,6 @@ try {
   renderTop();
   renderJobs();
 }
+renderJobs();
 vscode.postMessage({ type: 'ready' });
 explanationsConnected();

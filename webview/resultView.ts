@@ -6,10 +6,9 @@ import { isFailure, type ImageFailure, type ImageResult, type PanelState } from 
 import { h } from './dom';
 import { foundSection } from './foundView';
 
-/** The section for the current image, or a hint when there is none; the crop is left out when a CAM shows it. */
+/** The section for the current image (with the crop the model saw), or a hint when there is none. */
 export function resultSection(
   state: PanelState,
-  showCrop: boolean,
   outputKind: OutputKind = 'logits',
   /** A detector's receptive field per head stride, from the layer table (empty until it is read). */
   fields: ReadonlyMap<number, number> = new Map(),
@@ -26,9 +25,7 @@ export function resultSection(
     );
   }
   if (isFailure(current)) return failureView(current);
-  return current.found
-    ? foundSection(current, current.found, fields)
-    : resultView(current, showCrop, outputKind);
+  return current.found ? foundSection(current, current.found, fields) : resultView(current, outputKind);
 }
 
 function failureView(f: ImageFailure): HTMLElement {
@@ -40,7 +37,7 @@ function failureView(f: ImageFailure): HTMLElement {
   );
 }
 
-function resultView(r: ImageResult, showCrop: boolean, outputKind: OutputKind): HTMLElement {
+function resultView(r: ImageResult, outputKind: OutputKind): HTMLElement {
   const multiLabel = outputKind === 'sigmoid';
   const list = h('ol', {
     id: 'top5',
@@ -66,7 +63,7 @@ function resultView(r: ImageResult, showCrop: boolean, outputKind: OutputKind): 
     h(
       'div',
       { class: 'result-body' },
-      showCrop && r.preview
+      r.preview
         ? h('img', {
             src: r.preview,
             alt: l10n.t('{0}, center crop seen by the model', r.file),

@@ -3,6 +3,8 @@
 import { expect, test, type FrameLocator } from '@playwright/test';
 import {
   chooseContextMenuItem,
+  choosePrecision,
+  openSection,
   openWorkbench,
   panelArea,
   panelFrame,
@@ -102,8 +104,10 @@ test('photos/: tick a cat and an espresso → Compare shows both top-1s and conv
   await compare.evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'compare');
 
-  // Switching precision keeps the folder's results and the comparison, labelled fp32, and offers a re-run.
-  await panel.locator('#precision').selectOption('int8');
+  // Switching precision keeps the folder's results and the comparison, labelled fp32, and offers a re-run
+  // (in the Result tab).
+  await choosePrecision(panel, 'int8');
+  await openSection(panel, 'Result');
   await expect(panel.locator('#rerun-note')).toContainText('ran at fp32; the panel now runs int8');
   await expect(panel.locator('#results h2')).toHaveText('Images: 6 classified, 1 failed');
   await expect(panel.locator('#results .run-precision')).toHaveText('ran at fp32');

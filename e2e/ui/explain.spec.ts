@@ -2,7 +2,14 @@
 // beside a random map's, occlusion and Score-CAM with their settings (bad values refused, long runs
 // cancelled), and a feature-map position's receptive field on the crop and on the original image.
 import { expect, test, type FrameLocator, type Page } from '@playwright/test';
-import { classifyFromExplorer, openWorkbench, panelArea, panelFrame, screenshot } from './workbench';
+import {
+  classifyFromExplorer,
+  openSection,
+  openWorkbench,
+  panelArea,
+  panelFrame,
+  screenshot,
+} from './workbench';
 
 /** Classifies chelsea.png and waits for its exploration (the CAM of the last stage) and the layer list. */
 async function exploreChelsea(page: Page): Promise<FrameLocator> {
@@ -14,6 +21,7 @@ async function exploreChelsea(page: Page): Promise<FrameLocator> {
   await expect(panel.locator('#explain-layer option[value="conv4_x"]')).toHaveCount(1);
   // Room for the map and its figures beside each other.
   await page.keyboard.press('Control+B');
+  await openSection(panel, 'Explain');
   return panel;
 }
 
@@ -124,6 +132,7 @@ test('A feature-map position (click, or arrows and Enter) shows its receptive fi
 }) => {
   const panel = await exploreChelsea(page);
   // conv4_1 a: 14×14 positions, each seeing 99×99 pixels, 16 pixels apart.
+  await openSection(panel, 'Architecture');
   await panel.locator('tr[data-name^="conv4_1 a"]').click();
   const maps = panel.locator('#feature-maps');
   await expect(maps.locator('.fm-grid figure')).toHaveCount(16);

@@ -1,7 +1,14 @@
 // Exploring the current image: measured activations in the layer table, a layer's feature maps (click or
 // Enter on its row), and the class activation map with its class buttons and opacity slider.
 import { expect, test, type FrameLocator, type Locator } from '@playwright/test';
-import { classifyFromExplorer, openWorkbench, panelArea, panelFrame, screenshot } from './workbench';
+import {
+  classifyFromExplorer,
+  openSection,
+  openWorkbench,
+  panelArea,
+  panelFrame,
+  screenshot,
+} from './workbench';
 
 /** ResNet50's layer rows: 50 counted layers, 4 projection shortcuts, the max pool and the global average pool. */
 const layerRows = 56;
@@ -10,7 +17,7 @@ const layerRows = 56;
 async function expectExplored(panel: FrameLocator): Promise<void> {
   await expect(panel.locator('#layers tr.layer')).toHaveCount(layerRows);
   await expect(panel.locator('#layers tr.layer td.act .stats')).toHaveCount(layerRows);
-  await expect(panel.locator('#cam-canvas')).toBeVisible();
+  await expect(panel.locator('#cam-canvas')).toHaveAttribute('data-drawn', /./);
 }
 
 /** The part of a canvas element that the pixel checks use (the tests' tsconfig has no DOM types). */
@@ -73,6 +80,7 @@ test('chelsea.png: measured activations in every layer row; feature maps by clic
   // Room for the Activations column beside the others (and wider screenshots).
   await page.keyboard.press('Control+B');
   await expect(page.locator('.part.sidebar')).toBeHidden();
+  await openSection(panel, 'Architecture');
 
   const conv41a = panel.locator('tr[data-name^="conv4_1 a"]');
   const act = conv41a.locator('td.act');
@@ -97,7 +105,12 @@ test('chelsea.png: measured activations in every layer row; feature maps by clic
   await expect(maps).toContainText('16 of 256 channels');
   await expect(maps.locator('.fm-tile').first()).toHaveJSProperty('width', 14);
 
-  // Enter on another (focused) row switches to that layer.
+  // The maps opened in Explain; back in Architecture, Enter on another (focused) row switches to that layer.
+  await expect(panel.getByRole('tab', { name: 'Explain', exact: true })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  );
+  await openSection(panel, 'Architecture');
   const conv51b = panel.locator('tr[data-name^="conv5_1 b"]');
   await conv51b.focus();
   await page.keyboard.press('Enter');
@@ -124,6 +137,7 @@ test('chelsea.png: class activation map of "Egyptian cat", another class, opacit
   await classifyFromExplorer(page, 'chelsea.png');
   const panel = panelFrame(page);
   await expectExplored(panel);
+  await openSection(panel, 'Explain');
 
   const cam = panel.locator('#cam');
   const canvas = cam.locator('#cam-canvas');

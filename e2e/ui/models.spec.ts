@@ -15,6 +15,7 @@ import {
   classifyFromExplorer,
   contextMenuItem,
   expectNoContextMenuItem,
+  openSection,
   openWorkbench,
   panelArea,
   panelFrame,
@@ -77,9 +78,10 @@ test('Explorer → Open in CNN Lens on mobilenet_v2.onnx: its table, classify wi
   await classifyFromExplorer(page, 'chelsea.png');
   await expect(panel.locator('#result .result-file')).toHaveText('chelsea.png');
   await expect(panel.locator('ol#top5 > li')).toHaveCount(5);
-  await expect(panel.locator('#layers tr.layer td.act .stats').first()).toBeVisible();
+  await expect(panel.locator('#layers tr.layer td.act .stats').first()).toHaveText(/^μ /);
+  await openSection(panel, 'Explain');
   await expect(panel.locator('#cam, #cam-reason').first()).toBeVisible();
-  await panel.locator('body').evaluate((body) => body.ownerDocument.defaultView?.scrollTo(0, 0));
+  await openSection(panel, 'Architecture');
   await screenshot(panelArea(page), 'model-mobilenet');
 
   // The model picker: the built-in model and the workspace's .onnx files, searchable; Enter picks.

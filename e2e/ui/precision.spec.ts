@@ -7,7 +7,9 @@ import path from 'node:path';
 import { fixtureBytes, runnable } from '../../test/unit/helpers/fixtures';
 import {
   chooseContextMenuItem,
+  choosePrecision,
   classifyFromExplorer,
+  openSection,
   openWorkbench,
   panelArea,
   panelFrame,
@@ -47,7 +49,7 @@ test('int8 from the panel: chelsea.png kept at fp32 and labelled, re-run at int8
 
   // The toolbar's precision select sets cnnLens.precision; the result stays, labelled fp32, and the panel
   // offers to classify it again at int8 rather than doing it unasked (#19).
-  await panel.locator('#precision').selectOption('int8');
+  await choosePrecision(panel, 'int8');
   await expect(panel.locator('#rerun-note')).toContainText('ran at fp32; the panel now runs int8');
   await expect(panel.locator('#provider')).toHaveText('cpu · fp32');
   await panel.locator('#rerun').click();
@@ -60,6 +62,7 @@ test('int8 from the panel: chelsea.png kept at fp32 and labelled, re-run at int8
 
   // fp32 vs int8 for this image: SQNR and cosine per row in the table, and a summary.
   await page.keyboard.press('Control+B');
+  await openSection(panel, 'Quantization');
   await panel.locator('#compare-precisions').click();
   const summary = panel.locator('#quantization-summary');
   await expect(summary).toContainText('Same top-1 class at both precisions');
@@ -74,18 +77,21 @@ test('int8 from the panel: chelsea.png kept at fp32 and labelled, re-run at int8
   const fillMs = Number(await panel.locator('#layers').getAttribute('data-quant-ms'));
   console.log(`int8 error column of the ResNet50 layer table filled in ${fillMs} ms`);
   expect(fillMs, 'the page measured the fill').toBeGreaterThanOrEqual(0);
+  await openSection(panel, 'Architecture');
   const conv41a = panel.locator('tr[data-name^="conv4_1 a"]');
   await conv41a.hover();
   await expect(
     panel.locator('#layer-card dt', { hasText: /^int8 error$/ }).locator('xpath=following-sibling::dd[1]'),
   ).toHaveText(/dB SQNR, cosine 0\.\d{4}/);
   await screenshot(panelArea(page), 'quantization-table');
+  await openSection(panel, 'Quantization');
   await panel.locator('#quantization').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await page.mouse.move(5, 795);
   await screenshot(panelArea(page), 'quantization-explorer');
 
   // Back to fp32 from the panel.
-  await panel.locator('#precision').selectOption('fp32');
+  await choosePrecision(panel, 'fp32');
+  await openSection(panel, 'Result');
   await expect(panel.locator('#rerun')).toHaveText('Re-run at fp32');
   await panel.locator('#rerun').click();
   await expect(panel.locator('#provider')).toHaveText('cpu · fp32');

@@ -2,7 +2,15 @@
 // first, by layer, block and stage, shares and GFLOP/s against the reference convolution), the architecture table's
 // Time column, the panel's batch and runs (validated), and Cancel (the last profile stays).
 import { expect, test } from '@playwright/test';
-import { openWorkbench, panelArea, panelFrame, recordToasts, runCommand, screenshot } from './workbench';
+import {
+  openSection,
+  openWorkbench,
+  panelArea,
+  panelFrame,
+  recordToasts,
+  runCommand,
+  screenshot,
+} from './workbench';
 
 test('Profile Model: where the time goes, slowest first, and a Time column in the layer table', async ({
   page,
@@ -56,10 +64,12 @@ test('Profile Model: where the time goes, slowest first, and a Time column in th
   await expect(table.locator('tr.stage[data-stage="conv4_x"] td.time')).toHaveText(/^\d+(\.\d+)? ms$/);
   await expect(table.locator('tr.block[data-block="conv4_1"] td.time')).toHaveText(/^\d+(\.\d+)? ms/);
   await expect(table.locator('tr.layer td.time').filter({ hasText: / ms/ })).toHaveCount(56);
+  // The name opens the Architecture tab on its row.
   await rows.filter({ hasText: 'conv4_x' }).getByRole('button').click();
   await expect(table.locator('tr.stage[data-stage="conv4_x"]')).toBeFocused();
 
   // The form: a bad batch is refused with the reason and kept as typed; a good one profiles again.
+  await openSection(panel, 'Profile');
   await section.locator('#profile-level-rows').click();
   const batch = section.locator('#profile-batch');
   await batch.fill('0');
@@ -83,10 +93,12 @@ test('Profile Model: where the time goes, slowest first, and a Time column in th
   await section.evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await page.mouse.move(5, 795);
   await screenshot(panelArea(page), 'profile');
+  await openSection(panel, 'Architecture');
   await table
     .locator('tr.stage[data-stage="conv4_x"]')
     .evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'profile-table');
+  await openSection(panel, 'Profile');
 
   // A long profile (batch 8, 200 runs) cancelled from the panel: it says so, and the last one stays.
   await batch.fill('8');

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fixtureBytes, runnable } from '../../test/unit/helpers/fixtures';
 import {
   chooseContextMenuItem,
+  openSection,
   openWorkbench,
   panelArea,
   panelFrame,
@@ -47,7 +48,7 @@ function row(panel: FrameLocator, file: string) {
 async function expectExplored(panel: FrameLocator, file: string): Promise<void> {
   await expect(panel.locator('#result .result-file')).toHaveText(file);
   await expect(panel.locator('#layers tr.layer td.act .stats')).toHaveCount(layerRows, { timeout: 60_000 });
-  await expect(panel.locator('#cam-canvas')).toBeVisible();
+  await expect(panel.locator('#cam-canvas')).toHaveAttribute('data-drawn', /./);
 }
 
 test('Reload Window: the photos/ run comes back and works: select explores, compare compares, thumbnails', async ({
@@ -86,6 +87,7 @@ test('Reload Window: the photos/ run comes back and works: select explores, comp
 
   await runCommand(page, 'Notifications: Clear All Notifications');
   await page.mouse.move(5, 795);
+  await openSection(panel, 'Result');
   await panel.locator('#results').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'reload-restored');
 

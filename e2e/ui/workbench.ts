@@ -144,6 +144,23 @@ export function panelFrame(page: Page): FrameLocator {
     .frameLocator('#active-frame');
 }
 
+/**
+ * Opens a section of the panel by clicking its tab ("Result", "Architecture", "Explain", "Compare", "Profile",
+ * "Quantization"), as a user would; the panel opens some by itself (a job that starts, feature maps asked for).
+ */
+export async function openSection(panel: FrameLocator, name: string): Promise<void> {
+  const tab = panel.getByRole('tab', { name, exact: true });
+  await tab.click();
+  await expect(tab).toHaveAttribute('aria-selected', 'true');
+}
+
+/** Chooses the panel's precision in its toolbar select (a VSCode Elements single select). */
+export async function choosePrecision(panel: FrameLocator, precision: 'fp32' | 'int8'): Promise<void> {
+  const select = panel.locator('#precision');
+  await select.click();
+  await select.getByRole('option', { name: precision, exact: true }).click();
+}
+
 /** The CNN Lens panel's area in the workbench (the webview's outer iframe), for cropped screenshots. */
 export function panelArea(page: Page): Locator {
   return page.locator(`iframe.webview.ready[src*="extensionId=${extensionId}"]`).last();

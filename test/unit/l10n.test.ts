@@ -358,7 +358,7 @@ test('page: dist/webview.js shows a bundle’s translations in headless Chromium
       { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
     );
     assert.match(stdout, /<html lang="de"/);
-    assert.match(stdout, /<button type="button">Architektur<\/button>/);
+    assert.match(stdout, /<vscode-tab-header [^>]*>Architektur<\/vscode-tab-header>/);
     assert.match(stdout, /<h2>a\.jpg kann nicht klassifiziert werden<\/h2>/);
     assert.match(stdout, /<h2>Bilder: 1 klassifiziert, 1 fehlgeschlagen<\/h2>/);
     // Messages the bundle does not have stay English.

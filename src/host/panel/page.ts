@@ -18,8 +18,9 @@ function attribute(text: string): string {
 
 /**
  * The panel's HTML: a strict Content-Security-Policy (nothing but the page's own origin, data: images,
- * and the one script by nonce), and the empty sections the webview bundle fills. Translations travel as
- * `<html data-l10n>` (JSON), which webview/l10n.ts loads before the page renders.
+ * and the one script by nonce), and the empty top the webview bundle fills and puts its section tabs after.
+ * Translations travel as `<html data-l10n>` (JSON), which webview/l10n.ts loads before the page renders.
+ * The VSCode Elements components style themselves with constructed stylesheets, which the policy allows.
  */
 export function pageHtml({ cspSource, script, style, translations }: PageSources): string {
   const nonce = randomBytes(16).toString('base64');
@@ -42,7 +43,7 @@ ${html}
 <title>CNN Lens</title>
 </head>
 <body>
-<main><div id="top"></div><div id="prep"></div><div id="models-compare"></div><div id="jobs"></div><div id="arch"></div><div id="maps"></div></main>
+<main><div id="top"></div></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;
