@@ -1,6 +1,6 @@
 // `cli classify [--top K] [--json] [--provider P] … <image|folder…>`
 import { round } from '../shared/format';
-import { classifyAll, inFlightFor, type Outcome } from '../inference/classifyAll';
+import { classifyAll, DEFAULT_BATCH, inFlightFor, type Outcome } from '../inference/classifyAll';
 import { expandImagePaths, readImageFile } from '../files/imageFiles';
 import { intFlag, parseArgs, UsageError } from './args';
 import { clientFromArgs, RUNTIME_FLAGS } from './runtime';
@@ -13,7 +13,7 @@ export async function runClassify(argv: string[], streams: Streams, bundleDir: s
   const io = commandIo(streams, args);
   if (args.positionals.length === 0) throw new UsageError('classify needs at least one image or folder');
   const topK = intFlag(args, 'top', 5, 1, 1000);
-  const batchSize = intFlag(args, 'batch', 8, 1, 64);
+  const batchSize = intFlag(args, 'batch', DEFAULT_BATCH, 1, 64);
   const client = await clientFromArgs(args, io, bundleDir, { batchSize });
   try {
     const files = await expandImagePaths(args.positionals);

@@ -1,6 +1,7 @@
 // The one typed reader of CNN Lens settings. Every key here is declared in package.json with the same
 // default; an in-host test checks that both agree.
 import * as vscode from 'vscode';
+import { DEFAULT_BATCH } from '../inference/classifyAll';
 import { PROVIDER_SETTINGS, type ProviderSetting } from '../inference/providers';
 import { PRESET_NAMES, type PresetName } from '../shared/preprocessing';
 import { PRECISIONS, type Precision } from '../shared/quantization';
@@ -25,7 +26,7 @@ export interface Settings {
 export const DEFAULTS: Settings = {
   executionProvider: 'auto',
   threads: 0,
-  batchSize: 8,
+  batchSize: DEFAULT_BATCH,
   topK: 5,
   maxPixels: 100_000_000,
   modelPath: '',

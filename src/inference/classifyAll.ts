@@ -29,6 +29,14 @@ export interface ClassifyAllOptions<T = Classification> {
 }
 
 /**
+ * Most images per run when several are queued (setting cnnLens.batchSize, CLI --batch). Chosen by
+ * `npm run bench:peer`: on 2 CPUs a folder of 1 MP JPEGs ran at 1.05× bare batch-8 onnxruntime with batch
+ * 4, 1.16× with 2, 1.18× with 8 and 1.25× with 16 (a run of 4 is as efficient per image as one of 8 there,
+ * within 3 %, and the pipeline starts and ends sooner).
+ */
+export const DEFAULT_BATCH = 4;
+
+/**
  * Images to keep queued in the worker for batches of `batch`: three batches. The worker's `session.run`
  * blocks its thread, so only images whose decode was handed to sharp before a run starts decode while it
  * runs; with three batches queued the next two are always there, and the one after the next gets its decode
