@@ -11,6 +11,7 @@ import { fixtureBytes, runnable } from '../../test/unit/helpers/fixtures';
 import {
   chooseContextMenuItem,
   classifyFromExplorer,
+  openSection,
   openWorkbench,
   panelArea,
   panelFrame,
@@ -44,6 +45,7 @@ async function exploreWith(page: Page, model: string, family: string): Promise<F
   // The list has arrived once it offers more than its placeholder.
   await expect(panel.locator('#explain-layer option[value="stage2"]')).toHaveCount(1, { timeout: 60_000 });
   await page.keyboard.press('Control+B');
+  await openSection(panel, 'Explain');
   return panel;
 }
 
@@ -77,7 +79,8 @@ test('MobileNet V2: CAM at head 1×1, 1280 is listed and selected; occlusion has
   await panel.locator('#explain-method').selectOption('gradcam');
   await expect(panel.locator('#explain-layer')).toHaveValue('stage5');
 
-  // Enter on the fully connected layer (1×1 per class): its values, ranked, not one-pixel maps.
+  // Enter on the fully connected layer (1×1 per class): its values, ranked, not one-pixel maps (in Explain).
+  await openSection(panel, 'Architecture');
   const fc = panel.locator('#layers tr[data-name="fc 1000"]');
   await fc.focus();
   await page.keyboard.press('Enter');

@@ -1,7 +1,7 @@
 // PyTorch models in the Python editor (#20): open a model file and the layers' shapes appear at the end of the
 // lines that built them, with a hover card and the totals above the class; a shape bug saved from the
 // keyboard becomes an error at the line where the forward pass fails; fixing it clears it. The extension
-// runs the repository's .venv-torch/bin/python (CPU torch), through the cnnLens.pythonPath user setting.
+// runs the repository's .venv-torch/bin/python (CPU torch), through the cnnLens.pythonPath workspace setting.
 import { expect, test, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,9 +10,7 @@ import {
   explorerItem,
   openWorkbench,
   panelFrame,
-  resetUserSetting,
   screenshot,
-  setUserSetting,
   workspaceDir,
 } from './workbench';
 
@@ -39,13 +37,19 @@ const CONV2 = 9; // 1-based line of conv2's construction
 
 test.skip(!fs.existsSync(PYTHON), `no ${PYTHON}: run node scripts/torchVenv.mjs`);
 
+// The interpreter as a workspace setting, which each window reads from the workspace when it loads: twice in
+// a full run, a window loaded right after earlier specs never saw it as a user setting written just before
+// (the extension log shows the first analysis with the default python3 and no configuration change after).
+const WORKSPACE_SETTINGS = path.join(workspaceDir, '.vscode', 'settings.json');
+
 test.beforeAll(() => {
   fs.writeFileSync(path.join(workspaceDir, MODEL), SOURCE);
-  setUserSetting('cnnLens.pythonPath', PYTHON);
+  fs.mkdirSync(path.dirname(WORKSPACE_SETTINGS), { recursive: true });
+  fs.writeFileSync(WORKSPACE_SETTINGS, JSON.stringify({ 'cnnLens.pythonPath': PYTHON }, null, 2) + '\n');
 });
 
 test.afterAll(() => {
-  resetUserSetting('cnnLens.pythonPath');
+  fs.rmSync(path.dirname(WORKSPACE_SETTINGS), { recursive: true, force: true });
   fs.rmSync(path.join(workspaceDir, MODEL), { force: true });
 });
 

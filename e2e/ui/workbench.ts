@@ -157,8 +157,12 @@ export async function openSection(panel: FrameLocator, name: string): Promise<vo
 /** Chooses the panel's precision in its toolbar select (a VSCode Elements single select). */
 export async function choosePrecision(panel: FrameLocator, precision: 'fp32' | 'int8'): Promise<void> {
   const select = panel.locator('#precision');
-  await select.click();
-  await select.getByRole('option', { name: precision, exact: true }).click();
+  // A click can land while the toolbar is redrawn (the exploration arriving) and the list close with it: once
+  // in a full run the option never showed. Open it again until the option can be chosen.
+  await expect(async () => {
+    await select.click();
+    await select.getByRole('option', { name: precision, exact: true }).click({ timeout: 3_000 });
+  }).toPass({ timeout: 60_000 });
 }
 
 /** The CNN Lens panel's area in the workbench (the webview's outer iframe), for cropped screenshots. */
