@@ -62,8 +62,6 @@ export async function quantizeModel(
   if (!(job.holdOut >= 0 && job.holdOut <= MAX_HOLD_OUT)) {
     throw new ModelError(`the held-out share must be 0…${MAX_HOLD_OUT} (got ${job.holdOut})`);
   }
-  const { calibration, heldOut } = split(job.images, job.holdOut);
-  if (calibration.length === 0) throw new ImageError('no images to calibrate with');
   await checkModelFile(d);
   const skipped: QuantizeReport['skipped'] = [];
   const ctx: Context = {
@@ -80,6 +78,9 @@ export async function quantizeModel(
       }
     },
   };
+
+  const { calibration, heldOut } = await split(job.images, job.holdOut, ctx);
+  if (calibration.length === 0) throw new ImageError('no images to calibrate with');
 
   const file = await fs.readFile(d.modelPath);
   // A plain Uint8Array: protobufjs reads a Buffer with the deprecated Buffer() for empty fields.
@@ -225,22 +226,32 @@ async function outputPath(modelPath: string, precision: string | undefined, aske
   return out;
 }
 
-/** A deterministic split that does not depend on the order the images came in: by a hash of each name. */
-function split(
+/**
+ * A deterministic split that depends neither on the order the images came in nor on where the folder is:
+ * by a hash of each file's name. The held-out images are the first that decode in that order (one that
+ * cannot be decoded is listed as skipped and the next one is held out instead), so an undecodable file
+ * never leaves the check with nothing; they are decoded again when evaluated, rather than kept in memory.
+ */
+async function split(
   images: QuantizeImage[],
   holdOut: number,
-): { calibration: QuantizeImage[]; heldOut: QuantizeImage[] } {
+  ctx: Context,
+): Promise<{ calibration: QuantizeImage[]; heldOut: QuantizeImage[] }> {
   const hash = (s: string): string => createHash('sha256').update(s).digest('hex');
   const ordered = images
-    .map((image) => ({ image, key: hash(image.name) }))
-    .sort((a, b) => (a.key < b.key ? -1 : 1));
+    .map((image) => ({ image, key: `${hash(path.basename(image.name))} ${image.name}` }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1))
+    .map((x) => x.image);
   // At least one held-out image when any is asked for and there is more than one image.
   let n = Math.round(images.length * holdOut);
   if (holdOut > 0 && n === 0 && images.length > 1) n = 1;
-  return {
-    heldOut: ordered.slice(0, n).map((x) => x.image),
-    calibration: ordered.slice(n).map((x) => x.image),
-  };
+  const heldOut: QuantizeImage[] = [];
+  let next = 0;
+  while (heldOut.length < n && ordered.length - next > 1) {
+    const image = ordered[next++]!;
+    if (await ctx.tensorOf(image)) heldOut.push(image);
+  }
+  return { heldOut, calibration: ordered.slice(next) };
 }
 
 function bytesOf(image: QuantizeImage): Promise<Uint8Array> {

@@ -2,6 +2,7 @@
 // onnxruntime sessions of both files), both precisions for a set of images with the agreement report, and
 // quantizing a user's model (weights in an external data file) with images, checked by independent runs.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -373,6 +374,45 @@ test(
       } finally {
         await Promise.all([a.dispose(), b.dispose()]);
       }
+    } finally {
+      await client.dispose();
+    }
+  },
+);
+
+test(
+  'quantizeModel: an undecodable file first in the held-out order is skipped and the next image is held out, wherever the folder is',
+  NO_HANG,
+  async () => {
+    const d = await userResNet18('undecodable');
+    const client = new InferenceClient(WORKER, { ...fp32, descriptor: d });
+    try {
+      const photos = calibrationPhotos().slice(0, 2);
+      // The split orders by a hash of each file name: name the bad file so that it comes first.
+      const key = (f: string): string => createHash('sha256').update(path.basename(f)).digest('hex');
+      const first = photos.map(key).sort()[0]!;
+      const bad = Array.from({ length: 200 }, (_, i) => `bad-${i}.png`).find((n) => key(n) < first)!;
+      const run = (folder: string): Promise<QuantizeReport> =>
+        client.quantizeModel({
+          images: [
+            ...photos.map((f) => ({ name: path.join(folder, path.basename(f)), bytes: readFileSync(f) })),
+            { name: path.join(folder, bad), bytes: new TextEncoder().encode('not an image') },
+          ],
+          holdOut: 0.34,
+          out: path.join(dir, 'undecodable', 'out.int8.onnx'),
+        });
+      const [here, there] = [await run('/one/photos'), await run('/elsewhere/copy')];
+      assert.deepEqual(
+        here.skipped.map((s) => s.name),
+        [path.join('/one/photos', bad)],
+      );
+      assert.equal(here.held_out.length, 1);
+      assert.equal(here.agreement.images, 1);
+      assert.equal(here.calibration.images.length, 1);
+      assert.deepEqual(
+        [here.held_out, there.held_out].map((h) => h.map((f) => path.basename(f))),
+        [[path.basename(here.held_out[0]!)], [path.basename(here.held_out[0]!)]],
+      );
     } finally {
       await client.dispose();
     }
