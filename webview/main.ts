@@ -58,7 +58,7 @@ import { resetResultsTable, resultsTable } from './resultsTable';
 import { setBoxMap, setTaskMaps } from './foundView';
 import { resultSection } from './resultView';
 import { compareIntro, explainIntro, profileIntro, quantizationIntro } from './sectionIntros';
-import { sectionTabs, showSection, type Section } from './sections';
+import { openSection, sectionTabs, showSection, type Section } from './sections';
 import { requests, vscode } from './vscodeApi';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
@@ -69,7 +69,7 @@ loadTranslations(document.documentElement.dataset.l10n);
 
 /** Above the tabs: the toolbar, the pickers, the model's status and what is running. */
 const top = document.getElementById('top')!;
-const { tabs, panels } = sectionTabs();
+const { tabs, panels } = sectionTabs(() => save());
 top.after(tabs);
 /** Where each part of the panel goes: a host element in its section's tab. */
 const host = (section: Section, id: string): HTMLElement => {
@@ -300,17 +300,31 @@ if (quantized) setJobState('quantize', quantized);
 /** Saves what a reload needs: the run without its previews, the current entry, the model chosen, the sections. */
 function save(): void {
   vscode.setState(
-    savedPanel(state.results, state.current, chosenModel, { compare: compared, quantize: quantized }),
+    savedPanel(state.results, state.current, chosenModel, {
+      compare: compared,
+      quantize: quantized,
+      section: openSection(),
+    }),
   );
 }
 
+/**
+ * After a reload the tab that was open opens again: now, and once more after the host's replay of the saved
+ * run and comparison (which would otherwise open Result and Compare).
+ */
+if (saved?.section) showSection(saved.section);
+let replaying = (saved?.results.length ?? 0) > 0;
+
 /** After a reload, the comparison is asked for again once the host has both entries back. */
 let compareAgain = compared !== undefined;
+/** Whether the comparison awaited is the one asked for again (its tab need not open). */
+let comparisonRestored = false;
 function restoreComparison(): void {
   if (!compareAgain || !compared) return;
   const [a, b] = compared.map((i) => state.results[i]);
   if (!a || !b) return;
   compareAgain = false;
+  comparisonRestored = true;
   requests.send({ type: 'compare', indices: compared });
 }
 
@@ -376,7 +390,9 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   // explanation) would show what the user moved away from.
   if (!requests.isCurrent(m)) return;
   switch (m.type) {
-    case 'run':
+    case 'run': {
+      const replay = replaying && m.total === saved?.results.length;
+      replaying = false;
       mapPages = [];
       comparison = undefined;
       // The host's replay of the saved run keeps the comparison to ask for again; a new run ends it.
@@ -387,8 +403,9 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       resetResultsTable();
       renderMaps();
       setState({ results: [], total: m.total, current: 0, busy: m.busy });
-      showSection('result');
+      showSection(replay ? (saved?.section ?? 'result') : 'result');
       return;
+    }
     case 'results': {
       // Entries beyond the end belong to a run this panel has not seen start; the host replays on `ready`.
       if (m.start > state.results.length) return;
@@ -489,7 +506,8 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         save();
       }
       renderTop();
-      showSection('compare');
+      if (!comparisonRestored) showSection('compare');
+      comparisonRestored = false;
       return;
     case 'images':
       setImages(m.files, m.truncated);

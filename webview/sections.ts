@@ -4,11 +4,10 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import * as l10n from '@vscode/l10n';
+import { SECTIONS, type Section } from '../src/shared/savedPanel';
 import { h } from './dom';
 
-/** The sections, in the tab bar's order. */
-export const SECTIONS = ['result', 'architecture', 'explain', 'compare', 'profile', 'quantization'] as const;
-export type Section = (typeof SECTIONS)[number];
+export type { Section };
 
 /** A section's tab label. */
 function label(section: Section): string {
@@ -32,12 +31,25 @@ function label(section: Section): string {
 let tabs:
   | { bar: HTMLElement & { selectedIndex: number }; headers: HTMLElement[]; panels: HTMLElement[] }
   | undefined;
+/** The section whose tab is open. */
+let open: Section = 'result';
+/** Told when another tab opens, by the user or by `showSection`. */
+let changed: (section: Section) => void = () => undefined;
+
+/** The section whose tab is open. */
+export function openSection(): Section {
+  return open;
+}
 
 /**
  * The tab bar with one panel per section; each panel holds a `div#section-<name>` for its content (vscode-tabs
  * gives its panels and headers ids of its own).
  */
-export function sectionTabs(): { tabs: HTMLElement; panels: Record<Section, HTMLElement> } {
+export function sectionTabs(onChange: (section: Section) => void): {
+  tabs: HTMLElement;
+  panels: Record<Section, HTMLElement>;
+} {
+  changed = onChange;
   const panels = {} as Record<Section, HTMLElement>;
   const element = h('vscode-tabs', { id: 'sections', 'aria-label': l10n.t('Sections') }) as HTMLElement & {
     selectedIndex: number;
@@ -50,6 +62,7 @@ export function sectionTabs(): { tabs: HTMLElement; panels: Record<Section, HTML
     return h('vscode-tab-panel', { 'data-section': section }, panels[section]);
   });
   element.append(...headers, ...tabPanels);
+  element.addEventListener('vsc-tabs-select', () => opened(SECTIONS[element.selectedIndex] ?? 'result'));
   tabs = { bar: element, headers, panels: tabPanels };
   return { tabs: element, panels };
 }
@@ -62,4 +75,11 @@ export function showSection(section: Section): void {
   // The component shows the panel at its next update; focus may move into it right away, so show it now.
   tabs.panels.forEach((p, i) => p.toggleAttribute('hidden', i !== index));
   tabs.headers.forEach((t, i) => t.toggleAttribute('active', i === index));
+  opened(section);
+}
+
+function opened(section: Section): void {
+  if (section === open) return;
+  open = section;
+  changed(section);
 }

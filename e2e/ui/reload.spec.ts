@@ -1,7 +1,7 @@
 // Developer: Reload Window with the panel open: the panel comes back with its run, and the run works — the
 // host rebuilt it from the state the page saved (the files' URIs), so selecting an entry explores it and
 // two entries compare; the thumbnails, never saved, are made again. The last quantize report comes back too
-// (the page keeps it: the host has no copy after a reload).
+// (the page keeps it: the host has no copy after a reload), and so does the tab that was open.
 import { expect, test, type FrameLocator, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -91,10 +91,16 @@ test('Reload Window: the photos/ run comes back and works: select explores, comp
   await panel.locator('#results').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'reload-restored');
 
-  // A second reload brings the comparison back too, not only the run (#19).
+  // A second reload brings the comparison back too, not only the run (#19), and the tab that was open.
+  await openSection(panel, 'Architecture');
   panel = await reloadWindow(page);
   await expect(panel.locator('#compare .compare-side h3')).toHaveText([other, second], { timeout: 60_000 });
-  await expect(panel.locator('#compare-table tbody tr').first()).toBeVisible();
+  await expect(panel.locator('#compare-table tbody tr').first()).toBeAttached();
+  await expect(panel.getByRole('tab', { name: 'Architecture', exact: true })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  );
+  await expect(panel.locator('#layers')).toBeVisible();
 });
 
 test('Reload Window: the Quantization section (the last quantize report) comes back as it was', async ({

@@ -1,9 +1,13 @@
 // What the panel's page saves across a reload (its webview state), and the host's check of it: after
 // Developer: Reload Window the host rebuilds its run from this, so that select, export, compare and explore
 // work on the restored results. Kept small: no previews, no layer table, no exploration; the host sends
-// those again. The page also keeps which two entries it compared (it asks again) and the last quantize
-// report (the host has no copy of it after a reload).
+// those again. The page also keeps which two entries it compared (it asks again), the last quantize
+// report (the host has no copy of it after a reload) and which section's tab was open.
 import type { ImageEntry, QuantizeState } from './protocol';
+
+/** The panel's sections, in the tab bar's order. */
+export const SECTIONS = ['result', 'architecture', 'explain', 'compare', 'profile', 'quantization'] as const;
+export type Section = (typeof SECTIONS)[number];
 
 /** The saved state of the panel's page. */
 export interface SavedPanel {
@@ -18,6 +22,8 @@ export interface SavedPanel {
   compare?: [number, number];
   /** The last "Quantize with Images from this Folder" report; the page's own, the host never reads it. */
   quantize?: Extract<QuantizeState, { status: 'done' }>;
+  /** The section whose tab was open. */
+  section?: Section;
 }
 
 const VERSION = 1;
@@ -30,7 +36,7 @@ export function savedPanel(
   results: readonly ImageEntry[],
   current: number,
   model: string | undefined,
-  sections: Pick<SavedPanel, 'compare' | 'quantize'> = {},
+  sections: Pick<SavedPanel, 'compare' | 'quantize' | 'section'> = {},
 ): SavedPanel {
   return {
     version: VERSION,
@@ -39,13 +45,14 @@ export function savedPanel(
     current,
     ...(sections.compare && { compare: sections.compare }),
     ...(sections.quantize && { quantize: sections.quantize }),
+    ...(sections.section && { section: sections.section }),
   };
 }
 
 /** A saved state as the host reads it back (it comes from the page's storage: checked, never trusted); undefined when it is not one. */
 export function parseSavedPanel(state: unknown): SavedPanel | undefined {
   if (!isObject(state) || state.version !== VERSION) return undefined;
-  const { model, results, current, compare, quantize } = state;
+  const { model, results, current, compare, quantize, section } = state;
   if (model !== undefined && !isText(model, true)) return undefined;
   if (!Array.isArray(results) || results.length > MAX_ENTRIES || !results.every(isEntry)) return undefined;
   if (!Number.isInteger(current) || (current as number) < 0) return undefined;
@@ -64,6 +71,7 @@ export function parseSavedPanel(state: unknown): SavedPanel | undefined {
     current: index,
     ...(pair && { compare: pair }),
     ...(isQuantizeReport(quantize) && { quantize }),
+    ...(SECTIONS.includes(section as Section) && { section: section as Section }),
   };
 }
 

@@ -196,7 +196,7 @@ test('the saved panel keeps the run without previews; what the host reads back i
   }
 });
 
-test('saved panel: the compared pair and the quantize report come back after a reload; broken ones are dropped', () => {
+test('saved panel: the compared pair, the quantize report and the open tab come back after a reload; broken ones are dropped', () => {
   const entry = (file: string): ImageEntry => ({
     file,
     uri: `file:///work/${file}`,
@@ -224,10 +224,14 @@ test('saved panel: the compared pair and the quantize report come back after a r
     },
   };
   const results = [entry('a.png'), entry('b.png'), entry('c.png')];
-  const saved = savedPanel(results, 0, undefined, { compare: [2, 0], quantize });
+  const saved = savedPanel(results, 0, undefined, { compare: [2, 0], quantize, section: 'architecture' });
   const back = parseSavedPanel(JSON.parse(JSON.stringify(saved)));
   assert.deepEqual(back?.compare, [2, 0]);
   assert.deepEqual(back?.quantize, quantize);
+  assert.equal(back?.section, 'architecture');
+  for (const section of ['layers', 3, null]) {
+    assert.equal(parseSavedPanel({ ...saved, section })?.section, undefined, String(section));
+  }
   // A pair beyond the run, or of one entry, and a report of another shape are dropped; the run stays.
   for (const compare of [[0, 3], [1, 1], [0], 'x']) {
     const b = parseSavedPanel({ ...saved, compare });
