@@ -16,6 +16,7 @@ import {
   type QuantizeState,
 } from '../src/shared/protocol';
 import type { AgreementReport } from '../src/shared/quantization';
+import type { SavedJobs, SavedPanel } from '../src/shared/savedPanel';
 import { focusLayer } from './architectureView';
 import { h } from './dom';
 import { agreementHeadline, msText, profilerOverhead, referenceFigure, slowestFirst } from './figures';
@@ -50,6 +51,20 @@ export function setJobState<K extends JobKind>(job: K, state: JobStates[K] | nul
     if (p === null) lastProfile = null;
     else if (p.status === 'done') lastProfile = p.profile;
   }
+}
+
+/** The finished jobs a reload brings back (what is running or failed is not kept). */
+export function finishedJobs(): Omit<SavedJobs, 'model'> & { quantize?: SavedPanel['quantize'] } {
+  const done = <S extends { status: string }>(
+    s: S | undefined,
+  ): Extract<S, { status: 'done' }> | undefined =>
+    s?.status === 'done' ? (s as Extract<S, { status: 'done' }>) : undefined;
+  return {
+    ...(done(states.profile) && { profile: done(states.profile) }),
+    ...(done(states.quantization) && { quantization: done(states.quantization) }),
+    ...(done(states.agreement) && { agreement: done(states.agreement) }),
+    ...(done(states.quantize) && { quantize: done(states.quantize) }),
+  };
 }
 
 /** Whether a job has a section (a state from the host that was not closed). */

@@ -53,7 +53,14 @@ import {
   setPreprocessingModel,
   setSaveOutcome,
 } from './preprocessingView';
-import { currentProfile, currentQuantization, hasJob, jobSections, setJobState } from './jobsView';
+import {
+  currentProfile,
+  currentQuantization,
+  finishedJobs,
+  hasJob,
+  jobSections,
+  setJobState,
+} from './jobsView';
 import { resetResultsTable, resultsTable } from './resultsTable';
 import { setBoxMap, setTaskMaps } from './foundView';
 import { resultSection } from './resultView';
@@ -198,10 +205,15 @@ function present(parts: (HTMLElement | undefined)[]): HTMLElement[] {
 /** The job sections, and the table columns they fill. */
 function renderJobs(): void {
   const focused = rememberFocus();
-  const profile = jobSections(['profile'], renderJobs, selectFile);
+  // A section closed or its view changed: drawn again, and saved (a closed report does not come back).
+  const rerender = (): void => {
+    renderJobs();
+    save();
+  };
+  const profile = jobSections(['profile'], rerender, selectFile);
   profileHost.replaceChildren(...(profile.length > 0 ? profile : [profileIntro()]));
   quantizationHost.replaceChildren(
-    ...jobSections(['quantize', 'agreement', 'quantization'], renderJobs, selectFile),
+    ...jobSections(['quantize', 'agreement', 'quantization'], rerender, selectFile),
   );
   focused();
   showTimes(currentProfile());
@@ -292,20 +304,40 @@ function button(
   return b;
 }
 
-/** The two entries the comparison shows, and the last quantize report: a reload brings both back. */
+/** The two entries the comparison shows: a reload brings them back. */
 let compared: [number, number] | undefined = saved?.compare;
-let quantized = saved?.quantize;
-if (quantized) setJobState('quantize', quantized);
+/** The last quantize report comes back as it was (no message from the host would draw it again). */
+if (saved?.quantize) setJobState('quantize', saved.quantize);
+/** The finished profile and fp32/int8 reports come back once the host says the model is still theirs. */
+let jobsToRestore = saved?.jobs;
 
-/** Saves what a reload needs: the run without its previews, the current entry, the model chosen, the sections. */
+/**
+ * Saves what a reload needs: the run without its previews, the current entry, the model chosen, the
+ * comparison, the finished jobs and the open tab.
+ */
 function save(): void {
+  const { quantize, ...jobs } = finishedJobs();
+  const model = currentModel();
   vscode.setState(
     savedPanel(state.results, state.current, chosenModel, {
       compare: compared,
-      quantize: quantized,
+      quantize,
+      jobs: model && Object.keys(jobs).length > 0 ? { model: model.id, ...jobs } : undefined,
       section: openSection(),
     }),
   );
+}
+
+/** The saved jobs, drawn again when the first model the host names after a reload is the one they ran on. */
+function restoreJobs(model: string): void {
+  if (!jobsToRestore) return;
+  const { model: ranOn, profile, quantization, agreement } = jobsToRestore;
+  jobsToRestore = undefined;
+  if (ranOn !== model) return;
+  if (profile) setJobState('profile', profile);
+  if (quantization) setJobState('quantization', quantization);
+  if (agreement) setJobState('agreement', agreement);
+  renderJobs();
 }
 
 /**
@@ -522,6 +554,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         renderMaps();
       }
       chosenModel = m.model.chosen ? m.model.id : undefined;
+      restoreJobs(m.model.id);
       save();
       setPreprocessingModel(m.model);
       renderPreprocessing(prepHost);
@@ -567,10 +600,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       // command opened it); one that only follows the current image, its section already there, does not.
       if (m.state && !hasJob(m.job)) showSection(JOB_SECTIONS[m.job]);
       setJobState(m.job, m.state);
-      if (m.job === 'quantize') {
-        quantized = m.state?.status === 'done' ? (m.state as typeof quantized) : undefined;
-        save();
-      }
+      if (m.state === null || m.state.status === 'done') save();
       renderJobs();
       return;
     case 'architectureComparison': {
@@ -592,7 +622,6 @@ try {
 } catch {
   // What was saved cannot be shown: start empty rather than blank; the host sends what it has.
   state = EMPTY;
-  quantized = undefined;
   setJobState('quantize', null);
   renderTop();
   renderJobs();

@@ -103,7 +103,7 @@ test('Reload Window: the photos/ run comes back and works: select explores, comp
   await expect(panel.locator('#layers')).toBeVisible();
 });
 
-test('Reload Window: the Quantization section (the last quantize report) comes back as it was', async ({
+test('Reload Window: the Quantization and Profile sections (the last quantize report, the profile) come back as they were', async ({
   page,
 }) => {
   fs.rmSync(path.join(workspaceDir, QUANTIZED_INT8), { force: true });
@@ -119,6 +119,11 @@ test('Reload Window: the Quantization section (the last quantize report) comes b
   const summary = await section.locator('#quantize-summary').innerText();
   const figures = await section.locator('.agreement-figures').innerText();
   expect(figures).toMatch(/kept fp32’s top-1 class/);
+  await runCommand(page, 'CNN Lens: Profile Model');
+  const profiled = panel.locator('#profile-summary');
+  await expect(profiled).toContainText(/ms per run of batch 1/, { timeout: 90_000 });
+  const profile = await profiled.innerText();
+  const slowest = await panel.locator('#profile-table tbody tr').first().innerText();
 
   panel = await reloadWindow(page);
   await expect(panel.locator('#model-name')).toHaveText(QUANTIZED, { timeout: 60_000 });
@@ -126,6 +131,22 @@ test('Reload Window: the Quantization section (the last quantize report) comes b
   await expect(section.locator('#quantize-summary')).toHaveText(summary, { timeout: 60_000 });
   await expect(section.locator('.agreement-figures')).toHaveText(figures);
   await expect(section).toContainText('Skipped (could not be decoded): photos/damaged.png');
+  // The profile too, with its times in the layer table, as measured before the reload (not measured again).
+  await expect(panel.locator('#profile-summary')).toHaveText(profile, { timeout: 60_000 });
+  await expect(panel.locator('#profile-table tbody tr').first()).toHaveText(slowest, { useInnerText: true });
+  await expect(panel.locator('#layers')).toHaveClass(/has-time/);
+  // A closed section stays closed after the next reload.
+  await openSection(panel, 'Profile');
+  await panel.locator('#profile-close').click();
+  await expect(panel.locator('#profile-summary')).toHaveCount(0);
+  await openSection(panel, 'Quantization');
   await section.evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await screenshot(panelArea(page), 'reload-quantize');
+
+  panel = await reloadWindow(page);
+  await expect(panel.locator('#quantize-summary')).toHaveText(summary, { timeout: 60_000 });
+  await expect(panel.locator('#model-name')).toHaveText(QUANTIZED, { timeout: 60_000 });
+  await expect(panel.locator('#layers tbody tr').first()).toBeAttached({ timeout: 60_000 });
+  await expect(panel.locator('#profile-summary')).toHaveCount(0);
+  await expect(panel.locator('#layers')).not.toHaveClass(/has-time/);
 });

@@ -2,8 +2,9 @@
 // Developer: Reload Window the host rebuilds its run from this, so that select, export, compare and explore
 // work on the restored results. Kept small: no previews, no layer table, no exploration; the host sends
 // those again. The page also keeps which two entries it compared (it asks again), the last quantize
-// report (the host has no copy of it after a reload) and which section's tab was open.
-import type { ImageEntry, QuantizeState } from './protocol';
+// report (the host has no copy of it after a reload), the finished profile and fp32-against-int8 reports
+// with the model they ran on, and which section's tab was open.
+import type { AgreementState, ImageEntry, ProfileState, QuantizationState, QuantizeState } from './protocol';
 
 /** The panel's sections, in the tab bar's order. */
 export const SECTIONS = ['result', 'architecture', 'explain', 'compare', 'profile', 'quantization'] as const;
@@ -22,8 +23,21 @@ export interface SavedPanel {
   compare?: [number, number];
   /** The last "Quantize with Images from this Folder" report; the page's own, the host never reads it. */
   quantize?: Extract<QuantizeState, { status: 'done' }>;
+  /** The finished profile and fp32-against-int8 reports; the page's own, the host never reads them. */
+  jobs?: SavedJobs;
   /** The section whose tab was open. */
   section?: Section;
+}
+
+type Done<S> = Extract<S, { status: 'done' }>;
+
+/** Finished jobs that a reload brings back when the panel's model is still the one they ran on. */
+export interface SavedJobs {
+  /** The model's id (ModelView.id) they ran on. */
+  model: string;
+  profile?: Done<ProfileState>;
+  quantization?: Done<QuantizationState>;
+  agreement?: Done<AgreementState>;
 }
 
 const VERSION = 1;
@@ -36,7 +50,7 @@ export function savedPanel(
   results: readonly ImageEntry[],
   current: number,
   model: string | undefined,
-  sections: Pick<SavedPanel, 'compare' | 'quantize' | 'section'> = {},
+  sections: Pick<SavedPanel, 'compare' | 'quantize' | 'jobs' | 'section'> = {},
 ): SavedPanel {
   return {
     version: VERSION,
@@ -45,6 +59,7 @@ export function savedPanel(
     current,
     ...(sections.compare && { compare: sections.compare }),
     ...(sections.quantize && { quantize: sections.quantize }),
+    ...(sections.jobs && { jobs: sections.jobs }),
     ...(sections.section && { section: sections.section }),
   };
 }
@@ -52,7 +67,7 @@ export function savedPanel(
 /** A saved state as the host reads it back (it comes from the page's storage: checked, never trusted); undefined when it is not one. */
 export function parseSavedPanel(state: unknown): SavedPanel | undefined {
   if (!isObject(state) || state.version !== VERSION) return undefined;
-  const { model, results, current, compare, quantize, section } = state;
+  const { model, results, current, compare, quantize, jobs, section } = state;
   if (model !== undefined && !isText(model, true)) return undefined;
   if (!Array.isArray(results) || results.length > MAX_ENTRIES || !results.every(isEntry)) return undefined;
   if (!Number.isInteger(current) || (current as number) < 0) return undefined;
@@ -71,6 +86,7 @@ export function parseSavedPanel(state: unknown): SavedPanel | undefined {
     current: index,
     ...(pair && { compare: pair }),
     ...(isQuantizeReport(quantize) && { quantize }),
+    ...(parseJobs(jobs) && { jobs: parseJobs(jobs) }),
     ...(SECTIONS.includes(section as Section) && { section: section as Section }),
   };
 }
@@ -92,6 +108,47 @@ function isQuantizeReport(q: unknown): q is Extract<QuantizeState, { status: 'do
     Array.isArray(r.calibration.images) &&
     isNumber(r.calibration.percentile) &&
     isObject(r.agreement)
+  );
+}
+
+/** Saved finished jobs, each kept only in the shape its view reads; undefined when none is. */
+function parseJobs(v: unknown): SavedJobs | undefined {
+  if (!isObject(v) || !isText(v.model, true)) return undefined;
+  const jobs: SavedJobs = { model: v.model };
+  const { profile, quantization, agreement } = v;
+  if (isDone(profile) && isProfile(profile.profile)) jobs.profile = profile as Done<ProfileState>;
+  if (
+    isDone(quantization) &&
+    isText(quantization.file) &&
+    isObject(quantization.report) &&
+    ['rows', 'top_fp32', 'top_int8'].every((k) =>
+      Array.isArray((quantization.report as Record<string, unknown>)[k]),
+    )
+  )
+    jobs.quantization = quantization as Done<QuantizationState>;
+  if (
+    isDone(agreement) &&
+    isObject(agreement.report) &&
+    Number.isInteger(agreement.report.images) &&
+    Array.isArray(agreement.report.changed) &&
+    Array.isArray(agreement.failed) &&
+    typeof agreement.cancelled === 'boolean'
+  )
+    jobs.agreement = agreement as Done<AgreementState>;
+  return jobs.profile || jobs.quantization || jobs.agreement ? jobs : undefined;
+}
+
+function isDone(v: unknown): v is Record<string, unknown> {
+  return isObject(v) && v.status === 'done';
+}
+
+function isProfile(p: unknown): boolean {
+  return (
+    isObject(p) &&
+    isText(p.model) &&
+    isNumber(p.ms) &&
+    isNumber(p.peak_gflops) &&
+    ['rows', 'blocks', 'stages', 'other'].every((k) => Array.isArray(p[k]))
   );
 }
 

@@ -196,7 +196,7 @@ test('the saved panel keeps the run without previews; what the host reads back i
   }
 });
 
-test('saved panel: the compared pair, the quantize report and the open tab come back after a reload; broken ones are dropped', () => {
+test('saved panel: the compared pair, the quantize report, finished jobs and the open tab come back after a reload; broken ones are dropped', () => {
   const entry = (file: string): ImageEntry => ({
     file,
     uri: `file:///work/${file}`,
@@ -237,6 +237,51 @@ test('saved panel: the compared pair, the quantize report and the open tab come 
     const b = parseSavedPanel({ ...saved, compare });
     assert.equal(b?.compare, undefined, JSON.stringify(compare));
     assert.equal(b?.results.length, 3);
+  }
+  // Finished jobs come back with the model they ran on; one of another shape is dropped, the others stay.
+  const profile = {
+    status: 'done' as const,
+    profile: {
+      model: 'ResNet50',
+      provider: 'cpu',
+      precision: 'fp32' as const,
+      batch: 1,
+      runs: 10,
+      ms: 40,
+      plain_ms: 38,
+      peak_gflops: 120,
+      rows: [],
+      blocks: [],
+      stages: [],
+      other: [],
+    },
+  };
+  const agreementDone = {
+    status: 'done' as const,
+    report: { images: 3, top1_agreement: null, mean_abs_dp: null, dp_bounded: 0, changed: [] },
+    failed: [],
+    cancelled: false,
+  };
+  const quantization = {
+    status: 'done' as const,
+    file: 'a.png',
+    report: { rows: [], top_fp32: [], top_int8: [], provider: 'cpu', ms: { fp32: 1, int8: 1, total: 2 } },
+  };
+  const jobs = { model: '', profile, agreement: agreementDone, quantization };
+  const withJobs = parseSavedPanel(JSON.parse(JSON.stringify({ ...saved, jobs })));
+  assert.deepEqual(withJobs?.jobs, jobs);
+  assert.deepEqual(parseSavedPanel({ ...saved, jobs: { ...jobs, profile: { status: 'done' } } })?.jobs, {
+    model: '',
+    agreement: agreementDone,
+    quantization,
+  });
+  for (const bad of [
+    { profile },
+    { model: 3, profile },
+    { model: '' },
+    { model: '', profile: { ...profile, status: 'running' } },
+  ]) {
+    assert.equal(parseSavedPanel({ ...saved, jobs: bad })?.jobs, undefined, JSON.stringify(bad).slice(0, 80));
   }
   assert.equal(parseSavedPanel({ ...saved, quantize: { ...quantize, report: null } })?.quantize, undefined);
   assert.equal(
