@@ -218,6 +218,37 @@ test('the card waits for the user after a model loads, then follows keyboard foc
   await expect(card.locator('#layer-card-hint')).toBeVisible();
 });
 
+test('the details pane resizes from the keyboard: a separator after the table, arrow keys, Home and End', async ({
+  page,
+}) => {
+  await openWorkbench(page);
+  await runCommand(page, 'CNN Lens: Open Architecture');
+  const panel = panelFrame(page);
+  await expect(panel.locator('#layers tr.layer')).toHaveCount(56);
+  const card = panel.locator('#layer-card');
+  const width = async (): Promise<number> => (await card.boundingBox())!.width;
+  const before = await width();
+  // Tab from the table reaches the separator, which says what its keys do.
+  await panel.locator('tr[data-name^="conv2_1 a"]').click();
+  await page.keyboard.press('Tab');
+  const separator = panel.getByRole('separator', { name: 'Width of the details pane' });
+  await expect(separator).toBeFocused();
+  await expect(separator).toBeVisible();
+  await expect(separator).toContainText('← →');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(width).toBeGreaterThan(before + 40);
+  await screenshot(panelArea(page), 'layout-split-keys');
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(width).toBeLessThan(before + 40);
+  // Home: the details as wide as the table's minimum allows; End: the details at their narrowest.
+  await page.keyboard.press('Home');
+  await expect.poll(width).toBeGreaterThan(before + 100);
+  await page.keyboard.press('End');
+  await expect.poll(width).toBeLessThan(before);
+  await expect(separator).toHaveAttribute('aria-valuenow', /^\d+$/);
+});
+
 test('every section is one tab away, by pointer and by keyboard; the tab bar stays in view; nothing blocked', async ({
   page,
 }) => {
