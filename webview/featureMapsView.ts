@@ -25,6 +25,8 @@ export interface FieldContext {
   height: number;
   resize: number;
   crop: number;
+  /** The explored layers before and after this one in the table's order, for moving from layer to layer. */
+  neighbours: { previous?: string; next?: string };
 }
 
 /** The cursor of the focused tile, and the position whose receptive field is shown. */
@@ -47,7 +49,14 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
     requests.send({ type: 'featureMaps', layer: first.layer, count: PAGE, offset: shown }),
   );
   const moreButton = shown < first.channels ? more : undefined;
-  if (isVector(first)) return featureVectorSection(pages, moreButton);
+  const heading = (title: string): HTMLElement =>
+    h(
+      'div',
+      { class: 'section-head' },
+      h('h2', { id: 'fm-title', tabindex: '-1' }, title),
+      layerSteps(context.neighbours),
+    );
+  if (isVector(first)) return featureVectorSection(pages, moreButton, heading);
   if (positionsOf !== `${first.key}\n${first.layer}`) {
     positionsOf = `${first.key}\n${first.layer}`;
     cursor = undefined;
@@ -110,7 +119,7 @@ export function featureMapsSection(pages: FeatureMaps[], context: FieldContext):
   return h(
     'section',
     { id: 'feature-maps', 'aria-labelledby': 'fm-title' },
-    h('h2', { id: 'fm-title', tabindex: '-1' }, l10n.t('Feature maps · {0}', first.layer)),
+    heading(l10n.t('Feature maps · {0}', first.layer)),
     h(
       'p',
       { class: 'muted' },
@@ -363,5 +372,49 @@ function boxCanvas(
 
 /** Asks the host for the first page of a layer's maps. */
 export function requestFeatureMaps(layer: string): void {
+  stepped = undefined;
   requests.send({ type: 'featureMaps', layer, count: PAGE, offset: 0 });
+}
+
+/** The step button that asked for the maps on their way, which keeps focus when they arrive. */
+let stepped: 'fm-previous' | 'fm-next' | undefined;
+
+/** Buttons to the explored layer before and after, in the table's order. */
+function layerSteps(neighbours: FieldContext['neighbours']): HTMLElement {
+  const step = (id: 'fm-previous' | 'fm-next', layer: string | undefined, text: string, label: string) => {
+    const b = h(
+      'button',
+      { type: 'button', id, ...(layer ? { 'aria-label': label } : { disabled: '' }) },
+      text,
+    );
+    b.addEventListener('click', () => {
+      if (!layer) return;
+      requestFeatureMaps(layer);
+      stepped = id;
+    });
+    return b;
+  };
+  const { previous, next } = neighbours;
+  return h(
+    'span',
+    { class: 'fm-steps' },
+    step(
+      'fm-previous',
+      previous,
+      `← ${previous ?? ''}`.trim(),
+      l10n.t('Previous layer: {0}', previous ?? ''),
+    ),
+    step('fm-next', next, `${next ?? ''} →`.trim(), l10n.t('Next layer: {0}', next ?? '')),
+  );
+}
+
+/**
+ * Where focus goes when a layer's first maps arrive: the step button that asked for them (to keep stepping),
+ * else the heading.
+ */
+export function focusFeatureMaps(): void {
+  const target = (stepped && document.getElementById(stepped)) || document.getElementById('fm-title');
+  stepped = undefined;
+  if (target instanceof HTMLButtonElement && target.disabled) document.getElementById('fm-title')?.focus();
+  else target?.focus({ preventScroll: true });
 }

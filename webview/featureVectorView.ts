@@ -10,7 +10,11 @@ export function isVector(maps: FeatureMaps): boolean {
 }
 
 /** The section for the values received so far (pages appended in order, largest value first). */
-export function featureVectorSection(pages: FeatureMaps[], more: HTMLElement | undefined): HTMLElement {
+export function featureVectorSection(
+  pages: FeatureMaps[],
+  more: HTMLElement | undefined,
+  heading: (title: string) => HTMLElement,
+): HTMLElement {
   const [first] = pages;
   if (!first) throw new Error('featureVectorSection: no page of values');
   const values = pages.flatMap((p) => p.maps);
@@ -29,7 +33,7 @@ export function featureVectorSection(pages: FeatureMaps[], more: HTMLElement | u
   return h(
     'section',
     { id: 'feature-maps', 'aria-labelledby': 'fm-title', 'data-kind': 'vector' },
-    h('h2', { id: 'fm-title', tabindex: '-1' }, l10n.t('Values · {0}', first.layer)),
+    heading(l10n.t('Values · {0}', first.layer)),
     h(
       'p',
       { class: 'muted', id: 'fm-vector-note' },

@@ -30,7 +30,7 @@ import {
   setExplanation,
 } from './camView';
 import { h } from './dom';
-import { featureMapsSection, type FieldContext } from './featureMapsView';
+import { featureMapsSection, focusFeatureMaps, type FieldContext } from './featureMapsView';
 import { imagePicker, setImages } from './imagePicker';
 import { loadTranslations } from './l10n';
 import { compareSection } from './compareView';
@@ -413,7 +413,16 @@ function fieldContext(maps: FeatureMaps): FieldContext {
     height: x?.height ?? p?.crop ?? 224,
     resize: p?.resize ?? 256,
     crop: p?.crop ?? 224,
+    neighbours: neighbours(maps.layer),
   };
+}
+
+/** The explored layers (those with activations) before and after `layer`, in the layer table's order. */
+function neighbours(layer: string): FieldContext['neighbours'] {
+  const explored = new Set(exploration?.view.layers.map((l) => l.name));
+  const names = (architecture?.table.rows ?? []).map((r) => r.name).filter((n) => explored.has(n));
+  const at = names.indexOf(layer);
+  return at < 0 ? {} : { previous: names[at - 1], next: names[at + 1] };
 }
 
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
@@ -516,7 +525,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       if (m.maps.offset === 0) {
         showSection('explain');
         mapsHost.scrollIntoView({ block: 'nearest' });
-        document.getElementById('fm-title')?.focus({ preventScroll: true });
+        focusFeatureMaps();
       }
       return;
     }

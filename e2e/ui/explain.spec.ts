@@ -164,7 +164,7 @@ test('A feature-map position (click, or arrows and Enter) shows its receptive fi
   await expect(first.locator('.fm-view')).toHaveCSS('transform', 'matrix(2.4, 0, 0, 2.4, 0, 0)');
   const grown = (await first.locator('.fm-view').boundingBox())!;
   const gridBox = (await maps.locator('.fm-grid').boundingBox())!;
-  const above = (await maps.locator('#fm-title + p').boundingBox())!;
+  const above = (await maps.locator('.section-head + p').boundingBox())!;
   expect(grown.x).toBeGreaterThanOrEqual(gridBox.x - 0.5);
   expect(grown.y).toBeGreaterThanOrEqual(above.y + above.height - 0.5);
 

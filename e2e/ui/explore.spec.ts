@@ -124,6 +124,19 @@ test('chelsea.png: measured activations in every layer row; feature maps by clic
   await expectTileLabels(panel, 32);
   await expect(maps).toContainText('32 of 512 channels');
 
+  // The next and previous explored layers, in the table's order, without going back to the table; the
+  // button keeps focus, so Enter steps on.
+  const next = maps.locator('#fm-next');
+  await expect(next).toHaveText(/^conv5_1 c .* →$/);
+  await next.focus();
+  await page.keyboard.press('Enter');
+  await expect(maps.locator('#fm-title')).toHaveText(/^Feature maps · conv5_1 c/);
+  await expect(next).toBeFocused();
+  await expect(maps.locator('#fm-previous')).toHaveText(/^← conv5_1 b/);
+  await maps.locator('#fm-previous').click();
+  await expect(maps.locator('#fm-title')).toHaveText(/^Feature maps · conv5_1 b/);
+  await expectTileLabels(panel, 16);
+
   // Hovering a tile enlarges it.
   const tile = tiles(panel).nth(5);
   await page.mouse.move(5, 795);
