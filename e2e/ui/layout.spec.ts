@@ -170,13 +170,19 @@ for (const width of [1024, 1280]) {
   });
 }
 
-test('the card waits for the user after a model loads, then follows keyboard focus before the pointer', async ({
-  page,
-}) => {
+/** The workbench with ResNet50's 56 layer rows open ("Open Architecture"). */
+async function openArchitecture(page: Page): Promise<FrameLocator> {
   await openWorkbench(page);
   await runCommand(page, 'CNN Lens: Open Architecture');
   const panel = panelFrame(page);
   await expect(panel.locator('#layers tr.layer')).toHaveCount(56);
+  return panel;
+}
+
+test('the card waits for the user after a model loads, then follows keyboard focus before the pointer', async ({
+  page,
+}) => {
+  const panel = await openArchitecture(page);
   // The panel put keyboard focus in the table; the user has not moved to a row yet.
   const card = panel.locator('#layer-card');
   await expect(card.locator('h3')).toHaveCount(0);
@@ -221,10 +227,7 @@ test('the card waits for the user after a model loads, then follows keyboard foc
 test('the details pane resizes from the keyboard: a separator after the table, arrow keys, Home and End', async ({
   page,
 }) => {
-  await openWorkbench(page);
-  await runCommand(page, 'CNN Lens: Open Architecture');
-  const panel = panelFrame(page);
-  await expect(panel.locator('#layers tr.layer')).toHaveCount(56);
+  const panel = await openArchitecture(page);
   const card = panel.locator('#layer-card');
   const width = async (): Promise<number> => (await card.boundingBox())!.width;
   const before = await width();

@@ -25,7 +25,7 @@ import type { ExplainImage, WorkerConfig } from './messages';
 import type { ModelAnalysis } from './modelAnalysis';
 import { topK, toScores, type Prediction } from './postprocess';
 import { ImageError, prepareImage, prepareWhole } from './preprocess';
-import type { Frame } from './taskDecode';
+import { imageRegion, type Frame } from './taskDecode';
 import { checkModelFile, createSession, type LoadedSession } from './session';
 import { floatData, imageTensor } from './feed';
 
@@ -464,18 +464,4 @@ export function layerMap(
     height: crop.height,
     data: Float32Array.from(normaliseMap(cropped)),
   };
-}
-
-/** The positions of a `width`×`height` map over the input that cover the image (the letterbox border out). */
-function imageRegion(
-  f: Frame,
-  width: number,
-  height: number,
-): { x: number; y: number; width: number; height: number } {
-  const [sx, sy] = [width / f.inputWidth, height / f.inputHeight];
-  const x = Math.min(width - 1, Math.max(0, Math.floor(f.padX * sx)));
-  const y = Math.min(height - 1, Math.max(0, Math.floor(f.padY * sy)));
-  const right = Math.min(width, Math.max(x + 1, Math.ceil((f.padX + f.width * f.scaleX) * sx)));
-  const bottom = Math.min(height, Math.max(y + 1, Math.ceil((f.padY + f.height * f.scaleY) * sy)));
-  return { x, y, width: right - x, height: bottom - y };
 }

@@ -26,6 +26,23 @@ export interface Frame {
   padY: number;
 }
 
+/**
+ * The positions of a `width`×`height` map over the input that cover the image (the letterbox border out): every
+ * position the image reaches, partly covered edges included.
+ */
+export function imageRegion(
+  f: Frame,
+  width: number,
+  height: number,
+): { x: number; y: number; width: number; height: number } {
+  const [sx, sy] = [width / f.inputWidth, height / f.inputHeight];
+  const x = Math.min(width - 1, Math.max(0, Math.floor(f.padX * sx)));
+  const y = Math.min(height - 1, Math.max(0, Math.floor(f.padY * sy)));
+  const right = Math.min(width, Math.max(x + 1, Math.ceil((f.padX + f.width * f.scaleX) * sx)));
+  const bottom = Math.min(height, Math.max(y + 1, Math.ceil((f.padY + f.height * f.scaleY) * sy)));
+  return { x, y, width: right - x, height: bottom - y };
+}
+
 /** One output as float32 (integer labels too: class ids are far below 2^24) with its dims. */
 export interface RawOutput {
   data: Float32Array;
@@ -300,12 +317,9 @@ export function decodeSegmentation(out: RawOutput, f: Frame, labels: readonly st
   const data = out.data;
   const plane = h * w;
   // The output pixels that cover the image: the input's image region at the output's resolution.
-  const [rx, ry] = [w / f.inputWidth, h / f.inputHeight];
-  const x0 = Math.round(f.padX * rx);
-  const y0 = Math.round(f.padY * ry);
-  const x1 = Math.max(x0 + 1, Math.round((f.padX + f.width * f.scaleX) * rx));
-  const y1 = Math.max(y0 + 1, Math.round((f.padY + f.height * f.scaleY) * ry));
-  const [mw, mh] = [x1 - x0, y1 - y0];
+  const region = imageRegion(f, w, h);
+  const [x0, y0, mw, mh] = [region.x, region.y, region.width, region.height];
+  const [x1, y1] = [x0 + mw, y0 + mh];
   const map = new Uint8Array(mw * mh);
   const counts = new Float64Array(classes);
   for (let y = y0; y < y1; y++) {

@@ -6,7 +6,12 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { descriptorForModel } from '../../src/files/descriptorFile';
-import { decodeDetections, decodeSegmentation, type Frame } from '../../src/inference/taskDecode';
+import {
+  decodeDetections,
+  decodeSegmentation,
+  imageRegion,
+  type Frame,
+} from '../../src/inference/taskDecode';
 import { parseOnnx } from '../../src/model/onnxGraph';
 import { headStrides, taskOf } from '../../src/model/task';
 import { buildLayerTable } from '../../src/model/structure/table';
@@ -266,4 +271,9 @@ test('semantic segmentation: shares of the argmax over the image, the letterbox 
     { index: 0, label: 'sky', fraction: 0.75 },
     { index: 1, label: 'tree', fraction: 0.25 },
   ]);
+  // Edges within an output pixel: every row the image reaches, as activation maps crop it (imageRegion).
+  const partly: Frame = { ...frame, height: 5.6, padY: 0.6 };
+  const p = decodeSegmentation({ data: out, dims: [1, 2, 4, 4] }, partly, ['sky', 'tree']);
+  assert.deepEqual([p.map.width, p.map.height], [4, 4]);
+  assert.deepEqual(imageRegion(partly, 4, 4), { x: 0, y: 0, width: 4, height: 4 });
 });
