@@ -29,10 +29,10 @@ export interface ClassifyAllOptions<T = Classification> {
 }
 
 /**
- * Most images per run when several are queued (setting cnnLens.batchSize, CLI --batch). Chosen by
- * `npm run bench:peer`: on 2 CPUs a folder of 1 MP JPEGs ran at 1.05× bare batch-8 onnxruntime with batch
- * 4, 1.16× with 2, 1.18× with 8 and 1.25× with 16 (a run of 4 is as efficient per image as one of 8 there,
- * within 3 %, and the pipeline starts and ends sooner).
+ * Most images per run when several are queued (setting cnnLens.batchSize, CLI --batch). Measured with
+ * `npm run bench:peer` on 2 CPUs (a folder of 1 MP JPEGs, three quiet runs): batches 1 to 16 lie within about
+ * 6 % of each other and the fastest changed from run to run (4, 2, 16), 4 at most 6 % behind it; a smaller
+ * batch starts and ends the pipeline sooner and holds less memory.
  */
 export const DEFAULT_BATCH = 4;
 
