@@ -140,6 +140,9 @@ test('Quantize with Images from this Folder: quantme.onnx has no int8 model, pho
   await expect(section.locator('#quantize-summary')).toContainText(`Wrote ${INT8}`, { timeout: 90_000 });
   expect(fs.existsSync(path.join(workspaceDir, INT8))).toBe(true);
   await expect(section.locator('#quantize-summary')).toContainText(/Calibrated on \d+ images/);
+  // The layers left in float are named as the layer table names them, not by their ONNX node names.
+  await expect(section.locator('#quantize-summary')).toContainText('left in float: ');
+  await expect(section.locator('#quantize-summary')).not.toContainText('/features');
   await expect(section.locator('h3').first()).toHaveText(/^fp32 vs int8 on the \d+ held-back images?$/);
   // A couple of held-back images: no "100.0% agreement", the count and a note instead.
   await expect(section.locator('.agreement-figures')).toContainText(

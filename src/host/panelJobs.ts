@@ -415,8 +415,10 @@ export class PanelJobs extends Disposable {
     ).finally(() => void client?.dispose());
     if (!report) return;
     const rename = (n: string): string => names.get(n) ?? path.basename(n);
+    const rows = await this.rowsByNode();
     const named = {
       ...report,
+      float_nodes: report.float_nodes.map((n) => rows.get(n) ?? n),
       calibration: { ...report.calibration, images: report.calibration.images.map(rename) },
       held_out: report.held_out.map(rename),
       skipped: report.skipped.map((s) => ({ ...s, name: rename(s.name) })),
@@ -459,6 +461,17 @@ export class PanelJobs extends Disposable {
       ...(int8Active ? [] : [switchTo]),
     );
     if (choice === switchTo) await setPrecision('int8');
+  }
+
+  /** The layer table's row name of each ONNX node of the panel's model: what the panel calls the node. */
+  private async rowsByNode(): Promise<Map<string, string>> {
+    try {
+      const table = await (await this.host.runtime()).client.layers();
+      return new Map(table.rows.flatMap((r) => r.onnx_nodes.map((n) => [n, r.name] as const)));
+    } catch (err) {
+      log.info(`quantize report: ONNX node names kept, no layer table (${(err as Error).message})`);
+      return new Map();
+    }
   }
 
   /**
