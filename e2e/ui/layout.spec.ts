@@ -128,11 +128,13 @@ async function exploredTable(page: Page): Promise<FrameLocator> {
   return panel;
 }
 
-for (const width of [1024, 1280]) {
+// At 800 px (the Explorer open, the panel ~430 px) the card goes under the table; from 1024 px it sits beside.
+for (const width of [800, 1024, 1280]) {
   test.describe(`${width} px wide`, () => {
     test.use({ viewport: { width, height: 800 } });
+    const under = width < 1024;
 
-    test(`the table fits without sideways scrolling and the card sits beside it (${width} px)`, async ({
+    test(`the table fits without sideways scrolling and the card sits ${under ? 'under' : 'beside'} it (${width} px)`, async ({
       page,
     }) => {
       const panel = await exploredTable(page);
@@ -152,7 +154,25 @@ for (const width of [1024, 1280]) {
       expect(last.right, `${last.name} is cut off`).toBeLessThanOrEqual(
         Math.min(g.pane.right, g.viewport.width) + 0.5,
       );
-      expect(g.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['Layer', 'Params', 'Mult-adds']));
+      expect(g.columns.map((c) => c.name)).toEqual(
+        expect.arrayContaining(under ? ['Layer', 'Mult-adds'] : ['Layer', 'Params', 'Mult-adds']),
+      );
+      await expect(panel.locator('#arch-split')).toHaveAttribute('split', under ? 'horizontal' : 'vertical');
+      // A column whose header is hidden has no cell shown either (the activations' sparks once peeked out).
+      const peeking = await panel.locator('#layers').evaluate((table) => {
+        const getComputedStyle = (el: typeof table) => table.ownerDocument.defaultView!.getComputedStyle(el);
+        const hidden = [...table.querySelectorAll('thead th')]
+          .filter((th) => getComputedStyle(th).display === 'none')
+          .flatMap((th) => [...th.classList].filter((c) => c.startsWith('c-')));
+        return [...table.querySelectorAll('tbody td')]
+          .filter(
+            (td) => hidden.some((c) => td.classList.contains(c)) && getComputedStyle(td).display !== 'none',
+          )
+          .map((td) => td.className);
+      });
+      expect(peeking).toEqual([]);
+      if (under) expect(g.card.top).toBeGreaterThanOrEqual(g.pane.bottom - 0.5);
+      else expect(g.card.left).toBeGreaterThanOrEqual(g.pane.right - 0.5);
       // The card covers neither the row it describes nor any column the table shows.
       const described = clipTo(await rowBox(panel, row), g.pane);
       expect(described, 'the row is in view').toBeDefined();
@@ -234,7 +254,7 @@ test('the details pane resizes from the keyboard: a separator after the table, a
   // Tab from the table reaches the separator, which says what its keys do.
   await panel.locator('tr[data-name^="conv2_1 a"]').click();
   await page.keyboard.press('Tab');
-  const separator = panel.getByRole('separator', { name: 'Width of the details pane' });
+  const separator = panel.getByRole('separator', { name: 'Size of the details pane' });
   await expect(separator).toBeFocused();
   await expect(separator).toBeVisible();
   await expect(separator).toContainText('← →');

@@ -328,6 +328,15 @@ test('Keras v1 style bottleneck with Pad nodes: stride on the first 1×1, Pad fo
   );
 });
 
+test('3×3 convolutions without a pooling between them (strided, then a global pool) are no VGG', () => {
+  // As the PyTorch editor's TinyNet: conv 3×3, conv 3×3 stride 2, global average pool, fc.
+  const g = new GraphBuilder({ name: 'x', c: 3, h: 32, w: 32 });
+  let x = g.relu(g.conv(g.input, 16, 3, { pad: 1 }));
+  x = g.relu(g.conv(x, 32, 3, { stride: 2, autoPad: 'SAME_UPPER' }));
+  g.output(g.fc(g.globalAveragePool(x), 10));
+  assert.equal(tableOf(g.build()).family, 'CNN');
+});
+
 test('a plain conv stack: stages by resolution, conv groups, the same columns', () => {
   const g = new GraphBuilder({ name: 'x', c: 3, h: 32, w: 32 });
   let x = g.relu(g.bn(g.conv(g.input, 8, 3, { pad: 1 })));

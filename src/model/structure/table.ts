@@ -60,13 +60,25 @@ export function buildLayerTable(graph: OnnxGraph, opts: TableOptions = {}): Laye
 
 /**
  * A dense-prediction model's family: its backbone's, unless that is a plain conv stack (VGG-like or none)
- * under a U-Net's decoder, whose encoder is no VGG; a plain stack of strided convolutions without VGG's
- * poolings between its groups is no VGG either.
+ * under a U-Net's decoder, whose encoder is no VGG.
  */
-function denseFamily(backbone: Family, unet: () => boolean, pools: boolean): Family {
+function denseFamily(backbone: Family, unet: () => boolean): Family {
   const plain = backbone === 'VGG' || backbone === 'CNN';
-  if (plain && unet()) return 'U-Net';
-  return backbone === 'VGG' && !pools ? 'CNN' : backbone;
+  return plain && unet() ? 'U-Net' : backbone;
+}
+
+/**
+ * A plain stack of 3×3 convolutions without VGG's poolings between its groups (strided convolutions, a
+ * couple of layers before a global pool) is no VGG: it is named no family rather than a wrong one.
+ */
+function withoutPoolsNoVgg(family: Family, rows: readonly number[], facts: readonly RowFacts[]): Family {
+  const spatialPool = rows.some((r) => {
+    const f = facts[r]!;
+    const height = f.out?.length === 4 ? f.out[2] : undefined;
+    // A symbolic height is a spatial one: only a global pool's is 1.
+    return f.row.kind === 'pool' && height !== undefined && (typeof height !== 'number' || height > 1);
+  });
+  return family === 'VGG' && !spatialPool ? 'CNN' : family;
 }
 
 /** Builds the layer table and keeps the inferred shapes. */
@@ -94,15 +106,22 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   // A detector's family is its backbone's: the neck and head are no family's blocks.
   const family = dense
     ? denseFamily(
-        detectFamily(
-          blocksIn(plans.filter((p) => p.name === 'backbone')),
+        withoutPoolsNoVgg(
+          detectFamily(
+            blocksIn(plans.filter((p) => p.name === 'backbone')),
+            facts,
+            maskedTo(rowMacs, dense.backbone),
+          ),
+          dense.backbone,
           facts,
-          maskedTo(rowMacs, dense.backbone),
         ),
         () => isUNet(g, shapes, rg, dense),
-        dense.backbone.some((r) => facts[r]!.row.kind === 'pool'),
       )
-    : detectFamily(found, facts, rowMacs);
+    : withoutPoolsNoVgg(
+        detectFamily(found, facts, rowMacs),
+        rg.rows.map((r) => r.index),
+        facts,
+      );
   refineKinds(family, found, facts);
   const counted = countedRows(rg, facts, found);
   // Box decoding and NMS are no layers.
