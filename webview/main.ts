@@ -337,7 +337,13 @@ function restoreJobs(model: string): void {
   if (profile) setJobState('profile', profile);
   if (quantization) setJobState('quantization', quantization);
   if (agreement) setJobState('agreement', agreement);
-  renderJobs();
+  try {
+    renderJobs();
+  } catch {
+    // What was saved cannot be drawn (a state from another version): the sections start empty instead.
+    for (const kind of ['profile', 'quantization', 'agreement'] as const) setJobState(kind, null);
+    renderJobs();
+  }
 }
 
 /**
