@@ -1,6 +1,7 @@
 // `cli quantize --images <folder> [--model M] [--hold-out 0.2] [--out file] [--json]`: calibrates the model on
 // most of the folder's images, writes its int8 model and reports fp32 against int8 on the held-out rest.
 import { DEFAULT_HOLD_OUT } from '../inference/client';
+import type { LayerTable } from '../shared/layerTable';
 import { expandImagePaths } from '../files/imageFiles';
 import {
   MIN_AGREEMENT_IMAGES,
@@ -61,7 +62,8 @@ export async function runQuantize(argv: string[], streams: Streams, bundleDir: s
       },
     });
     progress.finish();
-    io.stdout(args.flags.has('json') ? JSON.stringify(report, null, 2) + '\n' : quantizeSummary(report));
+    if (args.flags.has('json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
+    else io.stdout(quantizeSummary(report, await rowNames(client).catch(() => undefined)));
     return 0;
   } catch (err) {
     io.stderr(`cnn-lens quantize: ${(err as Error).message}\n`);
@@ -72,11 +74,21 @@ export async function runQuantize(argv: string[], streams: Streams, bundleDir: s
   }
 }
 
-/** The readable report: what was written, then fp32 against int8 on the held-out images. */
-export function quantizeSummary(r: QuantizeReport): string {
+/** The layer table's row name of each ONNX node of the client's model (what `layers` and the panel call it). */
+async function rowNames(client: { layers(): Promise<LayerTable> }): Promise<Map<string, string>> {
+  const table = await client.layers();
+  return new Map(table.rows.flatMap((r) => r.onnx_nodes.map((n) => [n, r.name] as const)));
+}
+
+/**
+ * The readable report: what was written (the layers left in float by their table names, when `names` has
+ * them; the JSON keeps the ONNX node names), then fp32 against int8 on the held-out images.
+ */
+export function quantizeSummary(r: QuantizeReport, names?: ReadonlyMap<string, string>): string {
   const a = r.agreement;
+  const float = r.float_nodes.map((n) => names?.get(n) ?? n);
   const lines = [
-    `wrote ${r.out}: ${r.quantized_nodes} nodes in int8 (${r.float_nodes.join(', ') || 'none'} in float), ` +
+    `wrote ${r.out}: ${r.quantized_nodes} nodes in int8 (${float.join(', ') || 'none'} in float), ` +
       `calibrated on ${r.calibration.images.length} images (percentile ${r.calibration.percentile}), ` +
       `${(r.ms / 1000).toFixed(1)} s`,
   ];

@@ -138,6 +138,11 @@ test('the quantize report never headlines a rate over fewer than 20 held-out ima
   assert.equal(tooFewForAgreement({ images: 0 }), false, 'none: "not measured", said apart');
   const forty = quantizeSummary(report(40));
   assert.match(forty, /held out 40 images: top-1 agreement 97\.5 % \(39\/40\)/);
+  // The layers left in float by the layer table's names where given, else their ONNX node names.
+  const float = { ...report(1), float_nodes: ['/features/features.0/Conv', 'fc1000'] };
+  assert.match(quantizeSummary(float), /\(\/features\/features\.0\/Conv, fc1000 in float\)/);
+  const named = quantizeSummary(float, new Map([['/features/features.0/Conv', 'stem 3×3, 64']]));
+  assert.match(named, /\(stem 3×3, 64, fc1000 in float\)/);
 });
 
 test('compareRows: a main-path drop of more than 6 dB is a jump; shortcuts neither jump nor reset the path; missing rows', () => {
