@@ -1,7 +1,7 @@
 // `cli quantize --images <folder> [--model M] [--hold-out 0.2] [--out file] [--json]`: calibrates the model on
 // most of the folder's images, writes its int8 model and reports fp32 against int8 on the held-out rest.
 import { DEFAULT_HOLD_OUT } from '../inference/client';
-import type { LayerTable } from '../shared/layerTable';
+import { rowNameByNode } from '../shared/layerTable';
 import { expandImagePaths } from '../files/imageFiles';
 import {
   MIN_AGREEMENT_IMAGES,
@@ -63,7 +63,7 @@ export async function runQuantize(argv: string[], streams: Streams, bundleDir: s
     });
     progress.finish();
     if (args.flags.has('json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
-    else io.stdout(quantizeSummary(report, await rowNames(client).catch(() => undefined)));
+    else io.stdout(quantizeSummary(report, await client.layers().then(rowNameByNode, () => undefined)));
     return 0;
   } catch (err) {
     io.stderr(`cnn-lens quantize: ${(err as Error).message}\n`);
@@ -72,12 +72,6 @@ export async function runQuantize(argv: string[], streams: Streams, bundleDir: s
     progress.finish();
     await client.dispose();
   }
-}
-
-/** The layer table's row name of each ONNX node of the client's model (what `layers` and the panel call it). */
-async function rowNames(client: { layers(): Promise<LayerTable> }): Promise<Map<string, string>> {
-  const table = await client.layers();
-  return new Map(table.rows.flatMap((r) => r.onnx_nodes.map((n) => [n, r.name] as const)));
 }
 
 /**

@@ -14,6 +14,7 @@ import type { LensPanel } from './panel/panel';
 import { offerQuantize, setPrecision } from './precisionSetting';
 import type { ExplainableLayer, ExplainMethod, Explanation } from '../shared/exploration';
 import type { Profile } from '../shared/profile';
+import { rowNameByNode } from '../shared/layerTable';
 import {
   agreement,
   tooFewForAgreement,
@@ -359,7 +360,8 @@ export class PanelJobs extends Disposable {
    */
   async quantizeFolder(folder: vscode.Uri, images: vscode.Uri[]): Promise<void> {
     const settings = this.host.settings();
-    const { file, config: current } = await this.host.runtime();
+    const runtime = await this.host.runtime();
+    const { file, config: current } = runtime;
     const folderName = vscode.workspace.asRelativePath(folder, false);
     if (!file) {
       const compare = vscode.l10n.t('Compare fp32 and int8 on this Folder');
@@ -415,7 +417,11 @@ export class PanelJobs extends Disposable {
     ).finally(() => void client?.dispose());
     if (!report) return;
     const rename = (n: string): string => names.get(n) ?? path.basename(n);
-    const rows = await this.rowsByNode();
+    // The layers left in float by their table names (the model quantized, even if the panel moved on).
+    const rows = await runtime.client.layers().then(rowNameByNode, (err: Error) => {
+      log.info(`quantize report: ONNX node names kept, no layer table (${err.message})`);
+      return new Map<string, string>();
+    });
     const named = {
       ...report,
       float_nodes: report.float_nodes.map((n) => rows.get(n) ?? n),
@@ -461,17 +467,6 @@ export class PanelJobs extends Disposable {
       ...(int8Active ? [] : [switchTo]),
     );
     if (choice === switchTo) await setPrecision('int8');
-  }
-
-  /** The layer table's row name of each ONNX node of the panel's model: what the panel calls the node. */
-  private async rowsByNode(): Promise<Map<string, string>> {
-    try {
-      const table = await (await this.host.runtime()).client.layers();
-      return new Map(table.rows.flatMap((r) => r.onnx_nodes.map((n) => [n, r.name] as const)));
-    } catch (err) {
-      log.info(`quantize report: ONNX node names kept, no layer table (${(err as Error).message})`);
-      return new Map();
-    }
   }
 
   /**

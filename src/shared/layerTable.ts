@@ -198,3 +198,8 @@ export function headFields(table: LayerTable): Map<number, number> {
   }
   return fields;
 }
+
+/** The row name of each ONNX node of the table (what `layers` and the panel call the node). */
+export function rowNameByNode(table: LayerTable): Map<string, string> {
+  return new Map(table.rows.flatMap((r) => r.onnx_nodes.map((n) => [n, r.name] as const)));
+}

@@ -72,6 +72,7 @@ export function parseSavedPanel(state: unknown): SavedPanel | undefined {
   if (!Array.isArray(results) || results.length > MAX_ENTRIES || !results.every(isEntry)) return undefined;
   if (!Number.isInteger(current) || (current as number) < 0) return undefined;
   const index = results.length === 0 ? 0 : Math.min(current as number, results.length - 1);
+  const finished = parseJobs(jobs);
   const pair =
     Array.isArray(compare) &&
     compare.length === 2 &&
@@ -86,7 +87,7 @@ export function parseSavedPanel(state: unknown): SavedPanel | undefined {
     current: index,
     ...(pair && { compare: pair }),
     ...(isQuantizeReport(quantize) && { quantize }),
-    ...(parseJobs(jobs) && { jobs: parseJobs(jobs) }),
+    ...(finished && { jobs: finished }),
     ...(SECTIONS.includes(section as Section) && { section: section as Section }),
   };
 }

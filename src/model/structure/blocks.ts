@@ -86,6 +86,11 @@ export interface RowFacts {
   out: Shape;
 }
 
+/** Whether a row's output is a feature map wider than 1×1 (a symbolic height counts: only a global pool's is 1). */
+export function spatialOutput(f: RowFacts): boolean {
+  return f.out !== null && f.out.length === 4 && f.out[2] !== 1;
+}
+
 /** A piece of the top-level series: a block, or a row outside blocks. */
 export type Unit = { kind: 'block'; block: FoundBlock } | { kind: 'row'; row: number };
 

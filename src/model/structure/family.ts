@@ -1,6 +1,6 @@
 // Which family a network belongs to, from the kinds of its blocks and how their layers look: one table of
 // signatures, scored, and 'CNN' unless one clearly wins (a wrong name is worse than none).
-import type { BlockKind, FoundBlock, RowFacts } from './blocks';
+import { spatialOutput, type BlockKind, type FoundBlock, type RowFacts } from './blocks';
 
 /** Families recognised, as their papers name them; 'CNN' when none fits. */
 export type Family =
@@ -368,8 +368,7 @@ function featuresOf(blocks: FoundBlock[], facts: RowFacts[]): Set<Feature> {
   if (rowsOf(['inception module']).some((f) => f.kernel && f.kernel[0] !== f.kernel[1]))
     out.add('factorised');
   // A conv head on the pooled 7×7 (timm's VGG pre-logits) is the classifier's, not a conv group's.
-  const spatial = (f: RowFacts): boolean => f.out !== null && f.out.length === 4 && f.out[2] !== 1;
-  const groups = rowsOf(['conv group']).filter((f) => f.weighted && f.kernel && spatial(f));
+  const groups = rowsOf(['conv group']).filter((f) => f.weighted && f.kernel && spatialOutput(f));
   if (groups.length > 0 && groups.every((f) => f.kernel!.join('×') === '3×3')) out.add('all 3×3');
   const bottlenecks = blocks.filter((b) => b.kind === 'bottleneck');
   const mids = bottlenecks.map((b) => midConv(b, facts));

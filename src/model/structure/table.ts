@@ -12,7 +12,7 @@ import { graphCost, WEIGHTED_OPS, type GraphCost } from '../cost';
 import { normaliseGraph } from '../normalise';
 import type { OnnxGraph } from '../onnxGraph';
 import { inferShapes, type GraphShapes } from '../shapes';
-import { findBlocks, type FoundBlock, type Part, type RowFacts, type Unit } from './blocks';
+import { findBlocks, spatialOutput, type FoundBlock, type Part, type RowFacts, type Unit } from './blocks';
 import { layoutOf as imageLayoutOf, type Layout } from '../imageLayout';
 import { channelsLastTensors } from './layouts';
 import { detectFamily, kindIn, refineKinds, type Family } from './family';
@@ -72,12 +72,7 @@ function denseFamily(backbone: Family, unet: () => boolean): Family {
  * couple of layers before a global pool) is no VGG: it is named no family rather than a wrong one.
  */
 function withoutPoolsNoVgg(family: Family, rows: readonly number[], facts: readonly RowFacts[]): Family {
-  const spatialPool = rows.some((r) => {
-    const f = facts[r]!;
-    const height = f.out?.length === 4 ? f.out[2] : undefined;
-    // A symbolic height is a spatial one: only a global pool's is 1.
-    return f.row.kind === 'pool' && height !== undefined && (typeof height !== 'number' || height > 1);
-  });
+  const spatialPool = rows.some((r) => facts[r]!.row.kind === 'pool' && spatialOutput(facts[r]!));
   return family === 'VGG' && !spatialPool ? 'CNN' : family;
 }
 
@@ -104,24 +99,15 @@ export function analyseGraph(graph: OnnxGraph, opts: TableOptions = {}): TableBu
   const found = blocksIn(plans);
   const rowMacs = rg.rows.map((r) => r.ids.reduce((sum, id) => sum + cost.nodes[id]!.macs, 0));
   // A detector's family is its backbone's: the neck and head are no family's blocks.
-  const family = dense
-    ? denseFamily(
-        withoutPoolsNoVgg(
-          detectFamily(
-            blocksIn(plans.filter((p) => p.name === 'backbone')),
-            facts,
-            maskedTo(rowMacs, dense.backbone),
-          ),
-          dense.backbone,
-          facts,
-        ),
-        () => isUNet(g, shapes, rg, dense),
-      )
-    : withoutPoolsNoVgg(
-        detectFamily(found, facts, rowMacs),
-        rg.rows.map((r) => r.index),
-        facts,
-      );
+  const [familyBlocks, familyRows, familyMacs] = dense
+    ? [
+        blocksIn(plans.filter((p) => p.name === 'backbone')),
+        dense.backbone,
+        maskedTo(rowMacs, dense.backbone),
+      ]
+    : [found, rg.rows.map((r) => r.index), rowMacs];
+  const detected = withoutPoolsNoVgg(detectFamily(familyBlocks, facts, familyMacs), familyRows, facts);
+  const family = dense ? denseFamily(detected, () => isUNet(g, shapes, rg, dense)) : detected;
   refineKinds(family, found, facts);
   const counted = countedRows(rg, facts, found);
   // Box decoding and NMS are no layers.
